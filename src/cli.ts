@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { builtinCollectors } from '../collectors/index.js';
+import { extractCollectorFlags, overridesFrom, type GlobalFlags } from './cli-flags.js';
+import { formatConfigError, loadConfig, type ConfigOverrides } from './config/load.js';
+import { DEFAULT_LISTEN_ADDRESS, DEFAULT_PORT } from './config/schema.js';
+import { dump, DUMP_FORMATS, type DumpFormat } from './dump.js';
+import { serve } from './serve.js';
+import { VERSION } from './version.js';
+
+const EXAMPLES = `
+Examples:
+  $ spyglass serve                                   # embedded defaults, listens on ${DEFAULT_LISTEN_ADDRESS}
+  $ spyglass serve --config.file=/etc/spyglass.yml --web.listen-address=127.0.0.1:${DEFAULT_PORT}
+  $ spyglass serve --path.rootfs=/host --path.procfs=/host/proc --path.sysfs=/host/sys
+  $ spyglass serve --no-collector.meminfo --collector.cpu.interval=5s
+  $ spyglass dump --format table cpu loadavg
+  $ spyglass check-config /etc/spyglass.yml
+  $ curl -s localhost:${DEFAULT_PORT}/metrics?collect[]=cpu
+
+Collector flags (any collector, built-in or loaded from collector_modules):
+  --collector.NAME / --no-collector.NAME     enable / disable a collector
+  --collector.NAME.OPTION=VALUE              set a collector option (interval, timeout, or its own)
+`;
+
+function addConfigOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--config.file <path>', 'YAML configuration file (optional)').env('SPYGLASS_CONFIG_FILE'))
+    .addOption(new Option('--path.procfs <path>', 'procfs mountpoint').env('SPYGLASS_PATH_PROCFS'))
+    .addOption(new Option('--path.sysfs <path>', 'sysfs mountpoint').env('SPYGLASS_PATH_SYSFS'))
+    .addOption(new Option('--path.rootfs <path>', 'rootfs mountpoint').env('SPYGLASS_PATH_ROOTFS'))
+    .addOption(new Option('--log.level <level>', 'debug, info, warn or error').env('SPYGLASS_LOG_LEVEL'))
+    .addOption(new Option('--log.format <format>', 'json or logfmt').env('SPYGLASS_LOG_FORMAT'))
+    .option('--collector.disable-defaults', 'disable every collector not enabled explicitly');
+}
+
+async function loadOrExit(flags: GlobalFlags, collectors: Record<string, Record<string, unknown>>) {
+  const result = await loadConfig({
+    file: flags['config.file'],
+    overrides: overridesFrom(flags, collectors),
+    builtins: builtinCollectors,
+    disableDefaults: flags['collector.disableDefaults'] ?? false,
+  });
+  if (!result.ok) {
+    for (const e of result.errors) process.stderr.write(`spyglass: config error: ${formatConfigError(e)}\n`);
+    process.exit(1);
+  }
+  return result.config;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const extracted = extractCollectorFlags(argv.slice(2));
+  if ('error' in extracted) {
+    process.stderr.write(`spyglass: ${extracted.error}\n`);
+    process.exit(2);
+  }
+  const { collectors } = extracted;
+  const program = new Command('spyglass')
+    .description('Prometheus exporter for host, container and service-latency metrics')
+    .version(VERSION, '--version')
+    .addHelpText('after', EXAMPLES)
+    .showHelpAfterError();
+
+  addConfigOptions(program.command('serve').description('run the exporter and serve /metrics'))
+    .addOption(new Option('--web.listen-address <address>', `address to listen on (default ${DEFAULT_LISTEN_ADDRESS})`).env('SPYGLASS_WEB_LISTEN_ADDRESS'))
+    .addOption(new Option('--web.max-requests <n>', 'maximum concurrent /metrics requests, 0 for no limit').env('SPYGLASS_WEB_MAX_REQUESTS'))
+    .action(async (flags: GlobalFlags) => {
+      const overrides: ConfigOverrides = overridesFrom(flags, collectors);
+      await serve({ file: flags['config.file'], overrides, disableDefaults: flags['collector.disableDefaults'] ?? false });
+    });
+
+  addConfigOptions(program.command('dump').description('run collectors once and print their metrics; exits 1 if any fails'))
+    .argument('[collectors...]', 'collectors to run (default: the enabled ones)')
+    .addOption(new Option('--format <format>', 'output format').choices(DUMP_FORMATS).default('prometheus'))
+    .action(async (names: string[], flags: GlobalFlags & { format: DumpFormat }) => {
+      const config = await loadOrExit(flags, collectors);
+      const result = await dump(config, names, flags.format);
+      if ('error' in result) {
+        process.stderr.write(`spyglass: ${result.error}\n`);
+        process.exit(2);
+      }
+      process.stdout.write(result.output);
+      for (const f of result.failures) process.stderr.write(`spyglass: collector ${f.collector} failed: ${f.reason}\n`);
+      process.exitCode = result.failures.length ? 1 : 0;
+    });
+
+  program
+    .command('check-config')
+    .description('validate a configuration file (and the collector modules it loads)')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const result = await loadConfig({ file, builtins: builtinCollectors });
+      if (!result.ok) {
+        for (const e of result.errors) process.stderr.write(`${formatConfigError(e)}\n`);
+        process.stderr.write(`${file}: ${result.errors.length} error(s)\n`);
+        process.exit(1);
+      }
+      const enabled = result.config.collectors.filter((c) => c.enabled).map((c) => c.definition.name);
+      process.stdout.write(`${file}: OK; enabled collectors: ${enabled.join(', ')}\n`);
+    });
+
+  addConfigOptions(program.command('collectors').description('list collectors with their descriptions and defaults')).action(
+    async (flags: GlobalFlags) => {
+      const config = await loadOrExit(flags, collectors);
+      const rows = config.collectors.map((c) => [c.definition.name, c.enabled ? 'enabled' : 'disabled', c.definition.enabledByDefault ? 'default on' : 'default off', c.schedule.text, c.definition.description]);
+      const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+      for (const r of rows) process.stdout.write(`${r.slice(0, 4).map((v, i) => v.padEnd(widths[i] as number)).join('  ')}  ${r[4]}\n`);
+    },
+  );
+
+  await program.parseAsync(['node', 'spyglass', ...extracted.rest]);
+}
+
+main(process.argv).catch((err: unknown) => {
+  process.stderr.write(`spyglass: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+/**
+ * The collector plugin API. Built-in and third-party collectors implement the same contract:
+ * a module whose default export (or named export `collector`) is a CollectorDefinition.
+ */
+import type { MetricFamily } from './metrics/model.js';
+
+export type { MetricFamily, Sample, HistogramSample, Labels } from './metrics/model.js';
+export { counter, gauge, untyped } from './metrics/model.js';
+
+export interface Paths {
+  procfs: string;
+  sysfs: string;
+  rootfs: string;
+}
+
+export interface CollectorLogger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+export interface CollectContext<Config = Record<string, unknown>, State = unknown> {
+  /** The collector's own options, validated against its schema, defaults applied. */
+  config: Config;
+  paths: Paths;
+  /** Aborted when the run's deadline passes; pass it to I/O that accepts one. */
+  signal: AbortSignal;
+  logger: CollectorLogger;
+  /** When this run started, ms since the epoch; the default timestamp of its samples. */
+  runTimeMs: number;
+  /** Kept between runs of this collector (reset when its configuration changes). */
+  state: State;
+}
+
+/** JSON Schema (draft 2020-12 subset that ajv understands) of a collector's own options. */
+export interface OptionsSchema {
+  type: 'object';
+  properties: Record<string, Record<string, unknown>>;
+  required?: string[];
+}
+
+export type CollectorGroup = 'host' | 'container' | 'probe' | 'self' | 'external';
+
+export interface CollectorDefinition<Config = any, State = any> {
+  /** Short name used by `--collector.NAME`, `collect[]=NAME` and the `collector` label. */
+  name: string;
+  description: string;
+  enabledByDefault: boolean;
+  /** `host` collectors also report node_exporter's node_scrape_collector_* metrics. */
+  group?: CollectorGroup;
+  /** Default schedule, e.g. `15s` or a six-field cron expression; the config may override it. */
+  defaultInterval?: string;
+  options?: OptionsSchema;
+  initialState?: () => State;
+  collect(ctx: CollectContext<Config, State>): MetricFamily[] | Promise<MetricFamily[]>;
+}
+
+/** Identity function that gives a collector definition its types. */
+export function defineCollector<Config = Record<string, unknown>, State = undefined>(
+  def: CollectorDefinition<Config, State>,
+): CollectorDefinition<Config, State> {
+  return def;
+}
+
+/** Throws when the run's deadline has passed: call between expensive steps of a long collection. */
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new Error('collection aborted: deadline passed');
+}

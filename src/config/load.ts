@@ -1,0 +1,292 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import yaml from 'js-yaml';
+import type { CollectorDefinition, Paths } from '../collector.js';
+import { parseSchedule, periodMs, type Schedule } from '../scheduler/schedule.js';
+import { parseDuration } from './duration.js';
+import { locateKey } from './locate.js';
+import { configSchema, DEFAULTS, type RawConfig } from './schema.js';
+
+const MAX_CONFIG_BYTES = 1 << 20;
+const COLLECTOR_NAME = /^[a-z][a-z0-9_]*$/;
+
+export interface ConfigError {
+  file?: string;
+  line?: number;
+  column?: number;
+  /** Dotted key path, e.g. `collectors.cpu.interval`. */
+  key?: string;
+  message: string;
+}
+
+export function formatConfigError(e: ConfigError): string {
+  const where = e.file ? `${e.file}${e.line ? `:${e.line}:${e.column ?? 1}` : ''}` : 'flags/environment';
+  return `${where}: ${e.key ? `${e.key}: ` : ''}${e.message}`;
+}
+
+export interface CollectorSettings {
+  definition: CollectorDefinition;
+  enabled: boolean;
+  schedule: Schedule;
+  timeoutMs: number;
+  sampleTimestamps: boolean;
+  /** The collector's own options, defaults applied. */
+  options: Record<string, unknown>;
+}
+
+export interface Config {
+  file: string | undefined;
+  web: {
+    listenAddress: string;
+    maxRequests: number;
+    maxConnections: number;
+    headerTimeoutMs: number;
+    requestTimeoutMs: number;
+    shutdownTimeoutMs: number;
+    maxHeaderBytes: number;
+  };
+  paths: Paths;
+  log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'json' | 'logfmt' };
+  selfMetrics: { intervalMs: number; runtime: boolean };
+  collectors: CollectorSettings[];
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | undefined : T[K] | undefined };
+export type ConfigOverrides = DeepPartial<RawConfig> & { collectors?: Record<string, Record<string, unknown>> };
+
+export interface LoadOptions {
+  file?: string | undefined;
+  /** From flags and environment; they win over the file. */
+  overrides?: ConfigOverrides;
+  builtins: readonly CollectorDefinition[];
+  /** `--collector.disable-defaults`: every collector off unless enabled explicitly. */
+  disableDefaults?: boolean;
+}
+
+export async function loadConfig(opts: LoadOptions): Promise<ConfigResult> {
+  const file = opts.file;
+  let text = '';
+  let fromFile: Record<string, unknown> = {};
+  if (file) {
+    const read = await readConfigText(file);
+    if ('error' in read) return { ok: false, errors: [read.error] };
+    text = read.text;
+    const parsed = parseYaml(text, file);
+    if ('error' in parsed) return { ok: false, errors: [parsed.error] };
+    fromFile = parsed.value;
+  }
+  const locate = (path: Array<string | number>): ConfigError => {
+    if (!file || !hasPath(fromFile, path)) return { key: dotted(path), message: '' };
+    const pos = locateKey(text, path);
+    return { file, ...(pos ? { line: pos.line, column: pos.column } : {}), key: dotted(path), message: '' };
+  };
+
+  const merged = deepMerge(deepMerge(structuredClone(DEFAULTS) as Record<string, unknown>, fromFile), stripUndefined(opts.overrides ?? {}));
+  const baseDir = file ? dirname(resolve(file)) : process.cwd();
+  const loaded = await loadCollectorModules(merged.collector_modules, baseDir, opts.builtins, locate);
+  if (loaded.errors.length) return { ok: false, errors: loaded.errors };
+  const definitions = [...opts.builtins, ...loaded.definitions];
+
+  const collectorsRaw = (isObject(merged.collectors) ? merged.collectors : {}) as Record<string, unknown>;
+  for (const d of definitions) collectorsRaw[d.name] ??= {};
+  merged.collectors = collectorsRaw;
+
+  const validate = validatorFor(definitions);
+  if (!validate(merged)) {
+    return { ok: false, errors: (validate.errors ?? []).map((e) => ajvError(e, locate)) };
+  }
+  return buildConfig(merged as unknown as RawConfig, definitions, file, locate, opts.disableDefaults ?? false);
+}
+
+async function readConfigText(file: string): Promise<{ text: string } | { error: ConfigError }> {
+  try {
+    const buf = await readFile(file);
+    if (buf.length > MAX_CONFIG_BYTES) return { error: { file, message: `config file is ${buf.length} bytes; the limit is ${MAX_CONFIG_BYTES}` } };
+    return { text: buf.toString('utf8') };
+  } catch (err) {
+    return { error: { file, message: `cannot read config file: ${(err as Error).message}` } };
+  }
+}
+
+export function parseYaml(text: string, file: string): { value: Record<string, unknown> } | { error: ConfigError } {
+  try {
+    const value = yaml.load(text, { filename: file });
+    if (value === undefined || value === null) return { value: {} };
+    if (!isObject(value)) return { error: { file, line: 1, column: 1, message: 'the config must be a YAML mapping at the top level' } };
+    return { value };
+  } catch (err) {
+    if (err instanceof yaml.YAMLException) {
+      return { error: { file, line: err.mark.line + 1, column: err.mark.column + 1, message: `invalid YAML: ${err.reason}` } };
+    }
+    throw err;
+  }
+}
+
+async function loadCollectorModules(
+  modules: unknown,
+  baseDir: string,
+  builtins: readonly CollectorDefinition[],
+  locate: (path: Array<string | number>) => ConfigError,
+): Promise<{ definitions: CollectorDefinition[]; errors: ConfigError[] }> {
+  const definitions: CollectorDefinition[] = [];
+  const errors: ConfigError[] = [];
+  if (!Array.isArray(modules)) return { definitions, errors }; // the schema reports the wrong type
+  const taken = new Set(builtins.map((d) => d.name));
+  for (const [i, spec] of modules.entries()) {
+    if (typeof spec !== 'string') continue;
+    const fail = (message: string) => errors.push({ ...locate(['collector_modules', i]), message });
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(resolve(baseDir, spec)).href)) as Record<string, unknown>;
+    } catch (err) {
+      fail(`cannot load collector module ${spec}: ${(err as Error).message}`);
+      continue;
+    }
+    const def = (mod.default ?? mod.collector) as Partial<CollectorDefinition> | undefined;
+    const problem = checkDefinition(def);
+    if (problem) { fail(`${spec}: ${problem}`); continue; }
+    const d = { group: 'external' as const, ...def } as CollectorDefinition;
+    if (taken.has(d.name)) { fail(`${spec}: a collector named ${d.name} already exists`); continue; }
+    taken.add(d.name);
+    definitions.push(d);
+  }
+  return { definitions, errors };
+}
+
+function checkDefinition(def: Partial<CollectorDefinition> | undefined): string | undefined {
+  if (!isObject(def)) return 'the module must export a collector definition as default export or as `collector`';
+  if (typeof def.name !== 'string' || !COLLECTOR_NAME.test(def.name)) return 'name must match [a-z][a-z0-9_]*';
+  if (typeof def.description !== 'string') return 'description must be a string';
+  if (typeof def.enabledByDefault !== 'boolean') return 'enabledByDefault must be a boolean';
+  if (typeof def.collect !== 'function') return 'collect must be a function';
+  if (def.options !== undefined && (!isObject(def.options) || def.options.type !== 'object' || !isObject(def.options.properties))) {
+    return 'options must be a JSON schema of type object with properties';
+  }
+  return undefined;
+}
+
+const validators = new WeakMap<readonly CollectorDefinition[], ValidateFunction>();
+const ajvCache = new Map<string, ValidateFunction>();
+
+function validatorFor(definitions: readonly CollectorDefinition[]): ValidateFunction {
+  const cached = validators.get(definitions);
+  if (cached) return cached;
+  const schema = configSchema(definitions);
+  const key = JSON.stringify(schema);
+  let v = ajvCache.get(key);
+  if (!v) {
+    v = new Ajv({ allErrors: true, useDefaults: true, strict: false }).compile(schema);
+    ajvCache.set(key, v);
+  }
+  validators.set(definitions, v);
+  return v;
+}
+
+function ajvError(e: ErrorObject, locate: (path: Array<string | number>) => ConfigError): ConfigError {
+  const path = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (e.keyword === 'additionalProperties') {
+    const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+    const what = path.length === 1 && path[0] === 'collectors' ? 'unknown collector' : 'unknown key';
+    return { ...locate([...path, extra]), message: `${what} "${extra}"` };
+  }
+  const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues;
+  const message = allowed ? `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}` : (e.message ?? 'is invalid');
+  return { ...locate(path), message };
+}
+
+function buildConfig(
+  raw: RawConfig,
+  definitions: readonly CollectorDefinition[],
+  file: string | undefined,
+  locate: (path: Array<string | number>) => ConfigError,
+  disableDefaults: boolean,
+): ConfigResult {
+  const errors: ConfigError[] = [];
+  const ms = (text: string): number => parseDuration(text) ?? 0; // the schema already checked the syntax
+  const collectors: CollectorSettings[] = [];
+  for (const d of definitions) {
+    const own = { ...(raw.collectors[d.name] ?? {}) } as Record<string, unknown>;
+    const { enabled, interval, timeout, sample_timestamps, ...options } = own;
+    const scheduleText = String(interval ?? d.defaultInterval ?? raw.scheduler.interval);
+    const schedule = parseSchedule(scheduleText);
+    const intervalPath = interval !== undefined ? ['collectors', d.name, 'interval'] : ['scheduler', 'interval'];
+    if ('error' in schedule) { errors.push({ ...locate(intervalPath), message: schedule.error }); continue; }
+    let timeoutMs = ms(String(timeout ?? raw.scheduler.timeout));
+    const period = periodMs(schedule);
+    if (period !== undefined && timeoutMs >= period) {
+      if (timeout !== undefined) {
+        errors.push({ ...locate(['collectors', d.name, 'timeout']), message: `timeout ${String(timeout)} must be shorter than the interval ${schedule.text}` });
+        continue;
+      }
+      timeoutMs = Math.max(500, Math.floor(period * 0.8)); // the default timeout never reaches the interval
+    }
+    collectors.push({
+      definition: d,
+      enabled: typeof enabled === 'boolean' ? enabled : !disableDefaults && d.enabledByDefault,
+      schedule,
+      timeoutMs,
+      sampleTimestamps: typeof sample_timestamps === 'boolean' ? sample_timestamps : raw.scheduler.sample_timestamps,
+      options,
+    });
+  }
+  if (errors.length) return { ok: false, errors };
+  const w = raw.web;
+  return {
+    ok: true,
+    config: {
+      file,
+      web: {
+        listenAddress: w.listen_address,
+        maxRequests: w.max_requests,
+        maxConnections: w.max_connections,
+        headerTimeoutMs: ms(w.header_timeout),
+        requestTimeoutMs: ms(w.request_timeout),
+        shutdownTimeoutMs: ms(w.shutdown_timeout),
+        maxHeaderBytes: w.max_header_bytes,
+      },
+      paths: { ...raw.paths },
+      log: { level: raw.log.level as Config['log']['level'], format: raw.log.format as Config['log']['format'] },
+      selfMetrics: { intervalMs: ms(raw.self_metrics.interval), runtime: raw.self_metrics.runtime },
+      collectors,
+    },
+  };
+}
+
+function dotted(path: ReadonlyArray<string | number>): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function hasPath(obj: unknown, path: ReadonlyArray<string | number>): boolean {
+  let cur: unknown = obj;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object' || !(p in (cur as object))) return false;
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  return true;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(source)) {
+    if (k === '__proto__' || k === 'constructor') continue;
+    const cur = target[k];
+    target[k] = isObject(v) && isObject(cur) ? deepMerge({ ...cur }, v) : v;
+  }
+  return target;
+}
+
+function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    out[k] = isObject(v) ? stripUndefined(v) : v;
+  }
+  return out;
+}

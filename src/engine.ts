@@ -1,0 +1,204 @@
+import type client from 'prom-client';
+import type { Config, CollectorSettings } from './config/load.js';
+import { ExpositionStore } from './exposition/store.js';
+import type { Logger } from './log.js';
+import { seriesCount } from './metrics/model.js';
+import { runCollector, type RunOutcome } from './scheduler/run.js';
+import { Scheduler, type ScheduledJob } from './scheduler/scheduler.js';
+import { runtimeRegistry, SELF_SECTION, selfMetricFamilies, type CollectorStatus, type EngineStatus } from './self-metrics.js';
+
+/** One collector on its schedule: runs it, publishes or withdraws its series, keeps its status. */
+class CollectorJob implements ScheduledJob {
+  readonly name: string;
+  readonly status: CollectorStatus;
+  private state: unknown;
+  private pending = false;
+
+  constructor(
+    readonly settings: CollectorSettings,
+    readonly key: string,
+    private readonly engine: Engine,
+    private readonly logger: Logger,
+  ) {
+    const d = settings.definition;
+    this.name = d.name;
+    this.state = d.initialState?.();
+    this.status = {
+      name: d.name,
+      description: d.description,
+      group: d.group ?? 'external',
+      enabled: settings.enabled,
+      schedule: settings.schedule.text,
+      series: 0,
+      runs: { success: 0, error: 0, timeout: 0, skipped: 0 },
+    };
+  }
+
+  get schedule() {
+    return this.settings.schedule;
+  }
+
+  busy(): boolean {
+    return this.pending;
+  }
+
+  skipped(): void {
+    this.status.runs.skipped++;
+    this.logger.warn('previous run still busy; skipping this tick');
+  }
+
+  async run(): Promise<void> {
+    this.pending = true;
+    const outcome = await runCollector({ settings: this.settings, paths: this.engine.config.paths, logger: this.logger, state: this.state });
+    void outcome.settled.then(() => {
+      this.pending = false;
+    });
+    this.record(outcome);
+  }
+
+  private record(o: RunOutcome): void {
+    const s = this.status;
+    let result = o.result;
+    let error = o.error;
+    if (result === 'success' && o.families) {
+      const published = this.engine.store.publish(this.name, o.families, { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs });
+      if (published.ok) s.series = seriesCount(o.families);
+      else ({ result, error } = { result: 'error', error: published.error });
+    }
+    if (result !== 'success') {
+      this.engine.store.withdraw(this.name);
+      s.series = 0;
+      this.logger.error({ result, err: error }, 'collector run failed');
+    }
+    s.runs[result]++;
+    s.lastResult = result;
+    s.lastDurationMs = o.durationMs;
+    if (result === 'success') {
+      s.lastSuccessMs = o.runTimeMs;
+      delete s.lastError;
+    } else {
+      s.lastError = error ?? result;
+    }
+  }
+}
+
+/** Refreshes the self-metrics section (spyglass_*, node_scrape_*, runtime) on its own interval. */
+class SelfMetricsJob implements ScheduledJob {
+  readonly name = SELF_SECTION;
+  private pending = false;
+  constructor(
+    private readonly engine: Engine,
+    private readonly runtime: client.Registry | undefined,
+    readonly schedule: ScheduledJob['schedule'],
+  ) {}
+
+  busy(): boolean {
+    return this.pending;
+  }
+
+  skipped(): void {}
+
+  async run(): Promise<void> {
+    this.pending = true;
+    try {
+      const families = await selfMetricFamilies(this.engine.status(), this.runtime);
+      this.engine.store.publish(SELF_SECTION, families, { timestamps: false, runTimeMs: Date.now() });
+    } finally {
+      this.pending = false;
+    }
+  }
+}
+
+/** The running exporter: collectors on their schedules, the exposition store, readiness and reload. */
+export class Engine {
+  readonly store = new ExpositionStore(new Set([SELF_SECTION]));
+  readonly metricsRequests = new Map<number, number>();
+  private jobs: CollectorJob[] = [];
+  private scheduler: Scheduler | undefined;
+  private selfJob: SelfMetricsJob;
+  private readonly runtime: client.Registry | undefined;
+  private reloadState = { successful: true, lastSuccessMs: Date.now() };
+  private ready = false;
+
+  constructor(
+    public config: Config,
+    private readonly logger: Logger,
+  ) {
+    this.runtime = config.selfMetrics.runtime ? runtimeRegistry() : undefined;
+    this.selfJob = this.makeSelfJob();
+    this.jobs = this.buildJobs(config, []);
+  }
+
+  /** Starts the schedules; resolves once every enabled collector has finished its first run. */
+  async start(): Promise<void> {
+    await this.schedule();
+    this.ready = true;
+    await this.selfJob.run();
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Marks the exporter not ready (shutdown) and stops scheduling new runs. */
+  stop(): void {
+    this.ready = false;
+    this.scheduler?.stop();
+  }
+
+  status(): EngineStatus {
+    return { collectors: this.jobs.map((j) => j.status), reload: { ...this.reloadState }, metricsRequests: this.metricsRequests };
+  }
+
+  enabledCollectors(): Set<string> {
+    return new Set(this.jobs.filter((j) => j.settings.enabled).map((j) => j.name));
+  }
+
+  knownCollectors(): Set<string> {
+    return new Set(this.jobs.map((j) => j.name));
+  }
+
+  countMetricsRequest(code: number): void {
+    this.metricsRequests.set(code, (this.metricsRequests.get(code) ?? 0) + 1);
+  }
+
+  /** Records a failed reload attempt; the running configuration stays. */
+  reloadFailed(): void {
+    this.reloadState.successful = false;
+  }
+
+  /** Swaps in a new configuration. Collectors whose settings did not change keep their state. */
+  async apply(next: Config): Promise<void> {
+    const previous = this.jobs;
+    this.scheduler?.stop();
+    this.config = next;
+    this.jobs = this.buildJobs(next, previous);
+    const live = new Set(this.jobs.filter((j) => j.settings.enabled).map((j) => j.name));
+    for (const j of previous) if (!live.has(j.name)) this.store.withdraw(j.name);
+    this.selfJob = this.makeSelfJob();
+    this.reloadState = { successful: true, lastSuccessMs: Date.now() };
+    await this.schedule();
+    await this.selfJob.run();
+  }
+
+  private schedule(): Promise<void> {
+    const enabled = this.jobs.filter((j) => j.settings.enabled);
+    this.scheduler = new Scheduler([...enabled, this.selfJob]);
+    return this.scheduler.start();
+  }
+
+  private makeSelfJob(): SelfMetricsJob {
+    const ms = this.config.selfMetrics.intervalMs;
+    return new SelfMetricsJob(this, this.runtime, { kind: 'interval', ms: Math.max(1000, ms - (ms % 1000)), text: `${ms}ms` });
+  }
+
+  private buildJobs(config: Config, previous: readonly CollectorJob[]): CollectorJob[] {
+    const byKey = new Map(previous.map((j) => [j.key, j]));
+    return config.collectors.map((s) => {
+      const key = JSON.stringify([s.definition.name, s.enabled, s.schedule.text, s.timeoutMs, s.sampleTimestamps, s.options, config.paths]);
+      const kept = byKey.get(key);
+      if (kept && kept.settings.definition === s.definition) return kept;
+      return new CollectorJob(s, key, this, this.logger.child({ collector: s.definition.name }));
+    });
+  }
+}

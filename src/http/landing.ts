@@ -1,0 +1,36 @@
+import type { EngineStatus } from '../self-metrics.js';
+import { VERSION } from '../version.js';
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The landing page: each collector's state, with links to the endpoints. */
+export function renderLandingPage(status: EngineStatus, ready: boolean): string {
+  const rows = status.collectors
+    .map((c) => {
+      const state = !c.enabled ? 'disabled' : (c.lastResult ?? 'pending');
+      const cells = [
+        c.name,
+        c.group,
+        state,
+        c.enabled ? c.schedule : '',
+        c.lastDurationMs === undefined ? '' : `${c.lastDurationMs.toFixed(2)} ms`,
+        c.enabled ? String(c.series) : '',
+        c.lastError ?? '',
+        c.description,
+      ];
+      return `<tr class="${escapeHtml(state)}">${cells.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>spyglass</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+tr.error td:nth-child(3),tr.timeout td:nth-child(3){color:#b00;font-weight:bold}tr.success td:nth-child(3){color:#070}</style></head>
+<body><h1>spyglass ${escapeHtml(VERSION)}</h1>
+<p>Ready: ${ready ? 'yes' : 'no'} · config reload: ${status.reload.successful ? 'ok' : 'failed'}</p>
+<ul><li><a href="metrics">/metrics</a></li><li><a href="healthz">/healthz</a></li><li><a href="readyz">/readyz</a></li></ul>
+<table><thead><tr><th>collector</th><th>group</th><th>state</th><th>schedule</th><th>last duration</th><th>series</th><th>last error</th><th>description</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table></body></html>
+`;
+}

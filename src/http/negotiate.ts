@@ -1,0 +1,46 @@
+import type { Format } from '../metrics/render.js';
+
+export const CONTENT_TYPES: Record<Format, string> = {
+  prometheus: 'text/plain; version=0.0.4; charset=utf-8',
+  openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+};
+
+interface MediaRange {
+  type: string;
+  params: Record<string, string>;
+  q: number;
+}
+
+function parseList(header: string): MediaRange[] {
+  return header.split(',').map((part) => {
+    const [type = '', ...rawParams] = part.split(';').map((s) => s.trim());
+    const params: Record<string, string> = {};
+    for (const p of rawParams) {
+      const eq = p.indexOf('=');
+      if (eq > 0) params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"|"$/g, '');
+    }
+    const q = params.q === undefined ? 1 : Number(params.q);
+    return { type: type.toLowerCase(), params, q: Number.isFinite(q) ? q : 0 };
+  });
+}
+
+/** OpenMetrics 1.0 when the client prefers it (as Prometheus does); the text format otherwise. */
+export function negotiateFormat(accept: string | undefined): Format {
+  if (!accept || !accept.includes('openmetrics')) return 'prometheus';
+  let om = 0;
+  let text = 0;
+  for (const r of parseList(accept)) {
+    if (r.type === 'application/openmetrics-text' && (r.params.version === undefined || r.params.version === '1.0.0' || r.params.version === '0.0.1')) {
+      om = Math.max(om, r.q);
+    } else if (r.type === 'text/plain' || r.type === '*/*' || r.type === 'text/*') {
+      text = Math.max(text, r.q);
+    }
+  }
+  return om > 0 && om >= text ? 'openmetrics' : 'prometheus';
+}
+
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  if (!acceptEncoding) return false;
+  for (const r of parseList(acceptEncoding)) if ((r.type === 'gzip' || r.type === '*') && r.q > 0) return true;
+  return false;
+}

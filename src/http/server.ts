@@ -1,0 +1,139 @@
+import http from 'node:http';
+import express from 'express';
+import type { Engine } from '../engine.js';
+import type { Logger } from '../log.js';
+import { renderLandingPage } from './landing.js';
+import { acceptsGzip, CONTENT_TYPES, negotiateFormat } from './negotiate.js';
+import { parseSelection } from './selection.js';
+
+export interface HttpOptions {
+  maxRequests: number;
+  maxConnections: number;
+  headerTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxHeaderBytes: number;
+}
+
+export type ReloadHandler = () => Promise<{ ok: true } | { ok: false; error: string }>;
+
+/**
+ * The HTTP surface. `/metrics` takes a fast path on node:http that writes cached buffers (Express
+ * costs 2-5× in throughput there, shared/reference/nodelibs.md §5); every other route is Express.
+ */
+export class HttpServer {
+  readonly server: http.Server;
+  private inFlight = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: HttpOptions,
+    reload: ReloadHandler,
+    private readonly logger: Logger,
+  ) {
+    const app = this.expressApp(reload);
+    this.server = http.createServer(
+      {
+        maxHeaderSize: options.maxHeaderBytes,
+        headersTimeout: options.headerTimeoutMs,
+        requestTimeout: options.requestTimeoutMs,
+        keepAliveTimeout: 5000,
+        connectionsCheckingInterval: Math.min(1000, options.headerTimeoutMs),
+      },
+      (req, res) => {
+        const url = req.url ?? '/';
+        const q = url.indexOf('?');
+        const path = q === -1 ? url : url.slice(0, q);
+        if (path === '/metrics') this.serveMetrics(req, res, q === -1 ? '' : url.slice(q + 1));
+        else app(req, res);
+      },
+    );
+    this.server.maxConnections = options.maxConnections;
+  }
+
+  listen(address: string): Promise<void> {
+    const { host, port } = parseListenAddress(address);
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting, lets in-flight requests finish, then drops what is left after `timeoutMs`. */
+  async close(timeoutMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const idleSweep = setInterval(() => this.server.closeIdleConnections(), 50);
+    const timer = setTimeout(() => this.server.closeAllConnections(), timeoutMs);
+    await closed;
+    clearInterval(idleSweep);
+    clearTimeout(timer);
+  }
+
+  private serveMetrics(req: http.IncomingMessage, res: http.ServerResponse, query: string): void {
+    const reply = (code: number, body: string, headers: http.OutgoingHttpHeaders = {}) => {
+      this.engine.countMetricsRequest(code);
+      res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+      res.end(body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'Method Not Allowed\n', { Allow: 'GET, HEAD' });
+    const limit = this.options.maxRequests;
+    if (limit > 0 && this.inFlight >= limit) return reply(503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
+    const selected = parseSelection(new URLSearchParams(query), this.engine.knownCollectors(), this.engine.enabledCollectors());
+    if (!selected.ok) return reply(400, `${selected.message}\n`);
+
+    this.inFlight++;
+    res.once('close', () => this.inFlight--);
+    const format = negotiateFormat(req.headers.accept);
+    const gzip = acceptsGzip(req.headers['accept-encoding']);
+    const body = this.engine.store.body(format, gzip, selected.selection);
+    const headers: http.OutgoingHttpHeaders = { 'Content-Type': CONTENT_TYPES[format], 'Content-Length': body.length, Vary: 'Accept-Encoding' };
+    if (gzip) headers['Content-Encoding'] = 'gzip';
+    this.engine.countMetricsRequest(200);
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  private expressApp(reload: ReloadHandler): express.Express {
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    app.get('/', (_req, res) => {
+      res.type('html').send(renderLandingPage(this.engine.status(), this.engine.isReady()));
+    });
+    app.get('/healthz', (_req, res) => {
+      res.type('text').send('OK\n');
+    });
+    app.get('/readyz', (_req, res) => {
+      if (this.engine.isReady()) res.type('text').send('ready\n');
+      else res.status(503).type('text').send('not ready: collectors have not all finished their first run\n');
+    });
+    app.post('/-/reload', async (_req, res) => {
+      const result = await reload();
+      if (result.ok) res.type('text').send('configuration reloaded\n');
+      else res.status(500).type('text').send(`failed to reload config: ${result.error}\n`);
+    });
+    app.all(['/-/reload', '/healthz', '/readyz', '/'], (req, res) => {
+      res.status(405).set('Allow', req.path === '/-/reload' ? 'POST' : 'GET, HEAD').type('text').send('Method Not Allowed\n');
+    });
+    app.use((_req, res) => {
+      res.status(404).type('text').send('404 page not found\n');
+    });
+    app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      this.logger.error({ err: err.message }, 'HTTP handler failed');
+      if (!res.headersSent) res.status(500).type('text').send('internal error\n');
+    });
+    return app;
+  }
+}
+
+/** `:9473`, `0.0.0.0:9473`, `[::1]:9473`, `localhost:9473`; an empty host means every interface. */
+export function parseListenAddress(address: string): { host: string | undefined; port: number } {
+  const colon = address.lastIndexOf(':');
+  const hostPart = address.slice(0, colon);
+  const port = Number(address.slice(colon + 1));
+  const host = hostPart.startsWith('[') ? hostPart.slice(1, -1) : hostPart;
+  return { host: host === '' ? undefined : host, port };
+}

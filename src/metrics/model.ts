@@ -1,0 +1,70 @@
+/** The metric model collectors return. The encoder, not the collector, escapes label values. */
+
+export type Labels = Readonly<Record<string, string>>;
+
+export type ScalarType = 'counter' | 'gauge' | 'untyped';
+export type MetricType = ScalarType | 'histogram';
+
+export interface Sample {
+  labels?: Labels;
+  value: number;
+  /** Milliseconds since the epoch when the value was read; defaults to the run's time. */
+  timestampMs?: number;
+}
+
+export interface HistogramSample {
+  labels?: Labels;
+  /** Cumulative counts per upper bound, ascending; a +Inf bucket is added if missing. */
+  buckets: ReadonlyArray<readonly [le: number, count: number]>;
+  sum: number;
+  count: number;
+  timestampMs?: number;
+}
+
+interface FamilyBase {
+  name: string;
+  help: string;
+  /** Base unit (seconds, bytes, …); shown as `# UNIT` in OpenMetrics when the name ends with it. */
+  unit?: string;
+}
+
+export interface ScalarFamily extends FamilyBase {
+  type: ScalarType;
+  samples: Sample[];
+}
+
+export interface HistogramFamily extends FamilyBase {
+  type: 'histogram';
+  samples: HistogramSample[];
+}
+
+export type MetricFamily = ScalarFamily | HistogramFamily;
+
+export function gauge(name: string, help: string, samples: Sample[] = [], unit?: string): ScalarFamily {
+  return { name, help, type: 'gauge', samples, ...(unit ? { unit } : {}) };
+}
+
+export function counter(name: string, help: string, samples: Sample[] = [], unit?: string): ScalarFamily {
+  return { name, help, type: 'counter', samples, ...(unit ? { unit } : {}) };
+}
+
+export function untyped(name: string, help: string, samples: Sample[] = []): ScalarFamily {
+  return { name, help, type: 'untyped', samples };
+}
+
+export function seriesCount(families: readonly MetricFamily[]): number {
+  let n = 0;
+  for (const f of families) {
+    if (f.type === 'histogram') {
+      for (const s of f.samples) n += s.buckets.length + (hasInfBucket(s) ? 2 : 3);
+    } else {
+      n += f.samples.length;
+    }
+  }
+  return n;
+}
+
+export function hasInfBucket(s: HistogramSample): boolean {
+  const last = s.buckets[s.buckets.length - 1];
+  return last !== undefined && last[0] === Infinity;
+}

@@ -1,0 +1,77 @@
+import type { CollectContext, CollectorLogger } from '../collector.js';
+import type { CollectorSettings } from '../config/load.js';
+import type { Paths } from '../collector.js';
+import type { MetricFamily } from '../metrics/model.js';
+import { validateFamilies } from '../metrics/validate.js';
+
+export type RunResult = 'success' | 'error' | 'timeout';
+
+export interface RunOutcome {
+  result: RunResult;
+  runTimeMs: number;
+  durationMs: number;
+  families?: MetricFamily[];
+  error?: string;
+  /** Settles when the collector's own promise settles, which for a timed-out run may be much later (or never). */
+  settled: Promise<void>;
+}
+
+export interface RunInput {
+  settings: CollectorSettings;
+  paths: Paths;
+  logger: CollectorLogger;
+  state: unknown;
+}
+
+/**
+ * Runs a collector once under its deadline. A run past its deadline is abandoned: its signal is
+ * aborted, its result (if it ever comes) is ignored, and the outcome is `timeout`.
+ */
+export async function runCollector(input: RunInput): Promise<RunOutcome> {
+  const { settings } = input;
+  const runTimeMs = Date.now();
+  const started = performance.now();
+  const controller = new AbortController();
+  const ctx: CollectContext = {
+    config: settings.options,
+    paths: input.paths,
+    signal: controller.signal,
+    logger: input.logger,
+    runTimeMs,
+    state: input.state,
+  };
+  let work: Promise<unknown>;
+  try {
+    work = Promise.resolve(settings.definition.collect(ctx as CollectContext<any, any>));
+  } catch (err) {
+    work = Promise.reject(err);
+  }
+  const settled = work.then(
+    () => undefined,
+    () => undefined,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), settings.timeoutMs);
+  });
+  const elapsed = () => performance.now() - started;
+  try {
+    const winner = await Promise.race([work, deadline]);
+    if (winner === 'timeout') {
+      controller.abort(new Error(`deadline of ${settings.timeoutMs} ms passed`));
+      return { result: 'timeout', runTimeMs, durationMs: elapsed(), error: `timed out after ${settings.timeoutMs} ms`, settled };
+    }
+    const problems = validateFamilies(winner);
+    if (problems.length) return { result: 'error', runTimeMs, durationMs: elapsed(), error: `invalid metrics: ${problems.join('; ')}`, settled };
+    return { result: 'success', runTimeMs, durationMs: elapsed(), families: winner as MetricFamily[], settled };
+  } catch (err) {
+    return { result: 'error', runTimeMs, durationMs: elapsed(), error: errorMessage(err), settled };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

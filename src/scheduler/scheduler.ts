@@ -1,0 +1,76 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import { nextSlotMs, phaseOffsetMs, type Schedule } from './schedule.js';
+
+export interface ScheduledJob {
+  name: string;
+  schedule: Schedule;
+  /** Starts one run; resolves when the run's outcome is known (success, error or deadline). */
+  run(): Promise<void>;
+  /** True while an earlier run has not settled, including an abandoned (timed-out) one still hung. */
+  busy(): boolean;
+  /** Called when a tick finds the previous run still busy. */
+  skipped(): void;
+}
+
+/** Ticks earlier than this before a slot still count as on time (node-cron fires a few ms late or early). */
+const SLOT_TOLERANCE_MS = 50;
+
+/**
+ * Drives every job with node-cron. Interval jobs share one per-second cron task and fire on
+ * their own phase-shifted grid; cron-expression jobs get a task each. Every job runs once at
+ * start. A tick that finds the job's previous run still busy is counted as skipped, so runs
+ * never overlap and a hung collector cannot pile up calls.
+ */
+export class Scheduler {
+  private readonly tasks: ScheduledTask[] = [];
+  private readonly due = new Map<ScheduledJob, number>();
+  private stopped = false;
+
+  constructor(private readonly jobs: readonly ScheduledJob[]) {}
+
+  /** Runs every job once now; resolves when each first run has an outcome. */
+  start(): Promise<void> {
+    const now = Date.now();
+    const intervalJobs = this.jobs.filter((j) => j.schedule.kind === 'interval');
+    for (const j of intervalJobs) this.due.set(j, this.nextSlot(j, now));
+    if (intervalJobs.length) {
+      this.tasks.push(cron.schedule('* * * * * *', () => this.tickIntervals(intervalJobs), { name: 'spyglass-intervals', unref: true }));
+    }
+    for (const j of this.jobs) {
+      if (j.schedule.kind === 'cron') {
+        this.tasks.push(cron.schedule(j.schedule.expression, () => this.fire(j), { name: `spyglass-${j.name}`, unref: true }));
+      }
+    }
+    return Promise.all(this.jobs.map((j) => this.fire(j))).then(() => undefined);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.tasks) void t.destroy();
+    this.tasks.length = 0;
+  }
+
+  private tickIntervals(jobs: readonly ScheduledJob[]): void {
+    const now = Date.now();
+    for (const j of jobs) {
+      const due = this.due.get(j) ?? 0;
+      if (now + SLOT_TOLERANCE_MS < due) continue;
+      this.due.set(j, this.nextSlot(j, now + SLOT_TOLERANCE_MS));
+      void this.fire(j);
+    }
+  }
+
+  private nextSlot(j: ScheduledJob, now: number): number {
+    if (j.schedule.kind !== 'interval') return Infinity;
+    return nextSlotMs(now, j.schedule.ms, phaseOffsetMs(j.name, j.schedule.ms));
+  }
+
+  private async fire(j: ScheduledJob): Promise<void> {
+    if (this.stopped) return;
+    if (j.busy()) {
+      j.skipped();
+      return;
+    }
+    await j.run();
+  }
+}

@@ -1,0 +1,110 @@
+import client from 'prom-client';
+import type { CollectorGroup } from './collector.js';
+import { counter, gauge, type HistogramSample, type MetricFamily, type Sample } from './metrics/model.js';
+import type { RunResult } from './scheduler/run.js';
+import { VERSION } from './version.js';
+
+export type RunCounts = Record<RunResult | 'skipped', number>;
+
+export interface CollectorStatus {
+  name: string;
+  description: string;
+  group: CollectorGroup;
+  enabled: boolean;
+  schedule: string;
+  lastResult?: RunResult;
+  lastDurationMs?: number;
+  lastSuccessMs?: number;
+  lastError?: string;
+  series: number;
+  runs: RunCounts;
+}
+
+export interface EngineStatus {
+  collectors: readonly CollectorStatus[];
+  reload: { successful: boolean; lastSuccessMs: number };
+  /** `/metrics` responses by status code. */
+  metricsRequests: ReadonlyMap<number, number>;
+}
+
+export const SELF_SECTION = 'spyglass';
+
+/** prom-client's Node runtime metrics (process_*, nodejs_*), gathered into a registry of their own. */
+export function runtimeRegistry(): client.Registry {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export async function selfMetricFamilies(status: EngineStatus, runtime?: client.Registry): Promise<MetricFamily[]> {
+  const enabled = status.collectors.filter((c) => c.enabled);
+  const per = (f: (c: CollectorStatus) => number | undefined, list = enabled): Sample[] =>
+    list.flatMap((c) => {
+      const value = f(c);
+      return value === undefined ? [] : [{ labels: { collector: c.name }, value }];
+    });
+  const runs: Sample[] = enabled.flatMap((c) =>
+    (Object.keys(c.runs) as Array<keyof RunCounts>).map((result) => ({ labels: { collector: c.name, result }, value: c.runs[result] })),
+  );
+  const host = enabled.filter((c) => c.group === 'host' && c.lastResult !== undefined);
+  const families: MetricFamily[] = [
+    gauge('spyglass_build_info', 'A metric with a constant 1 labelled by the version of spyglass and of Node.js that runs it.', [
+      { labels: { version: VERSION, nodejs_version: process.version }, value: 1 },
+    ]),
+    gauge('spyglass_collector_last_duration_seconds', 'Duration of the last completed run of each collector.', per((c) => seconds(c.lastDurationMs)), 'seconds'),
+    gauge('spyglass_collector_last_success', 'Whether the last run of each collector succeeded (1) or failed or timed out (0).', per((c) => (c.lastResult ? Number(c.lastResult === 'success') : undefined))),
+    gauge('spyglass_collector_last_success_timestamp_seconds', 'Unix time of the last successful run of each collector.', per((c) => seconds(c.lastSuccessMs)), 'seconds'),
+    counter('spyglass_collector_runs_total', 'Runs of each collector by result: success, error, timeout, or skipped (previous run still busy).', runs),
+    gauge('spyglass_collector_series', 'Series each collector exposes from its last run.', per((c) => c.series)),
+    gauge('spyglass_config_last_reload_successful', 'Whether the last configuration reload attempt succeeded.', [{ value: Number(status.reload.successful) }]),
+    gauge('spyglass_config_last_reload_success_timestamp_seconds', 'Unix time of the last successful configuration load.', [{ value: status.reload.lastSuccessMs / 1000 }], 'seconds'),
+    counter('spyglass_metrics_requests_total', 'Requests to /metrics by HTTP status code.', [...status.metricsRequests].map(([code, n]) => ({ labels: { code: String(code) }, value: n }))),
+    // node_exporter's own names, so dashboards built on them work for the host collectors.
+    gauge('node_scrape_collector_duration_seconds', 'node_exporter: Duration of a collector scrape.', per((c) => seconds(c.lastDurationMs), host), 'seconds'),
+    gauge('node_scrape_collector_success', 'node_exporter: Whether a collector succeeded.', per((c) => Number(c.lastResult === 'success'), host)),
+  ];
+  if (runtime) families.push(...(await runtimeFamilies(runtime)));
+  return families;
+}
+
+function seconds(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : ms / 1000;
+}
+
+type PromJson = Awaited<ReturnType<client.Registry['getMetricsAsJSON']>>[number];
+
+/** Converts prom-client's JSON view into our model, so one encoder renders everything. */
+async function runtimeFamilies(registry: client.Registry): Promise<MetricFamily[]> {
+  const out: MetricFamily[] = [];
+  for (const m of (await registry.getMetricsAsJSON()) as PromJson[]) {
+    const type = String(m.type);
+    if (type === 'histogram') {
+      out.push({ name: m.name, help: m.help, type: 'histogram', samples: histogramSamples(m) });
+    } else if (type === 'counter' || type === 'gauge') {
+      const samples = m.values.map((v) => ({ labels: stringLabels(v.labels), value: v.value }));
+      out.push({ name: m.name, help: m.help, type, samples });
+    }
+  }
+  return out;
+}
+
+function histogramSamples(m: PromJson): HistogramSample[] {
+  const byLabels = new Map<string, HistogramSample & { buckets: Array<[number, number]> }>();
+  for (const v of m.values as Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>) {
+    const { le, ...rest } = v.labels;
+    const labels = stringLabels(rest);
+    const key = JSON.stringify(labels);
+    let s = byLabels.get(key);
+    if (!s) byLabels.set(key, (s = { labels, buckets: [], sum: 0, count: 0 }));
+    if (v.metricName?.endsWith('_bucket')) s.buckets.push([le === '+Inf' ? Infinity : Number(le), v.value]);
+    else if (v.metricName?.endsWith('_sum')) s.sum = v.value;
+    else if (v.metricName?.endsWith('_count')) s.count = v.value;
+  }
+  return [...byLabels.values()];
+}
+
+function stringLabels(labels: Partial<Record<string, string | number>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) out[k] = String(v);
+  return out;
+}

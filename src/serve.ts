@@ -1,0 +1,77 @@
+import { builtinCollectors } from '../collectors/index.js';
+import { formatConfigError, loadConfig, type ConfigOverrides } from './config/load.js';
+import { Engine } from './engine.js';
+import { HttpServer } from './http/server.js';
+import { createLogger } from './log.js';
+
+export interface ServeOptions {
+  file: string | undefined;
+  overrides: ConfigOverrides;
+  disableDefaults: boolean;
+}
+
+/** `spyglass serve`: load the config, start the HTTP server and the schedules, handle signals. */
+export async function serve(opts: ServeOptions): Promise<void> {
+  const load = () => loadConfig({ file: opts.file, overrides: opts.overrides, builtins: builtinCollectors, disableDefaults: opts.disableDefaults });
+  const first = await load();
+  if (!first.ok) {
+    for (const e of first.errors) process.stderr.write(`spyglass: config error: ${formatConfigError(e)}\n`);
+    process.exit(1);
+  }
+  const config = first.config;
+  const logger = createLogger(config.log.level, config.log.format);
+  const engine = new Engine(config, logger);
+
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = () => {
+    const attempt = reloading.then(async () => {
+      const next = await load();
+      if (!next.ok) {
+        engine.reloadFailed();
+        const error = next.errors.map(formatConfigError).join('; ');
+        logger.error({ errors: next.errors.map(formatConfigError) }, 'config reload failed; keeping the running configuration');
+        return { ok: false as const, error };
+      }
+      if (next.config.web.listenAddress !== engine.config.web.listenAddress) {
+        logger.warn({ listen_address: next.config.web.listenAddress }, 'listen address changes need a restart; still listening on the old one');
+      }
+      logger.level = next.config.log.level;
+      await engine.apply(next.config);
+      logger.info({ file: opts.file }, 'configuration reloaded');
+      return { ok: true as const };
+    });
+    reloading = attempt.catch(() => undefined);
+    return attempt;
+  };
+
+  const http = new HttpServer(engine, config.web, reload, logger);
+  try {
+    await http.listen(config.web.listenAddress);
+  } catch (err) {
+    logger.error({ address: config.web.listenAddress, err: (err as Error).message }, 'cannot listen');
+    process.exit(1);
+  }
+  logger.info({ address: config.web.listenAddress, collectors: [...engine.enabledCollectors()] }, 'listening');
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) {
+      logger.warn({ signal }, 'second signal; exiting now');
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: not ready, finishing in-flight requests');
+    engine.stop();
+    await http.close(config.web.shutdownTimeoutMs);
+    logger.info('bye');
+    process.exit(0);
+  };
+  // Explicit handlers also make signals work when Node runs as PID 1, where the kernel applies no default action.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => void reload());
+
+  const started = performance.now();
+  await engine.start();
+  logger.info({ ms: Math.round(performance.now() - started) }, 'ready: every enabled collector finished its first run');
+}
