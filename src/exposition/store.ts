@@ -53,8 +53,9 @@ export class ExpositionStore {
 
   /** Removes a section's series (failed or timed-out run, collector disabled). */
   withdraw(section: string): void {
-    if (!this.sections.delete(section)) return;
+    if (!this.sections.has(section)) return;
     this.dropOwnership(section);
+    this.sections.delete(section);
     this.reorder();
     this.changed();
   }

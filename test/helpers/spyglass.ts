@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const cliPath = `${repoRoot}dist/src/cli.js`;
+export const fixture = (rel: string) => `${repoRoot}test/fixtures/${rel}`;
+
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as net.AddressInfo).port;
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+export interface Running {
+  proc: ChildProcess;
+  port: number;
+  base: string;
+  logs(): string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns the real `spyglass serve` on 127.0.0.1 and waits until /healthz answers (and /readyz, unless told not to). */
+export async function startSpyglass(args: string[] = [], opts: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Running> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [cliPath, 'serve', `--web.listen-address=127.0.0.1:${port}`, ...args], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout?.on('data', (d) => (output += d));
+  proc.stderr?.on('data', (d) => (output += d));
+  const base = `http://127.0.0.1:${port}`;
+  const exited = once(proc, 'exit');
+  const running: Running = {
+    proc,
+    port,
+    base,
+    logs: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      const [code] = await exited;
+      return code as number | null;
+    },
+  };
+  const deadline = Date.now() + 15000;
+  const path = opts.waitReady === false ? '/healthz' : '/readyz';
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`spyglass exited with ${proc.exitCode}: ${output}`);
+    try {
+      const res = await fetch(base + path);
+      if (res.status === 200) return running;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await running.stop('SIGKILL');
+      throw new Error(`spyglass did not answer ${path} in time: ${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d) => (stdout += d));
+  proc.stderr.on('data', (d) => (stderr += d));
+  const [code] = await once(proc, 'exit');
+  return { code: code as number | null, stdout, stderr };
+}
+
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Value of one series in Prometheus text output, or undefined. */
+export function sampleValue(text: string, series: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(series + ' ')) return Number(line.slice(series.length + 1).split(' ')[0]);
+  }
+  return undefined;
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { escapeLabelValue, formatValue } from '../src/metrics/escape.js';
+import { counter, gauge, untyped, type MetricFamily } from '../src/metrics/model.js';
+import { renderFamilies } from '../src/metrics/render.js';
+
+const text = (f: MetricFamily[], timestamps = false) => renderFamilies(f, { format: 'prometheus', timestamps, defaultTimestampMs: 1700000000123 });
+const om = (f: MetricFamily[], timestamps = false) => renderFamilies(f, { format: 'openmetrics', timestamps, defaultTimestampMs: 1700000000123 });
+
+/** Inverse of the encoder's label escaping, as Prometheus' parser reads it. */
+function unescapeLabel(s: string): string {
+  return s.replace(/\\(\\|"|n)/g, (_m, c: string) => (c === 'n' ? '\n' : c));
+}
+
+describe('text exposition', () => {
+  it('escapes label values and HELP exactly', () => {
+    const out = text([gauge('x', 'a \\ back\nslash "q"', [{ labels: { path: 'C:\\dir\n"x"' }, value: 1 }])]);
+    assert.equal(out, '# HELP x a \\\\ back\\nslash "q"\n# TYPE x gauge\nx{path="C:\\\\dir\\n\\"x\\""} 1\n');
+  });
+
+  it('spells NaN and infinities the way Prometheus parses them', () => {
+    assert.deepEqual([NaN, Infinity, -Infinity, 0, -0, 1e21, 1.5e-7].map(formatValue), ['NaN', '+Inf', '-Inf', '0', '0', '1e+21', '1.5e-7']);
+  });
+
+  it('orders families by name and samples by labels, whatever the input order', () => {
+    const a = [gauge('b', 'h', [{ labels: { x: '2' }, value: 2 }, { labels: { x: '1' }, value: 1 }]), gauge('a', 'h', [{ value: 0 }])];
+    assert.equal(text(a), '# HELP a h\n# TYPE a gauge\na 0\n# HELP b h\n# TYPE b gauge\nb{x="1"} 1\nb{x="2"} 2\n');
+    assert.equal(text([...a].reverse()), text(a));
+  });
+
+  it('sorts label names inside a sample', () => {
+    assert.match(text([gauge('g', 'h', [{ labels: { z: '1', a: '2' }, value: 1 }])]), /g\{a="2",z="1"\} 1/);
+  });
+
+  it('keeps untyped untyped and skips families without samples', () => {
+    assert.equal(text([untyped('u', 'h', [{ value: 3 }]), gauge('empty', 'h', [])]), '# HELP u h\n# TYPE u untyped\nu 3\n');
+  });
+
+  it('stamps counters and histograms, not gauges, in milliseconds', () => {
+    const out = text([counter('c_total', 'h', [{ value: 1 }]), gauge('g', 'h', [{ value: 1 }])], true);
+    assert.match(out, /^c_total 1 1700000000123$/m);
+    assert.match(out, /^g 1$/m);
+  });
+
+  it('renders histograms with cumulative buckets, +Inf, _sum and _count', () => {
+    const h: MetricFamily = { name: 'lat_seconds', help: 'h', type: 'histogram', samples: [{ labels: { t: 'a' }, buckets: [[0.1, 1], [1, 3]], sum: 2.5, count: 4 }] };
+    assert.equal(
+      text([h]),
+      '# HELP lat_seconds h\n# TYPE lat_seconds histogram\n' +
+        'lat_seconds_bucket{t="a",le="0.1"} 1\nlat_seconds_bucket{t="a",le="1"} 3\nlat_seconds_bucket{t="a",le="+Inf"} 4\n' +
+        'lat_seconds_sum{t="a"} 2.5\nlat_seconds_count{t="a"} 4\n',
+    );
+  });
+
+  it('round-trips any label value through escaping', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (v) => {
+        const esc = escapeLabelValue(v);
+        assert.ok(!/(^|[^\\])(\\\\)*"/.test(esc), 'no bare double quote');
+        assert.ok(!esc.includes('\n'));
+        assert.equal(unescapeLabel(esc), v);
+      }),
+    );
+  });
+
+  it('produces output promtool accepts for random families', () => {
+    // Names are fixed (promtool also lints naming style); the property is about HELP, label values and numbers.
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(fc.string({ unit: 'binary' }), { minLength: 1, maxLength: 4 }), fc.double(), (n, values, v) => {
+        const names = Array.from({ length: n }, (_, i) => `test_family_number_${i}`);
+        const families = names.map((n) => gauge(n, `help for ${values[0]}`, values.map((lv, i) => ({ labels: { l: lv, i: String(i) }, value: v }))));
+        const r = spawnSync('promtool', ['check', 'metrics'], { input: text(families) });
+        assert.equal(r.error, undefined, 'promtool must be installed (see .ci/run)');
+        assert.equal(r.status, 0, `promtool rejected:\n${text(families)}\n${r.stdout}${r.stderr}`);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('OpenMetrics exposition', () => {
+  it('names counter families without _total, adds UNIT when the name ends with it, escapes quotes in HELP', () => {
+    const out = om([counter('req_seconds_total', 'say "hi"', [{ value: 2 }], 'seconds')], true);
+    assert.equal(out, '# TYPE req_seconds counter\n# UNIT req_seconds seconds\n# HELP req_seconds say \\"hi\\"\nreq_seconds_total 2 1700000000.123\n');
+  });
+
+  it('exposes counters without _total and untyped as unknown, keeping sample names', () => {
+    const out = om([counter('odd_counter', 'h', [{ value: 1 }]), untyped('u', 'h', [{ value: 1 }])]);
+    assert.match(out, /# TYPE odd_counter unknown\n# HELP odd_counter h\nodd_counter 1\n/);
+    assert.match(out, /# TYPE u unknown\n/);
+  });
+});

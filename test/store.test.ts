@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { ExpositionStore } from '../src/exposition/store.js';
+import { counter, gauge } from '../src/metrics/model.js';
+
+const opts = { timestamps: false, runTimeMs: 0 };
+
+describe('exposition store', () => {
+  it('serves each section once rendered, self section last, OpenMetrics with # EOF', () => {
+    const s = new ExpositionStore(new Set(['self']));
+    s.publish('self', [gauge('self_up', 'h', [{ value: 1 }])], opts);
+    s.publish('b', [gauge('b_g', 'h', [{ value: 2 }])], opts);
+    s.publish('a', [gauge('a_g', 'h', [{ value: 1 }])], opts);
+    const text = s.body('prometheus', false).toString();
+    assert.deepEqual(text.split('\n').filter((l) => !l.startsWith('#') && l), ['a_g 1', 'b_g 2', 'self_up 1']);
+    assert.ok(s.body('openmetrics', false).toString().endsWith('self_up 1\n# EOF\n'));
+  });
+
+  it('gzips the same bytes and caches bodies until something changes', () => {
+    const s = new ExpositionStore();
+    s.publish('a', [gauge('a_g', 'h', [{ value: 1 }])], opts);
+    const first = s.body('prometheus', true);
+    assert.equal(gunzipSync(first).toString(), s.body('prometheus', false).toString());
+    assert.equal(s.body('prometheus', true), first, 'same Buffer object: served from cache');
+    s.publish('a', [gauge('a_g', 'h', [{ value: 2 }])], opts);
+    assert.match(gunzipSync(s.body('prometheus', true)).toString(), /a_g 2/);
+  });
+
+  it('withdraws a section and filters by selection, keeping always-included sections', () => {
+    const s = new ExpositionStore(new Set(['self']));
+    s.publish('self', [gauge('self_up', 'h', [{ value: 1 }])], opts);
+    s.publish('a', [gauge('a_g', 'h', [{ value: 1 }])], opts);
+    s.publish('b', [gauge('b_g', 'h', [{ value: 1 }])], opts);
+    assert.doesNotMatch(s.body('prometheus', false, new Set(['b'])).toString(), /a_g/);
+    assert.match(s.body('prometheus', false, new Set(['b'])).toString(), /self_up/);
+    s.withdraw('b');
+    assert.doesNotMatch(s.body('prometheus', false).toString(), /b_g/);
+  });
+
+  it('refuses a family another section already exports, and frees names on withdraw', () => {
+    const s = new ExpositionStore();
+    s.publish('a', [counter('shared_total', 'h', [{ value: 1 }])], opts);
+    assert.deepEqual(s.publish('b', [counter('shared_total', 'h', [{ value: 2 }])], opts), { ok: false, error: 'metric family shared_total is already exported by collector a' });
+    s.withdraw('a');
+    assert.deepEqual(s.publish('b', [counter('shared_total', 'h', [{ value: 2 }])], opts), { ok: true });
+  });
+});
