@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import express from 'express';
 import type { Engine } from '../engine.js';
 import type { Logger } from '../log.js';
@@ -23,6 +24,9 @@ export type ReloadHandler = () => Promise<{ ok: true } | { ok: false; error: str
 export class HttpServer {
   readonly server: http.Server;
   private inFlight = 0;
+  /** Open connections and how many requests each has in progress, for a graceful shutdown. */
+  private readonly connections = new Map<net.Socket, number>();
+  private closing = false;
 
   constructor(
     private readonly engine: Engine,
@@ -40,6 +44,7 @@ export class HttpServer {
         connectionsCheckingInterval: Math.min(1000, options.headerTimeoutMs),
       },
       (req, res) => {
+        this.track(req.socket, res);
         const url = req.url ?? '/';
         const q = url.indexOf('?');
         const path = q === -1 ? url : url.slice(0, q);
@@ -48,6 +53,20 @@ export class HttpServer {
       },
     );
     this.server.maxConnections = options.maxConnections;
+    this.server.on('connection', (socket: net.Socket) => {
+      this.connections.set(socket, 0);
+      socket.once('close', () => this.connections.delete(socket));
+    });
+  }
+
+  private track(socket: net.Socket, res: http.ServerResponse): void {
+    this.connections.set(socket, (this.connections.get(socket) ?? 0) + 1);
+    if (this.closing) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      const left = (this.connections.get(socket) ?? 1) - 1;
+      this.connections.set(socket, left);
+      if (this.closing && left === 0) socket.end();
+    });
   }
 
   listen(address: string): Promise<void> {
@@ -61,14 +80,20 @@ export class HttpServer {
     });
   }
 
-  /** Stops accepting, lets in-flight requests finish, then drops what is left after `timeoutMs`. */
+  /**
+   * Stops accepting, lets in-flight requests finish and their bytes drain, then drops what is
+   * left after `timeoutMs`. Idle connections are ended (not destroyed) so buffered writes flush.
+   */
   async close(timeoutMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const idleSweep = setInterval(() => this.server.closeIdleConnections(), 50);
-    const timer = setTimeout(() => this.server.closeAllConnections(), timeoutMs);
+    this.closing = true;
+    // http.Server#close would also destroy "idle" connections, including one whose response is
+    // complete but still buffered for a slow reader; net.Server#close only stops accepting.
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(this.server, () => resolve()));
+    for (const [socket, active] of this.connections) if (active === 0) socket.end();
+    const timer = setTimeout(() => {
+      for (const socket of this.connections.keys()) socket.destroy();
+    }, timeoutMs);
     await closed;
-    clearInterval(idleSweep);
     clearTimeout(timer);
   }
 

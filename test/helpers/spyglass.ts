@@ -22,6 +22,8 @@ export interface Running {
   port: number;
   base: string;
   logs(): string;
+  /** Resolves with the exit code when the process exits. */
+  exited: Promise<number | null>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -37,17 +39,16 @@ export async function startSpyglass(args: string[] = [], opts: { waitReady?: boo
   proc.stdout?.on('data', (d) => (output += d));
   proc.stderr?.on('data', (d) => (output += d));
   const base = `http://127.0.0.1:${port}`;
-  const exited = once(proc, 'exit');
+  const exited = once(proc, 'exit').then(([code]) => code as number | null);
   const running: Running = {
     proc,
     port,
     base,
+    exited,
     logs: () => output,
     async stop(signal = 'SIGTERM') {
-      if (proc.exitCode !== null) return proc.exitCode;
-      proc.kill(signal);
-      const [code] = await exited;
-      return code as number | null;
+      if (proc.exitCode === null) proc.kill(signal);
+      return exited;
     },
   };
   const deadline = Date.now() + 15000;
