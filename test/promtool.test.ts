@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { startSpyglass } from './helpers/spyglass.js';
+
+/**
+ * Names kept for compatibility that promtool's linter flags: node_exporter's camelCase meminfo
+ * families, and prom-client's `_total`-suffixed gauges. A spyglass_ name is never allowed here.
+ */
+const ALLOWED = [/^node_memory_[A-Za-z0-9_]+ metric names should be written in 'snake_case' not 'camelCase'$/, /^nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/];
+
+describe('promtool check metrics', () => {
+  it('finds no problem in what `spyglass serve` exposes, outside the documented allow-list', async () => {
+    const s = await startSpyglass();
+    try {
+      const body = await (await fetch(`${s.base}/metrics`)).text();
+      const r = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+      assert.equal(r.error, undefined, 'promtool must be installed (see .ci/run)');
+      const problems = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim());
+      const unexpected = problems.filter((p) => !ALLOWED.some((re) => re.test(p)));
+      assert.deepEqual(unexpected, []);
+      assert.ok(!problems.some((p) => p.startsWith('spyglass_')));
+      assert.ok(problems.length > 0 && r.status !== 0, 'the allow-listed names are present, so promtool does report them');
+    } finally {
+      await s.stop();
+    }
+  });
+});
