@@ -114,6 +114,8 @@ export class Engine {
   readonly store = new ExpositionStore(new Set([SELF_SECTION]));
   readonly metricsRequests = new Map<number, number>();
   private jobs: CollectorJob[] = [];
+  private known: ReadonlySet<string> = new Set();
+  private enabled: ReadonlySet<string> = new Set();
   private scheduler: Scheduler | undefined;
   private selfJob: SelfMetricsJob;
   private readonly runtime: client.Registry | undefined;
@@ -126,7 +128,13 @@ export class Engine {
   ) {
     this.runtime = config.selfMetrics.runtime ? runtimeRegistry() : undefined;
     this.selfJob = this.makeSelfJob();
-    this.jobs = this.buildJobs(config, []);
+    this.setJobs(this.buildJobs(config, []));
+  }
+
+  private setJobs(jobs: CollectorJob[]): void {
+    this.jobs = jobs;
+    this.known = new Set(jobs.map((j) => j.name));
+    this.enabled = new Set(jobs.filter((j) => j.settings.enabled).map((j) => j.name));
   }
 
   /** Starts the schedules; resolves once every enabled collector has finished its first run. */
@@ -150,12 +158,12 @@ export class Engine {
     return { collectors: this.jobs.map((j) => j.status), reload: { ...this.reloadState }, metricsRequests: this.metricsRequests };
   }
 
-  enabledCollectors(): Set<string> {
-    return new Set(this.jobs.filter((j) => j.settings.enabled).map((j) => j.name));
+  enabledCollectors(): ReadonlySet<string> {
+    return this.enabled;
   }
 
-  knownCollectors(): Set<string> {
-    return new Set(this.jobs.map((j) => j.name));
+  knownCollectors(): ReadonlySet<string> {
+    return this.known;
   }
 
   countMetricsRequest(code: number): void {
@@ -172,9 +180,8 @@ export class Engine {
     const previous = this.jobs;
     this.scheduler?.stop();
     this.config = next;
-    this.jobs = this.buildJobs(next, previous);
-    const live = new Set(this.jobs.filter((j) => j.settings.enabled).map((j) => j.name));
-    for (const j of previous) if (!live.has(j.name)) this.store.withdraw(j.name);
+    this.setJobs(this.buildJobs(next, previous));
+    for (const j of previous) if (!this.enabled.has(j.name)) this.store.withdraw(j.name);
     this.selfJob = this.makeSelfJob();
     this.reloadState = { successful: true, lastSuccessMs: Date.now() };
     await this.schedule();

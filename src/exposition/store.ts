@@ -26,8 +26,10 @@ export class ExpositionStore {
   private readonly owners = new Map<string, string>();
   /** Section names in output order; `alwaysLast` sections (self-metrics) go at the end. */
   private order: string[] = [];
+  /** Unfiltered bodies, indexed by format and encoding: the path almost every scrape takes. */
+  private full: Partial<Record<string, Buffer>> = {};
+  /** Bodies for `collect[]`/`exclude[]` selections. */
   private readonly bodies = new Map<string, Buffer>();
-  private generation = 0;
   private warmScheduled = false;
 
   constructor(private readonly alwaysIncluded: ReadonlySet<string> = new Set()) {}
@@ -69,10 +71,20 @@ export class ExpositionStore {
    * (sections in `alwaysIncluded` are part of every selection).
    */
   body(format: Format, gzip: boolean, selection?: ReadonlySet<string>): Buffer {
-    const selectionKey = selection ? [...selection].sort().join(',') : '*';
-    const key = `${this.generation}|${format}|${gzip ? 'gz' : 'id'}|${selectionKey}`;
+    if (!selection) {
+      const slot = gzip ? `${format}+gzip` : format;
+      return (this.full[slot] ??= this.build(format, gzip, undefined));
+    }
+    const key = `${format}|${gzip ? 'gz' : 'id'}|${[...selection].sort().join(',')}`;
     const cached = this.bodies.get(key);
     if (cached) return cached;
+    if (this.bodies.size >= FILTERED_CACHE_ENTRIES) this.bodies.delete(this.bodies.keys().next().value as string);
+    const body = this.build(format, gzip, selection);
+    this.bodies.set(key, body);
+    return body;
+  }
+
+  private build(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): Buffer {
     let body: Buffer;
     if (gzip) {
       body = gzipSync(this.body(format, false, selection), { level: GZIP_LEVEL });
@@ -86,13 +98,11 @@ export class ExpositionStore {
       if (format === 'openmetrics') parts.push(Buffer.from(OPENMETRICS_EOF));
       body = Buffer.concat(parts);
     }
-    if (selection && this.bodies.size >= FILTERED_CACHE_ENTRIES + 4) this.evictFiltered();
-    this.bodies.set(key, body);
     return body;
   }
 
   private changed(): void {
-    this.generation++;
+    this.full = {};
     this.bodies.clear();
     if (this.warmScheduled) return;
     // Several collectors often finish together; build the full bodies once after they have.
@@ -104,15 +114,6 @@ export class ExpositionStore {
         this.body(format, true);
       }
     });
-  }
-
-  private evictFiltered(): void {
-    for (const k of this.bodies.keys()) {
-      if (!k.endsWith('|*')) {
-        this.bodies.delete(k);
-        return;
-      }
-    }
   }
 
   private dropOwnership(section: string): void {

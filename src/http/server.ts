@@ -106,18 +106,20 @@ export class HttpServer {
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'Method Not Allowed\n', { Allow: 'GET, HEAD' });
     const limit = this.options.maxRequests;
     if (limit > 0 && this.inFlight >= limit) return reply(503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
-    const selected = parseSelection(new URLSearchParams(query), this.engine.knownCollectors(), this.engine.enabledCollectors());
-    if (!selected.ok) return reply(400, `${selected.message}\n`);
+    let selection: ReadonlySet<string> | undefined;
+    if (query) {
+      const selected = parseSelection(new URLSearchParams(query), this.engine.knownCollectors(), this.engine.enabledCollectors());
+      if (!selected.ok) return reply(400, `${selected.message}\n`);
+      selection = selected.selection;
+    }
 
     this.inFlight++;
     res.once('close', () => this.inFlight--);
     const format = negotiateFormat(req.headers.accept);
     const gzip = acceptsGzip(req.headers['accept-encoding']);
-    const body = this.engine.store.body(format, gzip, selected.selection);
-    const headers: http.OutgoingHttpHeaders = { 'Content-Type': CONTENT_TYPES[format], 'Content-Length': body.length, Vary: 'Accept-Encoding' };
-    if (gzip) headers['Content-Encoding'] = 'gzip';
+    const body = this.engine.store.body(format, gzip, selection);
     this.engine.countMetricsRequest(200);
-    res.writeHead(200, headers);
+    res.writeHead(200, gzip ? ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(body.length), 'Vary', 'Accept-Encoding', 'Content-Encoding', 'gzip'] : ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(body.length), 'Vary', 'Accept-Encoding']);
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
