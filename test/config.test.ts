@@ -107,6 +107,13 @@ describe('config', () => {
     assert.match((await errorsOf(`collector_modules: [${JSON.stringify(mod)}]\n`))[0] as string, /name must match/);
   });
 
+  it('ships examples/spyglass.yml spelling out exactly the embedded defaults', async () => {
+    const example = await loadConfig({ file: join(repoRoot, 'examples/spyglass.yml'), builtins: builtinCollectors });
+    const embedded = await loadConfig({ builtins: builtinCollectors });
+    assert.ok(example.ok && embedded.ok);
+    assert.deepEqual({ ...example.config, file: undefined }, embedded.config);
+  });
+
   it('reads an unreadable path as a clear error', async () => {
     const r = await loadConfig({ file: join(dir, 'absent.yml'), builtins: builtinCollectors });
     assert.ok(!r.ok);

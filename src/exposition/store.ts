@@ -28,6 +28,8 @@ export class ExpositionStore {
   private order: string[] = [];
   /** Unfiltered bodies, indexed by format and encoding: the path almost every scrape takes. */
   private full: Partial<Record<string, Buffer>> = {};
+  /** Unfiltered bodies clients have asked for: only these are rebuilt ahead of the next scrape. */
+  private readonly wanted = new Set<string>();
   /** Bodies for `collect[]`/`exclude[]` selections. */
   private readonly bodies = new Map<string, Buffer>();
   private warmScheduled = false;
@@ -73,6 +75,7 @@ export class ExpositionStore {
   body(format: Format, gzip: boolean, selection?: ReadonlySet<string>): Buffer {
     if (!selection) {
       const slot = gzip ? `${format}+gzip` : format;
+      this.wanted.add(slot);
       return (this.full[slot] ??= this.build(format, gzip, undefined));
     }
     const key = `${format}|${gzip ? 'gz' : 'id'}|${[...selection].sort().join(',')}`;
@@ -109,9 +112,9 @@ export class ExpositionStore {
     this.warmScheduled = true;
     setImmediate(() => {
       this.warmScheduled = false;
-      for (const format of ['prometheus', 'openmetrics'] as const) {
-        this.body(format, false);
-        this.body(format, true);
+      for (const slot of this.wanted) {
+        const [format, gzip] = slot.split('+') as [Format, string | undefined];
+        this.body(format, gzip !== undefined);
       }
     });
   }

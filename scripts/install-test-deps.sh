@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the tests and benchmarks use besides npm packages (run as root):
+#   prometheus (server + promtool), prometheus-node-exporter (reference), wrk (benchmark),
+#   util-linux (unshare, for the PID 1 test) and procps (pgrep).
+set -euo pipefail
+need=()
+command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
+command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
+command -v wrk >/dev/null || need+=(wrk)
+command -v unshare >/dev/null || need+=(util-linux)
+command -v pgrep >/dev/null || need+=(procps)
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+promtool --version | head -1
