@@ -4,7 +4,9 @@ import { ExpositionStore } from './exposition/store.js';
 import type { Logger } from './log.js';
 import { seriesCount } from './metrics/model.js';
 import { runCollector, type RunOutcome } from './scheduler/run.js';
+import { phaseOffsetMs } from './scheduler/schedule.js';
 import { Scheduler, type ScheduledJob } from './scheduler/scheduler.js';
+import { lockedOffsetMs, ScrapeTracker } from './scheduler/scrape-phase.js';
 import { runtimeRegistry, SELF_SECTION, selfMetricFamilies, type CollectorStatus, type EngineStatus } from './self-metrics.js';
 
 /** One collector on its schedule: runs it, publishes or withdraws its series, keeps its status. */
@@ -31,7 +33,13 @@ class CollectorJob implements ScheduledJob {
       schedule: settings.schedule.text,
       series: 0,
       runs: { success: 0, error: 0, timeout: 0, skipped: 0 },
+      phaseLocked: false,
     };
+  }
+
+  /** How long before a scrape a phase-locked run starts: room for twice its last duration, at least 1 s. */
+  leadMs(): number {
+    return Math.max(1000, 2 * (this.status.lastDurationMs ?? 0));
   }
 
   get schedule() {
@@ -119,6 +127,7 @@ export class Engine {
   private scheduler: Scheduler | undefined;
   private selfJob: SelfMetricsJob;
   private readonly runtime: client.Registry | undefined;
+  private readonly scrapes = new ScrapeTracker();
   private reloadState = { successful: true, lastSuccessMs: Date.now() };
   private ready = false;
 
@@ -166,6 +175,11 @@ export class Engine {
     return this.known;
   }
 
+  /** A full /metrics response went to `client` (address + query): input for phase locking. */
+  recordScrape(client: string): void {
+    this.scrapes.record(client, Date.now());
+  }
+
   countMetricsRequest(code: number): void {
     this.metricsRequests.set(code, (this.metricsRequests.get(code) ?? 0) + 1);
   }
@@ -190,9 +204,18 @@ export class Engine {
 
   private schedule(): Promise<void> {
     const enabled = this.jobs.filter((j) => j.settings.enabled);
-    this.scheduler = new Scheduler([...enabled, this.selfJob]);
+    this.scheduler = new Scheduler([...enabled, this.selfJob], this.offsetFor);
     return this.scheduler.start();
   }
+
+  /** Locked to the scrapers when possible (see scrape-phase.ts), else spread by a hash of the name. */
+  private readonly offsetFor = (job: ScheduledJob, intervalMs: number): number => {
+    const collector = job instanceof CollectorJob ? job : undefined;
+    const lock = collector ? collector.settings.phaseLock : this.config.collectors.some((c) => c.phaseLock);
+    const locked = lock ? lockedOffsetMs(intervalMs, this.scrapes.scrapers(Date.now()), collector?.leadMs() ?? 1000) : undefined;
+    if (collector) collector.status.phaseLocked = locked !== undefined;
+    return locked ?? phaseOffsetMs(job.name, intervalMs);
+  };
 
   private makeSelfJob(): SelfMetricsJob {
     const ms = this.config.selfMetrics.intervalMs;

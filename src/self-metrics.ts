@@ -18,6 +18,8 @@ export interface CollectorStatus {
   lastError?: string;
   series: number;
   runs: RunCounts;
+  /** Runs line up just before the scrapes (see scheduler/scrape-phase.ts). */
+  phaseLocked: boolean;
 }
 
 export interface EngineStatus {
@@ -56,6 +58,7 @@ export async function selfMetricFamilies(status: EngineStatus, runtime?: client.
     gauge('spyglass_collector_last_success_timestamp_seconds', 'Unix time of the last successful run of each collector.', per((c) => seconds(c.lastSuccessMs)), 'seconds'),
     counter('spyglass_collector_runs_total', 'Runs of each collector by result: success, error, timeout, or skipped (previous run still busy).', runs),
     gauge('spyglass_collector_series', 'Series each collector exposes from its last run.', per((c) => c.series)),
+    gauge('spyglass_collector_phase_locked', 'Whether each collector runs just before the scrapes (1) or on its own phase (0).', per((c) => Number(c.phaseLocked))),
     gauge('spyglass_config_last_reload_successful', 'Whether the last configuration reload attempt succeeded.', [{ value: Number(status.reload.successful) }]),
     gauge('spyglass_config_last_reload_success_timestamp_seconds', 'Unix time of the last successful configuration load.', [{ value: status.reload.lastSuccessMs / 1000 }], 'seconds'),
     counter('spyglass_metrics_requests_total', 'Requests to /metrics by HTTP status code.', [...status.metricsRequests].map(([code, n]) => ({ labels: { code: String(code) }, value: n }))),

@@ -39,7 +39,7 @@ describe('serve with embedded defaults', () => {
     for (const series of ['node_load1', 'node_memory_MemTotal_bytes', 'spyglass_config_last_reload_successful', 'node_scrape_collector_success{collector="cpu"}', 'node_scrape_collector_success{collector="meminfo"}']) {
       assert.notEqual(sampleValue(body, series), undefined, `missing ${series}`);
     }
-    assert.match(body, /^node_cpu_seconds_total\{cpu="0",mode="idle"\} [\d.]+ \d{13}$/m, 'counters carry sample timestamps');
+    assert.match(body, /^node_cpu_seconds_total\{cpu="0",mode="idle"\} [\d.]+$/m, 'no sample timestamps by default');
     assert.match(body, /^spyglass_build_info\{nodejs_version="v20\.[\d.]+",version="[\d.]+"\} 1$/m);
     assert.match(body, /^process_resident_memory_bytes \d+/m);
     assert.equal(sampleValue(body, 'node_scrape_collector_success{collector="cpu"}'), 1);
@@ -52,7 +52,7 @@ describe('serve with embedded defaults', () => {
     const body = r.body.toString();
     assert.ok(body.endsWith('# EOF\n'));
     assert.match(body, /^# TYPE node_cpu_seconds counter$/m);
-    assert.match(body, /^node_cpu_seconds_total\{cpu="0",mode="user"\} [\d.]+ \d{10}(\.\d+)?$/m, 'timestamps in seconds');
+    assert.match(body, /^node_cpu_seconds_total\{cpu="0",mode="user"\} [\d.]+$/m);
     const plain = await get(`${s.base}/metrics`, { Accept: 'text/plain;version=0.0.4' });
     assert.match(String(plain.headers['content-type']), /^text\/plain/);
   });
@@ -109,6 +109,21 @@ describe('serve with embedded defaults', () => {
   });
 });
 
+describe('sample timestamps (opt-in)', () => {
+  it('stamp counters in milliseconds (text) and seconds (OpenMetrics), never gauges', async () => {
+    const s = await startSpyglass(['--collector.cpu.sample_timestamps=true']);
+    try {
+      const text = (await get(`${s.base}/metrics`)).body.toString();
+      assert.match(text, /^node_cpu_seconds_total\{cpu="0",mode="idle"\} [\d.]+ \d{13}$/m);
+      assert.match(text, /^node_load1 [\d.]+$/m);
+      const om = (await get(`${s.base}/metrics`, { Accept: PROMETHEUS_ACCEPT })).body.toString();
+      assert.match(om, /^node_cpu_seconds_total\{cpu="0",mode="idle"\} [\d.]+ \d{10}(\.\d+)?$/m);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('faulty collectors', () => {
   let s: Running;
   before(async () => {
@@ -146,6 +161,22 @@ self_metrics: {interval: 1s}
     const landing = (await get(`${s.base}/`)).body.toString();
     assert.match(landing, /<td>throwing<\/td><td>external<\/td><td>error<\/td>.*boom: simulated failure/);
     assert.match(landing, /<td>hanging<\/td><td>external<\/td><td>timeout<\/td>/);
+  });
+});
+
+describe('garbled procfs', () => {
+  it('serves, marks the affected host collectors failed, and logs file and reason', async () => {
+    const s = await startSpyglass([`--path.procfs=${fixture('proc-garbled')}`]);
+    try {
+      const body = (await get(`${s.base}/metrics`)).body.toString();
+      for (const c of ['cpu', 'meminfo', 'loadavg']) assert.equal(sampleValue(body, `node_scrape_collector_success{collector="${c}"}`), 0, c);
+      assert.doesNotMatch(body, /^node_(cpu_seconds_total|load1|memory_MemTotal_bytes)/m);
+      assert.match(body, /^spyglass_build_info/m);
+      assert.match(s.logs(), /"collector":"cpu".*"err":"\/proc\/stat:2: field 3 of cpu0 is not a number: \\"x\\""/);
+      assert.equal((await get(`${s.base}/readyz`)).status, 200, 'a failed first run still counts as finished');
+    } finally {
+      await s.stop();
+    }
   });
 });
 

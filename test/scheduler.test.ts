@@ -13,7 +13,8 @@ const settings = (collect: CollectorDefinition['collect'], timeoutMs = 200): Col
   enabled: true,
   schedule: { kind: 'interval', ms: 1000, text: '1s' },
   timeoutMs,
-  sampleTimestamps: true,
+  phaseLock: false,
+  sampleTimestamps: false,
   options: {},
 });
 
@@ -82,5 +83,23 @@ describe('scheduler', () => {
     assert.ok(runs.length >= 2 && runs.length <= 3, `runs: ${runs.length}`);
     assert.ok(skipped >= 2, `skipped: ${skipped}`);
     for (let i = 1; i < runs.length; i++) assert.ok((runs[i] as number) - (runs[i - 1] as number) >= 2400, 'no overlapping runs');
+  });
+
+  it('drives cron-expression schedules through node-cron', async () => {
+    let runs = 0;
+    const job: ScheduledJob = {
+      name: 'cron',
+      schedule: { kind: 'cron', expression: '* * * * * *', text: '* * * * * *' },
+      busy: () => false,
+      skipped: () => undefined,
+      async run() {
+        runs++;
+      },
+    };
+    const s = new Scheduler([job]);
+    await s.start();
+    await new Promise((r) => setTimeout(r, 2600));
+    s.stop();
+    assert.ok(runs >= 3 && runs <= 4, `runs: ${runs} (1 at start + one per second)`);
   });
 });

@@ -31,6 +31,8 @@ export interface CollectorSettings {
   enabled: boolean;
   schedule: Schedule;
   timeoutMs: number;
+  /** Run just before the scrapes of scrapers whose period the interval divides. */
+  phaseLock: boolean;
   sampleTimestamps: boolean;
   /** The collector's own options, defaults applied. */
   options: Record<string, unknown>;
@@ -210,7 +212,7 @@ function buildConfig(
   const collectors: CollectorSettings[] = [];
   for (const d of definitions) {
     const own = { ...(raw.collectors[d.name] ?? {}) } as Record<string, unknown>;
-    const { enabled, interval, timeout, sample_timestamps, ...options } = own;
+    const { enabled, interval, timeout, phase_lock, sample_timestamps, ...options } = own;
     const scheduleText = String(interval ?? d.defaultInterval ?? raw.scheduler.interval);
     const schedule = parseSchedule(scheduleText);
     const intervalPath = interval !== undefined ? ['collectors', d.name, 'interval'] : ['scheduler', 'interval'];
@@ -229,6 +231,7 @@ function buildConfig(
       enabled: typeof enabled === 'boolean' ? enabled : !disableDefaults && d.enabledByDefault,
       schedule,
       timeoutMs,
+      phaseLock: typeof phase_lock === 'boolean' ? phase_lock : raw.scheduler.phase_lock,
       sampleTimestamps: typeof sample_timestamps === 'boolean' ? sample_timestamps : raw.scheduler.sample_timestamps,
       options,
     });

@@ -20,7 +20,7 @@ export const DEFAULTS = {
   },
   paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' },
   log: { level: 'info', format: 'json' },
-  scheduler: { interval: '15s', timeout: '10s', sample_timestamps: true },
+  scheduler: { interval: '15s', timeout: '10s', phase_lock: true, sample_timestamps: false },
   self_metrics: { interval: '5s', runtime: true },
   collector_modules: [] as string[],
   collectors: {} as Record<string, Record<string, unknown>>,
@@ -32,6 +32,7 @@ const COMMON_COLLECTOR_KEYS = {
   enabled: { type: 'boolean' },
   interval: SCHEDULE,
   timeout: DURATION,
+  phase_lock: { type: 'boolean' },
   sample_timestamps: { type: 'boolean' },
 };
 
@@ -62,7 +63,7 @@ export function configSchema(definitions: readonly CollectorDefinition[]) {
       level: { enum: ['debug', 'info', 'warn', 'error'] },
       format: { enum: ['json', 'logfmt'] },
     }),
-    scheduler: object({ interval: SCHEDULE, timeout: DURATION, sample_timestamps: { type: 'boolean' } }),
+    scheduler: object({ interval: SCHEDULE, timeout: DURATION, phase_lock: { type: 'boolean' }, sample_timestamps: { type: 'boolean' } }),
     self_metrics: object({ interval: DURATION, runtime: { type: 'boolean' } }),
     collector_modules: { type: 'array', items: { type: 'string', minLength: 1 } },
     collectors: object(collectors),

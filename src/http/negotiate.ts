@@ -24,8 +24,25 @@ function parseList(header: string): MediaRange[] {
   });
 }
 
+/** A scraper sends the same headers every time: remember the last answer for each function. */
+function memoizeLast<T>(f: (header: string | undefined) => T): (header: string | undefined) => T {
+  let lastHeader: string | undefined;
+  let lastResult = f(undefined);
+  return (header) => {
+    if (header !== lastHeader) {
+      lastResult = f(header);
+      lastHeader = header;
+    }
+    return lastResult;
+  };
+}
+
 /** OpenMetrics 1.0 when the client prefers it (as Prometheus does); the text format otherwise. */
-export function negotiateFormat(accept: string | undefined): Format {
+export const negotiateFormat = memoizeLast(negotiateFormatUncached);
+
+export const acceptsGzip = memoizeLast(acceptsGzipUncached);
+
+function negotiateFormatUncached(accept: string | undefined): Format {
   if (!accept || !accept.includes('openmetrics')) return 'prometheus';
   let om = 0;
   let text = 0;
@@ -39,7 +56,7 @@ export function negotiateFormat(accept: string | undefined): Format {
   return om > 0 && om >= text ? 'openmetrics' : 'prometheus';
 }
 
-export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+function acceptsGzipUncached(acceptEncoding: string | undefined): boolean {
   if (!acceptEncoding) return false;
   for (const r of parseList(acceptEncoding)) if ((r.type === 'gzip' || r.type === '*') && r.q > 0) return true;
   return false;

@@ -98,29 +98,37 @@ export class HttpServer {
   }
 
   private serveMetrics(req: http.IncomingMessage, res: http.ServerResponse, query: string): void {
-    const reply = (code: number, body: string, headers: http.OutgoingHttpHeaders = {}) => {
-      this.engine.countMetricsRequest(code);
-      res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
-      res.end(body);
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'Method Not Allowed\n', { Allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return this.reply(res, 405, 'Method Not Allowed\n', ['Allow', 'GET, HEAD']);
     const limit = this.options.maxRequests;
-    if (limit > 0 && this.inFlight >= limit) return reply(503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
+    if (limit > 0 && this.inFlight >= limit) return this.reply(res, 503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
     let selection: ReadonlySet<string> | undefined;
     if (query) {
       const selected = parseSelection(new URLSearchParams(query), this.engine.knownCollectors(), this.engine.enabledCollectors());
-      if (!selected.ok) return reply(400, `${selected.message}\n`);
+      if (!selected.ok) return this.reply(res, 400, `${selected.message}\n`);
       selection = selected.selection;
     }
 
     this.inFlight++;
-    res.once('close', () => this.inFlight--);
+    res.once('close', this.onMetricsResponseClosed);
     const format = negotiateFormat(req.headers.accept);
     const gzip = acceptsGzip(req.headers['accept-encoding']);
     const body = this.engine.store.body(format, gzip, selection);
     this.engine.countMetricsRequest(200);
-    res.writeHead(200, gzip ? ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(body.length), 'Vary', 'Accept-Encoding', 'Content-Encoding', 'gzip'] : ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(body.length), 'Vary', 'Accept-Encoding']);
+    this.engine.recordScrape(`${req.socket.remoteAddress} ${query}`);
+    const headers = ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(body.length), 'Vary', 'Accept-Encoding'];
+    if (gzip) headers.push('Content-Encoding', 'gzip');
+    res.writeHead(200, headers);
     res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  private readonly onMetricsResponseClosed = () => {
+    this.inFlight--;
+  };
+
+  private reply(res: http.ServerResponse, code: number, body: string, extraHeaders: string[] = []): void {
+    this.engine.countMetricsRequest(code);
+    res.writeHead(code, ['Content-Type', 'text/plain; charset=utf-8', ...extraHeaders]);
+    res.end(body);
   }
 
   private expressApp(reload: ReloadHandler): express.Express {

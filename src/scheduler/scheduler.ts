@@ -1,6 +1,11 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { nextSlotMs, phaseOffsetMs, type Schedule } from './schedule.js';
 
+/** Where in its interval a job runs (ms, a whole second); may change as scrapers are learned. */
+export type OffsetFor = (job: ScheduledJob, intervalMs: number) => number;
+
+const hashOffset: OffsetFor = (job, intervalMs) => phaseOffsetMs(job.name, intervalMs);
+
 export interface ScheduledJob {
   name: string;
   schedule: Schedule;
@@ -17,16 +22,20 @@ const SLOT_TOLERANCE_MS = 50;
 
 /**
  * Drives every job with node-cron. Interval jobs share one per-second cron task and fire on
- * their own phase-shifted grid; cron-expression jobs get a task each. Every job runs once at
- * start. A tick that finds the job's previous run still busy is counted as skipped, so runs
+ * their own grid `offset + k·interval` (offsets spread jobs apart, or line them up just before
+ * the scrapes, see scrape-phase.ts); cron-expression jobs get a task each. Every job runs once
+ * at start. A tick that finds the job's previous run still busy is counted as skipped, so runs
  * never overlap and a hung collector cannot pile up calls.
  */
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
-  private readonly due = new Map<ScheduledJob, number>();
+  private readonly due = new Map<ScheduledJob, { at: number; offset: number }>();
   private stopped = false;
 
-  constructor(private readonly jobs: readonly ScheduledJob[]) {}
+  constructor(
+    private readonly jobs: readonly ScheduledJob[],
+    private readonly offsetFor: OffsetFor = hashOffset,
+  ) {}
 
   /** Runs every job once now; resolves when each first run has an outcome. */
   start(): Promise<void> {
@@ -53,16 +62,19 @@ export class Scheduler {
   private tickIntervals(jobs: readonly ScheduledJob[]): void {
     const now = Date.now();
     for (const j of jobs) {
-      const due = this.due.get(j) ?? 0;
-      if (now + SLOT_TOLERANCE_MS < due) continue;
+      let due = this.due.get(j) as { at: number; offset: number };
+      const interval = (j.schedule as { ms: number }).ms;
+      if (this.offsetFor(j, interval) !== due.offset) this.due.set(j, (due = this.nextSlot(j, now)));
+      if (now + SLOT_TOLERANCE_MS < due.at) continue;
       this.due.set(j, this.nextSlot(j, now + SLOT_TOLERANCE_MS));
       void this.fire(j);
     }
   }
 
-  private nextSlot(j: ScheduledJob, now: number): number {
-    if (j.schedule.kind !== 'interval') return Infinity;
-    return nextSlotMs(now, j.schedule.ms, phaseOffsetMs(j.name, j.schedule.ms));
+  private nextSlot(j: ScheduledJob, now: number): { at: number; offset: number } {
+    const interval = (j.schedule as { ms: number }).ms;
+    const offset = this.offsetFor(j, interval);
+    return { at: nextSlotMs(now, interval, offset), offset };
   }
 
   private async fire(j: ScheduledJob): Promise<void> {

@@ -11,13 +11,20 @@ export interface PrometheusServer {
   stop(): Promise<void>;
   /** Runs a range query; returns [unix seconds, value] pairs per series, keyed by the instance label. */
   queryRange(query: string, startS: number, endS: number, stepS: number): Promise<Map<string, Array<[number, number]>>>;
+  /** Runs an instant query; returns the value per series, keyed by the instance label. */
+  query(query: string): Promise<Map<string, number>>;
 }
 
-/** Starts Debian's `prometheus` on 127.0.0.1 with the given scrape_configs (YAML text). */
-export async function startPrometheus(scrapeConfigs: string, globalScrapeInterval = '15s'): Promise<PrometheusServer> {
+/** Starts Debian's `prometheus` on 127.0.0.1 with the given scrape_configs (and rule groups), YAML text. */
+export async function startPrometheus(scrapeConfigs: string, opts: { ruleGroups?: string; evaluationInterval?: string } = {}): Promise<PrometheusServer> {
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-prom-'));
   const cfg = join(dir, 'prometheus.yml');
-  writeFileSync(cfg, `global:\n  scrape_interval: ${globalScrapeInterval}\n  evaluation_interval: ${globalScrapeInterval}\nscrape_configs:\n${scrapeConfigs}`);
+  let ruleFiles = '';
+  if (opts.ruleGroups) {
+    writeFileSync(join(dir, 'rules.yml'), `groups:\n${opts.ruleGroups}`);
+    ruleFiles = `rule_files: [${JSON.stringify(join(dir, 'rules.yml'))}]\n`;
+  }
+  writeFileSync(cfg, `global:\n  scrape_interval: 15s\n  evaluation_interval: ${opts.evaluationInterval ?? '15s'}\n${ruleFiles}scrape_configs:\n${scrapeConfigs}`);
   const port = await freePort();
   const proc = spawn('prometheus', [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -40,6 +47,11 @@ export async function startPrometheus(scrapeConfigs: string, globalScrapeInterva
         proc.kill('SIGTERM');
         await once(proc, 'exit');
       }
+    },
+    async query(query) {
+      const res = (await (await fetch(`${base}/api/v1/query?${new URLSearchParams({ query })}`)).json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+      if (res.status !== 'success') throw new Error(`query failed: ${res.error}`);
+      return new Map(res.data.result.map((r) => [r.metric.instance ?? '', Number(r.value[1])]));
     },
     async queryRange(query, startS, endS, stepS) {
       const url = `${base}/api/v1/query_range?${new URLSearchParams({ query, start: String(startS), end: String(endS), step: String(stepS) })}`;

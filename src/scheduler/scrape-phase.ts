@@ -1,0 +1,101 @@
+/**
+ * Learns when scrapers come, so collectors can run just before them.
+ *
+ * Prometheus scrapes each target at a fixed phase of its interval. A collector whose interval
+ * divides that period and whose runs finish a little before each scrape hands every scrape data
+ * of the same age: rate() and irate() see no aliasing and the data is as fresh as collecting at
+ * scrape time, without collecting on the scrape path. See docs/aliasing.md.
+ */
+export interface Scraper {
+  /** Measured period (arrival jitter included, so not exact). */
+  periodMs: number;
+  /** Unix time of its last scrape; its phase modulo an exact collector interval derives from it. */
+  lastScrapeMs: number;
+}
+
+const HISTORY = 5; // intervals kept per scraper
+const MIN_INTERVALS = 3; // before a period is trusted
+const TOLERANCE = 0.05; // relative spread allowed among the intervals
+const MAX_SCRAPERS = 64;
+
+interface Track {
+  last: number;
+  intervals: number[];
+}
+
+export class ScrapeTracker {
+  private readonly tracks = new Map<string, Track>();
+
+  /** Records a scrape by a client (address plus query: one Prometheus job). */
+  record(client: string, nowMs: number): void {
+    const t = this.tracks.get(client);
+    if (!t) {
+      if (this.tracks.size >= MAX_SCRAPERS) this.tracks.delete(this.tracks.keys().next().value as string);
+      this.tracks.set(client, { last: nowMs, intervals: [] });
+      return;
+    }
+    const interval = nowMs - t.last;
+    if (interval < 500) return; // a retry or a person with curl, not a periodic scrape
+    t.intervals.push(interval);
+    if (t.intervals.length > HISTORY) t.intervals.shift();
+    t.last = nowMs;
+  }
+
+  /** Scrapers with a steady period that have come within the last three periods. */
+  scrapers(nowMs: number): Scraper[] {
+    const out: Scraper[] = [];
+    for (const [client, t] of this.tracks) {
+      const periodMs = steadyPeriod(t.intervals);
+      if (periodMs === undefined) continue;
+      if (nowMs - t.last > 3 * periodMs) {
+        this.tracks.delete(client);
+        continue;
+      }
+      out.push({ periodMs, lastScrapeMs: t.last });
+    }
+    return out;
+  }
+}
+
+function steadyPeriod(intervals: readonly number[]): number | undefined {
+  if (intervals.length < MIN_INTERVALS) return undefined;
+  const sorted = [...intervals].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] as number;
+  if (sorted.some((i) => Math.abs(i - median) > median * TOLERANCE)) return undefined;
+  return median;
+}
+
+/**
+ * Offset (ms, a whole second, in [0, interval)) at which a collector with `intervalMs` should
+ * run so that it finishes at least `leadMs` before the scrapes it can serve: those of scrapers
+ * whose period is a whole multiple of the interval. With several such scrapers, it runs just
+ * before the one that follows the longest quiet stretch, so no scrape lands right on a run.
+ * Undefined when no scraper fits.
+ */
+export function lockedOffsetMs(intervalMs: number, scrapers: readonly Scraper[], leadMs: number): number | undefined {
+  const phases = scrapers
+    .filter((s) => isMultiple(s.periodMs, intervalMs))
+    .map((s) => mod(s.lastScrapeMs, intervalMs))
+    .sort((a, b) => a - b);
+  if (phases.length === 0) return undefined;
+  let target = phases[0] as number;
+  let widest = -1;
+  for (let i = 0; i < phases.length; i++) {
+    const phase = phases[i] as number;
+    const previous = i === 0 ? (phases[phases.length - 1] as number) - intervalMs : (phases[i - 1] as number);
+    if (phase - previous > widest) {
+      widest = phase - previous;
+      target = phase;
+    }
+  }
+  return mod(Math.floor((target - leadMs) / 1000) * 1000, intervalMs);
+}
+
+function isMultiple(periodMs: number, intervalMs: number): boolean {
+  const ratio = periodMs / intervalMs;
+  return ratio >= 1 - TOLERANCE && Math.abs(ratio - Math.round(ratio)) <= TOLERANCE * Math.round(ratio);
+}
+
+function mod(a: number, m: number): number {
+  return ((a % m) + m) % m;
+}
