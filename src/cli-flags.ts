@@ -12,7 +12,7 @@ export interface CollectorFlags {
 }
 
 const TOGGLE = /^--(no-)?collector\.([a-z][a-z0-9_]*)$/;
-const OPTION = /^--collector\.([a-z][a-z0-9_]*)\.([a-z][a-z0-9-]*)(?:=(.*))?$/s;
+const OPTION = /^--collector\.([a-z][a-z0-9_]*)\.([a-z][a-z0-9_-]*)(?:=(.*))?$/s;
 const RESERVED = new Set(['disable-defaults']);
 
 export function extractCollectorFlags(argv: readonly string[]): CollectorFlags | { error: string } {
