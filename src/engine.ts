@@ -9,6 +9,9 @@ import { Scheduler, type ScheduledJob } from './scheduler/scheduler.js';
 import { lockedOffsetMs, ScrapeTracker } from './scheduler/scrape-phase.js';
 import { runtimeRegistry, SELF_SECTION, selfMetricFamilies, type CollectorStatus, type EngineStatus } from './self-metrics.js';
 
+/** Families of the self-metrics section; no collector may export these. */
+const RESERVED_PREFIXES = ['spyglass_', 'node_scrape_collector_', 'process_', 'nodejs_'];
+
 /** One collector on its schedule: runs it, publishes or withdraws its series, keeps its status. */
 class CollectorJob implements ScheduledJob {
   readonly name: string;
@@ -61,13 +64,20 @@ class CollectorJob implements ScheduledJob {
     void outcome.settled.then(() => {
       this.pending = false;
     });
-    this.record(outcome);
+    try {
+      this.record(outcome);
+    } catch (err) {
+      // Rendering what the collector returned failed (e.g. a body too large for one string).
+      this.record({ ...outcome, result: 'error', error: `cannot publish: ${(err as Error).message}`, families: undefined });
+    }
   }
 
   private record(o: RunOutcome): void {
     const s = this.status;
     let result = o.result;
     let error = o.error;
+    const reserved = o.families?.find((f) => RESERVED_PREFIXES.some((p) => f.name.startsWith(p)));
+    if (reserved) ({ result, error } = { result: 'error', error: `metric family ${reserved.name} uses a prefix reserved for spyglass's own metrics` });
     if (result === 'success' && o.families) {
       const published = this.engine.store.publish(this.name, o.families, { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs });
       if (published.ok) s.series = seriesCount(o.families);
@@ -98,6 +108,7 @@ class SelfMetricsJob implements ScheduledJob {
     private readonly engine: Engine,
     private readonly runtime: client.Registry | undefined,
     readonly schedule: ScheduledJob['schedule'],
+    private readonly logger: Logger,
   ) {}
 
   busy(): boolean {
@@ -110,7 +121,10 @@ class SelfMetricsJob implements ScheduledJob {
     this.pending = true;
     try {
       const families = await selfMetricFamilies(this.engine.status(), this.runtime);
-      this.engine.store.publish(SELF_SECTION, families, { timestamps: false, runTimeMs: Date.now() });
+      const published = this.engine.store.publish(SELF_SECTION, families, { timestamps: false, runTimeMs: Date.now() });
+      if (!published.ok) this.logger.error({ err: published.error }, 'self-metrics not published');
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'self-metrics refresh failed');
     } finally {
       this.pending = false;
     }
@@ -211,7 +225,7 @@ export class Engine {
   /** Locked to the scrapers when possible (see scrape-phase.ts), else spread by a hash of the name. */
   private readonly offsetFor = (job: ScheduledJob, intervalMs: number): number => {
     const collector = job instanceof CollectorJob ? job : undefined;
-    const lock = collector ? collector.settings.phaseLock : this.config.collectors.some((c) => c.phaseLock);
+    const lock = collector ? collector.settings.phaseLock : this.config.selfMetrics.phaseLock;
     const locked = lock ? lockedOffsetMs(intervalMs, this.scrapes.scrapers(Date.now()), collector?.leadMs() ?? 1000) : undefined;
     if (collector) collector.status.phaseLocked = locked !== undefined;
     return locked ?? phaseOffsetMs(job.name, intervalMs);
@@ -219,13 +233,13 @@ export class Engine {
 
   private makeSelfJob(): SelfMetricsJob {
     const ms = this.config.selfMetrics.intervalMs;
-    return new SelfMetricsJob(this, this.runtime, { kind: 'interval', ms: Math.max(1000, ms - (ms % 1000)), text: `${ms}ms` });
+    return new SelfMetricsJob(this, this.runtime, { kind: 'interval', ms: Math.max(1000, ms - (ms % 1000)), text: `${ms}ms` }, this.logger);
   }
 
   private buildJobs(config: Config, previous: readonly CollectorJob[]): CollectorJob[] {
     const byKey = new Map(previous.map((j) => [j.key, j]));
     return config.collectors.map((s) => {
-      const key = JSON.stringify([s.definition.name, s.enabled, s.schedule.text, s.timeoutMs, s.sampleTimestamps, s.options, config.paths]);
+      const key = JSON.stringify([s.definition.name, s.enabled, s.schedule.text, s.timeoutMs, s.phaseLock, s.sampleTimestamps, s.options, config.paths]);
       const kept = byKey.get(key);
       if (kept && kept.settings.definition === s.definition) return kept;
       return new CollectorJob(s, key, this, this.logger.child({ collector: s.definition.name }));

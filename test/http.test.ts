@@ -133,6 +133,7 @@ describe('faulty collectors', () => {
   - ${fixture('collectors/throwing.mjs')}
   - ${fixture('collectors/hanging.mjs')}
   - ${fixture('collectors/garbage.mjs')}
+  - ${fixture('collectors/impostor.mjs')}
   - ${repoRoot}examples/collectors/uptime.mjs
 collectors:
   hanging: {interval: 2s, timeout: 1s}
@@ -157,6 +158,8 @@ self_metrics: {interval: 1s}
     assert.equal(sampleValue(body, 'spyglass_collector_runs_total{collector="hanging",result="timeout"}'), 1, 'the hung run is never restarted while it hangs');
     assert.equal(sampleValue(body, 'spyglass_collector_runs_total{collector="garbage",result="error"}') !== undefined, true);
     assert.doesNotMatch(body, /bad name/);
+    assert.equal(sampleValue(body, 'spyglass_collector_last_success{collector="impostor"}'), 0, 'reserved names are refused');
+    assert.ok((sampleValue(body, 'process_cpu_seconds_total') ?? 1e9) < 1e9, 'the real process metric is served');
     assert.match(s.logs(), /"collector":"throwing".*"err":"boom: simulated failure"/);
     const landing = (await get(`${s.base}/`)).body.toString();
     assert.match(landing, /<td>throwing<\/td><td>external<\/td><td>error<\/td>.*boom: simulated failure/);

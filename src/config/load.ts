@@ -51,7 +51,7 @@ export interface Config {
   };
   paths: Paths;
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'json' | 'logfmt' };
-  selfMetrics: { intervalMs: number; runtime: boolean };
+  selfMetrics: { intervalMs: number; runtime: boolean; phaseLock: boolean };
   collectors: CollectorSettings[];
 }
 
@@ -253,7 +253,7 @@ function buildConfig(
       },
       paths: { ...raw.paths },
       log: { level: raw.log.level as Config['log']['level'], format: raw.log.format as Config['log']['format'] },
-      selfMetrics: { intervalMs: ms(raw.self_metrics.interval), runtime: raw.self_metrics.runtime },
+      selfMetrics: { intervalMs: ms(raw.self_metrics.interval), runtime: raw.self_metrics.runtime, phaseLock: raw.scheduler.phase_lock },
       collectors,
     },
   };
