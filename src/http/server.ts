@@ -62,12 +62,17 @@ export class HttpServer {
   private track(socket: net.Socket, res: http.ServerResponse): void {
     this.connections.set(socket, (this.connections.get(socket) ?? 0) + 1);
     if (this.closing) res.shouldKeepAlive = false;
-    res.once('close', () => {
-      const left = (this.connections.get(socket) ?? 1) - 1;
-      this.connections.set(socket, left);
-      if (this.closing && left === 0) socket.end();
-    });
+    res.on('close', this.onResponseClosed);
   }
+
+  /** Shared by every response (no per-request closure); `this` is the response. */
+  private readonly onResponseClosed = ((server: HttpServer) =>
+    function (this: http.ServerResponse) {
+      const socket = this.req.socket;
+      const left = (server.connections.get(socket) ?? 1) - 1;
+      server.connections.set(socket, left);
+      if (server.closing && left === 0) socket.end();
+    })(this);
 
   listen(address: string): Promise<void> {
     const { host, port } = parseListenAddress(address);
@@ -109,7 +114,7 @@ export class HttpServer {
     }
 
     this.inFlight++;
-    res.once('close', this.onMetricsResponseClosed);
+    res.on('close', this.onMetricsResponseClosed);
     const format = negotiateFormat(req.headers.accept);
     const gzip = acceptsGzip(req.headers['accept-encoding']);
     const body = this.engine.store.body(format, gzip, selection);
