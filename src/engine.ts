@@ -40,9 +40,9 @@ class CollectorJob implements ScheduledJob {
     };
   }
 
-  /** How long before a scrape a phase-locked run starts: room for twice its last duration, at least 1 s. */
-  leadMs(): number {
-    return Math.max(1000, 2 * (this.status.lastDurationMs ?? 0));
+  /** How long before a scrape a phase-locked run starts: twice its last duration, at least 1 s, at most half the interval. */
+  leadMs(intervalMs: number): number {
+    return Math.min(Math.floor(intervalMs / 2), Math.max(1000, 2 * (this.status.lastDurationMs ?? 0)));
   }
 
   get schedule() {
@@ -73,30 +73,31 @@ class CollectorJob implements ScheduledJob {
   }
 
   private record(o: RunOutcome): void {
+    const failure = o.result === 'success' ? this.publish(o) : { result: o.result, error: o.error ?? o.result };
+    const result = failure?.result ?? 'success';
     const s = this.status;
-    let result = o.result;
-    let error = o.error;
-    const reserved = o.families?.find((f) => RESERVED_PREFIXES.some((p) => f.name.startsWith(p)));
-    if (reserved) ({ result, error } = { result: 'error', error: `metric family ${reserved.name} uses a prefix reserved for spyglass's own metrics` });
-    if (result === 'success' && o.families) {
-      const published = this.engine.store.publish(this.name, o.families, { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs });
-      if (published.ok) s.series = seriesCount(o.families);
-      else ({ result, error } = { result: 'error', error: published.error });
-    }
-    if (result !== 'success') {
-      this.engine.store.withdraw(this.name);
-      s.series = 0;
-      this.logger.error({ result, err: error }, 'collector run failed');
-    }
     s.runs[result]++;
     s.lastResult = result;
     s.lastDurationMs = o.durationMs;
-    if (result === 'success') {
+    if (!failure) {
       s.lastSuccessMs = o.runTimeMs;
+      s.series = seriesCount(o.families ?? []);
       delete s.lastError;
-    } else {
-      s.lastError = error ?? result;
+      return;
     }
+    this.engine.store.withdraw(this.name);
+    s.series = 0;
+    s.lastError = failure.error;
+    this.logger.error({ result, err: failure.error }, 'collector run failed');
+  }
+
+  /** Swaps in a successful run's series; says why when they cannot be published. */
+  private publish(o: RunOutcome): { result: 'error'; error: string } | undefined {
+    const families = o.families ?? [];
+    const reserved = families.find((f) => RESERVED_PREFIXES.some((p) => f.name.startsWith(p)));
+    if (reserved) return { result: 'error', error: `metric family ${reserved.name} uses a prefix reserved for spyglass's own metrics` };
+    const published = this.engine.store.publish(this.name, families, { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs });
+    return published.ok ? undefined : { result: 'error', error: published.error };
   }
 }
 
@@ -134,7 +135,8 @@ class SelfMetricsJob implements ScheduledJob {
 /** The running exporter: collectors on their schedules, the exposition store, readiness and reload. */
 export class Engine {
   readonly store = new ExpositionStore(new Set([SELF_SECTION]));
-  readonly metricsRequests = new Map<number, number>();
+  private readonly metricsRequests = new Map<number, number>();
+  private metricsOk = 0;
   private jobs: CollectorJob[] = [];
   private known: ReadonlySet<string> = new Set();
   private enabled: ReadonlySet<string> = new Set();
@@ -178,7 +180,9 @@ export class Engine {
   }
 
   status(): EngineStatus {
-    return { collectors: this.jobs.map((j) => j.status), reload: { ...this.reloadState }, metricsRequests: this.metricsRequests };
+    const metricsRequests = new Map(this.metricsRequests);
+    if (this.metricsOk) metricsRequests.set(200, this.metricsOk);
+    return { collectors: this.jobs.map((j) => j.status), reload: { ...this.reloadState }, metricsRequests };
   }
 
   enabledCollectors(): ReadonlySet<string> {
@@ -189,13 +193,14 @@ export class Engine {
     return this.known;
   }
 
-  /** A full /metrics response went to `client` (address + query): input for phase locking. */
-  recordScrape(client: string): void {
-    this.scrapes.record(client, Date.now());
+  /** A full /metrics response went to a client (address + query: one scrape job): input for phase locking. */
+  recordScrape(address: string | undefined, query: string): void {
+    this.scrapes.record(address ?? '', query, Date.now());
   }
 
   countMetricsRequest(code: number): void {
-    this.metricsRequests.set(code, (this.metricsRequests.get(code) ?? 0) + 1);
+    if (code === 200) this.metricsOk++;
+    else this.metricsRequests.set(code, (this.metricsRequests.get(code) ?? 0) + 1);
   }
 
   /** Records a failed reload attempt; the running configuration stays. */
@@ -226,7 +231,7 @@ export class Engine {
   private readonly offsetFor = (job: ScheduledJob, intervalMs: number): number => {
     const collector = job instanceof CollectorJob ? job : undefined;
     const lock = collector ? collector.settings.phaseLock : this.config.selfMetrics.phaseLock;
-    const locked = lock ? lockedOffsetMs(intervalMs, this.scrapes.scrapers(Date.now()), collector?.leadMs() ?? 1000) : undefined;
+    const locked = lock ? lockedOffsetMs(intervalMs, this.scrapes.scrapers(Date.now()), collector?.leadMs(intervalMs) ?? Math.min(1000, intervalMs / 2)) : undefined;
     if (collector) collector.status.phaseLocked = locked !== undefined;
     return locked ?? phaseOffsetMs(job.name, intervalMs);
   };

@@ -7,9 +7,9 @@ const T0 = 1_699_999_980_000; // a multiple of 60 s
 describe('scrape tracker', () => {
   it('trusts a period after three steady intervals, per client', () => {
     const t = new ScrapeTracker();
-    for (let i = 0; i < 3; i++) t.record('prom-a', T0 + 3400 + i * 15000 + (i % 2) * 3);
+    for (let i = 0; i < 3; i++) t.record('10.0.0.1', '', T0 + 3400 + i * 15000 + (i % 2) * 3);
     assert.deepEqual(t.scrapers(T0 + 40000), [], 'two intervals are not enough');
-    t.record('prom-a', T0 + 3400 + 45000);
+    t.record('10.0.0.1', '', T0 + 3400 + 45000);
     const [s] = t.scrapers(T0 + 50000);
     assert.ok(s && Math.abs(s.periodMs - 15000) <= 3);
     assert.equal(s.lastScrapeMs, T0 + 48400);
@@ -17,16 +17,16 @@ describe('scrape tracker', () => {
 
   it('ignores irregular clients and forgets scrapers that stopped', () => {
     const t = new ScrapeTracker();
-    for (const at of [0, 4000, 15000, 17000, 40000]) t.record('person', T0 + at);
+    for (const at of [0, 4000, 15000, 17000, 40000]) t.record('10.0.0.2', '', T0 + at);
     assert.deepEqual(t.scrapers(T0 + 41000), []);
-    for (let i = 0; i < 5; i++) t.record('prom', T0 + i * 10000);
+    for (let i = 0; i < 5; i++) t.record('10.0.0.3', 'collect[]=cpu', T0 + i * 10000);
     assert.equal(t.scrapers(T0 + 45000).length, 1);
     assert.equal(t.scrapers(T0 + 40000 + 31000).length, 0, 'gone after three periods of silence');
   });
 
   it('ignores bursts (benchmarks, retries) under half a second apart', () => {
     const t = new ScrapeTracker();
-    for (let i = 0; i < 100; i++) t.record('wrk', T0 + i);
+    for (let i = 0; i < 100; i++) t.record('10.0.0.4', '', T0 + i);
     assert.deepEqual(t.scrapers(T0 + 200), []);
   });
 });

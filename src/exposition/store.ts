@@ -26,10 +26,10 @@ export class ExpositionStore {
   private readonly owners = new Map<string, string>();
   /** Section names in output order; `alwaysLast` sections (self-metrics) go at the end. */
   private order: string[] = [];
-  /** Unfiltered bodies, indexed by format and encoding: the path almost every scrape takes. */
-  private full: Partial<Record<string, Buffer>> = {};
-  /** Unfiltered bodies clients have asked for: only these are rebuilt ahead of the next scrape. */
-  private readonly wanted = new Set<string>();
+  /** Unfiltered bodies (the path almost every scrape takes) in slots by format and encoding. */
+  private full: Array<Buffer | undefined> = [];
+  /** Slots clients have asked for: only these are rebuilt ahead of the next scrape. */
+  private readonly wanted: boolean[] = [];
   /** Bodies for `collect[]`/`exclude[]` selections. */
   private readonly bodies = new Map<string, Buffer>();
   private warmScheduled = false;
@@ -74,8 +74,8 @@ export class ExpositionStore {
    */
   body(format: Format, gzip: boolean, selection?: ReadonlySet<string>): Buffer {
     if (!selection) {
-      const slot = gzip ? `${format}+gzip` : format;
-      this.wanted.add(slot);
+      const slot = (format === 'openmetrics' ? 2 : 0) + (gzip ? 1 : 0);
+      this.wanted[slot] = true;
       return (this.full[slot] ??= this.build(format, gzip, undefined));
     }
     const key = `${format}|${gzip ? 'gz' : 'id'}|${[...selection].sort().join(',')}`;
@@ -105,16 +105,15 @@ export class ExpositionStore {
   }
 
   private changed(): void {
-    this.full = {};
+    this.full = [];
     this.bodies.clear();
     if (this.warmScheduled) return;
     // Several collectors often finish together; build the full bodies once after they have.
     this.warmScheduled = true;
     setImmediate(() => {
       this.warmScheduled = false;
-      for (const slot of this.wanted) {
-        const [format, gzip] = slot.split('+') as [Format, string | undefined];
-        this.body(format, gzip !== undefined);
+      for (const [slot, wanted] of this.wanted.entries()) {
+        if (wanted) this.body(slot >= 2 ? 'openmetrics' : 'prometheus', slot % 2 === 1);
       }
     });
   }

@@ -24,7 +24,11 @@ export type ReloadHandler = () => Promise<{ ok: true } | { ok: false; error: str
 export class HttpServer {
   readonly server: http.Server;
   private inFlight = 0;
-  /** Open connections and how many requests each has in progress, for a graceful shutdown. */
+  /**
+   * Open connections, with how many Express requests (which may be async, like a reload) each has
+   * in progress, for a graceful shutdown. /metrics needs no entry: it writes its whole response
+   * synchronously, so ending its socket later only flushes what is queued.
+   */
   private readonly connections = new Map<net.Socket, number>();
   private closing = false;
 
@@ -44,12 +48,15 @@ export class HttpServer {
         connectionsCheckingInterval: Math.min(1000, options.headerTimeoutMs),
       },
       (req, res) => {
-        this.track(req.socket, res);
         const url = req.url ?? '/';
         const q = url.indexOf('?');
         const path = q === -1 ? url : url.slice(0, q);
-        if (path === '/metrics') this.serveMetrics(req, res, q === -1 ? '' : url.slice(q + 1));
-        else app(req, res);
+        if (path === '/metrics') {
+          this.serveMetrics(req, res, q === -1 ? '' : url.slice(q + 1));
+        } else {
+          this.trackAsync(req.socket, res);
+          app(req, res);
+        }
       },
     );
     this.server.maxConnections = options.maxConnections;
@@ -59,7 +66,7 @@ export class HttpServer {
     });
   }
 
-  private track(socket: net.Socket, res: http.ServerResponse): void {
+  private trackAsync(socket: net.Socket, res: http.ServerResponse): void {
     this.connections.set(socket, (this.connections.get(socket) ?? 0) + 1);
     if (this.closing) res.shouldKeepAlive = false;
     res.on('close', this.onResponseClosed);
@@ -113,17 +120,21 @@ export class HttpServer {
       selection = selected.selection;
     }
 
-    this.inFlight++;
-    res.on('close', this.onMetricsResponseClosed);
     const format = negotiateFormat(req.headers.accept);
     const gzip = acceptsGzip(req.headers['accept-encoding']);
     const body = this.engine.store.body(format, gzip, selection);
     this.engine.countMetricsRequest(200);
-    this.engine.recordScrape(`${req.socket.remoteAddress} ${query}`);
+    this.engine.recordScrape(req.socket.remoteAddress, query);
     const headers = ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(body.length), 'Vary', 'Accept-Encoding'];
     if (gzip) headers.push('Content-Encoding', 'gzip');
+    if (this.closing) res.shouldKeepAlive = false;
     res.writeHead(200, headers);
     res.end(req.method === 'HEAD' ? undefined : body);
+    // In flight = still being delivered to a slow reader; usually the kernel took it all at once.
+    if (req.socket.writableLength > 0) {
+      this.inFlight++;
+      res.on('close', this.onMetricsResponseClosed);
+    }
   }
 
   private readonly onMetricsResponseClosed = () => {

@@ -24,14 +24,19 @@ interface Track {
 }
 
 export class ScrapeTracker {
-  private readonly tracks = new Map<string, Track>();
+  /** By client address, then query string: one entry per scrape job. */
+  private readonly tracks = new Map<string, Map<string, Track>>();
+  private count = 0;
 
   /** Records a scrape by a client (address plus query: one Prometheus job). */
-  record(client: string, nowMs: number): void {
-    const t = this.tracks.get(client);
+  record(address: string, query: string, nowMs: number): void {
+    let byQuery = this.tracks.get(address);
+    const t = byQuery?.get(query);
     if (!t) {
-      if (this.tracks.size >= MAX_SCRAPERS) this.tracks.delete(this.tracks.keys().next().value as string);
-      this.tracks.set(client, { last: nowMs, intervals: [] });
+      if (this.count >= MAX_SCRAPERS) return; // enough scrapers known; the rest keep the hash phase
+      if (!byQuery) this.tracks.set(address, (byQuery = new Map()));
+      byQuery.set(query, { last: nowMs, intervals: [] });
+      this.count++;
       return;
     }
     const interval = nowMs - t.last;
@@ -44,14 +49,17 @@ export class ScrapeTracker {
   /** Scrapers with a steady period that have come within the last three periods. */
   scrapers(nowMs: number): Scraper[] {
     const out: Scraper[] = [];
-    for (const [client, t] of this.tracks) {
-      const periodMs = steadyPeriod(t.intervals);
-      if (periodMs === undefined) continue;
-      if (nowMs - t.last > 3 * periodMs) {
-        this.tracks.delete(client);
-        continue;
+    for (const [address, byQuery] of this.tracks) {
+      for (const [query, t] of byQuery) {
+        const periodMs = steadyPeriod(t.intervals);
+        if (nowMs - t.last > 3 * (periodMs ?? 60_000)) {
+          byQuery.delete(query); // gone quiet: forget it (and let a newcomer take its place)
+          this.count--;
+          continue;
+        }
+        if (periodMs !== undefined) out.push({ periodMs, lastScrapeMs: t.last });
       }
-      out.push({ periodMs, lastScrapeMs: t.last });
+      if (byQuery.size === 0) this.tracks.delete(address);
     }
     return out;
   }
