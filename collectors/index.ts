@@ -1,7 +1,35 @@
 /** Every built-in collector, registered in this one place. */
 import type { CollectorDefinition } from '../src/collector.js';
+import conntrack from './host/conntrack.js';
 import cpu from './host/cpu.js';
+import entropy from './host/entropy.js';
+import filefd from './host/filefd.js';
 import loadavg from './host/loadavg.js';
 import meminfo from './host/meminfo.js';
+import netdev from './host/netdev.js';
+import netstat from './host/netstat.js';
+import os from './host/os-release.js';
+import pressure from './host/pressure.js';
+import sockstat from './host/sockstat.js';
+import stat from './host/stat.js';
+import time from './host/time.js';
+import uname from './host/uname.js';
+import vmstat from './host/vmstat.js';
 
-export const builtinCollectors: readonly CollectorDefinition[] = [cpu, loadavg, meminfo];
+export const builtinCollectors: readonly CollectorDefinition[] = [
+  conntrack,
+  cpu,
+  entropy,
+  filefd,
+  loadavg,
+  meminfo,
+  netdev,
+  netstat,
+  os,
+  pressure,
+  sockstat,
+  stat,
+  time,
+  uname,
+  vmstat,
+];

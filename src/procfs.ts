@@ -9,3 +9,13 @@ import { join } from 'node:path';
 export function readPseudoFile(root: string, relative: string): string {
   return readFileSync(join(root, relative), 'utf8');
 }
+
+/** Like readPseudoFile, but a file this kernel does not have (ENOENT) is `undefined`: no data, not an error. */
+export function readOptionalPseudoFile(root: string, relative: string): string | undefined {
+  try {
+    return readPseudoFile(root, relative);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

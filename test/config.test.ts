@@ -31,7 +31,10 @@ describe('config', () => {
     assert.ok(r.ok);
     assert.equal(r.config.web.listenAddress, ':9473');
     assert.deepEqual(r.config.paths, { procfs: '/proc', sysfs: '/sys', rootfs: '/' });
-    assert.deepEqual(r.config.collectors.filter((c) => c.enabled).map((c) => c.definition.name), ['cpu', 'loadavg', 'meminfo']);
+    assert.deepEqual(
+      r.config.collectors.filter((c) => c.enabled).map((c) => c.definition.name),
+      ['conntrack', 'cpu', 'entropy', 'filefd', 'loadavg', 'meminfo', 'netdev', 'netstat', 'os', 'pressure', 'sockstat', 'stat', 'time', 'uname', 'vmstat'],
+    );
     const cpu = r.config.collectors.find((c) => c.definition.name === 'cpu');
     assert.deepEqual(cpu?.options, { guest: true }, 'collector option defaults come from its schema');
     assert.equal(cpu?.timeoutMs, 10000);

@@ -181,7 +181,9 @@ function validatorFor(definitions: readonly CollectorDefinition[]): ValidateFunc
   const key = JSON.stringify(schema);
   let v = ajvCache.get(key);
   if (!v) {
-    v = new Ajv({ allErrors: true, useDefaults: true, strict: false }).compile(schema);
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+    ajv.addFormat('regex', (pattern: string) => isValidRegExp(pattern));
+    v = ajv.compile(schema);
     ajvCache.set(key, v);
   }
   validators.set(definitions, v);
@@ -257,6 +259,15 @@ function buildConfig(
       collectors,
     },
   };
+}
+
+function isValidRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function dotted(path: ReadonlyArray<string | number>): string {

@@ -1,0 +1,29 @@
+import { counter, defineCollector, type Sample } from '../../src/collector.js';
+import { readPseudoFile } from '../../src/procfs.js';
+import { DEVICE_FILTER_OPTIONS, deviceFilter, type DeviceFilterOptions } from './device-filter.js';
+import { parseNetDev } from './proc-netdev.js';
+
+export default defineCollector<DeviceFilterOptions>({
+  name: 'netdev',
+  description: 'Network interface counters from /proc/net/dev (node_network_{receive,transmit}_*_total)',
+  enabledByDefault: true,
+  group: 'host',
+  options: { type: 'object', properties: DEVICE_FILTER_OPTIONS },
+  collect(ctx) {
+    const accept = deviceFilter(ctx.config, ''); // current node_exporter: no default exclude, lo included
+    const parsed = parseNetDev(readPseudoFile(ctx.paths.procfs, 'net/dev'));
+    if (!parsed.ok) throw new Error(parsed.error);
+    const byStat = new Map<string, Sample[]>();
+    for (const { device, stats } of parsed.value) {
+      if (!accept(device)) continue;
+      for (const [stat, value] of stats) {
+        let samples = byStat.get(stat);
+        if (!samples) byStat.set(stat, (samples = []));
+        samples.push({ labels: { device }, value });
+      }
+    }
+    return [...byStat].map(([stat, samples]) =>
+      counter(`node_network_${stat}_total`, `Network device statistic ${stat}.`, samples, stat.endsWith('_bytes') ? 'bytes' : undefined),
+    );
+  },
+});

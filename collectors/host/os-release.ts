@@ -1,0 +1,66 @@
+import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
+import { parseFailure, type ParseResult } from '../../src/parse.js';
+import { readOptionalPseudoFile } from '../../src/procfs.js';
+
+/** os-release(5): KEY=value lines, values optionally in single or double quotes (with backslash escapes). */
+export function parseOsRelease(text: string): ParseResult<Map<string, string>> {
+  const out = new Map<string, string>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (!m) return parseFailure('os-release', i + 1, `expected KEY=value, got ${JSON.stringify(line.slice(0, 60))}`);
+    out.set(m[1] as string, unquote(m[2] as string));
+  }
+  return { ok: true, value: out };
+}
+
+function unquote(v: string): string {
+  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) return v.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
+  if (v.length >= 2 && v.startsWith("'") && v.endsWith("'")) return v.slice(1, -1);
+  return v;
+}
+
+const INFO_LABELS: Record<string, string> = {
+  build_id: 'BUILD_ID',
+  id: 'ID',
+  id_like: 'ID_LIKE',
+  image_id: 'IMAGE_ID',
+  image_version: 'IMAGE_VERSION',
+  name: 'NAME',
+  pretty_name: 'PRETTY_NAME',
+  variant: 'VARIANT',
+  variant_id: 'VARIANT_ID',
+  version: 'VERSION',
+  version_codename: 'VERSION_CODENAME',
+  version_id: 'VERSION_ID',
+};
+
+export default defineCollector({
+  name: 'os',
+  description: 'Operating system from os-release under the rootfs (node_os_info, node_os_version)',
+  enabledByDefault: true,
+  group: 'host',
+  collect(ctx) {
+    const text = readOptionalPseudoFile(ctx.paths.rootfs, 'etc/os-release') ?? readOptionalPseudoFile(ctx.paths.rootfs, 'usr/lib/os-release');
+    if (text === undefined) return []; // no os-release: no data
+    const parsed = parseOsRelease(text);
+    if (!parsed.ok) throw new Error(`${ctx.paths.rootfs} ${parsed.error}`);
+    const env = parsed.value;
+    const labels = Object.fromEntries(Object.entries(INFO_LABELS).map(([label, key]) => [label, env.get(key) ?? '']));
+    const families: MetricFamily[] = [
+      gauge('node_os_info', "A metric with a constant '1' value labeled by build_id, id, id_like, image_id, image_version, name, pretty_name, variant, variant_id, version, version_codename, version_id.", [{ labels, value: 1 }]),
+    ];
+    const majorMinor = /^[0-9]+\.?[0-9]*/.exec(env.get('VERSION_ID') ?? '')?.[0];
+    const version = majorMinor ? Number(majorMinor) : 0;
+    if (version > 0) {
+      families.push(gauge('node_os_version', 'Metric containing the major.minor part of the OS version.', [{ labels: { id: labels.id ?? '', id_like: labels.id_like ?? '', name: labels.name ?? '' }, value: version }]));
+    }
+    const supportEnd = env.get('SUPPORT_END');
+    if (supportEnd && /^\d{4}-\d{2}-\d{2}$/.test(supportEnd)) {
+      families.push(gauge('node_os_support_end_timestamp_seconds', 'Metric containing the end-of-life date timestamp of the OS.', [{ value: Date.parse(`${supportEnd}T00:00:00Z`) / 1000 }], 'seconds'));
+    }
+    return families;
+  },
+});

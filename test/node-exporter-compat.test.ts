@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { parseExposition, type ParsedFamily } from './helpers/exposition.js';
+import { freePort, startSpyglass, waitFor } from './helpers/spyglass.js';
+
+/**
+ * Debian's prometheus-node-exporter (1.5.0) and spyglass on the same machine, same moment.
+ * node_exporter runs with an empty netdev exclude: the current upstream default (Debian's 1.5.0
+ * build excludes lo). Both run in the same non-UTC time zone, so the zone label is compared too.
+ */
+const TZ = 'Europe/Berlin';
+
+/** node_exporter families whose collectors are still to be built (issue 3 is open): shrinks to empty. */
+const PENDING: Array<[RegExp, string]> = [
+  [/^node_disk_/, 'diskstats collector'],
+  [/^node_filesystem_/, 'filesystem collector'],
+  [/^node_network_(?!(receive|transmit)_(bytes|packets|errs|drop|fifo|frame|compressed|multicast|colls|carrier)_total$)/, 'netclass collector, and netdev receive_nohandler (netlink/sysfs)'],
+  [/^node_textfile_/, 'textfile collector'],
+  [/^node_timex_/, 'timex collector (adjtimex)'],
+  [/^node_arp_/, 'arp collector'],
+  [/^node_softnet_/, 'softnet collector'],
+  [/^node_udp_queues$/, 'udp_queues collector'],
+  [/^node_selinux_/, 'selinux collector'],
+];
+
+/** Families node_exporter emits that are about node_exporter itself. */
+const ITS_OWN = /^(node_exporter_build_info|go_|process_|promhttp_)/;
+
+async function scrape(url: string): Promise<Map<string, ParsedFamily>> {
+  return parseExposition(await (await fetch(url)).text());
+}
+
+describe('compatibility with node_exporter', () => {
+  it('emits the same families with the same types, label names and slow-moving values', async () => {
+    const nePort = await freePort();
+    const ne = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${nePort}`, '--collector.netdev.device-exclude='], { env: { ...process.env, TZ }, stdio: 'ignore' });
+    const neExited = once(ne, 'exit');
+    const spy = await startSpyglass([], { env: { TZ } });
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${nePort}/metrics`).catch(() => undefined))?.status === 200, 10000, 'node_exporter (is prometheus-node-exporter installed? see .ci/run)');
+      const [theirs, ours] = await Promise.all([scrape(`http://127.0.0.1:${nePort}/metrics`), scrape(`${spy.base}/metrics`)]);
+
+      const both = [...theirs.keys()].filter((n) => n.startsWith('node_') && ours.has(n));
+      assert.ok(both.length > 100, `only ${both.length} common families`);
+      const mismatches: string[] = [];
+      for (const name of both) {
+        const a = theirs.get(name) as ParsedFamily;
+        const b = ours.get(name) as ParsedFamily;
+        if (a.type !== b.type) mismatches.push(`${name}: type ${a.type} vs ${b.type}`);
+        const la = [...a.labelNames].sort().join(',');
+        const lb = [...b.labelNames].sort().join(',');
+        if (la !== lb) mismatches.push(`${name}: labels {${la}} vs {${lb}}`);
+      }
+      assert.deepEqual(mismatches, []);
+
+      const only = (f: Map<string, ParsedFamily>, name: string) => f.get(name)?.samples[0];
+      const same = (name: string, tolerance = 0) => {
+        const a = only(theirs, name);
+        const b = only(ours, name);
+        assert.ok(a && b, `${name} missing`);
+        assert.ok(Math.abs(a.value - b.value) <= tolerance, `${name}: ${a.value} vs ${b.value}`);
+        return [a, b] as const;
+      };
+      same('node_memory_MemTotal_bytes');
+      same('node_boot_time_seconds', 1);
+      same('node_filefd_maximum');
+      same('node_entropy_pool_size_bits');
+      same('node_nf_conntrack_entries_limit');
+      for (const name of ['node_uname_info', 'node_os_info', 'node_time_zone_offset_seconds', 'node_os_version']) {
+        const [a, b] = same(name);
+        assert.deepEqual(b.labels, a.labels, `${name} labels`);
+      }
+      const labelValues = (f: Map<string, ParsedFamily>, name: string, label: string) => [...new Set(f.get(name)?.samples.map((s) => s.labels[label]))].sort();
+      assert.deepEqual(labelValues(ours, 'node_cpu_seconds_total', 'cpu'), labelValues(theirs, 'node_cpu_seconds_total', 'cpu'), 'CPU list');
+      assert.deepEqual(labelValues(ours, 'node_network_receive_bytes_total', 'device'), labelValues(theirs, 'node_network_receive_bytes_total', 'device'), 'interface list');
+      assert.deepEqual(labelValues(ours, 'node_time_clocksource_available_info', 'clocksource'), labelValues(theirs, 'node_time_clocksource_available_info', 'clocksource'));
+
+      const missing = [...theirs.keys()].filter((n) => !ITS_OWN.test(n) && !ours.has(n));
+      const unexplained = missing.filter((n) => !PENDING.some(([re]) => re.test(n)));
+      console.log(`# node_exporter families spyglass does not emit yet (${missing.length}): ${missing.join(' ')}`);
+      assert.deepEqual(unexplained, [], 'every missing family is on the pending list');
+    } finally {
+      await spy.stop();
+      ne.kill('SIGTERM');
+      await neExited;
+    }
+  });
+});
