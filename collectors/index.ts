@@ -4,6 +4,7 @@ import conntrack from './host/conntrack.js';
 import cpu from './host/cpu.js';
 import entropy from './host/entropy.js';
 import filefd from './host/filefd.js';
+import filesystem from './host/filesystem.js';
 import loadavg from './host/loadavg.js';
 import meminfo from './host/meminfo.js';
 import netdev from './host/netdev.js';
@@ -21,6 +22,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   cpu,
   entropy,
   filefd,
+  filesystem,
   loadavg,
   meminfo,
   netdev,

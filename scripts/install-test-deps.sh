@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks use besides npm packages (run as root):
 #   prometheus (server + promtool), prometheus-node-exporter (reference), wrk (benchmark),
-#   util-linux (unshare, for the PID 1 test) and procps (pgrep).
+#   util-linux (unshare, for the PID 1 test), procps (pgrep) and bindfs (a FUSE mount to hang, for
+#   the hung-statfs test).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
@@ -9,6 +10,7 @@ command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporte
 command -v wrk >/dev/null || need+=(wrk)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v pgrep >/dev/null || need+=(procps)
+command -v bindfs >/dev/null || need+=(bindfs)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
+import './threadpool.js'; // first: sizes libuv's threadpool before anything uses it
 import { Command, Option } from 'commander';
 import { builtinCollectors } from '../collectors/index.js';
 import { extractCollectorFlags, overridesFrom, type GlobalFlags } from './cli-flags.js';
 import { formatConfigError, loadConfig, type ConfigOverrides } from './config/load.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_PORT } from './config/schema.js';
+import { exitProcess } from './exit.js';
 import { dump, DUMP_FORMATS, type DumpFormat } from './dump.js';
 import { serve } from './serve.js';
 import { VERSION } from './version.js';
@@ -79,9 +81,8 @@ export async function main(argv: string[]): Promise<void> {
         process.stderr.write(`spyglass: ${result.error}\n`);
         process.exit(2);
       }
-      process.stdout.write(result.output);
       for (const f of result.failures) process.stderr.write(`spyglass: collector ${f.collector} failed: ${f.reason}\n`);
-      process.exitCode = result.failures.length ? 1 : 0;
+      process.stdout.write(result.output, () => exitProcess(result.failures.length ? 1 : 0));
     });
 
   program

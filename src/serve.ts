@@ -1,6 +1,7 @@
 import { builtinCollectors } from '../collectors/index.js';
 import { formatConfigError, loadConfig, type ConfigOverrides } from './config/load.js';
 import { Engine } from './engine.js';
+import { exitProcess } from './exit.js';
 import { HttpServer } from './http/server.js';
 import { createLogger } from './log.js';
 
@@ -57,14 +58,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const shutdown = async (signal: string) => {
     if (shuttingDown) {
       logger.warn({ signal }, 'second signal; exiting now');
-      process.exit(1);
+      exitProcess(1, logger);
     }
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: not ready, finishing in-flight requests');
     engine.stop();
     await http.close(config.web.shutdownTimeoutMs);
     logger.info('bye');
-    process.exit(0);
+    exitProcess(0, logger);
   };
   // Explicit handlers also make signals work when Node runs as PID 1, where the kernel applies no default action.
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
