@@ -2,6 +2,7 @@
 import type { CollectorDefinition } from '../src/collector.js';
 import conntrack from './host/conntrack.js';
 import cpu from './host/cpu.js';
+import diskstats from './host/diskstats.js';
 import entropy from './host/entropy.js';
 import filefd from './host/filefd.js';
 import filesystem from './host/filesystem.js';
@@ -20,6 +21,7 @@ import vmstat from './host/vmstat.js';
 export const builtinCollectors: readonly CollectorDefinition[] = [
   conntrack,
   cpu,
+  diskstats,
   entropy,
   filefd,
   filesystem,

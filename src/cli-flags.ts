@@ -64,6 +64,7 @@ export interface GlobalFlags {
   'path.procfs'?: string;
   'path.sysfs'?: string;
   'path.rootfs'?: string;
+  'path.udev.data'?: string;
   'log.level'?: string;
   'log.format'?: string;
   'collector.disableDefaults'?: boolean;
@@ -77,7 +78,7 @@ export function overridesFrom(flags: GlobalFlags, collectors: Record<string, Rec
       listen_address: flags['web.listenAddress'],
       max_requests: maxRequests === undefined ? undefined : Number(maxRequests),
     },
-    paths: { procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], rootfs: flags['path.rootfs'] },
+    paths: { procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], rootfs: flags['path.rootfs'], udev_data: flags['path.udev.data'] },
     log: { level: flags['log.level'], format: flags['log.format'] },
     collectors,
   } as ConfigOverrides;

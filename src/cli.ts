@@ -31,6 +31,7 @@ function addConfigOptions(cmd: Command): Command {
     .addOption(new Option('--path.procfs <path>', 'procfs mountpoint').env('SPYGLASS_PATH_PROCFS'))
     .addOption(new Option('--path.sysfs <path>', 'sysfs mountpoint').env('SPYGLASS_PATH_SYSFS'))
     .addOption(new Option('--path.rootfs <path>', 'rootfs mountpoint').env('SPYGLASS_PATH_ROOTFS'))
+    .addOption(new Option('--path.udev.data <path>', 'udev data path').env('SPYGLASS_PATH_UDEV_DATA'))
     .addOption(new Option('--log.level <level>', 'debug, info, warn or error').env('SPYGLASS_LOG_LEVEL'))
     .addOption(new Option('--log.format <format>', 'json or logfmt').env('SPYGLASS_LOG_FORMAT'))
     .option('--collector.disable-defaults', 'disable every collector not enabled explicitly');

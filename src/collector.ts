@@ -11,6 +11,8 @@ export interface Paths {
   procfs: string;
   sysfs: string;
   rootfs: string;
+  /** udev's database (`/run/udev/data`), node_exporter's --path.udev.data. */
+  udevData: string;
 }
 
 export interface CollectorLogger {

@@ -6,7 +6,7 @@ import { nextSlotMs, parseSchedule, phaseOffsetMs } from '../src/scheduler/sched
 import { runCollector } from '../src/scheduler/run.js';
 import { Scheduler, type ScheduledJob } from '../src/scheduler/scheduler.js';
 
-const paths = { procfs: '/proc', sysfs: '/sys', rootfs: '/' };
+const paths = { procfs: '/proc', sysfs: '/sys', rootfs: '/', udevData: '/run/udev/data' };
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const settings = (collect: CollectorDefinition['collect'], timeoutMs = 200): CollectorSettings => ({
   definition: { name: 't', description: 't', enabledByDefault: true, collect },

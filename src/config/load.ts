@@ -253,7 +253,7 @@ function buildConfig(
         shutdownTimeoutMs: ms(w.shutdown_timeout),
         maxHeaderBytes: w.max_header_bytes,
       },
-      paths: { ...raw.paths },
+      paths: { procfs: raw.paths.procfs, sysfs: raw.paths.sysfs, rootfs: raw.paths.rootfs, udevData: raw.paths.udev_data },
       log: { level: raw.log.level as Config['log']['level'], format: raw.log.format as Config['log']['format'] },
       selfMetrics: { intervalMs: ms(raw.self_metrics.interval), runtime: raw.self_metrics.runtime, phaseLock: raw.scheduler.phase_lock },
       collectors,

@@ -18,7 +18,7 @@ export const DEFAULTS = {
     shutdown_timeout: '10s',
     max_header_bytes: 16384,
   },
-  paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' },
+  paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/', udev_data: '/run/udev/data' },
   log: { level: 'info', format: 'json' },
   scheduler: { interval: '15s', timeout: '10s', phase_lock: true, sample_timestamps: false },
   self_metrics: { interval: '5s', runtime: true },
@@ -58,7 +58,12 @@ export function configSchema(definitions: readonly CollectorDefinition[]) {
       shutdown_timeout: DURATION,
       max_header_bytes: { type: 'integer', minimum: 1024, maximum: 1048576 },
     }),
-    paths: object({ procfs: { type: 'string', minLength: 1 }, sysfs: { type: 'string', minLength: 1 }, rootfs: { type: 'string', minLength: 1 } }),
+    paths: object({
+      procfs: { type: 'string', minLength: 1 },
+      sysfs: { type: 'string', minLength: 1 },
+      rootfs: { type: 'string', minLength: 1 },
+      udev_data: { type: 'string', minLength: 1 },
+    }),
     log: object({
       level: { enum: ['debug', 'info', 'warn', 'error'] },
       format: { enum: ['json', 'logfmt'] },
