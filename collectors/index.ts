@@ -8,6 +8,7 @@ import filefd from './host/filefd.js';
 import filesystem from './host/filesystem.js';
 import loadavg from './host/loadavg.js';
 import meminfo from './host/meminfo.js';
+import netclass from './host/netclass.js';
 import netdev from './host/netdev.js';
 import netstat from './host/netstat.js';
 import os from './host/os-release.js';
@@ -27,6 +28,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   filesystem,
   loadavg,
   meminfo,
+  netclass,
   netdev,
   netstat,
   os,

@@ -1,0 +1,104 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
+import { readPseudoFile } from '../../src/procfs.js';
+
+/** Numeric attributes of /sys/class/net/<iface>: file → metric (gauges unless marked counter). */
+const NUMERIC: Array<[file: string, metric: string, type: 'gauge' | 'counter']> = [
+  ['addr_assign_type', 'address_assign_type', 'gauge'],
+  ['carrier', 'carrier', 'gauge'],
+  ['carrier_changes', 'carrier_changes_total', 'counter'],
+  ['carrier_up_count', 'carrier_up_changes_total', 'counter'],
+  ['carrier_down_count', 'carrier_down_changes_total', 'counter'],
+  ['dev_id', 'device_id', 'gauge'],
+  ['dormant', 'dormant', 'gauge'],
+  ['flags', 'flags', 'gauge'],
+  ['ifindex', 'iface_id', 'gauge'],
+  ['iflink', 'iface_link', 'gauge'],
+  ['link_mode', 'iface_link_mode', 'gauge'],
+  ['mtu', 'mtu_bytes', 'gauge'],
+  ['name_assign_type', 'name_assign_type', 'gauge'],
+  ['netdev_group', 'net_dev_group', 'gauge'],
+  ['tx_queue_len', 'transmit_queue_length', 'gauge'],
+  ['type', 'protocol_type', 'gauge'],
+];
+const IFF_UP = 0x1;
+
+/**
+ * One attribute; undefined when the kernel refuses it for this device (EINVAL for the speed of a
+ * virtual link, a down carrier) or does not have it. Other errors (EACCES) fail the run.
+ */
+function attribute(sysfs: string, iface: string, file: string): string | undefined {
+  try {
+    return readPseudoFile(sysfs, join('class/net', iface, file)).trim();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EINVAL' || code === 'ENOENT' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENODEV') return undefined;
+    throw err;
+  }
+}
+
+/** Decimal or 0x-prefixed hex, as sysfs prints them. */
+export function parseSysfsNumber(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (/^0x[0-9a-fA-F]+$/.test(text)) return parseInt(text, 16);
+  return /^-?\d+$/.test(text) ? Number(text) : undefined;
+}
+
+export default defineCollector<{ ignored_devices: string }>({
+  name: 'netclass',
+  description: 'Network interface properties from /sys/class/net (up, info, mtu, speed, carrier, …)',
+  enabledByDefault: true,
+  group: 'host',
+  options: { type: 'object', properties: { ignored_devices: { type: 'string', format: 'regex', default: '^$', description: 'Regexp of devices to ignore' } } },
+  collect(ctx) {
+    let ifaces: string[];
+    try {
+      ifaces = readdirSync(join(ctx.paths.sysfs, 'class/net')).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // no sysfs net: no data
+      throw err;
+    }
+    const ignored = new RegExp(ctx.config.ignored_devices);
+    const up: Sample[] = [];
+    const info: Sample[] = [];
+    const speed: Sample[] = [];
+    const numeric = new Map<string, Sample[]>(NUMERIC.map(([, metric]) => [metric, []]));
+    for (const device of ifaces) {
+      if (ignored.test(device)) continue;
+      const attr = (file: string) => attribute(ctx.paths.sysfs, device, file);
+      const operstate = attr('operstate') ?? '';
+      const flags = parseSysfsNumber(attr('flags'));
+      up.push({ labels: { device }, value: operstate === 'up' ? 1 : 0 });
+      info.push({
+        labels: {
+          device,
+          address: attr('address') ?? '',
+          broadcast: attr('broadcast') ?? '',
+          duplex: attr('duplex') ?? '',
+          operstate,
+          adminstate: flags === undefined ? 'unknown' : flags & IFF_UP ? 'up' : 'down',
+          ifalias: attr('ifalias') ?? '',
+        },
+        value: 1,
+      });
+      for (const [file, metric] of NUMERIC) {
+        const value = file === 'flags' ? flags : parseSysfsNumber(attr(file));
+        if (value !== undefined) numeric.get(metric)!.push({ labels: { device }, value });
+      }
+      const mbps = parseSysfsNumber(attr('speed'));
+      // Virtual links report -1; node_exporter exports it as is (-125000) unless told otherwise.
+      if (mbps !== undefined) speed.push({ labels: { device }, value: Math.trunc((mbps * 1000 * 1000) / 8) });
+    }
+    const families: MetricFamily[] = [
+      gauge('node_network_up', "Value is 1 if operstate is 'up', 0 otherwise.", up),
+      gauge('node_network_info', 'Non-numeric data from /sys/class/net/<iface>, value is always 1.', info),
+      gauge('node_network_speed_bytes', 'Network device property: speed_bytes', speed),
+    ];
+    for (const [, metric, type] of NUMERIC) {
+      const make = type === 'counter' ? counter : gauge;
+      families.push(make(`node_network_${metric}`, `Network device property: ${metric}`, numeric.get(metric)!));
+    }
+    return families;
+  },
+});
