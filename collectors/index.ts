@@ -17,6 +17,7 @@ import sockstat from './host/sockstat.js';
 import stat from './host/stat.js';
 import time from './host/time.js';
 import uname from './host/uname.js';
+import textfile from './textfile/textfile.js';
 import vmstat from './host/vmstat.js';
 
 export const builtinCollectors: readonly CollectorDefinition[] = [
@@ -35,6 +36,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   pressure,
   sockstat,
   stat,
+  textfile,
   time,
   uname,
   vmstat,

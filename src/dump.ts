@@ -61,6 +61,9 @@ function jsonFamily(f: MetricFamily) {
   if (f.type === 'histogram') {
     return { ...f, samples: f.samples.map((s) => ({ ...s, sum: value(s.sum), buckets: s.buckets.map(([le, c]) => [formatValue(le), c]) })) };
   }
+  if (f.type === 'summary') {
+    return { ...f, samples: f.samples.map((s) => ({ ...s, sum: value(s.sum), quantiles: s.quantiles.map(([q, v]) => [q, value(v)]) })) };
+  }
   return { ...f, samples: f.samples.map((s) => ({ ...s, value: value(s.value) })) };
 }
 
@@ -71,7 +74,7 @@ function table(families: readonly MetricFamily[]): string {
       const labels = Object.entries(s.labels ?? {})
         .map(([k, v]) => `${k}=${v}`)
         .join(' ');
-      rows.push([f.name, labels, f.type === 'histogram' ? `count=${'count' in s ? s.count : ''} sum=${'sum' in s ? formatValue(s.sum) : ''}` : formatValue((s as { value: number }).value)]);
+      rows.push([f.name, labels, 'count' in s ? `count=${s.count} sum=${formatValue(s.sum)}` : formatValue(s.value)]);
     }
   }
   const widths = [0, 1].map((c) => Math.max(...rows.map((r) => (r[c] as string).length)));

@@ -3,7 +3,8 @@
 export type Labels = Readonly<Record<string, string>>;
 
 export type ScalarType = 'counter' | 'gauge' | 'untyped';
-export type MetricType = ScalarType | 'histogram';
+/** Summaries only pass through (textfiles); spyglass's own metrics never use them. */
+export type MetricType = ScalarType | 'histogram' | 'summary';
 
 export interface Sample {
   labels?: Labels;
@@ -16,6 +17,14 @@ export interface HistogramSample {
   labels?: Labels;
   /** Cumulative counts per upper bound, ascending; a +Inf bucket is added if missing. */
   buckets: ReadonlyArray<readonly [le: number, count: number]>;
+  sum: number;
+  count: number;
+  timestampMs?: number;
+}
+
+export interface SummarySample {
+  labels?: Labels;
+  quantiles: ReadonlyArray<readonly [quantile: number, value: number]>;
   sum: number;
   count: number;
   timestampMs?: number;
@@ -38,7 +47,12 @@ export interface HistogramFamily extends FamilyBase {
   samples: HistogramSample[];
 }
 
-export type MetricFamily = ScalarFamily | HistogramFamily;
+export interface SummaryFamily extends FamilyBase {
+  type: 'summary';
+  samples: SummarySample[];
+}
+
+export type MetricFamily = ScalarFamily | HistogramFamily | SummaryFamily;
 
 export function gauge(name: string, help: string, samples: Sample[] = [], unit?: string): ScalarFamily {
   return { name, help, type: 'gauge', samples, ...(unit ? { unit } : {}) };
@@ -57,6 +71,8 @@ export function seriesCount(families: readonly MetricFamily[]): number {
   for (const f of families) {
     if (f.type === 'histogram') {
       for (const s of f.samples) n += s.buckets.length + (hasInfBucket(s) ? 2 : 3);
+    } else if (f.type === 'summary') {
+      for (const s of f.samples) n += s.quantiles.length + 2;
     } else {
       n += f.samples.length;
     }

@@ -1,5 +1,5 @@
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue, formatValue } from './escape.js';
-import type { HistogramSample, Labels, MetricFamily, MetricType, Sample } from './model.js';
+import type { HistogramSample, Labels, MetricFamily, MetricType, Sample, SummarySample } from './model.js';
 
 export type Format = 'prometheus' | 'openmetrics';
 
@@ -19,9 +19,11 @@ export function renderFamilies(families: readonly MetricFamily[], opts: RenderOp
     if (f.samples.length === 0) continue;
     renderHeader(out, f, opts.format);
     const stamp = opts.timestamps && (f.type === 'counter' || f.type === 'histogram');
-    const samples = sortByLabels(f.samples as Array<Sample | HistogramSample>);
+    const samples = sortByLabels(f.samples as Array<Sample | HistogramSample | SummarySample>);
     if (f.type === 'histogram') {
       for (const s of samples as HistogramSample[]) renderHistogram(out, f.name, s, stampOf(stamp, s, opts));
+    } else if (f.type === 'summary') {
+      for (const s of samples as SummarySample[]) renderSummary(out, f.name, s);
     } else {
       for (const s of samples as Sample[]) {
         out.push(f.name, labelBlock(s.labels), ' ', formatValue(s.value), stampOf(stamp, s, opts), '\n');
@@ -67,6 +69,15 @@ function renderHistogram(out: string[], name: string, s: HistogramSample, stamp:
   const block = base ? `{${base}}` : '';
   out.push(name, '_sum', block, ' ', formatValue(s.sum), stamp, '\n');
   out.push(name, '_count', block, ' ', formatValue(s.count), stamp, '\n');
+}
+
+function renderSummary(out: string[], name: string, s: SummarySample): void {
+  const base = labelPairs(s.labels);
+  const prefix = base ? `{${base},quantile="` : '{quantile="';
+  for (const [q, v] of s.quantiles) out.push(name, prefix, formatValue(q), '"} ', formatValue(v), '\n');
+  const block = base ? `{${base}}` : '';
+  out.push(name, '_sum', block, ' ', formatValue(s.sum), '\n');
+  out.push(name, '_count', block, ' ', formatValue(s.count), '\n');
 }
 
 function stampOf(enabled: boolean, s: { timestampMs?: number }, opts: RenderOptions): string {

@@ -1,8 +1,8 @@
-import type { HistogramSample, Labels, MetricFamily } from './model.js';
+import type { HistogramSample, Labels, MetricFamily, SummarySample } from './model.js';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const TYPES = new Set(['counter', 'gauge', 'untyped', 'histogram']);
+const TYPES = new Set(['counter', 'gauge', 'untyped', 'histogram', 'summary']);
 
 /** Checks what a collector returned; a third-party collector is untrusted input. Returns problems, empty when valid. */
 export function validateFamilies(families: unknown): string[] {
@@ -21,24 +21,25 @@ export function validateFamilies(families: unknown): string[] {
     if (!Array.isArray(f.samples)) { problems.push(`${where}: samples must be an array`); continue; }
     const labelSets = new Set<string>();
     for (const s of f.samples as Array<{ labels?: Labels; value?: unknown }>) {
-      const labelProblem = checkLabels(s?.labels, f.type === 'histogram');
+      const labelProblem = checkLabels(s?.labels, f.type === 'histogram' ? 'le' : f.type === 'summary' ? 'quantile' : undefined);
       if (labelProblem) { problems.push(`${where}: ${labelProblem}`); break; }
       const key = labelKey(s.labels);
       if (labelSets.has(key)) { problems.push(`${where}: duplicate label set {${key}}`); break; }
       labelSets.add(key);
-      const valueProblem = f.type === 'histogram' ? checkHistogram(s as unknown as HistogramSample) : checkValue(s.value);
+      const valueProblem =
+        f.type === 'histogram' ? checkHistogram(s as unknown as HistogramSample) : f.type === 'summary' ? checkSummary(s as unknown as SummarySample) : checkValue(s.value);
       if (valueProblem) { problems.push(`${where}: ${valueProblem}`); break; }
     }
   }
   return problems;
 }
 
-function checkLabels(labels: unknown, histogram: boolean): string | undefined {
+function checkLabels(labels: unknown, reserved: string | undefined): string | undefined {
   if (labels === undefined) return undefined;
   if (typeof labels !== 'object' || labels === null) return 'labels must be an object';
   for (const [k, v] of Object.entries(labels)) {
     if (!LABEL_NAME.test(k) || k.startsWith('__')) return `invalid label name ${JSON.stringify(k)}`;
-    if (histogram && k === 'le') return 'histogram samples cannot carry an "le" label';
+    if (k === reserved) return `samples of this type cannot carry a "${reserved}" label`;
     if (typeof v !== 'string') return `label ${k} must be a string`;
   }
   return undefined;
@@ -46,6 +47,13 @@ function checkLabels(labels: unknown, histogram: boolean): string | undefined {
 
 function checkValue(v: unknown): string | undefined {
   return typeof v === 'number' ? undefined : `value must be a number, got ${typeof v}`;
+}
+
+function checkSummary(s: SummarySample): string | undefined {
+  if (!Array.isArray(s.quantiles)) return 'summary quantiles must be an array';
+  for (const q of s.quantiles) if (!Array.isArray(q) || typeof q[0] !== 'number' || typeof q[1] !== 'number') return 'quantile must be [q, value]';
+  if (typeof s.sum !== 'number' || typeof s.count !== 'number') return 'summary sum and count must be numbers';
+  return undefined;
 }
 
 function checkHistogram(s: HistogramSample): string | undefined {
