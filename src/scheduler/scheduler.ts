@@ -17,6 +17,20 @@ export interface ScheduledJob {
   skipped(): void;
 }
 
+/**
+ * Starts each item after yielding to the event loop, so the synchronous part of each collector
+ * (reading /proc, rendering) is its own macrotask: timers and scrapes run in between, and the
+ * longest stall is one collector's, not the sum of all that are due together.
+ */
+export async function startOneByOne<T>(items: readonly T[], start: (item: T) => Promise<void>): Promise<void> {
+  const running: Array<Promise<void>> = [];
+  for (const item of items) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    running.push(start(item));
+  }
+  await Promise.all(running);
+}
+
 /** Ticks earlier than this before a slot still count as on time (node-cron fires a few ms late or early). */
 const SLOT_TOLERANCE_MS = 50;
 
@@ -50,7 +64,7 @@ export class Scheduler {
         this.tasks.push(cron.schedule(j.schedule.expression, () => this.fire(j), { name: `spyglass-${j.name}`, unref: true }));
       }
     }
-    return Promise.all(this.jobs.map((j) => this.fire(j))).then(() => undefined);
+    return startOneByOne(this.jobs, (j) => this.fire(j));
   }
 
   stop(): void {
@@ -61,14 +75,16 @@ export class Scheduler {
 
   private tickIntervals(jobs: readonly ScheduledJob[]): void {
     const now = Date.now();
+    const dueNow: ScheduledJob[] = [];
     for (const j of jobs) {
       let due = this.due.get(j) as { at: number; offset: number };
       const interval = (j.schedule as { ms: number }).ms;
       if (this.offsetFor(j, interval) !== due.offset) this.due.set(j, (due = this.nextSlot(j, now)));
       if (now + SLOT_TOLERANCE_MS < due.at) continue;
       this.due.set(j, this.nextSlot(j, now + SLOT_TOLERANCE_MS));
-      void this.fire(j);
+      dueNow.push(j);
     }
+    if (dueNow.length) void startOneByOne(dueNow, (j) => this.fire(j));
   }
 
   private nextSlot(j: ScheduledJob, now: number): { at: number; offset: number } {
