@@ -7,10 +7,7 @@ import { runCollector, type RunOutcome } from './scheduler/run.js';
 import { phaseOffsetMs } from './scheduler/schedule.js';
 import { Scheduler, type ScheduledJob } from './scheduler/scheduler.js';
 import { lockedOffsetMs, ScrapeTracker } from './scheduler/scrape-phase.js';
-import { runtimeRegistry, SELF_SECTION, selfMetricFamilies, type CollectorStatus, type EngineStatus } from './self-metrics.js';
-
-/** Families of the self-metrics section; no collector may export these. */
-const RESERVED_PREFIXES = ['spyglass_', 'node_scrape_collector_', 'process_', 'nodejs_'];
+import { runtimeRegistry, SELF_METRIC_PREFIXES, SELF_SECTION, selfMetricFamilies, type CollectorStatus, type EngineStatus } from './self-metrics.js';
 
 /** One collector on its schedule: runs it, publishes or withdraws its series, keeps its status. */
 class CollectorJob implements ScheduledJob {
@@ -94,7 +91,7 @@ class CollectorJob implements ScheduledJob {
   /** Swaps in a successful run's series; says why when they cannot be published. */
   private publish(o: RunOutcome): { result: 'error'; error: string } | undefined {
     const families = o.families ?? [];
-    const reserved = families.find((f) => RESERVED_PREFIXES.some((p) => f.name.startsWith(p)));
+    const reserved = families.find((f) => SELF_METRIC_PREFIXES.some((p) => f.name.startsWith(p)));
     if (reserved) return { result: 'error', error: `metric family ${reserved.name} uses a prefix reserved for spyglass's own metrics` };
     const published = this.engine.store.publish(this.name, families, { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs });
     return published.ok ? undefined : { result: 'error', error: published.error };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -8,6 +8,16 @@ import { join } from 'node:path';
  */
 export function readPseudoFile(root: string, relative: string): string {
   return readFileSync(join(root, relative), 'utf8');
+}
+
+/** Entries of a procfs/sysfs directory; empty when the kernel does not have it (ENOENT). */
+export function readOptionalDir(root: string, relative: string): string[] {
+  try {
+    return readdirSync(join(root, relative));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
 }
 
 /** Like readPseudoFile, but a file this kernel does not have (ENOENT) is `undefined`: no data, not an error. */

@@ -31,6 +31,9 @@ export interface EngineStatus {
 
 export const SELF_SECTION = 'spyglass';
 
+/** Prefixes of the self-metrics section's families; no collector may export these. */
+export const SELF_METRIC_PREFIXES = ['spyglass_', 'node_scrape_collector_', 'process_', 'nodejs_'] as const;
+
 /** prom-client's Node runtime metrics (process_*, nodejs_*), gathered into a registry of their own. */
 export function runtimeRegistry(): client.Registry {
   const registry = new client.Registry();

@@ -72,32 +72,39 @@ export default defineCollector<Options>({
     }
 
     const results = await mapLimited(mounts, o.stat_workers, ({ mountPoint }) => statfsGuard.stat(join(ctx.paths.rootfs, mountPoint), timeoutMs));
-    const series: Record<string, Sample[]> = { size: [], free: [], avail: [], files: [], filesFree: [], readonly: [], deviceError: [], mountInfo: [] };
+    const size: Sample[] = [];
+    const free: Sample[] = [];
+    const avail: Sample[] = [];
+    const files: Sample[] = [];
+    const filesFree: Sample[] = [];
+    const readonly: Sample[] = [];
+    const deviceErrors: Sample[] = [];
+    const mountInfo: Sample[] = [];
     mounts.forEach(({ mount, mountPoint }, i) => {
       const r = results[i] as StatfsResult;
       const deviceError = r.kind === 'ok' ? '' : r.kind === 'stuck' ? 'mountpoint timeout' : r.message;
       const labels = { device: mount.source, mountpoint: mountPoint, fstype: mount.fsType, device_error: deviceError };
-      series.deviceError!.push({ labels, value: r.kind === 'ok' ? 0 : 1 });
-      series.readonly!.push({ labels, value: Number(isReadOnly(mount)) });
-      series.mountInfo!.push({ labels: { device: mount.source, major: String(mount.major), minor: String(mount.minor), mountpoint: mountPoint }, value: 1 });
+      deviceErrors.push({ labels, value: r.kind === 'ok' ? 0 : 1 });
+      readonly.push({ labels, value: Number(isReadOnly(mount)) });
+      mountInfo.push({ labels: { device: mount.source, major: String(mount.major), minor: String(mount.minor), mountpoint: mountPoint }, value: 1 });
       if (r.kind !== 'ok') return;
-      series.size!.push({ labels, value: r.size });
-      series.free!.push({ labels, value: r.free });
-      series.avail!.push({ labels, value: r.avail });
-      series.files!.push({ labels, value: r.files });
-      series.filesFree!.push({ labels, value: r.filesFree });
+      size.push({ labels, value: r.size });
+      free.push({ labels, value: r.free });
+      avail.push({ labels, value: r.avail });
+      files.push({ labels, value: r.files });
+      filesFree.push({ labels, value: r.filesFree });
     });
     const stuck = results.filter((r) => r.kind === 'stuck').length;
     if (stuck) ctx.logger.warn({ mounts: statfsGuard.stuck() }, `${stuck} mount(s) did not answer statfs within ${o.mount_timeout}`);
     return [
-      gauge('node_filesystem_size_bytes', 'Filesystem size in bytes.', series.size!, 'bytes'),
-      gauge('node_filesystem_free_bytes', 'Filesystem free space in bytes.', series.free!, 'bytes'),
-      gauge('node_filesystem_avail_bytes', 'Filesystem space available to non-root users in bytes.', series.avail!, 'bytes'),
-      gauge('node_filesystem_files', 'Filesystem total file nodes.', series.files!),
-      gauge('node_filesystem_files_free', 'Filesystem total free file nodes.', series.filesFree!),
-      gauge('node_filesystem_readonly', 'Filesystem read-only status.', series.readonly!),
-      gauge('node_filesystem_device_error', 'Whether an error occurred while getting statistics for the given device.', series.deviceError!),
-      gauge('node_filesystem_mount_info', 'Filesystem mount information.', series.mountInfo!),
+      gauge('node_filesystem_size_bytes', 'Filesystem size in bytes.', size, 'bytes'),
+      gauge('node_filesystem_free_bytes', 'Filesystem free space in bytes.', free, 'bytes'),
+      gauge('node_filesystem_avail_bytes', 'Filesystem space available to non-root users in bytes.', avail, 'bytes'),
+      gauge('node_filesystem_files', 'Filesystem total file nodes.', files),
+      gauge('node_filesystem_files_free', 'Filesystem total free file nodes.', filesFree),
+      gauge('node_filesystem_readonly', 'Filesystem read-only status.', readonly),
+      gauge('node_filesystem_device_error', 'Whether an error occurred while getting statistics for the given device.', deviceErrors),
+      gauge('node_filesystem_mount_info', 'Filesystem mount information.', mountInfo),
     ];
   },
 });

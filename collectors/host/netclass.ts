@@ -1,7 +1,6 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { readOptionalDir, readPseudoFile } from '../../src/procfs.js';
 
 /** Numeric attributes of /sys/class/net/<iface>: file → metric (gauges unless marked counter). */
 const NUMERIC: Array<[file: string, metric: string, type: 'gauge' | 'counter']> = [
@@ -52,13 +51,7 @@ export default defineCollector<{ ignored_devices: string }>({
   group: 'host',
   options: { type: 'object', properties: { ignored_devices: { type: 'string', format: 'regex', default: '^$', description: 'Regexp of devices to ignore' } } },
   collect(ctx) {
-    let ifaces: string[];
-    try {
-      ifaces = readdirSync(join(ctx.paths.sysfs, 'class/net')).sort();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // no sysfs net: no data
-      throw err;
-    }
+    const ifaces = readOptionalDir(ctx.paths.sysfs, 'class/net').sort(); // none without sysfs net: no data
     const ignored = new RegExp(ctx.config.ignored_devices);
     const up: Sample[] = [];
     const info: Sample[] = [];

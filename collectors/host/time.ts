@@ -1,7 +1,6 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineCollector, gauge, type Sample } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { readOptionalDir, readPseudoFile } from '../../src/procfs.js';
 import { zoneAbbreviation } from './timezone.js';
 
 const CLOCKSOURCE_DIR = 'devices/system/clocksource';
@@ -16,7 +15,7 @@ export default defineCollector({
     const offset = -now.getTimezoneOffset() * 60;
     const available: Sample[] = [];
     const current: Sample[] = [];
-    for (const dir of clocksourceDirs(ctx.paths.sysfs)) {
+    for (const dir of readOptionalDir(ctx.paths.sysfs, CLOCKSOURCE_DIR).filter((d) => /^clocksource\d+$/.test(d))) {
       const device = dir.slice('clocksource'.length);
       const base = join(CLOCKSOURCE_DIR, dir);
       for (const clocksource of readPseudoFile(ctx.paths.sysfs, join(base, 'available_clocksource')).trim().split(/\s+/).filter(Boolean)) {
@@ -33,12 +32,3 @@ export default defineCollector({
     ];
   },
 });
-
-function clocksourceDirs(sysfs: string): string[] {
-  try {
-    return readdirSync(join(sysfs, CLOCKSOURCE_DIR)).filter((d) => /^clocksource\d+$/.test(d));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-}

@@ -7,9 +7,16 @@ import { readFileSync } from 'node:fs';
  * standard one. Falls back to "UTC" without zone data, like Go.
  */
 export function zoneAbbreviation(offsetSeconds: number, env: NodeJS.ProcessEnv = process.env): string {
-  const rule = posixRule(env);
+  const rule = cachedRule(env);
   if (!rule) return 'UTC';
   return abbreviationFromRule(rule, offsetSeconds) ?? 'UTC';
+}
+
+/** Node reads its zone once at start-up; so do we, per TZ value, instead of on every run. */
+const rules = new Map<string | undefined, string | undefined>();
+function cachedRule(env: NodeJS.ProcessEnv): string | undefined {
+  if (!rules.has(env.TZ)) rules.set(env.TZ, posixRule(env));
+  return rules.get(env.TZ);
 }
 
 function posixRule(env: NodeJS.ProcessEnv): string | undefined {

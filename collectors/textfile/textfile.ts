@@ -3,8 +3,9 @@ import { join, sep } from 'node:path';
 import { defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import type { HistogramSample, SummarySample } from '../../src/metrics/model.js';
 import { parseTextFormat } from '../../src/metrics/parse-text.js';
+import { SELF_METRIC_PREFIXES } from '../../src/self-metrics.js';
 
-const RESERVED = ['spyglass_', 'node_scrape_collector_', 'process_', 'nodejs_', 'node_textfile_'];
+const RESERVED = [...SELF_METRIC_PREFIXES, 'node_textfile_'];
 
 interface Options {
   directory: string | string[];

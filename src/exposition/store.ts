@@ -64,10 +64,6 @@ export class ExpositionStore {
     this.changed();
   }
 
-  has(section: string): boolean {
-    return this.sections.has(section);
-  }
-
   /**
    * The response body for a format, gzipped or not, for all sections or a selection of them
    * (sections in `alwaysIncluded` are part of every selection).
