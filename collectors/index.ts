@@ -1,11 +1,18 @@
 /** Every built-in collector, registered in this one place. */
 import type { CollectorDefinition } from '../src/collector.js';
+import arp from './host/arp.js';
+import selinux from './host/selinux.js';
+import softnet from './host/softnet.js';
+import timex from './host/timex.js';
+import udp_queues from './host/udp-queues.js';
 import conntrack from './host/conntrack.js';
 import cpu from './host/cpu.js';
 import diskstats from './host/diskstats.js';
+import dmi from './host/dmi.js';
 import entropy from './host/entropy.js';
 import filefd from './host/filefd.js';
 import filesystem from './host/filesystem.js';
+import hwmon from './host/hwmon.js';
 import loadavg from './host/loadavg.js';
 import meminfo from './host/meminfo.js';
 import netclass from './host/netclass.js';
@@ -18,15 +25,19 @@ import stat from './host/stat.js';
 import time from './host/time.js';
 import uname from './host/uname.js';
 import textfile from './textfile/textfile.js';
+import thermal_zone from './host/thermal-zone.js';
 import vmstat from './host/vmstat.js';
 
 export const builtinCollectors: readonly CollectorDefinition[] = [
+  arp,
   conntrack,
   cpu,
   diskstats,
+  dmi,
   entropy,
   filefd,
   filesystem,
+  hwmon,
   loadavg,
   meminfo,
   netclass,
@@ -34,10 +45,15 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   netstat,
   os,
   pressure,
+  selinux,
   sockstat,
+  softnet,
   stat,
   textfile,
+  thermal_zone,
   time,
+  timex,
+  udp_queues,
   uname,
   vmstat,
 ];

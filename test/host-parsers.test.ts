@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { parseArpEntriesPerDevice } from '../collectors/host/arp.js';
 import { parseConntrackStat } from '../collectors/host/conntrack.js';
+import { parseCpuList } from '../collectors/host/cpu-sysfs.js';
 import { deviceFilter } from '../collectors/host/device-filter.js';
 import { parseFileNr } from '../collectors/host/filefd.js';
 import { parseNetstatPairs, parseSnmp6 } from '../collectors/host/netstat.js';
@@ -10,7 +12,11 @@ import { parseOsRelease } from '../collectors/host/os-release.js';
 import { parsePressure } from '../collectors/host/pressure.js';
 import { parseKeyValueLines } from '../collectors/host/proc-keyvalue.js';
 import { parseNetDev } from '../collectors/host/proc-netdev.js';
+import { parseSelinuxConfigMode } from '../collectors/host/selinux.js';
 import { parseSockstat } from '../collectors/host/sockstat.js';
+import { parseSoftnetStat } from '../collectors/host/softnet.js';
+import { timexFamilies } from '../collectors/host/timex.js';
+import { parseUdpQueues } from '../collectors/host/udp-queues.js';
 import { abbreviationFromRule, footerOf, zoneAbbreviation } from '../collectors/host/timezone.js';
 import { fixture, runCli, sampleValue } from './helpers/spyglass.js';
 
@@ -152,5 +158,108 @@ describe('host collectors through the CLI', () => {
     const bad = await runCli(['dump', '--collector.netdev.device-exclude=(unclosed', 'netdev']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /collectors\.netdev\.device_exclude: must match format "regex"/);
+  });
+});
+
+describe('softnet, arp, udp_queues, cpu sysfs, selinux, timex', () => {
+  it('parse captured softnet_stat, arp and udp files', () => {
+    const softnet = parseSoftnetStat(read('net/softnet_stat'));
+    assert.ok(softnet.ok);
+    assert.deepEqual(softnet.value.map((r) => r.cpu), ['0', '1']);
+    assert.equal(softnet.value[0]?.processed, parseInt(read('net/softnet_stat').split(/\s+/)[0] as string, 16));
+    const arp = parseArpEntriesPerDevice(read('net/arp'));
+    assert.ok(arp.ok);
+    assert.deepEqual([...arp.value], [['eth0', 1]]);
+    assert.deepEqual(parseUdpQueues(read('net/udp'), 'udp'), { ok: true, value: { tx: 0, rx: 0xe00 } });
+    assert.deepEqual(parseUdpQueues(read('net/udp6'), 'udp6'), { ok: true, value: { tx: 0, rx: 0x500 } });
+  });
+
+  it('softnet_stat of older kernels: the line number is the CPU, absent columns are absent', () => {
+    const eleven = parseSoftnetStat('00000010 00000001 00000002 00000000 00000000 00000000 00000000 00000000 00000003 00000004 00000005\n'.repeat(2));
+    assert.ok(eleven.ok);
+    assert.deepEqual(eleven.value[1], { cpu: '1', processed: 16, dropped: 1, times_squeezed: 2, cpu_collision: 3, received_rps: 4, flow_limit_count: 5, backlog_len: undefined });
+    const nine = parseSoftnetStat('0000000a 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000\n');
+    assert.ok(nine.ok && nine.value[0]?.received_rps === undefined);
+    // Offline CPUs are skipped by the kernel, so column 13 (not the line number) names the CPU.
+    const gap = parseSoftnetStat(`${'00000001 '.repeat(12)}00000000\n${'00000001 '.repeat(12)}00000003\n`);
+    assert.ok(gap.ok);
+    assert.deepEqual(gap.value.map((r) => r.cpu), ['0', '3']);
+  });
+
+  it('reject garbled and truncated lines with file and line', () => {
+    assert.deepEqual(parseSoftnetStat('00000001 00000002\n'), { ok: false, error: '/proc/net/softnet_stat:1: expected at least 9 columns, got 2' });
+    assert.match((parseSoftnetStat(`${'0000000g '.repeat(9)}\n`) as { error: string }).error, /column 1 is not hex/);
+    assert.match((parseArpEntriesPerDevice('IP address HW type\n10.0.0.1 0x1 0x2\n') as { error: string }).error, /^\/proc\/net\/arp:2: expected 6 fields, got 3/);
+    assert.match((parseUdpQueues('header\n 1: 0100007F:C78B 00000000:0000 07 zz:00\n', '/proc/net/udp') as { error: string }).error, /^\/proc\/net\/udp:2: expected tx_queue:rx_queue/);
+    neverThrows((s) => parseSoftnetStat(s));
+    neverThrows((s) => parseArpEntriesPerDevice(s));
+    neverThrows((s) => parseUdpQueues(s, 'f'));
+    neverThrows((s) => parseCpuList(s));
+    neverThrows((s) => parseSelinuxConfigMode(s));
+  });
+
+  it('cpulist ranges: property check against the expanded set', () => {
+    assert.deepEqual(parseCpuList('0-2,5,7-8\n'), [0, 1, 2, 5, 7, 8]);
+    assert.deepEqual(parseCpuList('\n'), []);
+    assert.equal(parseCpuList('3-1'), undefined);
+    assert.equal(parseCpuList('0,a'), undefined);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 4095 }), { maxLength: 64 }), (cpus) => {
+        const sorted = [...cpus].sort((a, b) => a - b);
+        assert.deepEqual(parseCpuList(sorted.join(',')), sorted);
+      }),
+    );
+  });
+
+  it('timex conversions follow adjtimex(2): ns or µs by STA_NANO, 16-bit ppm fractions', () => {
+    const raw = { state: 0, offset: 1500, freq: 65536 * 10, maxerror: 16000, esterror: 500, status: 0x2001, constant: 7, tick: 10000, ppsfreq: 65536, jitter: 2000, shift: 3, stabil: 65536 * 2, jitcnt: 1, calcnt: 2, errcnt: 3, stbcnt: 4, tai: 37 };
+    const v = (name: string, t = raw) => (timexFamilies(t).find((f) => f.name === `node_timex_${name}`)?.samples[0] as { value: number } | undefined)?.value;
+    assert.equal(v('sync_status'), 1);
+    assert.equal(v('offset_seconds'), 1.5e-6, 'STA_NANO set: offset in ns');
+    assert.equal(v('offset_seconds', { ...raw, status: 1 }), 1.5e-3, 'STA_NANO clear: offset in µs');
+    assert.equal(v('frequency_adjustment_ratio'), 1.00001);
+    assert.equal(v('maxerror_seconds'), 0.016);
+    assert.equal(v('tick_seconds'), 0.01);
+    assert.equal(v('pps_frequency_hertz'), 1e-6);
+    assert.equal(v('pps_stability_hertz'), 2e-6);
+    assert.equal(v('tai_offset_seconds'), 37);
+    assert.equal(v('sync_status', { ...raw, state: 5 }), 0, 'TIME_ERROR');
+  });
+
+  it('cpu reads throttles once per core and package, isolated and online CPUs from sysfs', async () => {
+    const r = await runCli(['dump', `--path.procfs=${fixture('proc-2cpu')}`, `--path.sysfs=${fixture('sys-cpu')}`, 'cpu']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sampleValue(r.stdout, 'node_cpu_core_throttles_total{core="0",package="0"}'), 100);
+    assert.equal(sampleValue(r.stdout, 'node_cpu_core_throttles_total{core="1",package="0"}'), 101);
+    assert.equal(r.stdout.match(/^node_cpu_core_throttles_total/gm)?.length, 2, 'hyperthreads share their core counter');
+    assert.equal(sampleValue(r.stdout, 'node_cpu_package_throttles_total{package="0"}'), 7);
+    assert.equal(sampleValue(r.stdout, 'node_cpu_package_throttles_total{package="1"}'), undefined, 'cpu4 lacks core_id: skipped');
+    assert.deepEqual(r.stdout.match(/^node_cpu_isolated\{cpu="\d"\} 1$/gm), ['node_cpu_isolated{cpu="2"} 1', 'node_cpu_isolated{cpu="3"} 1']);
+    assert.equal(sampleValue(r.stdout, 'node_cpu_online{cpu="2"}'), 1);
+    assert.equal(sampleValue(r.stdout, 'node_cpu_online{cpu="3"}'), 0);
+  });
+
+  it('selinux: enabled with modes on an SELinux host, 0 without selinuxfs', async () => {
+    const s = fixture('selinux');
+    const on = await runCli(['dump', `--path.sysfs=${s}/sys`, `--path.procfs=${s}/proc`, `--path.rootfs=${s}/root`, 'selinux']);
+    assert.equal(on.code, 0, on.stderr);
+    assert.equal(sampleValue(on.stdout, 'node_selinux_enabled'), 1);
+    assert.equal(sampleValue(on.stdout, 'node_selinux_current_mode'), 1);
+    assert.equal(sampleValue(on.stdout, 'node_selinux_config_mode'), 0);
+    const off = await runCli(['dump', `--path.sysfs=${fixture('sys-cpu')}`, 'selinux']);
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal(sampleValue(off.stdout, 'node_selinux_enabled'), 0);
+    assert.equal(sampleValue(off.stdout, 'node_selinux_current_mode'), undefined);
+  });
+
+  it('softnet, arp, udp_queues and netdev nohandler from the captured procfs', async () => {
+    const r = await runCli(['dump', `--path.procfs=${fixture('proc-2cpu')}`, `--path.sysfs=${fixture('sys-net')}`, '--collector.arp.device-exclude=^eth', 'softnet', 'arp', 'udp_queues', 'netdev']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sampleValue(r.stdout, 'node_udp_queues{ip="v4",queue="rx"}'), 0xe00);
+    assert.equal(sampleValue(r.stdout, 'node_udp_queues{ip="v6",queue="rx"}'), 0x500);
+    assert.equal(sampleValue(r.stdout, 'node_softnet_times_squeezed_total{cpu="1"}'), 5);
+    assert.doesNotMatch(r.stdout, /node_arp_entries\{/, 'device filter applies');
+    assert.equal(sampleValue(r.stdout, 'node_network_receive_nohandler_total{device="eth0"}'), 42);
+    assert.equal(sampleValue(r.stdout, 'node_network_receive_nohandler_total{device="lo"}'), undefined, 'no statistics directory: no sample');
   });
 });

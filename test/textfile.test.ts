@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,8 @@ import fc from 'fast-check';
 import { parseTextFormat } from '../src/metrics/parse-text.js';
 import { renderFamilies } from '../src/metrics/render.js';
 import { parseExposition } from './helpers/exposition.js';
-import { freePort, runCli, sampleValue, waitFor } from './helpers/spyglass.js';
+import { scrapeNodeExporter } from './helpers/node-exporter.js';
+import { runCli, sampleValue } from './helpers/spyglass.js';
 
 const GOOD_A = '# HELP role Role of the node.\n# TYPE role gauge\nrole{role="db"} 1\nrole{dc="x",role="web"} 2\n# HELP backup_last_success_seconds Last good backup.\n# TYPE backup_last_success_seconds gauge\nbackup_last_success_seconds 1.7e+09\n';
 const GOOD_B =
@@ -68,31 +68,20 @@ describe('textfile collector: same output as node_exporter for the same files', 
     const d = dir({ 'a.prom': GOOD_A, 'b.prom': GOOD_B, 'ignored.txt': 'x 1\n', 'c.prom.tmp': 'y 1\n' });
     const ours = await runCli(['dump', 'textfile', `--collector.textfile.directory=${d}`]);
     assert.equal(ours.code, 0, ours.stderr);
-    const port = await freePort();
-    const ne = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${d}`], { stdio: 'ignore' });
-    try {
-      let theirs = '';
-      await waitFor(async () => {
-        theirs = await (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.text() ?? '';
-        return theirs.includes('node_textfile_scrape_error');
-      }, 10000, 'node_exporter (is prometheus-node-exporter installed? see .ci/run)');
-      const a = parseExposition(theirs);
-      const b = parseExposition(ours.stdout);
-      for (const name of ['role', 'backup_last_success_seconds', 'job_latency_seconds', 'rpc_seconds', 'not_typed', 'jobs_total', 'node_textfile_mtime_seconds', 'node_textfile_scrape_error']) {
-        const fa = a.get(name);
-        const fb = b.get(name);
-        assert.ok(fa && fb, `${name} in both`);
-        assert.equal(fb.type, fa.type, `${name} type`);
-        const norm = (f: typeof fa) => f.samples.map((s) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())} ${s.value}`).sort();
-        assert.deepEqual(norm(fb), norm(fa), `${name} samples`);
-      }
-      const help = (text: string, name: string) => new RegExp(`^# HELP ${name} (.*)$`, 'm').exec(text)?.[1];
-      assert.equal(help(ours.stdout, 'not_typed'), help(theirs, 'not_typed'));
-      assert.equal(help(ours.stdout, 'not_typed'), `Metric read from ${join(d, 'b.prom')}`);
-    } finally {
-      ne.kill('SIGTERM');
-      await once(ne, 'exit');
+    const theirs = await scrapeNodeExporter(['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${d}`]);
+    const a = parseExposition(theirs);
+    const b = parseExposition(ours.stdout);
+    for (const name of ['role', 'backup_last_success_seconds', 'job_latency_seconds', 'rpc_seconds', 'not_typed', 'jobs_total', 'node_textfile_mtime_seconds', 'node_textfile_scrape_error']) {
+      const fa = a.get(name);
+      const fb = b.get(name);
+      assert.ok(fa && fb, `${name} in both`);
+      assert.equal(fb.type, fa.type, `${name} type`);
+      const norm = (f: typeof fa) => f.samples.map((s) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())} ${s.value}`).sort();
+      assert.deepEqual(norm(fb), norm(fa), `${name} samples`);
     }
+    const help = (text: string, name: string) => new RegExp(`^# HELP ${name} (.*)$`, 'm').exec(text)?.[1];
+    assert.equal(help(ours.stdout, 'not_typed'), help(theirs, 'not_typed'));
+    assert.equal(help(ours.stdout, 'not_typed'), `Metric read from ${join(d, 'b.prom')}`);
   });
 });
 

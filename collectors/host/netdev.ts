@@ -1,11 +1,12 @@
 import { counter, defineCollector, type Sample } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { parseNumber } from '../../src/parse.js';
+import { readOptionalPseudoFile, readPseudoFile } from '../../src/procfs.js';
 import { DEVICE_FILTER_OPTIONS, deviceFilter, type DeviceFilterOptions } from './device-filter.js';
 import { parseNetDev } from './proc-netdev.js';
 
 export default defineCollector<DeviceFilterOptions>({
   name: 'netdev',
-  description: 'Network interface counters from /proc/net/dev (node_network_{receive,transmit}_*_total)',
+  description: 'Network interface counters from /proc/net/dev, rx_nohandler from sysfs (node_network_{receive,transmit}_*_total)',
   enabledByDefault: true,
   group: 'host',
   options: { type: 'object', properties: DEVICE_FILTER_OPTIONS },
@@ -14,16 +15,31 @@ export default defineCollector<DeviceFilterOptions>({
     const parsed = parseNetDev(readPseudoFile(ctx.paths.procfs, 'net/dev'));
     if (!parsed.ok) throw new Error(parsed.error);
     const byStat = new Map<string, Sample[]>();
+    const add = (stat: string, device: string, value: number) => {
+      let samples = byStat.get(stat);
+      if (!samples) byStat.set(stat, (samples = []));
+      samples.push({ labels: { device }, value });
+    };
     for (const { device, stats } of parsed.value) {
       if (!accept(device)) continue;
-      for (const [stat, value] of stats) {
-        let samples = byStat.get(stat);
-        if (!samples) byStat.set(stat, (samples = []));
-        samples.push({ labels: { device }, value });
-      }
+      for (const [stat, value] of stats) add(stat, device, value);
+      const noHandler = readNoHandler(ctx.paths.sysfs, device);
+      if (noHandler !== undefined) add('receive_nohandler', device, noHandler);
     }
     return [...byStat].map(([stat, samples]) =>
       counter(`node_network_${stat}_total`, `Network device statistic ${stat}.`, samples, stat.endsWith('_bytes') ? 'bytes' : undefined),
     );
   },
 });
+
+/**
+ * Packets dropped for want of a protocol handler: in rtnetlink's link stats (node_exporter's
+ * source) and in sysfs, but not in /proc/net/dev. Undefined when the device has no such file.
+ */
+function readNoHandler(sysfs: string, device: string): number | undefined {
+  const text = readOptionalPseudoFile(sysfs, `class/net/${device}/statistics/rx_nohandler`);
+  if (text === undefined) return undefined;
+  const value = parseNumber(text.trim());
+  if (value === undefined) throw new Error(`/sys/class/net/${device}/statistics/rx_nohandler: not a number: ${JSON.stringify(text.trim().slice(0, 40))}`);
+  return value;
+}
