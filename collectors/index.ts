@@ -13,6 +13,7 @@ import entropy from './host/entropy.js';
 import filefd from './host/filefd.js';
 import filesystem from './host/filesystem.js';
 import hwmon from './host/hwmon.js';
+import inventory from './host/inventory.js';
 import loadavg from './host/loadavg.js';
 import meminfo from './host/meminfo.js';
 import netclass from './host/netclass.js';
@@ -20,6 +21,7 @@ import netdev from './host/netdev.js';
 import netstat from './host/netstat.js';
 import os from './host/os-release.js';
 import pressure from './host/pressure.js';
+import processes from './host/processes.js';
 import sockstat from './host/sockstat.js';
 import stat from './host/stat.js';
 import time from './host/time.js';
@@ -38,6 +40,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   filefd,
   filesystem,
   hwmon,
+  inventory,
   loadavg,
   meminfo,
   netclass,
@@ -45,6 +48,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   netstat,
   os,
   pressure,
+  processes,
   selinux,
   sockstat,
   softnet,
