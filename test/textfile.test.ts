@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { globSegmentToRegExp } from '../collectors/textfile/glob.js';
 import { parseTextFormat } from '../src/metrics/parse-text.js';
 import { renderFamilies } from '../src/metrics/render.js';
 import { parseExposition } from './helpers/exposition.js';
@@ -128,5 +129,39 @@ describe('textfile collector: bad files', () => {
     const r = await runCli(['dump', 'textfile']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(sampleValue(r.stdout, 'node_textfile_scrape_error'), 0);
+  });
+});
+
+describe('textfile collector: directory globs', () => {
+  it('reads every directory a Go glob matches, like node_exporter', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'spyglass-glob-'));
+    for (const [sub, metric] of [['team-a', 'a_up'], ['team-b', 'b_up'], ['other', 'other_up']] as const) {
+      mkdirSync(join(root, sub));
+      writeFileSync(join(root, sub, `${metric}.prom`), `${metric} 1\n`);
+    }
+    writeFileSync(join(root, 'team-file'), 'not a directory');
+    const pattern = join(root, 'team-[a-z]');
+    const ours = await runCli(['dump', 'textfile', `--collector.textfile.directory=${pattern}`]);
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.equal(sampleValue(ours.stdout, 'a_up'), 1);
+    assert.equal(sampleValue(ours.stdout, 'b_up'), 1);
+    assert.equal(sampleValue(ours.stdout, 'other_up'), undefined);
+    assert.equal(sampleValue(ours.stdout, 'node_textfile_scrape_error'), 0);
+    const theirs = await scrapeNodeExporter(['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${join(root, 'team-*')}`]);
+    const files = (text: string) => [...text.matchAll(/^node_textfile_mtime_seconds\{file="([^"]+)"\}/gm)].map((m) => m[1]).sort();
+    const oursStar = await runCli(['dump', 'textfile', `--collector.textfile.directory=${join(root, 'team-*')}`]);
+    assert.deepEqual(files(oursStar.stdout), files(theirs));
+    assert.deepEqual(files(oursStar.stdout), [join(root, 'team-a/a_up.prom'), join(root, 'team-b/b_up.prom')]);
+    const none = await runCli(['dump', 'textfile', `--collector.textfile.directory=${join(root, 'nothing-*')}`]);
+    assert.equal(sampleValue(none.stdout, 'node_textfile_scrape_error'), 1, 'a glob that matches nothing is an unreadable directory');
+  });
+
+  it('translates Go glob segments', () => {
+    assert.ok(globSegmentToRegExp('*.d')?.test('.hidden.d'), 'Go * matches a leading dot');
+    assert.ok(globSegmentToRegExp('a?c')?.test('abc'));
+    assert.equal(globSegmentToRegExp('[^x]y')?.test('xy'), false);
+    assert.ok(globSegmentToRegExp('\\*')?.test('*'));
+    assert.equal(globSegmentToRegExp('[abc'), undefined);
+    fc.assert(fc.property(fc.string(), (s) => void globSegmentToRegExp(s)));
   });
 });

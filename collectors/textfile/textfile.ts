@@ -4,6 +4,7 @@ import { defineCollector, gauge, type MetricFamily, type Sample } from '../../sr
 import type { HistogramSample, SummarySample } from '../../src/metrics/model.js';
 import { parseTextFormat } from '../../src/metrics/parse-text.js';
 import { SELF_METRIC_PREFIXES } from '../../src/self-metrics.js';
+import { expandDirectoryGlob } from './glob.js';
 
 const RESERVED = [...SELF_METRIC_PREFIXES, 'node_textfile_'];
 
@@ -30,12 +31,13 @@ export default defineCollector<Options>({
   options: {
     type: 'object',
     properties: {
-      directory: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], default: [], description: 'Directories to read *.prom files from (--collector.textfile.directory, repeatable)' },
+      directory: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], default: [], description: 'Directories to read *.prom files from; Go glob patterns allowed (--collector.textfile.directory, repeatable)' },
       max_file_bytes: { type: 'integer', minimum: 1, default: 16 * 1024 * 1024, description: 'Larger files are refused' },
     },
   },
   async collect(ctx) {
-    const directories = ([] as string[]).concat(ctx.config.directory).filter((d) => d !== '');
+    const directories: string[] = [];
+    for (const entry of ([] as string[]).concat(ctx.config.directory)) if (entry !== '') directories.push(...(await expandDirectoryGlob(entry)));
     let errored = false;
     const fail = (obj: object, msg: string) => {
       errored = true;
