@@ -44,7 +44,13 @@ async function spyglass(): Promise<{ names: string[]; cpuMs: number[]; wallMs: n
       store.publish(name, o.families ?? [], { timestamps: false, runTimeMs: o.runTimeMs });
       perCollectorMs.set(name, (perCollectorMs.get(name) ?? 0) + performance.now() - t0);
     });
-  for (let i = 0; i < 20; i++) await once_(); // warm up the JIT
+  // One scraper asking for the text format with gzip, as fetch() asks node_exporter below:
+  // the store then renders that format as runs finish and builds the compressed body once.
+  const scrape = () => store.body('prometheus', true);
+  for (let i = 0; i < 20; i++) {
+    await once_(); // warm up the JIT
+    scrape();
+  }
   perCollectorMs.clear();
   const stalls = monitorEventLoopDelay({ resolution: 1 });
   stalls.enable();
@@ -55,6 +61,7 @@ async function spyglass(): Promise<{ names: string[]; cpuMs: number[]; wallMs: n
     const t0 = performance.now();
     await once_();
     wallMs.push(performance.now() - t0);
+    scrape();
     const c = process.cpuUsage(c0);
     cpuMs.push((c.user + c.system) / 1000);
     await new Promise((r) => setTimeout(r, 5)); // runs are spaced in real life; let the loop breathe
@@ -64,9 +71,12 @@ async function spyglass(): Promise<{ names: string[]; cpuMs: number[]; wallMs: n
   return { names: host.map((c) => c.definition.name), cpuMs, wallMs, maxStallMs: stalls.max / 1e6, perCollector };
 }
 
+/** spyglass collectors node_exporter has no counterpart for (after its first run, inventory serves a cached result). */
+const SPYGLASS_ONLY = new Set(['inventory']);
+
 async function nodeExporter(names: string[]): Promise<{ cpuMsPerScrape: number; scrapes: number }> {
   const port = await freePort();
-  const flags = names.map((n) => `--collector.${n}`);
+  const flags = names.filter((n) => !SPYGLASS_ONLY.has(n)).map((n) => `--collector.${n}`);
   const proc = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', ...flags, '--web.disable-exporter-metrics'], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}/metrics`;
   await waitFor(async () => (await fetch(url).catch(() => undefined))?.status === 200, 10000, 'node_exporter');
@@ -89,9 +99,9 @@ async function main() {
   process.stdout.write(`## Host collection, run of ${new Date().toISOString()}
 
 Machine: ${cpus().length} × ${cpuModel}, kernel ${release()}, Node ${process.version}. ${RUNS} full collections each.
-Collectors (both tools): ${s.names.join(', ')}. node_exporter 1.5.0 (Debian) with exactly these collectors and
+Collectors (both tools): ${s.names.join(', ')} (node_exporter has no inventory collector). node_exporter 1.5.0 (Debian) with exactly these collectors and
 --web.disable-exporter-metrics, scraped ${ne.scrapes} times in a row; CPU from /proc/PID/stat (10 ms ticks).
-spyglass: each run = every collector's collect() plus rendering both exposition formats, as the engine does; CPU from process.cpuUsage().
+spyglass: each run = every collector's collect(), validation and rendering as the engine does, plus the gzipped text body one scrape gets (node_exporter's CPU includes the same: collect, render, gzip); CPU from process.cpuUsage().
 
 | measure | spyglass | node_exporter | ratio (target ≤ 0.5) |
 |---|---|---|---|

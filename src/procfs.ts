@@ -1,5 +1,87 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+
+const PROC_SUPER_MAGIC = 0x9fa0;
+const SYSFS_MAGIC = 0x62656572;
+/** Open descriptors kept at most; the least recently read is closed first. */
+const MAX_KEPT_OPEN = 512;
+
+/**
+ * procfs and sysfs files stay open between reads: a pread at offset 0 makes the kernel generate
+ * the file afresh, so one syscall replaces open + read + read + close (shared/reference/nodelibs.md
+ * §2: 9 µs against 26 µs). Only pseudo-filesystems qualify: a regular file replaced by rename
+ * would keep showing its old content through an old descriptor.
+ */
+class KeptOpenFiles {
+  private readonly fds = new Map<string, number>();
+  private readonly regular = new Set<string>();
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+
+  read(path: string): string {
+    if (this.regular.has(path)) return readFileSync(path, 'utf8');
+    let fd = this.fds.get(path);
+    if (fd === undefined) {
+      fd = openSync(path, 'r');
+      if (!isPseudoFilesystem(path)) {
+        closeSync(fd);
+        this.regular.add(path);
+        return readFileSync(path, 'utf8');
+      }
+      this.keep(path, fd);
+    } else {
+      this.fds.delete(path); // re-insert below: most recently used last
+      this.fds.set(path, fd);
+    }
+    try {
+      return this.readAll(fd);
+    } catch (err) {
+      // EINVAL and the like (the speed of a virtual link) come back on every read: keep the fd.
+      if ((err as NodeJS.ErrnoException).code !== 'ENODEV') throw err;
+      // The device behind a sysfs file went away, maybe to come back under the same name: drop
+      // the old descriptor and read through a new one, which fails like readFileSync would.
+      this.forget(path);
+      const fresh = openSync(path, 'r');
+      this.keep(path, fresh);
+      return this.readAll(fresh);
+    }
+  }
+
+  private readAll(fd: number): string {
+    let length = 0;
+    for (;;) {
+      if (length === this.buffer.length) {
+        const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
+        this.buffer.copy(bigger);
+        this.buffer = bigger;
+      }
+      const n = readSync(fd, this.buffer, length, this.buffer.length - length, length);
+      if (n === 0) return this.buffer.toString('utf8', 0, length);
+      length += n;
+    }
+  }
+
+  private keep(path: string, fd: number): void {
+    this.fds.set(path, fd);
+    if (this.fds.size > MAX_KEPT_OPEN) this.forget(this.fds.keys().next().value as string);
+  }
+
+  private forget(path: string): void {
+    const fd = this.fds.get(path);
+    this.fds.delete(path);
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function isPseudoFilesystem(path: string): boolean {
+  try {
+    const type = Number(statfsSync(path).type);
+    return type === PROC_SUPER_MAGIC || type === SYSFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+const keptOpen = new KeptOpenFiles();
 
 /**
  * Reads a small pseudo-file under procfs or sysfs. Synchronous on purpose: these files are
@@ -7,6 +89,11 @@ import { join } from 'node:path';
  * (shared/reference/nodelibs.md §2). Errors carry the full path.
  */
 export function readPseudoFile(root: string, relative: string): string {
+  return keptOpen.read(join(root, relative));
+}
+
+/** For files read once or per process (/proc/PID/*): no descriptor is kept. */
+export function readPseudoFileOnce(root: string, relative: string): string {
   return readFileSync(join(root, relative), 'utf8');
 }
 

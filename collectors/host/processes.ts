@@ -1,7 +1,7 @@
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
 import { cooperativeYielder } from '../../src/cooperative.js';
 import { parseFailure, type ParseResult } from '../../src/parse.js';
-import { readOptionalDir, readPseudoFile } from '../../src/procfs.js';
+import { readOptionalDir, readPseudoFileOnce } from '../../src/procfs.js';
 import { readSingleNumber } from './single-values.js';
 
 /** State letter and thread count from /proc/PID/stat; comm may hold spaces and parentheses, so fields start after the last ')'. */
@@ -25,7 +25,7 @@ function isGone(err: unknown): boolean {
 function readStat(procfs: string, relative: string): { state: string; threads: number } | undefined {
   let text: string;
   try {
-    text = readPseudoFile(procfs, relative);
+    text = readPseudoFileOnce(procfs, relative);
   } catch (err) {
     if (isGone(err)) return undefined;
     throw err;

@@ -3,8 +3,9 @@ import type { MetricFamily } from '../metrics/model.js';
 import { OPENMETRICS_EOF, renderFamilies, type Format } from '../metrics/render.js';
 
 interface Section {
-  text: Buffer;
-  openmetrics: Buffer;
+  /** Rendered on first use per format: most deployments are scraped in one format only. */
+  rendered: Partial<Record<Format, Buffer>>;
+  render: (format: Format) => Buffer;
   familyNames: string[];
 }
 
@@ -14,7 +15,14 @@ export interface PublishOptions {
 }
 
 const FILTERED_CACHE_ENTRIES = 16;
-const GZIP_LEVEL = 6;
+/**
+ * Wanted bodies are rebuilt this long after the last change. Collectors due together start one
+ * macrotask apart and finish within a few ms of each other; rebuilding (and gzipping) after each
+ * of them cost 28 rebuilds per cycle. A scrape that arrives sooner builds the body itself.
+ */
+const WARM_DELAY_MS = 20;
+/** Level 1: half the CPU of level 6 on a 49 KB host body (0.24 vs 0.52 ms), 13% larger (9.2 vs 8.1 KB). */
+const GZIP_LEVEL = 1;
 
 /**
  * Holds each collector's latest successful run, rendered once into both exposition formats, and
@@ -32,7 +40,7 @@ export class ExpositionStore {
   private readonly wanted: boolean[] = [];
   /** Bodies for `collect[]`/`exclude[]` selections. */
   private readonly bodies = new Map<string, Buffer>();
-  private warmScheduled = false;
+  private warmTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly alwaysIncluded: ReadonlySet<string> = new Set()) {}
 
@@ -45,11 +53,14 @@ export class ExpositionStore {
       }
     }
     const render = (format: Format) => Buffer.from(renderFamilies(families, { format, timestamps: opts.timestamps, defaultTimestampMs: opts.runTimeMs }));
+    const rendered: Section['rendered'] = {};
+    // Formats a client has asked for are rendered now, while the run's data is hot.
+    for (const format of ['prometheus', 'openmetrics'] as const) if (this.formatWanted(format)) rendered[format] = render(format);
     this.dropOwnership(section);
     const familyNames = families.filter((f) => f.samples.length > 0).map((f) => f.name);
     for (const n of familyNames) this.owners.set(n, section);
     const isNew = !this.sections.has(section);
-    this.sections.set(section, { text: render('prometheus'), openmetrics: render('openmetrics'), familyNames });
+    this.sections.set(section, { rendered, render, familyNames });
     if (isNew) this.reorder();
     this.changed();
     return { ok: true };
@@ -92,7 +103,7 @@ export class ExpositionStore {
       for (const name of this.order) {
         if (selection && !selection.has(name) && !this.alwaysIncluded.has(name)) continue;
         const s = this.sections.get(name) as Section;
-        parts.push(format === 'prometheus' ? s.text : s.openmetrics);
+        parts.push((s.rendered[format] ??= s.render(format)));
       }
       if (format === 'openmetrics') parts.push(Buffer.from(OPENMETRICS_EOF));
       body = Buffer.concat(parts);
@@ -100,18 +111,21 @@ export class ExpositionStore {
     return body;
   }
 
+  private formatWanted(format: Format): boolean {
+    const base = format === 'openmetrics' ? 2 : 0;
+    return this.wanted[base] === true || this.wanted[base + 1] === true;
+  }
+
   private changed(): void {
     this.full = [];
     this.bodies.clear();
-    if (this.warmScheduled) return;
-    // Several collectors often finish together; build the full bodies once after they have.
-    this.warmScheduled = true;
-    setImmediate(() => {
-      this.warmScheduled = false;
+    clearTimeout(this.warmTimer);
+    this.warmTimer = setTimeout(() => {
       for (const [slot, wanted] of this.wanted.entries()) {
         if (wanted) this.body(slot >= 2 ? 'openmetrics' : 'prometheus', slot % 2 === 1);
       }
-    });
+    }, WARM_DELAY_MS);
+    this.warmTimer.unref();
   }
 
   private dropOwnership(section: string): void {
