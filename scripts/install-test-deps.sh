@@ -2,7 +2,8 @@
 # Installs what the tests and benchmarks use besides npm packages (run as root):
 #   prometheus (server + promtool), prometheus-node-exporter (reference), wrk (benchmark),
 #   util-linux (unshare, for the PID 1 test), procps (pgrep) and bindfs (a FUSE mount to hang, for
-#   the hung-statfs test).
+#   the hung-statfs test), iproute2 (veth pairs for the kept-open sysfs test), and a C toolchain
+#   (make, g++) so that `npm ci` builds the timex addon.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
@@ -11,6 +12,9 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v pgrep >/dev/null || need+=(procps)
 command -v bindfs >/dev/null || need+=(bindfs)
+command -v ip >/dev/null || need+=(iproute2)
+command -v make >/dev/null || need+=(make)
+command -v g++ >/dev/null || need+=(g++)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { builtinCollectors } from '../collectors/index.js';
+import { parseExposition } from './helpers/exposition.js';
+import { fixture, repoRoot, runCli } from './helpers/spyglass.js';
+
+const readmeOf = (name: string) => (name === 'textfile' ? `${repoRoot}collectors/textfile/README.md` : `${repoRoot}collectors/host/${name}.README.md`);
+
+/**
+ * Backticked metric names of a README as patterns: `<x>` is any name part, `{a,b}` either;
+ * a trailing `{label, label=…}` set (with spaces or `=`) is not part of the name.
+ */
+function documentedPatterns(markdown: string): RegExp[] {
+  return [...markdown.matchAll(/`(node_[^`\s{]*(?:\{[^}\s=]*\}[^`\s{]*)*)(?:\{[^`]*\})?`/g)].map((m) => {
+    const source = (m[1] as string)
+      .replace(/<[a-z_]+>/gi, '\u0000')
+      .replace(/\{([^}]*)\}/g, (_s, alts: string) => `(${alts.split(',').join('|')})`)
+      .replace(/\u0000/g, '[a-zA-Z0-9_]+');
+    return new RegExp(`^${source}$`);
+  });
+}
+
+/** Where each collector has data: this machine, or a synthetic tree for hardware it lacks. */
+const RUNS: Record<string, string[]> = {
+  cpu: [`--path.procfs=${fixture('proc-2cpu')}`, `--path.sysfs=${fixture('sys-cpu')}`],
+  hwmon: [`--path.sysfs=${fixture('sys-hardware')}`],
+  thermal_zone: [`--path.sysfs=${fixture('sys-hardware')}`],
+  dmi: [`--path.sysfs=${fixture('sys-hardware')}`],
+  selinux: [`--path.sysfs=${fixture('selinux/sys')}`, `--path.procfs=${fixture('selinux/proc')}`, `--path.rootfs=${fixture('selinux/root')}`],
+  processes: ['--collector.processes'],
+};
+
+describe('collector READMEs', () => {
+  const host = builtinCollectors.filter((c) => c.group === 'host');
+
+  it('exist for every host collector', () => {
+    assert.deepEqual(host.filter((c) => !existsSync(readmeOf(c.name))).map((c) => c.name), []);
+  });
+
+  for (const c of host) {
+    it(`${c.name}: every family it emits is documented`, async () => {
+      const r = await runCli(['dump', ...(RUNS[c.name] ?? []), c.name]);
+      assert.equal(r.code, 0, r.stderr);
+      const emitted = [...parseExposition(r.stdout).keys()];
+      const patterns = documentedPatterns(readFileSync(readmeOf(c.name), 'utf8'));
+      assert.deepEqual(emitted.filter((name) => !patterns.some((p) => p.test(name))), [], `undocumented in ${readmeOf(c.name)}`);
+    });
+  }
+});
