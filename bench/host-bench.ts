@@ -4,6 +4,7 @@
  * scrape with the same collectors enabled. Also the wall time of a spyglass run and the largest
  * event-loop stall while runs happen (a stall would delay every scrape).
  * Usage: npm run build && node dist/bench/host-bench.js   (needs prometheus-node-exporter)
+ * Profiling spyglass alone: SPYGLASS_ONLY=1 node --cpu-prof --trace-gc dist/bench/host-bench.js
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -91,6 +92,11 @@ async function nodeExporter(names: string[]): Promise<{ cpuMsPerScrape: number; 
 
 async function main() {
   const s = await spyglass();
+  if (process.env.SPYGLASS_ONLY) {
+    const mean = s.cpuMs.reduce((a, b) => a + b, 0) / s.cpuMs.length;
+    process.stdout.write(`spyglass only: CPU per full collection ${mean.toFixed(2)} ms, largest stall ${s.maxStallMs.toFixed(2)} ms\n`);
+    return;
+  }
   const ne = await nodeExporter(s.names);
   const sortedCpu = [...s.cpuMs].sort((a, b) => a - b);
   const sortedWall = [...s.wallMs].sort((a, b) => a - b);

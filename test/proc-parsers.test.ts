@@ -38,6 +38,22 @@ describe('/proc/stat', () => {
     assert.equal(r.value.cpus.get('0')?.user, 18446744073709551615 / 100);
   });
 
+  it('many CPUs, with offline ones missing: every CPU line comes back with its own ticks', () => {
+    const cpuLines = fc.uniqueArray(fc.integer({ min: 0, max: 4095 }), { minLength: 1, maxLength: 512 }).chain((ids) =>
+      fc.tuple(fc.constant(ids.sort((a, b) => a - b)), fc.array(fc.array(fc.nat({ max: 2 ** 40 }), { minLength: 10, maxLength: 10 }), { minLength: ids.length, maxLength: ids.length })),
+    );
+    fc.assert(
+      fc.property(cpuLines, ([ids, ticks]) => {
+        const text = `cpu  1 2 3 4 5 6 7 8 9 10\n${ids.map((id, i) => `cpu${id} ${(ticks[i] as number[]).join(' ')}`).join('\n')}\nctxt 5\n`;
+        const r = parseProcStat(text);
+        assert.ok(r.ok);
+        assert.deepEqual([...r.value.cpus.keys()], ids.map(String));
+        ids.forEach((id, i) => assert.equal(r.value.cpus.get(String(id))?.steal, (ticks[i] as number[])[7]! / 100));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
   it('never throws on arbitrary input', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => void parseProcStat(s)));
     fc.assert(fc.property(fc.array(fc.oneof(fc.constantFrom('cpu0', 'cpu', 'ctxt', 'btime', '-1', '1.5', ' ', '\n', 'x')), { maxLength: 40 }), (parts) => void parseProcStat(parts.join(' '))));

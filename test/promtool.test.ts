@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { startSpyglass } from './helpers/spyglass.js';
+import { fixture, runCli, startSpyglass } from './helpers/spyglass.js';
 
 /**
  * Names kept for compatibility that promtool's linter flags: node_exporter's camelCase meminfo and
@@ -29,5 +29,16 @@ describe('promtool check metrics', () => {
     } finally {
       await s.stop();
     }
+  });
+
+  it('finds nothing in the hardware collectors this VM lacks, run on the synthetic trees', async () => {
+    const hardware = await runCli(['dump', `--path.sysfs=${fixture('sys-hardware')}`, 'hwmon', 'thermal_zone', 'dmi']);
+    const cpu = await runCli(['dump', `--path.procfs=${fixture('proc-2cpu')}`, `--path.sysfs=${fixture('sys-cpu')}`, '--collector.processes', 'cpu', 'processes']);
+    assert.equal(hardware.code, 0, hardware.stderr);
+    assert.equal(cpu.code, 0, cpu.stderr);
+    assert.match(hardware.stdout, /node_hwmon_fan_rpm/);
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: hardware.stdout + cpu.stdout, encoding: 'utf8' });
+    assert.equal(`${r.stdout}${r.stderr}`.trim(), '');
+    assert.equal(r.status, 0);
   });
 });
