@@ -25,7 +25,7 @@ const WARM_DELAY_MS = 20;
 const GZIP_LEVEL = 1;
 
 /**
- * Holds each collector's latest successful run, rendered once into both exposition formats, and
+ * Holds each collector's latest successful run, rendered once per exposition format a client asks for, and
  * assembles response bodies from those buffers. Nothing here collects; a scrape only
  * concatenates (and, once per change, compresses) cached bytes.
  */
