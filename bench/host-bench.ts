@@ -92,15 +92,14 @@ async function nodeExporter(names: string[]): Promise<{ cpuMsPerScrape: number; 
 
 async function main() {
   const s = await spyglass();
+  const mean = s.cpuMs.reduce((a, b) => a + b, 0) / s.cpuMs.length;
   if (process.env.SPYGLASS_ONLY) {
-    const mean = s.cpuMs.reduce((a, b) => a + b, 0) / s.cpuMs.length;
     process.stdout.write(`spyglass only: CPU per full collection ${mean.toFixed(2)} ms, largest stall ${s.maxStallMs.toFixed(2)} ms\n`);
     return;
   }
   const ne = await nodeExporter(s.names);
   const sortedCpu = [...s.cpuMs].sort((a, b) => a - b);
   const sortedWall = [...s.wallMs].sort((a, b) => a - b);
-  const mean = s.cpuMs.reduce((a, b) => a + b, 0) / s.cpuMs.length;
   const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
   process.stdout.write(`## Host collection, run of ${new Date().toISOString()}
 

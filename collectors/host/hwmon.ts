@@ -1,13 +1,14 @@
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
+import { readPseudoFile } from '../../src/procfs.js';
 import { deviceFilter } from './device-filter.js';
 import { cleanName, explodeSensorFile, SENSOR_TYPES, sensorValues } from './hwmon-sensors.js';
 
 /** A sensor attribute; undefined when the driver refuses it now (EIO, ENODATA, EAGAIN…) or it is a directory. */
-function readAttribute(file: string): string | undefined {
+function readAttribute(dir: string, file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8').replace(/\n+$/, '');
+    return readPseudoFile(dir, file).replace(/\n+$/, '');
   } catch {
     return undefined;
   }
@@ -18,7 +19,7 @@ function readSensors(dir: string, into = new Map<string, Map<string, string>>())
   for (const file of readdirSync(dir)) {
     const parts = explodeSensorFile(file);
     if (!parts || !SENSOR_TYPES.has(parts.type)) continue;
-    const raw = readAttribute(join(dir, file));
+    const raw = readAttribute(dir, file);
     if (raw === undefined) continue;
     let props = into.get(parts.sensor);
     if (!props) into.set(parts.sensor, (props = new Map()));
@@ -74,7 +75,7 @@ function discoverChips(sysfs: string): Chip[] {
     } catch {
       continue;
     }
-    const nameFile = readAttribute(join(dir, 'name'))?.trim();
+    const nameFile = readAttribute(dir, 'name')?.trim();
     const base = chipBaseName(dir, nameFile);
     if (base !== undefined) found.push({ dir, base, chip: base, nameFile });
   }

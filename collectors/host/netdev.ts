@@ -1,8 +1,8 @@
 import { counter, defineCollector, type Sample } from '../../src/collector.js';
-import { parseNumber } from '../../src/parse.js';
-import { readOptionalPseudoFile, readPseudoFile } from '../../src/procfs.js';
+import { readPseudoFile } from '../../src/procfs.js';
 import { DEVICE_FILTER_OPTIONS, deviceFilter, type DeviceFilterOptions } from './device-filter.js';
 import { parseNetDev } from './proc-netdev.js';
+import { readSingleNumber } from './single-values.js';
 
 export default defineCollector<DeviceFilterOptions>({
   name: 'netdev',
@@ -23,7 +23,9 @@ export default defineCollector<DeviceFilterOptions>({
     for (const { device, stats } of parsed.value) {
       if (!accept(device)) continue;
       for (const [stat, value] of stats) add(stat, device, value);
-      const noHandler = readNoHandler(ctx.paths.sysfs, device);
+      // Packets dropped for want of a protocol handler: in rtnetlink's link stats (node_exporter's
+      // source) and in sysfs, but not in /proc/net/dev.
+      const noHandler = readSingleNumber(ctx.paths.sysfs, `class/net/${device}/statistics/rx_nohandler`);
       if (noHandler !== undefined) add('receive_nohandler', device, noHandler);
     }
     return [...byStat].map(([stat, samples]) =>
@@ -31,15 +33,3 @@ export default defineCollector<DeviceFilterOptions>({
     );
   },
 });
-
-/**
- * Packets dropped for want of a protocol handler: in rtnetlink's link stats (node_exporter's
- * source) and in sysfs, but not in /proc/net/dev. Undefined when the device has no such file.
- */
-function readNoHandler(sysfs: string, device: string): number | undefined {
-  const text = readOptionalPseudoFile(sysfs, `class/net/${device}/statistics/rx_nohandler`);
-  if (text === undefined) return undefined;
-  const value = parseNumber(text.trim());
-  if (value === undefined) throw new Error(`/sys/class/net/${device}/statistics/rx_nohandler: not a number: ${JSON.stringify(text.trim().slice(0, 40))}`);
-  return value;
-}

@@ -46,8 +46,9 @@ export async function expandDirectoryGlob(pattern: string): Promise<string[]> {
   let bases = [isAbsolute(pattern) ? sep : '.'];
   for (const segment of segments) {
     if (segment === '') continue;
-    const matcher = META.test(segment) ? globSegmentToRegExp(segment) : undefined;
-    if (META.test(segment) && !matcher) return [pattern];
+    const isGlob = META.test(segment);
+    const matcher = isGlob ? globSegmentToRegExp(segment) : undefined;
+    if (isGlob && !matcher) return [pattern];
     const next: string[] = [];
     for (const base of bases) {
       if (!matcher) {
