@@ -6,6 +6,7 @@ import softnet from './host/softnet.js';
 import timex from './host/timex.js';
 import udp_queues from './host/udp-queues.js';
 import conntrack from './host/conntrack.js';
+import container from './container/container.js';
 import cpu from './host/cpu.js';
 import diskstats from './host/diskstats.js';
 import dmi from './host/dmi.js';
@@ -33,6 +34,7 @@ import vmstat from './host/vmstat.js';
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
   conntrack,
+  container,
   cpu,
   diskstats,
   dmi,

@@ -33,6 +33,11 @@ export interface CollectContext<Config = Record<string, unknown>, State = unknow
   runTimeMs: number;
   /** Kept between runs of this collector (reset when its configuration changes). */
   state: State;
+  /**
+   * Counts one item (a container, a file, a field) left out of an otherwise good run, so the rest is
+   * still served: `spyglass_collector_skipped_total{collector,reason}`. Keep `reason` to a few fixed words.
+   */
+  skip(reason: string, detail: string): void;
 }
 
 /** JSON Schema (draft 2020-12 subset that ajv understands) of a collector's own options. */
@@ -53,6 +58,13 @@ export interface CollectorDefinition<Config = any, State = any> {
   group?: CollectorGroup;
   /** Default schedule, e.g. `15s` or a six-field cron expression; the config may override it. */
   defaultInterval?: string;
+  /**
+   * The label that groups a collector's series into items (`id` for containers, `target` for probes):
+   * when the series cap (`max_series`) is hit, whole items are dropped, never half of one.
+   */
+  seriesGroupLabel?: string;
+  /** Default for the `max_series` option; unlimited when unset. */
+  defaultMaxSeries?: number;
   options?: OptionsSchema;
   initialState?: () => State;
   collect(ctx: CollectContext<Config, State>): MetricFamily[] | Promise<MetricFamily[]>;

@@ -3,6 +3,7 @@ import type { Config, CollectorSettings } from './config/load.js';
 import { ExpositionStore } from './exposition/store.js';
 import type { Logger } from './log.js';
 import { seriesCount } from './metrics/model.js';
+import { capSeries } from './metrics/series-cap.js';
 import { runCollector, type RunOutcome } from './scheduler/run.js';
 import { phaseOffsetMs } from './scheduler/schedule.js';
 import { Scheduler, type ScheduledJob } from './scheduler/scheduler.js';
@@ -32,6 +33,8 @@ class CollectorJob implements ScheduledJob {
       enabled: settings.enabled,
       schedule: settings.schedule.text,
       series: 0,
+      droppedSeries: 0,
+      skippedItems: new Map(),
       runs: { success: 0, error: 0, timeout: 0, skipped: 0 },
       phaseLocked: false,
     };
@@ -57,7 +60,14 @@ class CollectorJob implements ScheduledJob {
 
   async run(): Promise<void> {
     this.pending = true;
-    const outcome = await runCollector({ settings: this.settings, paths: this.engine.config.paths, logger: this.logger, state: this.state });
+    const skippedItems = this.status.skippedItems;
+    const outcome = await runCollector({
+      settings: this.settings,
+      paths: this.engine.config.paths,
+      logger: this.logger,
+      state: this.state,
+      countSkipped: (reason) => skippedItems.set(reason, (skippedItems.get(reason) ?? 0) + 1),
+    });
     void outcome.settled.then(() => {
       this.pending = false;
     });
@@ -78,7 +88,6 @@ class CollectorJob implements ScheduledJob {
     s.lastDurationMs = o.durationMs;
     if (!failure) {
       s.lastSuccessMs = o.runTimeMs;
-      s.series = seriesCount(o.families ?? []);
       delete s.lastError;
       return;
     }
@@ -90,11 +99,18 @@ class CollectorJob implements ScheduledJob {
 
   /** Swaps in a successful run's series; says why when they cannot be published. */
   private publish(o: RunOutcome): { result: 'error'; error: string } | undefined {
-    const families = o.families ?? [];
+    const d = this.settings.definition;
+    const { families, dropped } = capSeries(o.families ?? [], this.settings.maxSeries, d.seriesGroupLabel);
+    if (dropped) {
+      this.status.droppedSeries += dropped;
+      this.logger.warn({ dropped, max_series: this.settings.maxSeries }, 'series cap reached; series dropped');
+    }
     const reserved = families.find((f) => SELF_METRIC_PREFIXES.some((p) => f.name.startsWith(p)));
     if (reserved) return { result: 'error', error: `metric family ${reserved.name} uses a prefix reserved for spyglass's own metrics` };
     const published = this.engine.store.publish(this.name, families, { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs });
-    return published.ok ? undefined : { result: 'error', error: published.error };
+    if (!published.ok) return { result: 'error', error: published.error };
+    this.status.series = seriesCount(families);
+    return undefined;
   }
 }
 
@@ -241,7 +257,7 @@ export class Engine {
   private buildJobs(config: Config, previous: readonly CollectorJob[]): CollectorJob[] {
     const byKey = new Map(previous.map((j) => [j.key, j]));
     return config.collectors.map((s) => {
-      const key = JSON.stringify([s.definition.name, s.enabled, s.schedule.text, s.timeoutMs, s.phaseLock, s.sampleTimestamps, s.options, config.paths]);
+      const key = JSON.stringify([s.definition.name, s.enabled, s.schedule.text, s.timeoutMs, s.phaseLock, s.sampleTimestamps, s.maxSeries, s.options, config.paths]);
       const kept = byKey.get(key);
       if (kept && kept.settings.definition === s.definition) return kept;
       return new CollectorJob(s, key, this, this.logger.child({ collector: s.definition.name }));

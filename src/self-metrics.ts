@@ -17,6 +17,10 @@ export interface CollectorStatus {
   lastSuccessMs?: number;
   lastError?: string;
   series: number;
+  /** Series left out by the `max_series` cap, over all runs. */
+  droppedSeries: number;
+  /** Items left out of otherwise good runs (see CollectContext.skip), by reason. */
+  skippedItems: Map<string, number>;
   runs: RunCounts;
   /** Runs line up just before the scrapes (see scheduler/scrape-phase.ts). */
   phaseLocked: boolean;
@@ -62,6 +66,12 @@ export async function selfMetricFamilies(status: EngineStatus, runtime?: client.
     gauge('spyglass_collector_last_success_timestamp_seconds', 'Unix time of the last successful run of each collector.', per((c) => seconds(c.lastSuccessMs)), 'seconds'),
     counter('spyglass_collector_runs_total', 'Runs of each collector by result: success, error, timeout, or skipped (previous run still busy).', runs),
     gauge('spyglass_collector_series', 'Series each collector exposes from its last run.', per((c) => c.series)),
+    counter('spyglass_collector_series_dropped_total', 'Series left out because a collector reached its max_series cap.', per((c) => c.droppedSeries)),
+    counter(
+      'spyglass_collector_skipped_total',
+      'Items (containers, files, fields) left out of otherwise successful runs, by reason; the rest was served.',
+      enabled.flatMap((c) => [...c.skippedItems].map(([reason, value]) => ({ labels: { collector: c.name, reason }, value }))),
+    ),
     gauge('spyglass_collector_phase_locked', 'Whether each collector runs just before the scrapes (1) or on its own phase (0).', per((c) => Number(c.phaseLocked))),
     gauge('spyglass_config_last_reload_successful', 'Whether the last configuration reload attempt succeeded.', [{ value: Number(status.reload.successful) }]),
     gauge('spyglass_config_last_reload_success_timestamp_seconds', 'Unix time of the last successful configuration load.', [{ value: status.reload.lastSuccessMs / 1000 }], 'seconds'),

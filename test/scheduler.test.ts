@@ -15,6 +15,7 @@ const settings = (collect: CollectorDefinition['collect'], timeoutMs = 200): Col
   timeoutMs,
   phaseLock: false,
   sampleTimestamps: false,
+  maxSeries: undefined,
   options: {},
 });
 

@@ -3,6 +3,8 @@ import { parseFailure, type ParseResult } from '../../src/parse.js';
 export interface Mount {
   major: number;
   minor: number;
+  /** The path inside the mounted filesystem that is mounted here (`/` unless a bind or namespaced mount). */
+  root: string;
   /** With `\040` (space) and `\011` (tab) decoded, as node_exporter does. */
   mountPoint: string;
   options: string[];
@@ -25,7 +27,8 @@ export function parseMountinfo(text: string): ParseResult<Mount[]> {
     mounts.push({
       major: Number(devno[1]),
       minor: Number(devno[2]),
-      mountPoint: (fields[4] as string).replaceAll('\\040', ' ').replaceAll('\\011', '\t'),
+      root: decodeOctal(fields[3] as string),
+      mountPoint: decodeOctal(fields[4] as string),
       options: (fields[5] as string).split(','),
       fsType: fields[dash + 1] as string,
       source: fields[dash + 2] as string,
@@ -33,6 +36,10 @@ export function parseMountinfo(text: string): ParseResult<Mount[]> {
     });
   }
   return { ok: true, value: mounts };
+}
+
+function decodeOctal(field: string): string {
+  return field.replaceAll('\\040', ' ').replaceAll('\\011', '\t');
 }
 
 export function isReadOnly(m: Mount): boolean {

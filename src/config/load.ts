@@ -34,6 +34,8 @@ export interface CollectorSettings {
   /** Run just before the scrapes of scrapers whose period the interval divides. */
   phaseLock: boolean;
   sampleTimestamps: boolean;
+  /** Series published at most per run (whole `seriesGroupLabel` items are dropped beyond it). */
+  maxSeries: number | undefined;
   /** The collector's own options, defaults applied. */
   options: Record<string, unknown>;
 }
@@ -214,7 +216,7 @@ function buildConfig(
   const collectors: CollectorSettings[] = [];
   for (const d of definitions) {
     const own = { ...(raw.collectors[d.name] ?? {}) } as Record<string, unknown>;
-    const { enabled, interval, timeout, phase_lock, sample_timestamps, ...options } = own;
+    const { enabled, interval, timeout, phase_lock, sample_timestamps, max_series, ...options } = own;
     const scheduleText = String(interval ?? d.defaultInterval ?? raw.scheduler.interval);
     const schedule = parseSchedule(scheduleText);
     const intervalPath = interval !== undefined ? ['collectors', d.name, 'interval'] : ['scheduler', 'interval'];
@@ -235,6 +237,7 @@ function buildConfig(
       timeoutMs,
       phaseLock: typeof phase_lock === 'boolean' ? phase_lock : raw.scheduler.phase_lock,
       sampleTimestamps: typeof sample_timestamps === 'boolean' ? sample_timestamps : raw.scheduler.sample_timestamps,
+      maxSeries: typeof max_series === 'number' ? max_series : d.defaultMaxSeries,
       options,
     });
   }

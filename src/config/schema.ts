@@ -34,6 +34,7 @@ const COMMON_COLLECTOR_KEYS = {
   timeout: DURATION,
   phase_lock: { type: 'boolean' },
   sample_timestamps: { type: 'boolean' },
+  max_series: { type: 'integer', minimum: 1 },
 };
 
 function object(properties: Record<string, unknown>, extra: Record<string, unknown> = {}) {

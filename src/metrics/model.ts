@@ -69,15 +69,17 @@ export function untyped(name: string, help: string, samples: Sample[] = []): Sca
 export function seriesCount(families: readonly MetricFamily[]): number {
   let n = 0;
   for (const f of families) {
-    if (f.type === 'histogram') {
-      for (const s of f.samples) n += s.buckets.length + (hasInfBucket(s) ? 2 : 3);
-    } else if (f.type === 'summary') {
-      for (const s of f.samples) n += s.quantiles.length + 2;
-    } else {
-      n += f.samples.length;
-    }
+    if (f.type === 'histogram' || f.type === 'summary') for (const s of f.samples) n += sampleSeriesCount(f, s);
+    else n += f.samples.length;
   }
   return n;
+}
+
+/** Series one sample of the family becomes in the exposition (a histogram's buckets, sum and count). */
+export function sampleSeriesCount(f: MetricFamily, s: MetricFamily['samples'][number]): number {
+  if (f.type === 'histogram') return (s as HistogramSample).buckets.length + (hasInfBucket(s as HistogramSample) ? 2 : 3);
+  if (f.type === 'summary') return (s as SummarySample).quantiles.length + 2;
+  return 1;
 }
 
 export function hasInfBucket(s: HistogramSample): boolean {

@@ -21,6 +21,8 @@ export interface RunInput {
   paths: Paths;
   logger: CollectorLogger;
   state: unknown;
+  /** Where `ctx.skip` counts; without it skipped items are only logged. */
+  countSkipped?: (reason: string) => void;
 }
 
 /**
@@ -39,6 +41,10 @@ export async function runCollector(input: RunInput): Promise<RunOutcome> {
     logger: input.logger,
     runTimeMs,
     state: input.state,
+    skip(reason, detail) {
+      input.countSkipped?.(reason);
+      input.logger.debug({ reason, detail }, 'skipped');
+    },
   };
   let work: Promise<unknown>;
   try {

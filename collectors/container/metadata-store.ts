@@ -1,0 +1,170 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dockerInspect } from './docker-api.js';
+import type { PathIdentity } from './identity.js';
+import { containerdMetadata, crioMetadata, dockerMetadata, parseContainerLogName, parsePodLogDir, type ContainerMetadata } from './runtime-metadata.js';
+
+/** Where runtimes keep their state, relative to --path.rootfs. */
+const CONTAINERD_TASK_DIRS = ['run/containerd/io.containerd.runtime.v2.task', 'run/containerd/io.containerd.runtime.v1.linux'];
+const CRIO_CONTAINERS = 'run/containers/storage/overlay-containers';
+const DOCKER_CONTAINERS = 'var/lib/docker/containers';
+const KUBELET_CONTAINER_LOGS = 'var/log/containers';
+const KUBELET_POD_LOGS = 'var/log/pods';
+/** A container whose metadata was not found yet is looked up again after this long. */
+const RETRY_MS = 30_000;
+
+export interface MetadataOptions {
+  rootfs: string;
+  /** `unix:///var/run/docker.sock` style address of the Docker Engine API, or undefined for none. */
+  dockerHost?: string;
+  dockerTimeoutMs: number;
+  skip: (reason: string, detail: string) => void;
+  signal: AbortSignal;
+}
+
+interface Entry {
+  metadata?: ContainerMetadata;
+  /** When to look again for a container not found yet. */
+  retryAtMs?: number;
+}
+
+/**
+ * Container metadata by container ID, and pod names by UID, looked up once per container from the
+ * node's own files (no network), the Docker API only when configured; forgotten when the container goes.
+ */
+export class MetadataStore {
+  private readonly containers = new Map<string, Entry>();
+  private pods = new Map<string, { pod: string; namespace: string }>();
+  private containerLogs = new Map<string, { pod: string; namespace: string; container: string }>();
+  private listedLogsAtMs = -Infinity;
+  private dockerDownUntilMs = -Infinity;
+
+  /** Looks up the containers not known yet (or due a retry); call once per run with the live set. */
+  async refresh(live: ReadonlyMap<string, PathIdentity>, opts: MetadataOptions, nowMs: number): Promise<void> {
+    const liveIds = new Set<string>();
+    const liveUids = new Set<string>();
+    for (const identity of live.values()) {
+      if (identity.containerId) liveIds.add(identity.containerId);
+      if (identity.podUid) liveUids.add(identity.podUid);
+    }
+    for (const id of this.containers.keys()) if (!liveIds.has(id)) this.containers.delete(id);
+    const due = [...liveIds].filter((id) => {
+      const e = this.containers.get(id);
+      return !e || (e.metadata === undefined && (e.retryAtMs ?? 0) <= nowMs);
+    });
+    const unknownPod = [...liveUids].some((uid) => !this.pods.has(uid));
+    if ((due.length || unknownPod) && nowMs - this.listedLogsAtMs >= 1000) this.listKubeletLogs(opts, nowMs);
+    for (const id of due) {
+      if (opts.signal.aborted) return;
+      const runtime = [...live.values()].find((i) => i.containerId === id)?.runtime;
+      const metadata = this.fromFiles(id, runtime, opts) ?? (await this.fromDockerApi(id, opts, nowMs)) ?? this.fromLogs(id);
+      this.containers.set(id, metadata ? { metadata } : { retryAtMs: nowMs + RETRY_MS });
+    }
+    for (const uid of this.pods.keys()) if (!liveUids.has(uid)) this.pods.delete(uid);
+  }
+
+  container(id: string): ContainerMetadata | undefined {
+    return this.containers.get(id)?.metadata;
+  }
+
+  pod(uid: string): { pod: string; namespace: string } | undefined {
+    return this.pods.get(uid);
+  }
+
+  private fromFiles(id: string, runtime: PathIdentity['runtime'], opts: MetadataOptions): ContainerMetadata | undefined {
+    const readers: Array<() => ContainerMetadata | undefined> = [];
+    const containerd = () => {
+      for (const tasks of CONTAINERD_TASK_DIRS) {
+        for (const ns of listDir(join(opts.rootfs, tasks))) {
+          const config = readJson(join(opts.rootfs, tasks, ns, id, 'config.json'), opts);
+          if (config !== undefined) return containerdMetadata(id, config) ?? malformed(id, 'containerd config.json', opts);
+        }
+      }
+      return undefined;
+    };
+    const crio = () => {
+      const config = readJson(join(opts.rootfs, CRIO_CONTAINERS, id, 'userdata/config.json'), opts);
+      return config === undefined ? undefined : (crioMetadata(config) ?? malformed(id, 'CRI-O config.json', opts));
+    };
+    const docker = () => {
+      const dir = join(opts.rootfs, DOCKER_CONTAINERS, id);
+      const config = readJson(join(dir, 'config.v2.json'), opts);
+      if (config === undefined) return undefined;
+      const hostConfig = readJson(join(dir, 'hostconfig.json'), opts) as { NetworkMode?: unknown } | undefined;
+      const mode = typeof hostConfig?.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
+      return dockerMetadata(config, mode) ?? malformed(id, 'Docker config.v2.json', opts);
+    };
+    // The scope prefix names the runtime under systemd; under cgroupfs every store is tried.
+    if (runtime === 'containerd') readers.push(containerd);
+    else if (runtime === 'crio') readers.push(crio);
+    else if (runtime === 'docker') readers.push(docker);
+    else readers.push(containerd, crio, docker);
+    for (const read of readers) {
+      const found = read();
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private async fromDockerApi(id: string, opts: MetadataOptions, nowMs: number): Promise<ContainerMetadata | undefined> {
+    if (!opts.dockerHost || nowMs < this.dockerDownUntilMs) return undefined;
+    const answer = await dockerInspect(opts.dockerHost, id, opts.dockerTimeoutMs, opts.signal);
+    if (answer.status === 'found') return dockerMetadata(answer.body) ?? malformed(id, 'Docker API inspect', opts);
+    if (answer.status === 'failed') {
+      // One failure (hung or refused socket) and the rest of this run does without the API.
+      this.dockerDownUntilMs = nowMs + RETRY_MS;
+      opts.skip('metadata', `Docker API ${opts.dockerHost}: ${answer.error}`);
+    }
+    return undefined;
+  }
+
+  /** The kubelet's log names know pod, namespace and container name, but not the image. */
+  private fromLogs(id: string): ContainerMetadata | undefined {
+    const log = this.containerLogs.get(id);
+    return log ? { name: '', image: '', ...log, ownsNetwork: false, labels: {} } : undefined;
+  }
+
+  private listKubeletLogs(opts: MetadataOptions, nowMs: number): void {
+    this.listedLogsAtMs = nowMs;
+    this.containerLogs = new Map();
+    for (const file of listDir(join(opts.rootfs, KUBELET_CONTAINER_LOGS))) {
+      const parsed = parseContainerLogName(file);
+      if (parsed) this.containerLogs.set(parsed.id, parsed);
+    }
+    this.pods = new Map();
+    for (const dir of listDir(join(opts.rootfs, KUBELET_POD_LOGS))) {
+      const parsed = parsePodLogDir(dir);
+      if (parsed) this.pods.set(parsed.uid, parsed);
+    }
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** A JSON file, or undefined when it is not there; unreadable or invalid JSON is counted. */
+function readJson(path: string, opts: MetadataOptions): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') opts.skip('metadata', `${path}: ${(err as Error).message}`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    opts.skip('metadata', `${path}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function malformed(id: string, what: string, opts: MetadataOptions): undefined {
+  opts.skip('metadata', `${what} of ${id} does not have the expected fields`);
+  return undefined;
+}
