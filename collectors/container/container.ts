@@ -183,11 +183,10 @@ function bootTime(ctx: CollectContext<ContainerOptions, ContainerState>): number
 
 /** The interfaces of `pid`'s network namespace, once per namespace per run. */
 function readNetwork(ctx: CollectContext<ContainerOptions, ContainerState>, pid: number, seen: Set<string>): NetDevStats[] | undefined {
-  let netns: string;
+  const netns = namespaceOf(ctx.paths.procfs, pid);
+  if (seen.has(netns)) return undefined;
   let text: string;
   try {
-    netns = readlinkSync(join(ctx.paths.procfs, String(pid), 'ns/net'));
-    if (seen.has(netns)) return undefined;
     text = readPseudoFileOnce(ctx.paths.procfs, `${pid}/net/dev`);
   } catch (err) {
     ctx.skip('unreadable', `network of pid ${pid}: ${(err as Error).message}`); // exited, or no access
@@ -200,6 +199,15 @@ function readNetwork(ctx: CollectContext<ContainerOptions, ContainerState>, pid:
     return undefined;
   }
   return parsed.value.filter((d) => !SKIPPED_INTERFACES.test(d.device));
+}
+
+/** `net:[inode]`; where the link cannot be read (another user namespace's pid 1), the pid stands for it. */
+function namespaceOf(procfs: string, pid: number): string {
+  try {
+    return readlinkSync(join(procfs, String(pid), 'ns/net'));
+  } catch {
+    return `pid ${pid}`;
+  }
 }
 
 /** `/dev/<name>` for a block device number, as cAdvisor labels it; `""` if the kernel does not list it. */
