@@ -3,6 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { builtinCollectors } from '../collectors/index.js';
 import { parseExposition } from './helpers/exposition.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeNode } from './helpers/cgroup-tree.js';
 import { fixture, repoRoot, runCli } from './helpers/spyglass.js';
 
 const readmeOf = (name: string) => (name === 'textfile' ? `${repoRoot}collectors/textfile/README.md` : `${repoRoot}collectors/host/${name}.README.md`);
@@ -12,7 +16,7 @@ const readmeOf = (name: string) => (name === 'textfile' ? `${repoRoot}collectors
  * a trailing `{label, label=…}` set (with spaces or `=`) is not part of the name.
  */
 function documentedPatterns(markdown: string): RegExp[] {
-  return [...markdown.matchAll(/`(node_[^`\s{]*(?:\{[^}\s=]*\}[^`\s{]*)*)(?:\{[^`]*\})?`/g)].map((m) => {
+  return [...markdown.matchAll(/`((?:node|container)_[^`\s{]*(?:\{[^}\s=]*\}[^`\s{]*)*)(?:\{[^`]*\})?`/g)].map((m) => {
     const source = (m[1] as string)
       .replace(/<[a-z_]+>/gi, '\u0000')
       .replace(/\{([^}]*)\}/g, (_s, alts: string) => `(${alts.split(',').join('|')})`)
@@ -47,4 +51,18 @@ describe('collector READMEs', () => {
       assert.deepEqual(emitted.filter((name) => !patterns.some((p) => p.test(name))), [], `undocumented in ${readmeOf(c.name)}`);
     });
   }
+
+  it('container: every family it emits on v1 and v2 trees is documented', async () => {
+    const readme = `${repoRoot}collectors/container/README.md`;
+    const patterns = documentedPatterns(readFileSync(readme, 'utf8'));
+    const full = { cpuUsageNs: 1e9, quotaUs: 50000, memoryUsage: 1e6, pids: [1], threads: 1, readBytes: 4096, writeBytes: 4096 };
+    for (const version of ['v1', 'v2'] as const) {
+      const node = writeNode(mkdtempSync(join(tmpdir(), 'spyglass-docs-')), version, [{ path: '/', ...full }, { path: '/app', ...full }]);
+      const r = await runCli(['dump', `--path.procfs=${node.procfs}`, `--path.sysfs=${node.sysfs}`, `--path.rootfs=${node.rootfs}`, 'container']);
+      assert.equal(r.code, 0, r.stderr);
+      const emitted = [...parseExposition(r.stdout).keys()];
+      assert.ok(emitted.length >= (version === 'v2' ? 30 : 25), `${version}: ${emitted.length} families`);
+      assert.deepEqual(emitted.filter((name) => !patterns.some((p) => p.test(name))), [], `undocumented in ${readme}`);
+    }
+  });
 });

@@ -1,0 +1,159 @@
+/**
+ * Real cgroups on this machine (hybrid: v1 controllers plus cgroup2 at /sys/fs/cgroup/unified): the
+ * test creates them, moves a real process that burns CPU and holds memory into them, and compares
+ * what spyglass serves with what the kernel files say. Needs root, as the CI runs.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { startSpyglass, waitFor, type Running } from './helpers/spyglass.js';
+
+const V1 = '/sys/fs/cgroup';
+const V1_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids', 'blkio'];
+const UNIFIED = '/sys/fs/cgroup/unified';
+const TOP = `/spyglass-test-${process.pid}`;
+const POD = `${TOP}/kubepods/burstable/pod0b6c1a52-3f7e-4d2a-9a51-6b0e2c4d8f10`;
+const CONTAINER = `${POD}/${'c0ffee'.repeat(10)}abcd`;
+const MEMORY_BYTES = 96 << 20;
+
+/**
+ * A process that, once told on stdin (after it was moved into the cgroups, which v1 charges memory
+ * to from then on), touches MEMORY_BYTES of memory and spins.
+ */
+function burner(): ChildProcess {
+  const code = `process.stdin.once('data', () => { globalThis.b = Buffer.alloc(${MEMORY_BYTES}, 1); process.stdout.write('ready\\n'); for (;;) {} });`;
+  return spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+}
+
+async function go(p: ChildProcess): Promise<void> {
+  p.stdin?.write('go\n');
+  await once(p.stdout as NodeJS.ReadableStream, 'data');
+}
+
+async function killed(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  p.kill('SIGKILL');
+  await once(p, 'exit');
+}
+
+function kernel(path: string): string {
+  return readFileSync(path, 'utf8').trim();
+}
+
+function series(text: string, name: string, id: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`id="${id}"`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+const cleanups: Array<() => void | Promise<void>> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) {
+    try {
+      await c();
+    } catch {
+      // best effort: the test body removes what it made and checks that
+    }
+  }
+});
+
+/** Creates the cgroup path (parents first) in a hierarchy and registers its removal (children first). */
+function makeCgroup(hierarchy: string, path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const dir = join(hierarchy, ...parts.slice(0, i));
+    if (!existsSync(dir)) {
+      mkdirSync(dir);
+      cleanups.push(() => {
+        if (existsSync(dir)) rmdirSync(dir);
+      });
+    }
+  }
+  return join(hierarchy, ...parts);
+}
+
+describe('container collector on real cgroups', () => {
+  it('v1 (this VM): CPU seconds and memory as the kernel counts them, throttling with a quota, series gone after removal', async () => {
+    const dirs = Object.fromEntries(V1_CONTROLLERS.map((c) => [c, makeCgroup(join(V1, c), CONTAINER)]));
+    writeFileSync(join(dirs.cpu as string, 'cpu.cfs_quota_us'), '20000'); // 20% of one CPU
+    writeFileSync(join(dirs.memory as string, 'memory.limit_in_bytes'), String(512 << 20));
+    const proc = burner();
+    cleanups.push(() => killed(proc));
+    for (const c of V1_CONTROLLERS) writeFileSync(join(dirs[c] as string, 'cgroup.procs'), String(proc.pid));
+    await go(proc);
+
+    const spyglass: Running = await startSpyglass(['--collector.disable-defaults', '--collector.container', '--collector.container.interval=1s', `--collector.container.cgroup-include=${TOP}.*`]);
+    cleanups.push(async () => void (await spyglass.stop()));
+    const scrape = async () => (await fetch(`${spyglass.base}/metrics`)).text();
+    await waitFor(async () => (series(await scrape(), 'container_cpu_usage_seconds_total', CONTAINER) ?? 0) > 0.3, 15000, 'CPU seconds to accumulate');
+
+    // Freeze the process: from now on the kernel's counters stand still, so one more run must match them.
+    proc.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 300));
+    const usageNs = Number(kernel(join(dirs.cpuacct as string, 'cpuacct.usage')));
+    const memoryUsage = Number(kernel(join(dirs.memory as string, 'memory.usage_in_bytes')));
+    const periods = Number(/nr_throttled (\d+)/.exec(kernel(join(dirs.cpu as string, 'cpu.stat')))?.[1]);
+    await new Promise((r) => setTimeout(r, 2200)); // two runs later
+    const text = await scrape();
+    const cpu = series(text, 'container_cpu_usage_seconds_total', CONTAINER) as number;
+    assert.ok(Math.abs(cpu - usageNs / 1e9) < 0.002, `CPU ${cpu} s against cpuacct.usage ${usageNs / 1e9} s`);
+    const memory = series(text, 'container_memory_usage_bytes', CONTAINER) as number;
+    assert.ok(memory >= MEMORY_BYTES, `memory ${memory} holds the ${MEMORY_BYTES} bytes the process touched`);
+    assert.ok(Math.abs(memory - memoryUsage) <= 1 << 20, `memory ${memory} against memory.usage_in_bytes ${memoryUsage}`);
+    assert.ok((series(text, 'container_memory_working_set_bytes', CONTAINER) as number) >= MEMORY_BYTES);
+    assert.ok((series(text, 'container_memory_rss', CONTAINER) as number) >= MEMORY_BYTES * 0.9);
+    assert.equal(series(text, 'container_spec_cpu_quota', CONTAINER), 20000);
+    assert.equal(series(text, 'container_spec_memory_limit_bytes', CONTAINER), 512 << 20);
+    assert.equal(series(text, 'container_processes', CONTAINER), 1);
+    assert.ok((series(text, 'container_threads', CONTAINER) as number) >= 7, 'a Node process has several threads');
+    const throttled = series(text, 'container_cpu_cfs_throttled_periods_total', CONTAINER) as number;
+    assert.ok(throttled > 0 && throttled === periods, `throttled periods ${throttled} against cpu.stat nr_throttled ${periods}`);
+    const podMemory = series(text, 'container_memory_usage_bytes', POD) as number;
+    assert.ok(Math.abs(podMemory - memoryUsage) <= 1 << 20, `the pod cgroup is charged for its children: ${podMemory} against ${memoryUsage}`);
+    assert.ok(text.includes(`container_last_seen{container="",id="${POD}",image="",name="",namespace="",pod=""}`));
+
+    await killed(proc);
+    for (const c of V1_CONTROLLERS) rmdirSync(dirs[c] as string);
+    await waitFor(async () => !(await scrape()).includes(`id="${CONTAINER}"`), 5000, 'the removed cgroup to be withdrawn');
+    assert.ok((await scrape()).includes(`id="${POD}"`), 'its parent is still there');
+    await spyglass.stop();
+  });
+
+  it('v2 (the unified hierarchy of this VM, read as a v2 host): CPU seconds from cpu.stat, PSI', async () => {
+    const dir = makeCgroup(UNIFIED, `${TOP}/app`);
+    const proc = burner();
+    cleanups.push(() => killed(proc));
+    writeFileSync(join(dir, 'cgroup.procs'), String(proc.pid));
+    await go(proc);
+    // A node whose /sys/fs/cgroup is cgroup2: its mount table, and /sys/fs/cgroup pointing at the real unified hierarchy.
+    const root = mkdtempSync(join(tmpdir(), 'spyglass-v2-'));
+    mkdirSync(join(root, 'proc/1'), { recursive: true });
+    writeFileSync(join(root, 'proc/1/mountinfo'), '27 26 0:25 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw\n');
+    copyFileSync('/proc/stat', join(root, 'proc/stat'));
+    mkdirSync(join(root, 'sys/fs'), { recursive: true });
+    symlinkSync(UNIFIED, join(root, 'sys/fs/cgroup'));
+    const spyglass = await startSpyglass(['--collector.disable-defaults', '--collector.container', '--collector.container.interval=1s', `--collector.container.cgroup-include=${TOP}.*`, `--path.procfs=${root}/proc`, `--path.sysfs=${root}/sys`]);
+    cleanups.push(async () => void (await spyglass.stop()));
+    const id = `${TOP}/app`;
+    const scrape = async () => (await fetch(`${spyglass.base}/metrics`)).text();
+    await waitFor(async () => (series(await scrape(), 'container_cpu_usage_seconds_total', id) ?? 0) > 0.3, 15000, 'CPU seconds to accumulate');
+    proc.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 300));
+    const stat = kernel(join(dir, 'cpu.stat'));
+    const usec = Number(/usage_usec (\d+)/.exec(stat)?.[1]);
+    const pressure = Number(/some .*total=(\d+)/.exec(kernel(join(dir, 'cpu.pressure')))?.[1]);
+    await new Promise((r) => setTimeout(r, 2200));
+    const text = await scrape();
+    assert.equal(series(text, 'container_cpu_usage_seconds_total', id), usec / 1e6);
+    assert.equal(series(text, 'container_cpu_user_seconds_total', id), Number(/user_usec (\d+)/.exec(stat)?.[1]) / 1e6);
+    assert.equal(series(text, 'container_pressure_cpu_waiting_seconds_total', id), pressure / 1e6);
+    assert.equal(series(text, 'container_processes', id), 1);
+    await killed(proc);
+    rmdirSync(dir);
+    await waitFor(async () => !(await scrape()).includes(`id="${id}"`), 5000, 'the removed cgroup to be withdrawn');
+    await spyglass.stop();
+  });
+});
