@@ -1,0 +1,111 @@
+/**
+ * Container collector at node scale: CPU time per collection run, largest event-loop stall and RSS
+ * for 100, 1,000 and 5,000 container cgroups (pods of a sandbox plus one container, as Kubernetes lays
+ * them out), on generated cgroup v2 and v1 trees in /dev/shm, and (with REAL=1, root) on real v1 cgroups
+ * created on this machine, whose files the kernel generates on every read.
+ *
+ *   node dist/bench/container-bench.js            # generated trees
+ *   REAL=1 node dist/bench/container-bench.js     # also real cgroups (1,000 containers)
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeNode, type FakeCgroup, type TreeVersion } from '../test/helpers/cgroup-tree.js';
+import { containerRunner } from '../test/helpers/container-run.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+
+function podCgroups(containers: number, top = ''): FakeCgroup[] {
+  const out: FakeCgroup[] = [{ path: top || '/', cpuUsageNs: 1e12, memoryUsage: 4e9 }, { path: `${top}/kubepods` }, { path: `${top}/kubepods/burstable` }];
+  for (let p = 0; p < containers / 2; p++) {
+    const uid = `00000000-0000-4000-8000-${String(p).padStart(12, '0')}`;
+    const pod = `${top}/kubepods/burstable/pod${uid}`;
+    out.push({ path: pod, cpuUsageNs: 2e9, memoryUsage: 2e8 });
+    for (const kind of ['a', 'b']) {
+      const id = `${kind}${String(p).padStart(63, '0')}`;
+      out.push({ path: `${pod}/${id}`, cpuUsageNs: 1e9 + p, quotaUs: kind === 'b' ? 50000 : undefined, memoryUsage: 1e8, inactiveFile: 1e7, rss: 6e7, cache: 4e7, pids: [100 + p], threads: 5, readBytes: 4096, writeBytes: 8192 });
+    }
+  }
+  return out;
+}
+
+interface Result {
+  cgroups: number;
+  series: number;
+  cpuMsPerRun: number;
+  wallMsPerRun: number;
+  maxStallMs: number;
+  rssMiB: number;
+}
+
+async function measure(node: { procfs: string; sysfs: string; rootfs: string }, options: Record<string, unknown> = {}): Promise<Result> {
+  const run = containerRunner(node, options);
+  const first = await run(); // discovery, metadata lookups and start times happen once
+  const series = first.families.reduce((n, f) => n + f.samples.length, 0);
+  const lastSeen = first.families.find((f) => f.name === 'container_last_seen')?.samples.length ?? 0;
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < RUNS; i++) await run();
+  const wall = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  delay.disable();
+  global.gc?.();
+  return {
+    cgroups: lastSeen,
+    series,
+    cpuMsPerRun: (used.user + used.system) / 1000 / RUNS,
+    wallMsPerRun: wall / RUNS,
+    maxStallMs: delay.max / 1e6,
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+  };
+}
+
+function row(label: string, r: Result): string {
+  return `| ${label} | ${r.cgroups} | ${r.series} | ${r.cpuMsPerRun.toFixed(1)} | ${r.wallMsPerRun.toFixed(1)} | ${r.maxStallMs.toFixed(1)} | ${r.rssMiB.toFixed(0)} |`;
+}
+
+/** Real v1 cgroups under /sys/fs/cgroup/<controller>/spyglass-bench (no processes in them). */
+function realCgroups(containers: number): { top: string; remove: () => void } {
+  const top = `/spyglass-bench-${process.pid}`;
+  const dirs: string[] = [];
+  for (const c of ['cpu', 'cpuacct', 'memory', 'pids', 'blkio']) {
+    for (const g of podCgroups(containers, top)) {
+      const dir = join('/sys/fs/cgroup', c, g.path);
+      if (!existsSync(dir)) {
+        mkdirSync(dir);
+        dirs.push(dir);
+      }
+    }
+  }
+  return { top, remove: () => dirs.reverse().forEach((d) => rmdirSync(d)) };
+}
+
+async function main(): Promise<void> {
+  console.log(`runs per size: ${RUNS}; node ${process.version}`);
+  console.log('| tree | cgroups | series | CPU ms / run | wall ms / run | max event-loop stall ms | RSS MiB |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const version of ['v2', 'v1'] as TreeVersion[]) {
+    for (const containers of [100, 1000, 5000]) {
+      const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : '/tmp', 'spyglass-bench-'));
+      try {
+        const node = writeNode(root, version, podCgroups(containers));
+        console.log(row(`generated ${version}, ${containers} containers`, await measure(node)));
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    }
+  }
+  if (process.env.REAL === '1') {
+    const real = realCgroups(1000);
+    try {
+      const r = await measure({ procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${real.top}.*` });
+      console.log(row('real v1 cgroups (this VM), 1000 containers', r));
+    } finally {
+      real.remove();
+    }
+  }
+}
+
+await main();
