@@ -5,12 +5,14 @@ import { fixture, runCli, startSpyglass } from './helpers/spyglass.js';
 
 /**
  * Names kept for compatibility that promtool's linter flags: node_exporter's camelCase meminfo and
- * netstat families and its entropy `_bits`, and prom-client's `_total`-suffixed gauges. A
+ * netstat families and its entropy `_bits`, cAdvisor's `container_memory_failcnt` counter, and
+ * prom-client's `_total`-suffixed gauges. A
  * spyglass_ name is never allowed here.
  */
 const ALLOWED = [
   /^node_(memory|netstat)_[A-Za-z0-9_]+ metric names should be written in 'snake_case' not 'camelCase'$/,
   /^node_entropy_(available|pool_size)_bits use base unit "bytes" instead of "bits"$/,
+  /^container_memory_failcnt counter metrics should have "_total" suffix$/,
   /^nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/,
 ];
 
