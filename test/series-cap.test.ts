@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { counter, gauge, seriesCount } from '../src/metrics/model.js';
+import { capSeries } from '../src/metrics/series-cap.js';
+
+const families = () => [
+  counter('c_total', 'c', [
+    { labels: { id: '/' }, value: 1 },
+    { labels: { id: '/a' }, value: 2 },
+    { labels: { id: '/b' }, value: 3 },
+  ]),
+  gauge('g', 'g', [{ labels: { id: '/' }, value: 1 }, { labels: { id: '/a' }, value: 2 }, { labels: { id: '/b' }, value: 3 }, { value: 9 }]),
+];
+
+describe('series cap (max_series)', () => {
+  it('keeps whole items in order of appearance and counts what it drops', () => {
+    const { families: kept, dropped } = capSeries(families(), 5, 'id');
+    assert.equal(dropped, 2);
+    assert.equal(seriesCount(kept), 5);
+    const ids = kept.flatMap((f) => f.samples.map((s) => s.labels?.id ?? '-'));
+    assert.deepEqual(ids, ['/', '/a', '/', '/a', '-'], 'item /b goes whole; the sample without the label stays');
+  });
+
+  it('without a group label drops the last samples; under the cap changes nothing', () => {
+    assert.equal(capSeries(families(), 3).dropped, 4);
+    assert.deepEqual(capSeries(families(), 3).families.map((f) => f.samples.length), [3]);
+    const all = families();
+    assert.equal(capSeries(all, 7, 'id').families, all);
+    assert.equal(capSeries(all, undefined, 'id').dropped, 0);
+  });
+
+  it('the engine applies the cap and counts it in spyglass_collector_series_dropped_total', async () => {
+    const { startSpyglass } = await import('./helpers/spyglass.js');
+    const s = await startSpyglass(['--collector.disable-defaults', '--collector.container', '--collector.container.max-series=70']);
+    try {
+      const body = await (await fetch(`${s.base}/metrics`)).text();
+      const series = Number(/spyglass_collector_series\{collector="container"\} (\d+)/.exec(body)?.[1]);
+      const dropped = Number(/spyglass_collector_series_dropped_total\{collector="container"\} (\d+)/.exec(body)?.[1]);
+      assert.ok(series > 0 && series <= 70, `series ${series}`);
+      assert.ok(dropped > 0, `dropped ${dropped}`);
+      const ids = new Set([...body.matchAll(/^container_last_seen\{[^}]*id="([^"]*)"/gm)].map((m) => m[1]));
+      assert.ok(ids.has('/'), 'the root cgroup comes first and stays');
+    } finally {
+      await s.stop();
+    }
+  });
+});
