@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { makeCgroup } from './helpers/real-cgroups.js';
 import { startSpyglass, waitFor, type Running } from './helpers/spyglass.js';
 
 const V1 = '/sys/fs/cgroup';
@@ -60,24 +61,9 @@ after(async () => {
   }
 });
 
-/** Creates the cgroup path (parents first) in a hierarchy and registers its removal (children first). */
-function makeCgroup(hierarchy: string, path: string): string {
-  const parts = path.split('/').filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) {
-    const dir = join(hierarchy, ...parts.slice(0, i));
-    if (!existsSync(dir)) {
-      mkdirSync(dir);
-      cleanups.push(() => {
-        if (existsSync(dir)) rmdirSync(dir);
-      });
-    }
-  }
-  return join(hierarchy, ...parts);
-}
-
 describe('container collector on real cgroups', () => {
   it('v1 (this VM): CPU seconds and memory as the kernel counts them, throttling with a quota, series gone after removal', async () => {
-    const dirs = Object.fromEntries(V1_CONTROLLERS.map((c) => [c, makeCgroup(join(V1, c), CONTAINER)]));
+    const dirs = Object.fromEntries(V1_CONTROLLERS.map((c) => [c, makeCgroup(join(V1, c), CONTAINER, cleanups)]));
     writeFileSync(join(dirs.cpu as string, 'cpu.cfs_quota_us'), '20000'); // 20% of one CPU
     writeFileSync(join(dirs.memory as string, 'memory.limit_in_bytes'), String(512 << 20));
     const proc = burner();
@@ -123,7 +109,7 @@ describe('container collector on real cgroups', () => {
   });
 
   it('v2 (the unified hierarchy of this VM, read as a v2 host): CPU seconds from cpu.stat, PSI', async () => {
-    const dir = makeCgroup(UNIFIED, `${TOP}/app`);
+    const dir = makeCgroup(UNIFIED, `${TOP}/app`, cleanups);
     const proc = burner();
     cleanups.push(() => killed(proc));
     writeFileSync(join(dir, 'cgroup.procs'), String(proc.pid));

@@ -9,12 +9,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { writeJson, writeNode } from './helpers/cgroup-tree.js';
+import { writeNode } from './helpers/cgroup-tree.js';
 import { startPrometheus } from './helpers/prometheus.js';
+import { makeCgroup } from './helpers/real-cgroups.js';
 import { fixture, startSpyglass, waitFor } from './helpers/spyglass.js';
 
 const UID = '0b6c1a52-3f7e-4d2a-9a51-6b0e2c4d8f10';
@@ -78,20 +79,6 @@ after(async () => {
   }
 });
 
-function makeCgroup(hierarchy: string, path: string): string {
-  const parts = path.split('/').filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) {
-    const dir = join(hierarchy, ...parts.slice(0, i));
-    if (!existsSync(dir)) {
-      mkdirSync(dir);
-      cleanups.push(() => {
-        if (existsSync(dir)) rmdirSync(dir);
-      });
-    }
-  }
-  return join(hierarchy, ...parts);
-}
-
 function track(p: ChildProcess): ChildProcess {
   cleanups.push(async () => {
     if (p.exitCode === null && p.signalCode === null) {
@@ -114,8 +101,8 @@ describe('kubernetes-mixin queries on cAdvisor metrics, against a real Prometheu
     containerdBundle(rootfs, SANDBOX, 'containerd-sandbox.json', SANDBOX);
     containerdBundle(rootfs, APP, 'containerd-container.json', SANDBOX);
     mkdirSync(join(rootfs, `var/log/pods/shop_${POD}_${UID}`), { recursive: true });
-    const sandboxDirs = CONTROLLERS.map((c) => makeCgroup(`/sys/fs/cgroup/${c}`, `${POD_PATH}/${SANDBOX}`));
-    const appDirs = CONTROLLERS.map((c) => makeCgroup(`/sys/fs/cgroup/${c}`, `${POD_PATH}/${APP}`));
+    const sandboxDirs = CONTROLLERS.map((c) => makeCgroup(`/sys/fs/cgroup/${c}`, `${POD_PATH}/${SANDBOX}`, cleanups));
+    const appDirs = CONTROLLERS.map((c) => makeCgroup(`/sys/fs/cgroup/${c}`, `${POD_PATH}/${APP}`, cleanups));
     writeFileSync(join(`/sys/fs/cgroup/cpu${POD_PATH}/${APP}`, 'cpu.cfs_quota_us'), '10000'); // 10% of a CPU: throttled
 
     // The pod's network namespace: a new one with a veth pair (eth0, peer0) and a UDP sender on eth0; 10.99.0.0/24 exists only in there.
