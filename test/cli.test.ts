@@ -68,7 +68,7 @@ describe('spyglass check-config, collectors, --version, --help', () => {
     writeFileSync(good, 'collectors:\n  cpu: {interval: 5s}\n');
     const ok = await runCli(['check-config', good]);
     assert.equal(ok.code, 0);
-    assert.match(ok.stdout, /OK; enabled collectors: arp, conntrack, cpu, diskstats, dmi, entropy, filefd, filesystem, hwmon, inventory, loadavg, meminfo, netclass, netdev/);
+    assert.match(ok.stdout, /OK; enabled collectors: arp, conntrack, container, cpu, diskstats, dmi, entropy, filefd, filesystem, hwmon, inventory, loadavg, meminfo, netclass, netdev/);
     const bad = join(tmp, 'bad.yml');
     writeFileSync(bad, 'collectors:\n  cpu:\n    intervall: 5s\n');
     const r = await runCli(['check-config', bad]);
