@@ -9,8 +9,8 @@ import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { makeCgroup } from './helpers/real-cgroups.js';
+import { describe, it } from 'node:test';
+import { cleanupsAfterAll, killed, makeCgroup } from './helpers/real-cgroups.js';
 import { startSpyglass, waitFor, type Running } from './helpers/spyglass.js';
 
 const V1 = '/sys/fs/cgroup';
@@ -35,12 +35,6 @@ async function go(p: ChildProcess): Promise<void> {
   await once(p.stdout as NodeJS.ReadableStream, 'data');
 }
 
-async function killed(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  p.kill('SIGKILL');
-  await once(p, 'exit');
-}
-
 function kernel(path: string): string {
   return readFileSync(path, 'utf8').trim();
 }
@@ -50,16 +44,7 @@ function series(text: string, name: string, id: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-const cleanups: Array<() => void | Promise<void>> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) {
-    try {
-      await c();
-    } catch {
-      // best effort: the test body removes what it made and checks that
-    }
-  }
-});
+const cleanups = cleanupsAfterAll();
 
 describe('container collector on real cgroups', () => {
   it('v1 (this VM): CPU seconds and memory as the kernel counts them, throttling with a quota, series gone after removal', async () => {

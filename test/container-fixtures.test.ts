@@ -1,26 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { HOST_NETNS, writeJson, writeNode, writeProcess, type FakeCgroup, type FakeNode } from './helpers/cgroup-tree.js';
+import { HOST_NETNS, runtimeFixture, writeJson, writeNode, writeProcess, type FakeCgroup, type FakeNode } from './helpers/cgroup-tree.js';
 import { containerRunner, samplesOf, valueOf } from './helpers/container-run.js';
-import { fixture } from './helpers/spyglass.js';
 
 const hex = (c: string) => c.repeat(64);
 const SANDBOX = hex('a');
 const APP = hex('b');
 const POD_UID = '0b6c1a52-3f7e-4d2a-9a51-6b0e2c4d8f10';
 const POD_SLICE = `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${POD_UID.replaceAll('-', '_')}.slice`;
-
-/** A reconstructed runtime file (see test/fixtures/container-runtime/README.md) with the IDs of this test. */
-function runtimeFile(name: string, ids: Record<string, string>): unknown {
-  let text = readFileSync(fixture(`container-runtime/${name}`), 'utf8');
-  for (const [k, v] of Object.entries(ids)) text = text.replaceAll(k, v);
-  return JSON.parse(text);
-}
 
 function tempNode(version: 'v1' | 'v2' | 'hybrid', cgroups: FakeCgroup[]): FakeNode {
   return writeNode(mkdtempSync(join(tmpdir(), `spyglass-cg-${version}-`)), version, cgroups);
@@ -43,8 +35,8 @@ describe('container collector on fixture trees', () => {
     writeProcess(node, 4300, 4026532999, { lo: [100, 100], eth0: [3000, 4000] }); // the app shares the sandbox's netns
     writeProcess(node, 800, HOST_NETNS, { lo: [100, 100], eth0: [1e6, 2e6] });
     const task = 'run/containerd/io.containerd.runtime.v2.task/k8s.io';
-    writeJson(node, `${task}/${SANDBOX}/config.json`, runtimeFile('containerd-sandbox.json', { SANDBOX_ID: SANDBOX }));
-    writeJson(node, `${task}/${APP}/config.json`, runtimeFile('containerd-container.json', { SANDBOX_ID: SANDBOX, CONTAINER_ID: APP }));
+    writeJson(node, `${task}/${SANDBOX}/config.json`, runtimeFixture('containerd-sandbox.json', { SANDBOX_ID: SANDBOX }));
+    writeJson(node, `${task}/${APP}/config.json`, runtimeFixture('containerd-container.json', { SANDBOX_ID: SANDBOX, CONTAINER_ID: APP }));
     mkdirSync(join(node.rootfs, `var/log/pods/shop_web-7d4b9c-abcde_${POD_UID}/nginx`), { recursive: true });
 
     const { families, skipped } = await containerRunner(node)();
@@ -115,8 +107,8 @@ describe('container collector on fixture trees', () => {
     ]);
     writeProcess(node, 7000, 4026533001, { eth0: [555, 666] });
     const store = 'run/containers/storage/overlay-containers';
-    writeJson(node, `${store}/${sandbox}/userdata/config.json`, runtimeFile('crio-sandbox.json', {}));
-    writeJson(node, `${store}/${db}/userdata/config.json`, runtimeFile('crio-container.json', {}));
+    writeJson(node, `${store}/${sandbox}/userdata/config.json`, runtimeFixture('crio-sandbox.json', {}));
+    writeJson(node, `${store}/${db}/userdata/config.json`, runtimeFixture('crio-container.json', {}));
 
     const { families, skipped } = await containerRunner(node, { container_labels: ['app', 'io.kubernetes.pod.uid'] })();
     assert.deepEqual(skipped, []);
@@ -156,12 +148,12 @@ describe('container collector on fixture trees', () => {
     ]);
     writeProcess(node, 5151, 4026533100, { eth0: [1, 1] });
     writeProcess(node, 6161, 4026533200, { eth0: [7777, 8888] });
-    writeJson(node, `var/lib/docker/containers/${api}/config.v2.json`, runtimeFile('docker-config.v2.json', { CONTAINER_ID: api }));
-    writeJson(node, `var/lib/docker/containers/${api}/hostconfig.json`, runtimeFile('docker-hostconfig.json', { SANDBOX_ID: hex('9') }));
+    writeJson(node, `var/lib/docker/containers/${api}/config.v2.json`, runtimeFixture('docker-config.v2.json', { CONTAINER_ID: api }));
+    writeJson(node, `var/lib/docker/containers/${api}/hostconfig.json`, runtimeFixture('docker-hostconfig.json', { SANDBOX_ID: hex('9') }));
     mkdirSync(join(node.rootfs, 'var/log/containers'), { recursive: true });
     symlinkSync('/var/log/pods/x/y/0.log', join(node.rootfs, `var/log/containers/api-5c9d8-xyz12_backend_sidecar-${logsOnly}.log`));
     const socket = join(node.root, 'docker.sock');
-    const inspect = runtimeFile('docker-inspect.json', { CONTAINER_ID: plain });
+    const inspect = runtimeFixture('docker-inspect.json', { CONTAINER_ID: plain });
     const server = http.createServer((req, res) => {
       if (req.url === `/containers/${plain}/json`) res.end(JSON.stringify(inspect));
       else res.writeHead(404).end('{"message":"No such container"}');

@@ -8,15 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { writeNode } from './helpers/cgroup-tree.js';
+import { describe, it } from 'node:test';
+import { runtimeFixture, writeJson, writeNode } from './helpers/cgroup-tree.js';
 import { startPrometheus } from './helpers/prometheus.js';
-import { makeCgroup } from './helpers/real-cgroups.js';
-import { fixture, startSpyglass, waitFor } from './helpers/spyglass.js';
+import { cleanupsAfterAll, killed, makeCgroup } from './helpers/real-cgroups.js';
+import { startSpyglass, waitFor } from './helpers/spyglass.js';
 
 const UID = '0b6c1a52-3f7e-4d2a-9a51-6b0e2c4d8f10';
 const POD = 'web-7d4b9c-abcde';
@@ -68,31 +67,15 @@ const POD_PANELS: Record<string, string> = {
   'Throughput (read + write)': `sum by (pod) (rate(container_fs_reads_bytes_total{container!="", device=~"${DISK_DEVICES}", ${podSel('disk-0')}}[5m]) + rate(container_fs_writes_bytes_total{container!="", device=~"${DISK_DEVICES}", ${podSel('disk-0')}}[5m]))`,
 };
 
-const cleanups: Array<() => void | Promise<void>> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) {
-    try {
-      await c();
-    } catch {
-      // best effort
-    }
-  }
-});
+const cleanups = cleanupsAfterAll();
 
 function track(p: ChildProcess): ChildProcess {
-  cleanups.push(async () => {
-    if (p.exitCode === null && p.signalCode === null) {
-      p.kill('SIGKILL');
-      await once(p, 'exit');
-    }
-  });
+  cleanups.push(() => killed(p));
   return p;
 }
 
 function containerdBundle(rootfs: string, id: string, file: string, sandboxId: string, pod = POD): void {
-  const text = readFileSync(fixture(`container-runtime/${file}`), 'utf8').replaceAll('SANDBOX_ID', sandboxId).replaceAll('CONTAINER_ID', id).replaceAll('web-7d4b9c-abcde', pod);
-  mkdirSync(join(rootfs, 'run/containerd/io.containerd.runtime.v2.task/k8s.io', id), { recursive: true });
-  writeFileSync(join(rootfs, 'run/containerd/io.containerd.runtime.v2.task/k8s.io', id, 'config.json'), text);
+  writeJson({ rootfs }, `run/containerd/io.containerd.runtime.v2.task/k8s.io/${id}/config.json`, runtimeFixture(file, { SANDBOX_ID: sandboxId, CONTAINER_ID: id, 'web-7d4b9c-abcde': pod }));
 }
 
 describe('kubernetes-mixin queries on cAdvisor metrics, against a real Prometheus', () => {

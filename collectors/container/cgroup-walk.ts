@@ -13,7 +13,7 @@ export async function walkCgroups(layout: CgroupLayout, yieldNow: () => Promise<
   const found = new Map<string, CgroupDirs>();
   for (const h of hierarchies(layout)) {
     const controllers = layout.version === 1 ? [...layout.controllers].filter(([, hh]) => hh.dir === h.dir).map(([c]) => c) : [];
-    await walk(h, '', async (id, dir) => {
+    await walk(h, (id, dir) => {
       if (layout.version === 2) {
         found.set(id, { version: 2, dir });
         return;
@@ -26,8 +26,8 @@ export async function walkCgroups(layout: CgroupLayout, yieldNow: () => Promise<
   return found;
 }
 
-async function walk(h: Hierarchy, relative: string, visit: (id: string, dir: string) => Promise<void> | void, yieldNow: () => Promise<void> | undefined): Promise<void> {
-  const stack = [relative];
+async function walk(h: Hierarchy, visit: (id: string, dir: string) => void, yieldNow: () => Promise<void> | undefined): Promise<void> {
+  const stack = [''];
   while (stack.length) {
     const rel = stack.pop() as string;
     const dir = rel ? join(h.dir, rel) : h.dir;
@@ -37,7 +37,7 @@ async function walk(h: Hierarchy, relative: string, visit: (id: string, dir: str
     } catch {
       continue; // removed while walking
     }
-    await visit(cgroupId(h.root, rel), dir);
+    visit(cgroupId(h.root, rel), dir);
     for (const e of entries) if (e.isDirectory()) stack.push(rel ? `${rel}/${e.name}` : e.name);
     await yieldNow();
   }

@@ -15,6 +15,7 @@ import { walkCgroups } from './cgroup-walk.js';
 import { containerFamilies, type ContainerReading } from './container-families.js';
 import { identifyCgroup, type PathIdentity } from './identity.js';
 import { MetadataStore } from './metadata-store.js';
+import type { ContainerMetadata } from './runtime-metadata.js';
 
 interface ContainerOptions {
   cgroup_include?: string;
@@ -91,7 +92,7 @@ export default defineCollector<ContainerOptions, ContainerState>({
       try {
         const stats = readCgroupStats(files, dirs, { perCpu: config.percpu, isRoot: id === '/' });
         const metadata = identity.containerId ? state.metadata.container(identity.containerId) : undefined;
-        const reading: ContainerReading = { labels: labelsFor(id, identity, state, config), stats };
+        const reading: ContainerReading = { labels: labelsFor(id, identity, metadata, state, config), stats };
         const start = metadata?.startedAt ?? startTime(ctx, state, id, dirs);
         if (start !== undefined) reading.startTimeSeconds = start;
         const netPid = id === '/' ? 1 : metadata?.ownsNetwork ? stats.firstPid : undefined;
@@ -141,8 +142,7 @@ function forget(state: ContainerState, id: string): void {
 }
 
 /** The kubelet's label set: all six always present, `""` where unknown; then the allow-listed runtime labels. */
-function labelsFor(id: string, identity: PathIdentity, state: ContainerState, config: ContainerOptions): Labels {
-  const metadata = identity.containerId ? state.metadata.container(identity.containerId) : undefined;
+function labelsFor(id: string, identity: PathIdentity, metadata: ContainerMetadata | undefined, state: ContainerState, config: ContainerOptions): Labels {
   const pod = identity.podLevel && identity.podUid ? state.metadata.pod(identity.podUid) : undefined;
   const labels: Record<string, string> = {
     id,

@@ -41,12 +41,13 @@ export class MetadataStore {
 
   /** Looks up the containers not known yet (or due a retry); call once per run with the live set. */
   async refresh(live: ReadonlyMap<string, PathIdentity>, opts: MetadataOptions, nowMs: number): Promise<void> {
-    const liveIds = new Set<string>();
+    const runtimes = new Map<string, PathIdentity['runtime']>();
     const liveUids = new Set<string>();
     for (const identity of live.values()) {
-      if (identity.containerId) liveIds.add(identity.containerId);
+      if (identity.containerId) runtimes.set(identity.containerId, identity.runtime);
       if (identity.podUid) liveUids.add(identity.podUid);
     }
+    const liveIds = new Set(runtimes.keys());
     for (const id of this.containers.keys()) if (!liveIds.has(id)) this.containers.delete(id);
     const due = [...liveIds].filter((id) => {
       const e = this.containers.get(id);
@@ -56,8 +57,7 @@ export class MetadataStore {
     if ((due.length || unknownPod) && nowMs - this.listedLogsAtMs >= 1000) this.listKubeletLogs(opts, nowMs);
     for (const id of due) {
       if (opts.signal.aborted) return;
-      const runtime = [...live.values()].find((i) => i.containerId === id)?.runtime;
-      const metadata = this.fromFiles(id, runtime, opts) ?? (await this.fromDockerApi(id, opts, nowMs)) ?? this.fromLogs(id);
+      const metadata = this.fromFiles(id, runtimes.get(id), opts) ?? (await this.fromDockerApi(id, opts, nowMs)) ?? this.fromLogs(id);
       this.containers.set(id, metadata ? { metadata } : { retryAtMs: nowMs + RETRY_MS });
     }
     for (const uid of this.pods.keys()) if (!liveUids.has(uid)) this.pods.delete(uid);

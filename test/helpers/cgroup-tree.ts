@@ -3,7 +3,7 @@
  * container collector's fixture tests and benchmark. File formats follow the kernel's (cgroup v1
  * files as captured on this VM, v2 as Documentation/admin-guide/cgroup-v2.rst prints them).
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export type TreeVersion = 'v1' | 'hybrid' | 'v2';
@@ -174,6 +174,13 @@ export function writeProcess(node: FakeNode, pid: number, netns: number, interfa
   write(join(dir, 'net/dev'), header + lines.join('\n') + '\n');
 }
 
-export function writeJson(node: FakeNode, relative: string, value: unknown): void {
+/** A reconstructed runtime file (see test/fixtures/container-runtime/README.md), placeholders replaced. */
+export function runtimeFixture(name: string, replacements: Record<string, string>): unknown {
+  let text = readFileSync(new URL(`../../../test/fixtures/container-runtime/${name}`, import.meta.url), 'utf8');
+  for (const [k, v] of Object.entries(replacements)) text = text.replaceAll(k, v);
+  return JSON.parse(text);
+}
+
+export function writeJson(node: Pick<FakeNode, 'rootfs'>, relative: string, value: unknown): void {
   write(join(node.rootfs, relative), typeof value === 'string' ? value : JSON.stringify(value, null, 2));
 }
