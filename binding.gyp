@@ -4,6 +4,11 @@
       "target_name": "timex",
       "sources": ["native/timex.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "batchfs",
+      "sources": ["native/batchfs.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]
 }

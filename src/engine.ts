@@ -1,5 +1,6 @@
 import type client from 'prom-client';
 import type { Config, CollectorSettings } from './config/load.js';
+import { cooperativeYielder } from './cooperative.js';
 import { ExpositionStore } from './exposition/store.js';
 import type { Logger } from './log.js';
 import { seriesCount } from './metrics/model.js';
@@ -68,19 +69,21 @@ class CollectorJob implements ScheduledJob {
       state: this.state,
       countSkipped: (reason) => skippedItems.set(reason, (skippedItems.get(reason) ?? 0) + 1),
     });
-    void outcome.settled.then(() => {
-      this.pending = false;
-    });
     try {
-      this.record(outcome);
+      await this.record(outcome);
     } catch (err) {
       // Rendering what the collector returned failed (e.g. a body too large for one string).
-      this.record({ ...outcome, result: 'error', error: `cannot publish: ${(err as Error).message}`, families: undefined });
+      await this.record({ ...outcome, result: 'error', error: `cannot publish: ${(err as Error).message}`, families: undefined });
+    } finally {
+      // Not before the rendering is done: a next run must not publish ahead of this one.
+      void outcome.settled.then(() => {
+        this.pending = false;
+      });
     }
   }
 
-  private record(o: RunOutcome): void {
-    const failure = o.result === 'success' ? this.publish(o) : { result: o.result, error: o.error ?? o.result };
+  private async record(o: RunOutcome): Promise<void> {
+    const failure = o.result === 'success' ? await this.publish(o) : { result: o.result, error: o.error ?? o.result };
     const result = failure?.result ?? 'success';
     const s = this.status;
     s.runs[result]++;
@@ -98,7 +101,7 @@ class CollectorJob implements ScheduledJob {
   }
 
   /** Swaps in a successful run's series; says why when they cannot be published. */
-  private publish(o: RunOutcome): { result: 'error'; error: string } | undefined {
+  private async publish(o: RunOutcome): Promise<{ result: 'error'; error: string } | undefined> {
     const d = this.settings.definition;
     const { families, dropped } = capSeries(o.families ?? [], this.settings.maxSeries, d.seriesGroupLabel);
     if (dropped) {
@@ -107,7 +110,10 @@ class CollectorJob implements ScheduledJob {
     }
     const reserved = families.find((f) => SELF_METRIC_PREFIXES.some((p) => f.name.startsWith(p)));
     if (reserved) return { result: 'error', error: `metric family ${reserved.name} uses a prefix reserved for spyglass's own metrics` };
-    const published = this.engine.store.publish(this.name, families, { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs });
+    const options = { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs };
+    const rendered = await this.engine.store.prerender(families, options, cooperativeYielder());
+    if (!this.engine.isActive(this)) return undefined; // retired by a reload while rendering
+    const published = this.engine.store.publish(this.name, families, options, rendered);
     if (!published.ok) return { result: 'error', error: published.error };
     this.status.series = seriesCount(families);
     return undefined;
@@ -214,6 +220,11 @@ export class Engine {
   countMetricsRequest(code: number): void {
     if (code === 200) this.metricsOk++;
     else this.metricsRequests.set(code, (this.metricsRequests.get(code) ?? 0) + 1);
+  }
+
+  /** Whether the job belongs to the configuration in force and is enabled in it. */
+  isActive(job: CollectorJob): boolean {
+    return job.settings.enabled && this.jobs.includes(job);
   }
 
   /** Records a failed reload attempt; the running configuration stays. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HOST_NETNS, runtimeFixture, writeJson, writeNode, writeProcess, type FakeCgroup, type FakeNode } from './helpers/cgroup-tree.js';
-import { containerRunner, samplesOf, valueOf } from './helpers/container-run.js';
+import { collectContainersOnce, containerRunner, samplesOf, valueOf } from './helpers/container-run.js';
 
 const hex = (c: string) => c.repeat(64);
 const SANDBOX = hex('a');
@@ -39,7 +39,7 @@ describe('container collector on fixture trees', () => {
     writeJson(node, `${task}/${APP}/config.json`, runtimeFixture('containerd-container.json', { SANDBOX_ID: SANDBOX, CONTAINER_ID: APP }));
     mkdirSync(join(node.rootfs, `var/log/pods/shop_web-7d4b9c-abcde_${POD_UID}/nginx`), { recursive: true });
 
-    const { families, skipped } = await containerRunner(node)();
+    const { families, skipped } = await collectContainersOnce(node);
     assert.deepEqual(skipped, []);
     const ids = new Set(samplesOf(families, 'container_last_seen').map((s) => s.labels.id));
     assert.ok(ids.has('/') && ids.has(POD_SLICE) && ids.has('/system.slice/containerd.service'));
@@ -110,7 +110,7 @@ describe('container collector on fixture trees', () => {
     writeJson(node, `${store}/${sandbox}/userdata/config.json`, runtimeFixture('crio-sandbox.json', {}));
     writeJson(node, `${store}/${db}/userdata/config.json`, runtimeFixture('crio-container.json', {}));
 
-    const { families, skipped } = await containerRunner(node, { container_labels: ['app', 'io.kubernetes.pod.uid'] })();
+    const { families, skipped } = await collectContainersOnce(node, { container_labels: ['app', 'io.kubernetes.pod.uid'] });
     assert.deepEqual(skipped, []);
     const d = { id: `${pod}/crio-${db}` };
     assert.deepEqual(samplesOf(families, 'container_last_seen', d)[0]?.labels, { ...d, name: `k8s_postgres_db-0_data_${uid}_1`, image: 'docker.io/library/postgres:16', pod: 'db-0', namespace: 'data', container: 'postgres', container_label_app: 'db', container_label_io_kubernetes_pod_uid: uid });
@@ -160,7 +160,7 @@ describe('container collector on fixture trees', () => {
     });
     await new Promise<void>((resolve) => server.listen(socket, resolve));
     try {
-      const { families, skipped } = await containerRunner(node, { docker_host: `unix://${socket}`, container_labels: ['team'] })();
+      const { families, skipped } = await collectContainersOnce(node, { docker_host: `unix://${socket}`, container_labels: ['team'] });
       assert.deepEqual(skipped, []);
       const label = (id: string) => samplesOf(families, 'container_last_seen', { id })[0]?.labels;
       assert.deepEqual(label(`${pod}/${api}`), { id: `${pod}/${api}`, name: `k8s_api_api-5c9d8-xyz12_backend_${uid}_0`, image: 'registry.example.com/api:2.4.1', pod: 'api-5c9d8-xyz12', namespace: 'backend', container: 'api', container_label_team: 'payments' });
@@ -191,7 +191,7 @@ describe('container collector on fixture trees', () => {
     mkdirSync(join(dir, 'pids.current')); // EISDIR: unreadable (root ignores permission bits, so a mode 000 file would read fine)
     writeJson(node, `var/lib/docker/containers/${badMeta}/config.v2.json`, '["not", "a", "container"]');
     writeJson(node, `var/lib/docker/containers/${good}/config.v2.json`, '{"Name": "/half-writ');
-    const { families, skipped } = await containerRunner(node)();
+    const { families, skipped } = await collectContainersOnce(node);
     const reasons = skipped.map((s) => s.reason).sort();
     assert.deepEqual(reasons, ['malformed', 'malformed', 'metadata', 'metadata', 'unreadable'], JSON.stringify(skipped));
     assert.ok(skipped.some((s) => s.detail.includes('memory.stat')) && skipped.some((s) => s.detail.includes('cpu.max')));
@@ -212,7 +212,7 @@ describe('container collector on fixture trees', () => {
     await new Promise<void>((resolve) => server.listen(socket, resolve));
     try {
       const started = performance.now();
-      const { families, skipped } = await containerRunner(node, { docker_host: `unix://${socket}`, docker_timeout: '300ms' })();
+      const { families, skipped } = await collectContainersOnce(node, { docker_host: `unix://${socket}`, docker_timeout: '300ms' });
       const ms = performance.now() - started;
       assert.ok(ms < 1000, `one timeout, not one per container: ${ms.toFixed(0)} ms`);
       assert.deepEqual(skipped.map((s) => s.reason), ['metadata']);
@@ -226,7 +226,7 @@ describe('container collector on fixture trees', () => {
 
   it('withdraws a container that disappears at the next run and shows a new one within one run', async () => {
     const node = tempNode('v2', [{ path: '/' }, { path: '/docker' }, { path: `/docker/${hex('6')}`, cpuUsageNs: 1e9 }]);
-    const run = containerRunner(node);
+    const run = await containerRunner(node);
     const ids = async () => new Set(samplesOf((await run()).families, 'container_last_seen').map((s) => s.labels.id));
     assert.ok((await ids()).has(`/docker/${hex('6')}`));
     rmSync(join(node.sysfs, `fs/cgroup/docker/${hex('6')}`), { recursive: true });
@@ -235,11 +235,31 @@ describe('container collector on fixture trees', () => {
     assert.ok(!next.has(`/docker/${hex('6')}`) && next.has(`/docker/${hex('7')}`));
   });
 
+  it('limits are read again after spec_interval, usage every run; a file that appears is found with the next spec read', async () => {
+    const id = `/docker/${hex('8')}`;
+    const node = tempNode('v2', [{ path: '/' }, { path: '/docker' }, { path: id, cpuUsageNs: 1e9, memoryLimit: 2 ** 30 }]);
+    const dir = join(node.sysfs, `fs/cgroup${id}`);
+    rmSync(join(dir, 'memory.peak'));
+    const cached = await containerRunner(node, { spec_interval: '1h' });
+    const everyRun = await containerRunner(node, { spec_interval: '0s' });
+    for (const run of [cached, everyRun]) assert.equal(valueOf((await run()).families, 'container_spec_memory_limit_bytes', { id }), 2 ** 30);
+    writeFileSync(join(dir, 'memory.max'), `${2 ** 29}\n`);
+    writeFileSync(join(dir, 'memory.current'), '5000\n');
+    writeFileSync(join(dir, 'memory.peak'), '9000\n');
+    const later = (await cached()).families;
+    assert.equal(valueOf(later, 'container_spec_memory_limit_bytes', { id }), 2 ** 30, 'within spec_interval the limit read first stays');
+    assert.equal(valueOf(later, 'container_memory_usage_bytes', { id }), 5000, 'usage is read every run');
+    assert.equal(valueOf(later, 'container_memory_max_usage_bytes', { id }), 0, 'memory.peak was absent at the last spec read');
+    const fresh = (await everyRun()).families;
+    assert.equal(valueOf(fresh, 'container_spec_memory_limit_bytes', { id }), 2 ** 29);
+    assert.equal(valueOf(fresh, 'container_memory_max_usage_bytes', { id }), 9000);
+  });
+
   it('cgroup_include narrows the walk; percpu adds per-CPU series on v1', async () => {
     const node = tempNode('hybrid', [{ path: '/', cpuUsageNs: 8e9 }, { path: '/kubepods' }, { path: '/system.slice' }]);
-    const { families } = await containerRunner(node, { cgroup_include: '/kubepods.*', percpu: true })();
+    const { families } = await collectContainersOnce(node, { cgroup_include: '/kubepods.*', percpu: true });
     assert.deepEqual(samplesOf(families, 'container_last_seen').map((s) => s.labels.id), ['/kubepods']);
-    const all = await containerRunner(node, { percpu: true })();
+    const all = await collectContainersOnce(node, { percpu: true });
     assert.deepEqual(samplesOf(all.families, 'container_cpu_usage_seconds_total', { id: '/' }).map((s) => `${s.labels.cpu} ${s.value}`), ['cpu00 6', 'cpu01 2']);
   });
 });

@@ -115,6 +115,23 @@ describe('host parsers on synthetic input', () => {
     assert.throws(() => deviceFilter({ device_include: 'a', device_exclude: 'b' }, ''), /mutually exclusive/);
   });
 
+  it('name-value files: every value as Number() reads it, whatever the spacing; anything else names its line', () => {
+    const name = fc.stringMatching(/^[a-z_][a-z0-9_]{0,20}$/);
+    const value = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String), fc.integer({ min: -1000, max: 1000 }).map(String), fc.double({ min: 0, max: 1e6, noNaN: true }).map((d) => d.toFixed(3)));
+    const space = fc.constantFrom(' ', '  ', '\t', ' \t');
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(name, value, space), { selector: ([n]) => n, maxLength: 30 }), fc.boolean(), (lines, trailingNewline) => {
+        const text = lines.map(([n, v, s]) => `${n}${s}${v}`).join('\n') + (trailingNewline ? '\n' : '');
+        const parsed = parseKeyValueLines(text, 'x');
+        assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+        assert.deepEqual([...parsed.value], lines.map(([n, v]) => [n, Number(v)]));
+      }),
+      { numRuns: 300 },
+    );
+    assert.deepEqual(parseKeyValueLines('a 1\nb 2 3\n', 'f'), { ok: false, error: 'f:2: expected "name value", got "b 2 3"' });
+    assert.deepEqual(parseKeyValueLines('a 1\n\nc x', 'f'), { ok: false, error: 'f:3: expected "name value", got "c x"' });
+  });
+
   it('no parser throws on arbitrary input', () => {
     neverThrows((s) => parseNetDev(s));
     neverThrows((s) => parseNetstatPairs(s, 'x'));

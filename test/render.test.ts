@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { escapeLabelValue, formatValue } from '../src/metrics/escape.js';
 import { counter, gauge, untyped, type MetricFamily } from '../src/metrics/model.js';
-import { renderFamilies } from '../src/metrics/render.js';
+import { renderFamilies, renderFamiliesInSlices } from '../src/metrics/render.js';
 
 const text = (f: MetricFamily[], timestamps = false) => renderFamilies(f, { format: 'prometheus', timestamps, defaultTimestampMs: 1700000000123 });
 const om = (f: MetricFamily[], timestamps = false) => renderFamilies(f, { format: 'openmetrics', timestamps, defaultTimestampMs: 1700000000123 });
@@ -90,5 +90,34 @@ describe('OpenMetrics exposition', () => {
     const out = om([counter('odd_counter', 'h', [{ value: 1 }]), untyped('u', 'h', [{ value: 1 }])]);
     assert.match(out, /# TYPE odd_counter unknown\n# HELP odd_counter h\nodd_counter 1\n/);
     assert.match(out, /# TYPE u unknown\n/);
+  });
+});
+
+describe('rendering in slices', () => {
+  it('gives the same bytes as one synchronous render, in many turns of the event loop', async () => {
+    const shared = { id: '/kubepods/pod1', pod: 'web-1' };
+    const families: MetricFamily[] = [
+      counter('big_total', 'many series', Array.from({ length: 3000 }, (_, i) => ({ labels: i % 2 ? shared : { id: `/c${i}`, pod: `p"${i}` }, value: i }))),
+      gauge('small', 'one', [{ labels: { a: 'x\ny' }, value: 0.5 }]),
+      { name: 'lat_seconds', help: 'h', type: 'histogram', samples: [{ labels: { t: 'a' }, buckets: [[0.1, 1], [1, 3]], sum: 2.5, count: 4 }] },
+      { name: 'q', help: 'h', type: 'summary', samples: [{ quantiles: [[0.5, 1]], sum: 3, count: 2 }] },
+    ];
+    for (const format of ['prometheus', 'openmetrics'] as const) {
+      const opts = { format, timestamps: true, defaultTimestampMs: 1700000000123 };
+      let turns = 0;
+      const sliced = await renderFamiliesInSlices(families, opts, () => {
+        turns++;
+        return Promise.resolve();
+      });
+      assert.equal(sliced.toString('utf8'), renderFamilies(families, opts));
+      assert.ok(turns > 3000 / 250, `${turns} turns`);
+    }
+  });
+
+  it('renders a labels object once and reuses it; a new object with other values renders anew', () => {
+    const labels = { id: '/a' };
+    const first = text([gauge('g', 'h', [{ labels, value: 1 }])]);
+    assert.equal(text([gauge('g', 'h', [{ labels, value: 2 }])]), first.replace('} 1', '} 2'));
+    assert.match(text([gauge('g', 'h', [{ labels: { id: '/b' }, value: 1 }])]), /g\{id="\/b"\} 1/);
   });
 });

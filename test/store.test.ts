@@ -27,6 +27,19 @@ describe('exposition store', () => {
     assert.match(gunzipSync(s.body('prometheus', true)).toString(), /a_g 2/);
   });
 
+  it('swaps in bytes prerendered in slices; compresses wanted bodies off the main thread, never a stale one', async () => {
+    const s = new ExpositionStore();
+    s.body('prometheus', true); // a scraper that asks for gzip
+    const families = [counter('c_total', 'h', Array.from({ length: 600 }, (_, i) => ({ labels: { i: String(i) }, value: i })))];
+    const prerendered = await s.prerender(families, opts, () => Promise.resolve());
+    assert.deepEqual(Object.keys(prerendered), ['prometheus'], 'only the format a client wants');
+    s.publish('a', families, opts, prerendered);
+    assert.equal(s.body('prometheus', false).toString(), prerendered.prometheus?.toString());
+    s.publish('a', [gauge('a_g', 'h', [{ value: 2 }])], opts);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the warm-up timer and its threadpool gzip
+    assert.equal(gunzipSync(s.body('prometheus', true)).toString(), '# HELP a_g h\n# TYPE a_g gauge\na_g 2\n');
+  });
+
   it('withdraws a section and filters by selection, keeping always-included sections', () => {
     const s = new ExpositionStore(new Set(['self']));
     s.publish('self', [gauge('self_up', 'h', [{ value: 1 }])], opts);

@@ -1,5 +1,5 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { batchFs } from '../../src/batchfs.js';
 import type { CgroupLayout, Controller, Hierarchy } from './cgroup-layout.js';
 import { hierarchies } from './cgroup-layout.js';
 import type { CgroupDirs } from './cgroup-stats.js';
@@ -31,14 +31,10 @@ async function walk(h: Hierarchy, visit: (id: string, dir: string) => void, yiel
   while (stack.length) {
     const rel = stack.pop() as string;
     const dir = rel ? join(h.dir, rel) : h.dir;
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      continue; // removed while walking
-    }
+    const children = batchFs.subdirectories(dir);
+    if (typeof children === 'number') continue; // removed while walking
     visit(cgroupId(h.root, rel), dir);
-    for (const e of entries) if (e.isDirectory()) stack.push(rel ? `${rel}/${e.name}` : e.name);
+    for (const name of children) stack.push(rel ? `${rel}/${name}` : name);
     await yieldNow();
   }
 }

@@ -2,7 +2,7 @@ import { readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineCollector, throwIfAborted, type CollectContext, type Labels } from '../../src/collector.js';
 import { cooperativeYielder } from '../../src/cooperative.js';
-import { parseDuration } from '../../src/config/duration.js';
+import { DURATION_PATTERN, parseDuration } from '../../src/config/duration.js';
 import { readOptionalPseudoFile, readPseudoFileOnce } from '../../src/procfs.js';
 import { parseDiskstats } from '../host/proc-diskstats.js';
 import { parseMountinfo } from '../host/proc-mountinfo.js';
@@ -10,12 +10,13 @@ import { parseNetDev, type NetDevStats } from '../host/proc-netdev.js';
 import { parseProcStat } from '../host/proc-stat.js';
 import { cgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { CgroupFiles, CgroupVanished } from './cgroup-files.js';
-import { readCgroupStats, type CgroupDirs } from './cgroup-stats.js';
+import { readCgroupSpec, readCgroupUsage, type CgroupDirs, type CgroupMemo, type CgroupSpec } from './cgroup-stats.js';
 import { walkCgroups } from './cgroup-walk.js';
 import { containerFamilies, type ContainerReading } from './container-families.js';
 import { identifyCgroup, type PathIdentity } from './identity.js';
 import { MetadataStore } from './metadata-store.js';
 import type { ContainerMetadata } from './runtime-metadata.js';
+import type { PodNames } from './metadata-store.js';
 
 interface ContainerOptions {
   cgroup_include?: string;
@@ -24,12 +25,24 @@ interface ContainerOptions {
   container_labels: string[];
   docker_host?: string;
   docker_timeout: string;
+  spec_interval: string;
+}
+
+/** What the collector keeps of one cgroup between runs. */
+interface TrackedCgroup extends CgroupMemo {
+  identity: PathIdentity;
+  startTimeSeconds?: number;
+  /** Files this cgroup does not have (controller off, older kernel); tried again with the next spec read. */
+  absent: Set<string>;
+  spec?: CgroupSpec;
+  specDueMs: number;
+  /** Built again only when what they are made of changes. */
+  labels?: { value: Labels; metadata: ContainerMetadata | undefined; pod: PodNames | undefined; runtimeLabels: string[] };
 }
 
 interface ContainerState {
   layout?: { value: CgroupLayout | undefined; readAtMs: number };
-  identities: Map<string, PathIdentity>;
-  startTimes: Map<string, number>;
+  cgroups: Map<string, TrackedCgroup>;
   metadata: MetadataStore;
   devices: Map<string, string>;
   bootTimeSeconds?: number;
@@ -55,26 +68,29 @@ export default defineCollector<ContainerOptions, ContainerState>({
       percpu: { type: 'boolean', default: false, description: 'Per-CPU container_cpu_usage_seconds_total series (cgroup v1 only; many series)' },
       container_labels: { type: 'array', items: { type: 'string' }, default: [], description: 'Runtime labels to add as container_label_<name> (allow-list)' },
       docker_host: { type: 'string', pattern: '^unix://', description: 'Docker Engine API socket for metadata not on disk, e.g. unix:///var/run/docker.sock' },
-      docker_timeout: { type: 'string', default: '2s', description: 'Deadline of one Docker API request' },
+      docker_timeout: { type: 'string', pattern: DURATION_PATTERN, default: '2s', description: 'Deadline of one Docker API request' },
+      spec_interval: { type: 'string', pattern: DURATION_PATTERN, default: '1m', description: 'How often the limits (container_spec_*) are read again; 0s reads them every run' },
     },
   },
-  initialState: () => ({ identities: new Map(), startTimes: new Map(), metadata: new MetadataStore(), devices: new Map() }),
+  initialState: () => ({ cgroups: new Map(), metadata: new MetadataStore(), devices: new Map() }),
   async collect(ctx) {
     const { config, state } = ctx;
     const layout = currentLayout(ctx);
     if (!layout) return []; // no cgroup filesystem mounted: nothing to report
     const yieldNow = cooperativeYielder(ctx.signal);
     const accept = cgroupFilter(config);
-    const cgroups = [...(await walkCgroups(layout, yieldNow))].filter(([id]) => accept(id));
-    cgroups.sort(([a], [b]) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+    const cgroups: Array<{ id: string; dirs: CgroupDirs; depth: number }> = [];
+    for (const [id, dirs] of await walkCgroups(layout, yieldNow)) if (accept(id)) cgroups.push({ id, dirs, depth: depth(id) });
+    // Parents first: the series cap keeps the root and pod cgroups when it drops containers.
+    cgroups.sort((a, b) => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
     const live = new Map<string, PathIdentity>();
-    for (const [id] of cgroups) {
-      let identity = state.identities.get(id);
-      if (!identity) state.identities.set(id, (identity = identifyCgroup(id)));
-      live.set(id, identity);
+    for (const { id } of cgroups) {
+      let tracked = state.cgroups.get(id);
+      if (!tracked) state.cgroups.set(id, (tracked = { identity: identifyCgroup(id), absent: new Set(), specDueMs: ctx.runTimeMs }));
+      live.set(id, tracked.identity);
     }
-    for (const id of state.identities.keys()) if (!live.has(id)) forget(state, id);
+    for (const id of state.cgroups.keys()) if (!live.has(id)) state.cgroups.delete(id);
     await state.metadata.refresh(live, {
       rootfs: ctx.paths.rootfs,
       ...(config.docker_host ? { dockerHost: config.docker_host } : {}),
@@ -84,18 +100,27 @@ export default defineCollector<ContainerOptions, ContainerState>({
     }, ctx.runTimeMs);
     throwIfAborted(ctx.signal);
 
-    const files = new CgroupFiles(ctx.skip);
+    const specIntervalMs = parseDuration(config.spec_interval) ?? 0;
     const seenNetns = new Set<string>();
     const readings: ContainerReading[] = [];
-    for (const [id, dirs] of cgroups) {
-      const identity = live.get(id) as PathIdentity;
+    for (const { id, dirs } of cgroups) {
+      const tracked = state.cgroups.get(id) as TrackedCgroup;
+      const { identity } = tracked;
+      const isRoot = id === '/';
       try {
-        const stats = readCgroupStats(files, dirs, { perCpu: config.percpu, isRoot: id === '/' });
+        const files = new CgroupFiles(ctx.skip, tracked.absent);
+        if (ctx.runTimeMs >= tracked.specDueMs) {
+          // The first due time is spread over the interval, so cgroups created together are not all read again in one run.
+          tracked.specDueMs = ctx.runTimeMs + specIntervalMs * (tracked.spec === undefined ? Math.random() : 1);
+          tracked.absent.clear();
+          tracked.spec = readCgroupSpec(files, dirs, isRoot);
+        }
+        const stats = Object.assign(readCgroupUsage(files, dirs, tracked, { perCpu: config.percpu, isRoot }), tracked.spec);
         const metadata = identity.containerId ? state.metadata.container(identity.containerId) : undefined;
-        const reading: ContainerReading = { labels: labelsFor(id, identity, metadata, state, config), stats };
-        const start = metadata?.startedAt ?? startTime(ctx, state, id, dirs);
+        const reading: ContainerReading = { labels: labelsFor(id, tracked, metadata, state, config), stats };
+        const start = metadata?.startedAt ?? startTime(ctx, state, tracked, dirs);
         if (start !== undefined) reading.startTimeSeconds = start;
-        const netPid = id === '/' ? 1 : metadata?.ownsNetwork ? stats.firstPid : undefined;
+        const netPid = isRoot ? 1 : metadata?.ownsNetwork ? stats.firstPid : undefined;
         if (netPid !== undefined) {
           const network = readNetwork(ctx, netPid, seenNetns);
           if (network) reading.network = network;
@@ -104,11 +129,11 @@ export default defineCollector<ContainerOptions, ContainerState>({
       } catch (err) {
         if (!(err instanceof CgroupVanished)) throw err;
         ctx.skip('vanished', err.message);
-        forget(state, id);
+        state.cgroups.delete(id);
       }
       await yieldNow();
     }
-    return containerFamilies(readings, (major, minor) => deviceName(ctx, state, major, minor), ctx.runTimeMs / 1000);
+    return containerFamilies(readings, (major, minor) => deviceName(ctx, state, major, minor), ctx.runTimeMs / 1000, yieldNow);
   },
 });
 
@@ -136,14 +161,12 @@ function depth(id: string): number {
   return id === '/' ? 0 : n;
 }
 
-function forget(state: ContainerState, id: string): void {
-  state.identities.delete(id);
-  state.startTimes.delete(id);
-}
-
 /** The kubelet's label set: all six always present, `""` where unknown; then the allow-listed runtime labels. */
-function labelsFor(id: string, identity: PathIdentity, metadata: ContainerMetadata | undefined, state: ContainerState, config: ContainerOptions): Labels {
+function labelsFor(id: string, tracked: TrackedCgroup, metadata: ContainerMetadata | undefined, state: ContainerState, config: ContainerOptions): Labels {
+  const { identity } = tracked;
   const pod = identity.podLevel && identity.podUid ? state.metadata.pod(identity.podUid) : undefined;
+  const cached = tracked.labels;
+  if (cached && cached.metadata === metadata && cached.pod === pod && cached.runtimeLabels === config.container_labels) return cached.value;
   const labels: Record<string, string> = {
     id,
     name: metadata?.name ?? '',
@@ -153,13 +176,13 @@ function labelsFor(id: string, identity: PathIdentity, metadata: ContainerMetada
     container: metadata?.container ?? '',
   };
   for (const key of config.container_labels) labels[`container_label_${key.replace(/[^a-zA-Z0-9_]/g, '_')}`] = metadata?.labels[key] ?? '';
+  tracked.labels = { value: labels, metadata, pod, runtimeLabels: config.container_labels };
   return labels;
 }
 
 /** cAdvisor's creation time: the oldest mtime among the cgroup's directories, never before boot. */
-function startTime(ctx: CollectContext<ContainerOptions, ContainerState>, state: ContainerState, id: string, dirs: CgroupDirs): number | undefined {
-  const known = state.startTimes.get(id);
-  if (known !== undefined) return known;
+function startTime(ctx: CollectContext<ContainerOptions, ContainerState>, state: ContainerState, tracked: TrackedCgroup, dirs: CgroupDirs): number | undefined {
+  if (tracked.startTimeSeconds !== undefined) return tracked.startTimeSeconds;
   const candidates = dirs.version === 2 ? [dirs.dir, join(dirs.dir, 'cgroup.events')] : Object.values(dirs.dirs).flatMap((d) => [d, join(d, 'cgroup.clone_children')]);
   let oldest = Infinity;
   for (const path of candidates) {
@@ -171,9 +194,8 @@ function startTime(ctx: CollectContext<ContainerOptions, ContainerState>, state:
   }
   if (oldest === Infinity) return undefined;
   state.bootTimeSeconds ??= bootTime(ctx);
-  const value = Math.max(oldest, state.bootTimeSeconds ?? 0);
-  state.startTimes.set(id, value);
-  return value;
+  tracked.startTimeSeconds = Math.max(oldest, state.bootTimeSeconds ?? 0);
+  return tracked.startTimeSeconds;
 }
 
 function bootTime(ctx: CollectContext<ContainerOptions, ContainerState>): number | undefined {

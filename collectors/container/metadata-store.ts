@@ -22,6 +22,11 @@ export interface MetadataOptions {
   signal: AbortSignal;
 }
 
+export interface PodNames {
+  pod: string;
+  namespace: string;
+}
+
 interface Entry {
   metadata?: ContainerMetadata;
   /** When to look again for a container not found yet. */
@@ -34,7 +39,7 @@ interface Entry {
  */
 export class MetadataStore {
   private readonly containers = new Map<string, Entry>();
-  private pods = new Map<string, { pod: string; namespace: string }>();
+  private pods = new Map<string, PodNames>();
   private containerLogs = new Map<string, { pod: string; namespace: string; container: string }>();
   private listedLogsAtMs = -Infinity;
   private dockerDownUntilMs = -Infinity;
@@ -67,7 +72,7 @@ export class MetadataStore {
     return this.containers.get(id)?.metadata;
   }
 
-  pod(uid: string): { pod: string; namespace: string } | undefined {
+  pod(uid: string): PodNames | undefined {
     return this.pods.get(uid);
   }
 

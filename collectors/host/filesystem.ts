@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { defineCollector, gauge, type Sample } from '../../src/collector.js';
-import { parseDuration } from '../../src/config/duration.js';
+import { DURATION_PATTERN, parseDuration } from '../../src/config/duration.js';
 import { readOptionalPseudoFile } from '../../src/procfs.js';
 import { isReadOnly, parseMountinfo, stripRootfs, type Mount } from './proc-mountinfo.js';
 import { statfsGuard, type StatfsResult } from './statfs-guard.js';
@@ -46,7 +46,7 @@ export default defineCollector<Options>({
       fs_types_include: { type: 'string', format: 'regex' },
       ignored_mount_points: { type: 'string', format: 'regex' },
       ignored_fs_types: { type: 'string', format: 'regex' },
-      mount_timeout: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$', default: '5s' },
+      mount_timeout: { type: 'string', pattern: DURATION_PATTERN, default: '5s' },
       stat_workers: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
     },
   },

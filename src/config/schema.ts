@@ -1,9 +1,10 @@
 import type { CollectorDefinition } from '../collector.js';
+import { DURATION_PATTERN } from './duration.js';
 
 export const DEFAULT_PORT = 9473;
 export const DEFAULT_LISTEN_ADDRESS = `:${DEFAULT_PORT}`;
 
-const DURATION = { type: 'string', pattern: '^([0-9]+(ms|s|m|h|d))+$' };
+const DURATION = { type: 'string', pattern: DURATION_PATTERN };
 /** An interval (`15s`) or a five/six-field cron expression. */
 const SCHEDULE = { type: 'string', minLength: 1 };
 

@@ -1,6 +1,6 @@
-import { gzipSync } from 'node:zlib';
+import { gzip, gzipSync } from 'node:zlib';
 import type { MetricFamily } from '../metrics/model.js';
-import { OPENMETRICS_EOF, renderFamilies, type Format } from '../metrics/render.js';
+import { OPENMETRICS_EOF, renderFamilies, renderFamiliesInSlices, type Format } from '../metrics/render.js';
 
 interface Section {
   /** Rendered on first use per format: most deployments are scraped in one format only. */
@@ -14,6 +14,7 @@ export interface PublishOptions {
   runTimeMs: number;
 }
 
+const FORMATS = ['prometheus', 'openmetrics'] as const;
 const FILTERED_CACHE_ENTRIES = 16;
 /**
  * Wanted bodies are rebuilt this long after the last change. Collectors due together start one
@@ -41,21 +42,35 @@ export class ExpositionStore {
   /** Bodies for `collect[]`/`exclude[]` selections. */
   private readonly bodies = new Map<string, Buffer>();
   private warmTimer: NodeJS.Timeout | undefined;
+  /** Bumped on every change, so a compression that finishes after a newer change is thrown away. */
+  private generation = 0;
 
   constructor(private readonly alwaysIncluded: ReadonlySet<string> = new Set()) {}
 
-  /** Renders and swaps in a section. Fails if a family name belongs to another section. */
-  publish(section: string, families: readonly MetricFamily[], opts: PublishOptions): { ok: true } | { ok: false; error: string } {
+  /**
+   * Renders the formats clients have asked for in slices, giving the event loop turns (see
+   * renderFamiliesInSlices), for `publish` to swap in; formats asked for later render on first use.
+   */
+  async prerender(families: readonly MetricFamily[], opts: PublishOptions, yieldNow: () => Promise<void> | undefined): Promise<Section['rendered']> {
+    const rendered: Section['rendered'] = {};
+    for (const format of FORMATS) {
+      if (this.formatWanted(format)) rendered[format] = await renderFamiliesInSlices(families, renderOptions(format, opts), yieldNow);
+    }
+    return rendered;
+  }
+
+  /** Swaps in a section, rendering now the wanted formats not prerendered. Fails if a family name belongs to another section. */
+  publish(section: string, families: readonly MetricFamily[], opts: PublishOptions, prerendered: Section['rendered'] = {}): { ok: true } | { ok: false; error: string } {
     for (const f of families) {
       const owner = this.owners.get(f.name);
       if (owner !== undefined && owner !== section) {
         return { ok: false, error: `metric family ${f.name} is already exported by collector ${owner}` };
       }
     }
-    const render = (format: Format) => Buffer.from(renderFamilies(families, { format, timestamps: opts.timestamps, defaultTimestampMs: opts.runTimeMs }));
-    const rendered: Section['rendered'] = {};
+    const render = (format: Format) => Buffer.from(renderFamilies(families, renderOptions(format, opts)));
+    const rendered: Section['rendered'] = { ...prerendered };
     // Formats a client has asked for are rendered now, while the run's data is hot.
-    for (const format of ['prometheus', 'openmetrics'] as const) if (this.formatWanted(format)) rendered[format] = render(format);
+    for (const format of FORMATS) if (this.formatWanted(format)) rendered[format] ??= render(format);
     this.dropOwnership(section);
     const familyNames = families.filter((f) => f.samples.length > 0).map((f) => f.name);
     for (const n of familyNames) this.owners.set(n, section);
@@ -119,10 +134,18 @@ export class ExpositionStore {
   private changed(): void {
     this.full = [];
     this.bodies.clear();
+    const generation = ++this.generation;
     clearTimeout(this.warmTimer);
     this.warmTimer = setTimeout(() => {
       for (const [slot, wanted] of this.wanted.entries()) {
-        if (wanted) this.body(slot >= 2 ? 'openmetrics' : 'prometheus', slot % 2 === 1);
+        if (!wanted) continue;
+        const format = slot >= 2 ? 'openmetrics' : 'prometheus';
+        const plain = this.body(format, false);
+        if (slot % 2 === 0) continue;
+        // Compressed on the threadpool: a 10 MB body (1,000 containers) takes tens of ms.
+        gzip(plain, { level: GZIP_LEVEL }, (err, compressed) => {
+          if (!err && generation === this.generation) this.full[slot] ??= compressed;
+        });
       }
     }, WARM_DELAY_MS);
     this.warmTimer.unref();
@@ -138,4 +161,8 @@ export class ExpositionStore {
     const names = [...this.sections.keys()].sort();
     this.order = [...names.filter((n) => !this.alwaysIncluded.has(n)), ...names.filter((n) => this.alwaysIncluded.has(n))];
   }
+}
+
+function renderOptions(format: Format, opts: PublishOptions) {
+  return { format, timestamps: opts.timestamps, defaultTimestampMs: opts.runTimeMs };
 }

@@ -1,5 +1,9 @@
 /** The metric model collectors return. The encoder, not the collector, escapes label values. */
 
+/**
+ * A series' labels. Never changed once handed to the engine: the renderer keeps each object's
+ * rendered form, so a collector may (and for speed should) return the same object run after run.
+ */
 export type Labels = Readonly<Record<string, string>>;
 
 export type ScalarType = 'counter' | 'gauge' | 'untyped';

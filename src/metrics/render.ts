@@ -14,23 +14,46 @@ export interface RenderOptions {
 /** Renders families (sorted by name, samples sorted by labels) without the OpenMetrics `# EOF` trailer. */
 export function renderFamilies(families: readonly MetricFamily[], opts: RenderOptions): string {
   const out: string[] = [];
+  for (const _ of renderSteps(families, opts, out));
+  return out.join('');
+}
+
+/**
+ * renderFamilies for large sections, as UTF-8 bytes: gives the event loop a turn whenever `yieldNow`
+ * asks for one (checked between families and every SAMPLES_PER_STEP samples), and encodes slice by
+ * slice, so 50,000 series (10 MB) never hold up scrapes for long.
+ */
+export async function renderFamiliesInSlices(families: readonly MetricFamily[], opts: RenderOptions, yieldNow: () => Promise<void> | undefined): Promise<Buffer> {
+  const out: string[] = [];
+  const chunks: Buffer[] = [];
+  for (const _ of renderSteps(families, opts, out)) {
+    const turn = yieldNow();
+    if (!turn) continue;
+    chunks.push(Buffer.from(out.join('')));
+    out.length = 0;
+    await turn;
+  }
+  chunks.push(Buffer.from(out.join('')));
+  return Buffer.concat(chunks);
+}
+
+const SAMPLES_PER_STEP = 250;
+
+function* renderSteps(families: readonly MetricFamily[], opts: RenderOptions, out: string[]): Generator<void> {
   const sorted = [...families].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const f of sorted) {
     if (f.samples.length === 0) continue;
     renderHeader(out, f, opts.format);
     const stamp = opts.timestamps && (f.type === 'counter' || f.type === 'histogram');
     const samples = sortByLabels(f.samples as Array<Sample | HistogramSample | SummarySample>);
-    if (f.type === 'histogram') {
-      for (const s of samples as HistogramSample[]) renderHistogram(out, f.name, s, stampOf(stamp, s, opts));
-    } else if (f.type === 'summary') {
-      for (const s of samples as SummarySample[]) renderSummary(out, f.name, s);
-    } else {
-      for (const s of samples as Sample[]) {
-        out.push(f.name, labelBlock(s.labels), ' ', formatValue(s.value), stampOf(stamp, s, opts), '\n');
-      }
+    for (let i = 0; i < samples.length; i++) {
+      if (f.type === 'histogram') renderHistogram(out, f.name, samples[i] as HistogramSample, stampOf(stamp, samples[i] as HistogramSample, opts));
+      else if (f.type === 'summary') renderSummary(out, f.name, samples[i] as SummarySample);
+      else out.push(f.name, labelBlock(samples[i]?.labels), ' ', formatValue((samples[i] as Sample).value), stampOf(stamp, samples[i] as Sample, opts), '\n');
+      if ((i + 1) % SAMPLES_PER_STEP === 0) yield;
     }
+    yield;
   }
-  return out.join('');
 }
 
 export const OPENMETRICS_EOF = '# EOF\n';
@@ -86,13 +109,21 @@ function stampOf(enabled: boolean, s: { timestampMs?: number }, opts: RenderOpti
   return opts.format === 'prometheus' ? ` ${ms}` : ` ${ms / 1000}`;
 }
 
+/**
+ * Rendered label pairs and sort keys per labels object. Collectors that hand out the same labels
+ * object for every family of an item, run after run (the container collector does, for ~30
+ * families of each of thousands of cgroups), pay for escaping and key building once.
+ */
+const pairsCache = new WeakMap<Labels, string>();
+const sortKeyCache = new WeakMap<Labels, string>();
+
 function labelPairs(labels: Labels | undefined): string {
   if (!labels) return '';
-  const names = Object.keys(labels);
-  if (names.length === 0) return '';
-  names.sort();
-  let s = '';
-  for (const n of names) s += `${s ? ',' : ''}${n}="${escapeLabelValue(labels[n] as string)}"`;
+  let s = pairsCache.get(labels);
+  if (s !== undefined) return s;
+  s = '';
+  for (const n of Object.keys(labels).sort()) s += `${s ? ',' : ''}${n}="${escapeLabelValue(labels[n] as string)}"`;
+  pairsCache.set(labels, s);
   return s;
 }
 
@@ -110,8 +141,11 @@ function sortByLabels<T extends { labels?: Labels }>(samples: T[]): T[] {
 
 function sortKey(labels: Labels | undefined): string {
   if (!labels) return '';
-  return Object.keys(labels)
-    .sort()
-    .map((n) => `${n}\u0000${labels[n]}\u0001`)
-    .join('');
+  let key = sortKeyCache.get(labels);
+  if (key === undefined) {
+    key = '';
+    for (const n of Object.keys(labels).sort()) key += `${n}\u0000${labels[n]}\u0001`;
+    sortKeyCache.set(labels, key);
+  }
+  return key;
 }

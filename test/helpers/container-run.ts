@@ -1,5 +1,6 @@
 import container from '../../collectors/container/container.js';
 import type { CollectContext, MetricFamily } from '../../src/collector.js';
+import { formatConfigError, loadConfig, type CollectorSettings } from '../../src/config/load.js';
 import type { FakeNode } from './cgroup-tree.js';
 
 export interface ContainerRun {
@@ -9,10 +10,15 @@ export interface ContainerRun {
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Runs the container collector in-process over a node tree, keeping its state between runs like the engine does. */
-export function containerRunner(node: Pick<FakeNode, 'procfs' | 'sysfs' | 'rootfs'>, options: Record<string, unknown> = {}) {
+/**
+ * Runs the container collector in-process over a node tree, keeping its state between runs like the
+ * engine does; `options` go through the config loader, so unset ones take the collector's defaults.
+ */
+export async function containerRunner(node: Pick<FakeNode, 'procfs' | 'sysfs' | 'rootfs'>, options: Record<string, unknown> = {}) {
+  const loaded = await loadConfig({ builtins: [container], overrides: { collectors: { container: options } } });
+  if (!loaded.ok) throw new Error(loaded.errors.map(formatConfigError).join('; '));
+  const config = (loaded.config.collectors[0] as CollectorSettings).options;
   const state = container.initialState?.();
-  const config = { cgroup_exclude: '.*\\.mount', percpu: false, container_labels: [], docker_timeout: '2s', ...options };
   return async (): Promise<ContainerRun> => {
     const skipped: ContainerRun['skipped'] = [];
     const ctx = {
@@ -26,6 +32,11 @@ export function containerRunner(node: Pick<FakeNode, 'procfs' | 'sysfs' | 'rootf
     } as unknown as CollectContext<any, any>;
     return { families: await container.collect(ctx), skipped };
   };
+}
+
+/** One run of the container collector over a node tree. */
+export async function collectContainersOnce(node: Pick<FakeNode, 'procfs' | 'sysfs' | 'rootfs'>, options: Record<string, unknown> = {}): Promise<ContainerRun> {
+  return (await containerRunner(node, options))();
 }
 
 /** Samples of one family as `{labels, value}`, optionally only those whose labels include `match`. */

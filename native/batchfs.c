@@ -1,0 +1,147 @@
+/*
+ * Batched directory reads for the container collector, which reads ~12 files in each of ~1,500
+ * cgroup directories per run on a busy node. Node has no openat(2), so each fs.openSync walks the
+ * whole cgroup path again, each of open/read/close is a separate call into the runtime, and
+ * readdirSync makes an object per entry when only the few subdirectories matter.
+ *
+ * readFilesAt(dir, names) → one entry per name: the file's text, or its errno as a number (every
+ * entry is the directory's errno when the directory cannot be opened).
+ * subdirectories(dir) → the names of the directories in dir, or its errno as a number.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <node_api.h>
+
+#define MAX_DIR_PATH 4096
+#define MAX_NAME 256
+
+static char *buffer;
+static size_t buffer_size;
+
+/* Reads fd to EOF into the shared buffer; returns the length, or -errno. */
+static ssize_t read_all(int fd) {
+  size_t length = 0;
+  for (;;) {
+    if (length == buffer_size) {
+      size_t bigger = buffer_size ? buffer_size * 2 : 16384;
+      char *grown = realloc(buffer, bigger);
+      if (!grown) return -ENOMEM;
+      buffer = grown;
+      buffer_size = bigger;
+    }
+    ssize_t n = read(fd, buffer + length, buffer_size - length);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (n == 0) return (ssize_t)length;
+    length += (size_t)n;
+  }
+}
+
+static napi_value number(napi_env env, int value) {
+  napi_value v;
+  napi_create_int32(env, value, &v);
+  return v;
+}
+
+static napi_value read_files_at(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char dir[MAX_DIR_PATH];
+  size_t dir_length;
+  bool is_array = false;
+  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], dir, sizeof dir, &dir_length) != napi_ok || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, "readFilesAt(dir: string, names: string[])");
+    return NULL;
+  }
+  int dirfd = dir_length >= sizeof dir - 1 ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dir_errno = dir_length >= sizeof dir - 1 ? ENAMETOOLONG : errno;
+
+  uint32_t count;
+  napi_get_array_length(env, argv[1], &count);
+  napi_value results;
+  napi_create_array_with_length(env, count, &results);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    char name[MAX_NAME];
+    size_t name_length;
+    napi_get_element(env, argv[1], i, &element);
+    napi_value result;
+    if (dirfd < 0) {
+      result = number(env, dir_errno);
+    } else if (napi_get_value_string_utf8(env, element, name, sizeof name, &name_length) != napi_ok || name_length >= sizeof name - 1 || strchr(name, '/')) {
+      result = number(env, EINVAL);
+    } else {
+      int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        result = number(env, errno);
+      } else {
+        ssize_t length = read_all(fd);
+        close(fd);
+        if (length < 0) result = number(env, (int)-length);
+        else napi_create_string_utf8(env, buffer, (size_t)length, &result);
+      }
+    }
+    napi_set_element(env, results, i, result);
+  }
+  if (dirfd >= 0) close(dirfd);
+  return results;
+}
+
+static napi_value subdirectories(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[MAX_DIR_PATH];
+  size_t path_length;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "subdirectories(dir: string)");
+    return NULL;
+  }
+  if (path_length >= sizeof path - 1) return number(env, ENAMETOOLONG);
+  DIR *dir = opendir(path);
+  if (!dir) return number(env, errno);
+  napi_value names;
+  napi_create_array(env, &names);
+  uint32_t count = 0;
+  int failed = 0;
+  for (;;) {
+    errno = 0; /* readdir returns NULL at the end and on errors alike; only errno tells them apart */
+    struct dirent *entry = readdir(dir);
+    if (!entry) {
+      failed = errno;
+      break;
+    }
+    if (entry->d_name[0] == '.' && (entry->d_name[1] == '\0' || (entry->d_name[1] == '.' && entry->d_name[2] == '\0'))) continue;
+    bool is_dir = entry->d_type == DT_DIR;
+    if (entry->d_type == DT_UNKNOWN) {
+      struct stat st;
+      is_dir = fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    }
+    if (!is_dir) continue;
+    napi_value name;
+    napi_create_string_utf8(env, entry->d_name, NAPI_AUTO_LENGTH, &name);
+    napi_set_element(env, names, count++, name);
+  }
+  closedir(dir);
+  return failed ? number(env, failed) : names;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "readFilesAt", NAPI_AUTO_LENGTH, read_files_at, NULL, &fn);
+  napi_set_named_property(env, exports, "readFilesAt", fn);
+  napi_create_function(env, "subdirectories", NAPI_AUTO_LENGTH, subdirectories, NULL, &fn);
+  napi_set_named_property(env, exports, "subdirectories", fn);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fsBatchFs, nativeBatchFs } from '../src/batchfs.js';
+import { cleanupsAfterAll, makeCgroup } from './helpers/real-cgroups.js';
+
+const ENOENT = 2;
+const ENOTDIR = 20;
+const EISDIR = 21;
+
+describe('batched directory reads (native/batchfs.c and its fs fallback)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'spyglass-batchfs-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const big = 'x'.repeat(100_000) + '\n'; // larger than either reader's first buffer
+  writeFileSync(join(root, 'small'), 'usage_usec 42\n');
+  writeFileSync(join(root, 'empty'), '');
+  writeFileSync(join(root, 'big'), big);
+  writeFileSync(join(root, 'utf8'), 'naïve ☃\n');
+  mkdirSync(join(root, 'child.scope'));
+  mkdirSync(join(root, 'other'));
+
+  it('the addon is built here (npm ci compiles it), so the fast path is the one tested', () => {
+    assert.ok(nativeBatchFs, 'build/Release/batchfs.node did not load');
+  });
+
+  for (const [name, fs] of [['native', nativeBatchFs], ['fs fallback', fsBatchFs]] as const) {
+    it(`${name}: contents, errnos per file, a directory that cannot be opened, subdirectories only`, () => {
+      assert.ok(fs);
+      assert.deepEqual(fs.readFilesAt(root, ['small', 'empty', 'big', 'utf8', 'missing', 'other']), ['usage_usec 42\n', '', big, 'naïve ☃\n', ENOENT, EISDIR]);
+      assert.deepEqual(fs.readFilesAt(join(root, 'gone'), ['small', 'big']), [ENOENT, ENOENT]);
+      assert.deepEqual(fs.readFilesAt(join(root, 'small'), ['x']), [ENOTDIR]);
+      assert.deepEqual(fs.readFilesAt(root, []), []);
+      assert.deepEqual((fs.subdirectories(root) as string[]).sort(), ['child.scope', 'other']);
+      assert.equal(fs.subdirectories(join(root, 'gone')), ENOENT);
+      assert.equal(fs.subdirectories(join(root, 'small')), ENOTDIR);
+    });
+  }
+
+  const cleanups = cleanupsAfterAll();
+  it('reads the files the kernel generates in a real cgroup exactly as fs does', () => {
+    const top = `spyglass-batchfs-${process.pid}`;
+    makeCgroup('/sys/fs/cgroup/memory', `${top}/child`, cleanups);
+    const cgroup = join('/sys/fs/cgroup/memory', top);
+    const files = ['memory.limit_in_bytes', 'memory.soft_limit_in_bytes', 'cgroup.procs', 'memory.no_such_file'];
+    assert.deepEqual(nativeBatchFs?.readFilesAt(cgroup, files), fsBatchFs.readFilesAt(cgroup, files));
+    assert.equal(fsBatchFs.readFilesAt(cgroup, files)[3], ENOENT);
+    assert.deepEqual(nativeBatchFs?.subdirectories(cgroup), ['child']);
+  });
+});
