@@ -14,9 +14,8 @@ import { readCgroupSpec, readCgroupUsage, type CgroupDirs, type CgroupMemo, type
 import { walkCgroups } from './cgroup-walk.js';
 import { containerFamilies, type ContainerReading } from './container-families.js';
 import { identifyCgroup, type PathIdentity } from './identity.js';
-import { MetadataStore } from './metadata-store.js';
+import { MetadataStore, type PodNames } from './metadata-store.js';
 import type { ContainerMetadata } from './runtime-metadata.js';
-import type { PodNames } from './metadata-store.js';
 
 interface ContainerOptions {
   cgroup_include?: string;
