@@ -51,6 +51,11 @@ static napi_value number(napi_env env, int value) {
   return v;
 }
 
+/* The directory argument into path (MAX_DIR_PATH bytes); false unless it is a string. */
+static bool path_argument(napi_env env, napi_value value, char *path, size_t *length) {
+  return napi_get_value_string_utf8(env, value, path, MAX_DIR_PATH, length) == napi_ok;
+}
+
 static napi_value read_files_at(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -58,7 +63,7 @@ static napi_value read_files_at(napi_env env, napi_callback_info info) {
   char dir[MAX_DIR_PATH];
   size_t dir_length;
   bool is_array = false;
-  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], dir, sizeof dir, &dir_length) != napi_ok || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
+  if (argc < 2 || !path_argument(env, argv[0], dir, &dir_length) || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
     napi_throw_type_error(env, NULL, "readFilesAt(dir: string, names: string[])");
     return NULL;
   }
@@ -102,7 +107,7 @@ static napi_value subdirectories(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[MAX_DIR_PATH];
   size_t path_length;
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_length) != napi_ok) {
+  if (argc < 1 || !path_argument(env, argv[0], path, &path_length)) {
     napi_throw_type_error(env, NULL, "subdirectories(dir: string)");
     return NULL;
   }

@@ -1,6 +1,7 @@
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { readWhole } from './procfs.js';
 
 /**
  * Batched reads for collectors that read many small pseudo-files in many directories (cgroups).
@@ -14,9 +15,6 @@ export interface BatchFs {
   /** Names of the directories in `dir`, or its errno. */
   subdirectories(dir: string): string[] | number;
 }
-
-/** One buffer for every fallback read: they are synchronous, so never two at once. */
-let buffer = Buffer.allocUnsafe(16 * 1024);
 
 export const fsBatchFs: BatchFs = {
   readFilesAt: (dir, names) => names.map((name) => {
@@ -39,21 +37,11 @@ export const nativeBatchFs: BatchFs | undefined = loadAddon();
 
 export const batchFs: BatchFs = nativeBatchFs ?? fsBatchFs;
 
-/** open, read to EOF, close into one buffer: readFileSync's fstat and per-call buffer cost a third more on cgroupfs. */
+/** open, read to EOF, close into one shared buffer: readFileSync's fstat and per-call buffer cost a third more on cgroupfs. */
 function readSmallFile(path: string): string {
   const fd = openSync(path, 'r');
   try {
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) {
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger);
-        buffer = bigger;
-      }
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) return buffer.toString('utf8', 0, length);
-      length += n;
-    }
+    return readWhole(fd);
   } finally {
     closeSync(fd);
   }

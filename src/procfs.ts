@@ -15,7 +15,6 @@ const MAX_KEPT_OPEN = 512;
 class KeptOpenFiles {
   private readonly fds = new Map<string, number>();
   private readonly regular = new Set<string>();
-  private buffer = Buffer.allocUnsafe(64 * 1024);
 
   read(path: string): string {
     if (this.regular.has(path)) return readFileSync(path, 'utf8');
@@ -33,7 +32,7 @@ class KeptOpenFiles {
       this.fds.set(path, fd);
     }
     try {
-      return this.readAll(fd);
+      return readWhole(fd);
     } catch (err) {
       // EINVAL and the like (the speed of a virtual link) come back on every read: keep the fd.
       if ((err as NodeJS.ErrnoException).code !== 'ENODEV') throw err;
@@ -42,21 +41,7 @@ class KeptOpenFiles {
       this.forget(path);
       const fresh = openSync(path, 'r');
       this.keep(path, fresh);
-      return this.readAll(fresh);
-    }
-  }
-
-  private readAll(fd: number): string {
-    let length = 0;
-    for (;;) {
-      if (length === this.buffer.length) {
-        const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
-        this.buffer.copy(bigger);
-        this.buffer = bigger;
-      }
-      const n = readSync(fd, this.buffer, length, this.buffer.length - length, length);
-      if (n === 0) return this.buffer.toString('utf8', 0, length);
-      length += n;
+      return readWhole(fresh);
     }
   }
 
@@ -69,6 +54,24 @@ class KeptOpenFiles {
     const fd = this.fds.get(path);
     this.fds.delete(path);
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** One buffer for every synchronous read: they never overlap. */
+let buffer = Buffer.allocUnsafe(64 * 1024);
+
+/** An open file's whole text, read with pread from offset 0 (so a kept-open pseudo-file is generated afresh). */
+export function readWhole(fd: number): string {
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      const bigger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(bigger);
+      buffer = bigger;
+    }
+    const n = readSync(fd, buffer, length, buffer.length - length, length);
+    if (n === 0) return buffer.toString('utf8', 0, length);
+    length += n;
   }
 }
 
