@@ -21,6 +21,7 @@ import netclass from './host/netclass.js';
 import netdev from './host/netdev.js';
 import netstat from './host/netstat.js';
 import os from './host/os-release.js';
+import probe from './probe/probe.js';
 import pressure from './host/pressure.js';
 import processes from './host/processes.js';
 import sockstat from './host/sockstat.js';
@@ -50,6 +51,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   netstat,
   os,
   pressure,
+  probe,
   processes,
   selinux,
   sockstat,

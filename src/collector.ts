@@ -34,6 +34,11 @@ export interface CollectContext<Config = Record<string, unknown>, State = unknow
   /** Kept between runs of this collector (reset when its configuration changes). */
   state: State;
   /**
+   * True when this run is the only one (`spyglass dump`): a collector that normally works in the
+   * background between runs (the probes) does its work once, inside this run, instead.
+   */
+  once: boolean;
+  /**
    * Counts one item (a container, a file, a field) left out of an otherwise good run, so the rest is
    * still served: `spyglass_collector_skipped_total{collector,reason}`. Keep `reason` to a few fixed words.
    */
@@ -66,8 +71,33 @@ export interface CollectorDefinition<Config = any, State = any> {
   /** Default for the `max_series` option; unlimited when unset. */
   defaultMaxSeries?: number;
   options?: OptionsSchema;
+  /**
+   * Checks the options beyond what the schema can (cross-references, files they name) when the
+   * config is loaded; problems fail the load (or the reload) like schema errors do.
+   */
+  validate?(options: Config): OptionProblem[] | Promise<OptionProblem[]>;
   initialState?: () => State;
   collect(ctx: CollectContext<Config, State>): MetricFamily[] | Promise<MetricFamily[]>;
+  /** Releases what the state holds (timers, watchers, sockets) once the collector is retired: disabled, reconfigured or shut down. */
+  dispose?(state: State): void;
+  /** Extra rows for the landing page (the probe collector lists its targets and why they fail). */
+  statusTable?(state: State): StatusTable | undefined;
+}
+
+export interface OptionProblem {
+  /** Key path within the collector's options; located in the config file. */
+  path?: Array<string | number>;
+  /** For problems in another file the options name: where in that file. */
+  file?: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+export interface StatusTable {
+  title: string;
+  columns: string[];
+  rows: string[][];
 }
 
 /** Identity function that gives a collector definition its types. */

@@ -1,5 +1,5 @@
 import type { CollectorSettings, Config } from './config/load.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { formatValue } from './metrics/escape.js';
 import type { MetricFamily } from './metrics/model.js';
 import { OPENMETRICS_EOF, renderFamilies } from './metrics/render.js';
@@ -23,11 +23,20 @@ export async function dump(config: Config, names: readonly string[], format: Dum
   const outcomes = await Promise.all(
     chosen.map(async (s) => ({
       name: s.definition.name,
-      outcome: await runCollector({ settings: s, paths: config.paths, logger: logger.child({ collector: s.definition.name }), state: s.definition.initialState?.() }),
+      outcome: await runOnce(s, config, logger),
     })),
   );
   const failures = outcomes.filter((o) => o.outcome.result !== 'success').map((o) => ({ collector: o.name, reason: o.outcome.error ?? o.outcome.result }));
   return { output: formatDump(outcomes, format), failures };
+}
+
+async function runOnce(s: CollectorSettings, config: Config, logger: Logger): Promise<RunOutcome> {
+  const state: unknown = s.definition.initialState?.();
+  try {
+    return await runCollector({ settings: s, paths: config.paths, logger: logger.child({ collector: s.definition.name }), state, once: true });
+  } finally {
+    s.definition.dispose?.(state);
+  }
 }
 
 function formatDump(outcomes: Array<{ name: string; outcome: RunOutcome }>, format: DumpFormat): string {

@@ -9,7 +9,7 @@ import { runCollector, type RunOutcome } from './scheduler/run.js';
 import { phaseOffsetMs } from './scheduler/schedule.js';
 import { Scheduler, type ScheduledJob } from './scheduler/scheduler.js';
 import { lockedOffsetMs, ScrapeTracker } from './scheduler/scrape-phase.js';
-import { runtimeRegistry, SELF_METRIC_PREFIXES, SELF_SECTION, selfMetricFamilies, type CollectorStatus, type EngineStatus } from './self-metrics.js';
+import { BUILTIN_SPYGLASS_PREFIXES, runtimeRegistry, SELF_METRIC_PREFIXES, SELF_SECTION, selfMetricFamilies, type CollectorStatus, type EngineStatus } from './self-metrics.js';
 
 /** One collector on its schedule: runs it, publishes or withdraws its series, keeps its status. */
 class CollectorJob implements ScheduledJob {
@@ -48,6 +48,20 @@ class CollectorJob implements ScheduledJob {
 
   get schedule() {
     return this.settings.schedule;
+  }
+
+  /** The collector's own landing-page table, if it keeps one. */
+  statusTable() {
+    return this.settings.definition.statusTable?.(this.state);
+  }
+
+  /** Releases the state's resources; the job never runs again. */
+  retire(): void {
+    try {
+      this.settings.definition.dispose?.(this.state);
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'releasing the collector state failed');
+    }
   }
 
   busy(): boolean {
@@ -108,7 +122,7 @@ class CollectorJob implements ScheduledJob {
       this.status.droppedSeries += dropped;
       this.logger.warn({ dropped, max_series: this.settings.maxSeries }, 'series cap reached; series dropped');
     }
-    const reserved = families.find((f) => SELF_METRIC_PREFIXES.some((p) => f.name.startsWith(p)));
+    const reserved = families.find((f) => SELF_METRIC_PREFIXES.some((p) => f.name.startsWith(p)) && !f.name.startsWith(BUILTIN_SPYGLASS_PREFIXES[d.name] ?? '\0'));
     if (reserved) return { result: 'error', error: `metric family ${reserved.name} uses a prefix reserved for spyglass's own metrics` };
     const options = { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs };
     const rendered = await this.engine.store.prerender(families, options, cooperativeYielder());
@@ -192,16 +206,18 @@ export class Engine {
     return this.ready;
   }
 
-  /** Marks the exporter not ready (shutdown) and stops scheduling new runs. */
+  /** Marks the exporter not ready (shutdown), stops scheduling new runs and releases collector state. */
   stop(): void {
     this.ready = false;
     this.scheduler?.stop();
+    for (const j of this.jobs) j.retire();
   }
 
   status(): EngineStatus {
     const metricsRequests = new Map(this.metricsRequests);
     if (this.metricsOk) metricsRequests.set(200, this.metricsOk);
-    return { collectors: this.jobs.map((j) => j.status), reload: { ...this.reloadState }, metricsRequests };
+    const tables = this.jobs.filter((j) => j.settings.enabled).flatMap((j) => j.statusTable() ?? []);
+    return { collectors: this.jobs.map((j) => j.status), reload: { ...this.reloadState }, metricsRequests, tables };
   }
 
   enabledCollectors(): ReadonlySet<string> {
@@ -238,7 +254,10 @@ export class Engine {
     this.scheduler?.stop();
     this.config = next;
     this.setJobs(this.buildJobs(next, previous));
-    for (const j of previous) if (!this.enabled.has(j.name)) this.store.withdraw(j.name);
+    for (const j of previous) {
+      if (!this.jobs.includes(j)) j.retire();
+      if (!this.enabled.has(j.name)) this.store.withdraw(j.name);
+    }
     this.selfJob = this.makeSelfJob();
     this.reloadState = { successful: true, lastSuccessMs: Date.now() };
     await this.schedule();

@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import type { CollectorGroup } from './collector.js';
+import type { CollectorGroup, StatusTable } from './collector.js';
 import { counter, gauge, type HistogramSample, type MetricFamily, type Sample } from './metrics/model.js';
 import type { RunResult } from './scheduler/run.js';
 import { VERSION } from './version.js';
@@ -28,6 +28,8 @@ export interface CollectorStatus {
 
 export interface EngineStatus {
   collectors: readonly CollectorStatus[];
+  /** Collectors' own landing-page tables (probe targets). */
+  tables: readonly StatusTable[];
   reload: { successful: boolean; lastSuccessMs: number };
   /** `/metrics` responses by status code. */
   metricsRequests: ReadonlyMap<number, number>;
@@ -37,6 +39,8 @@ export const SELF_SECTION = 'spyglass';
 
 /** Prefixes of the self-metrics section's families; no collector may export these. */
 export const SELF_METRIC_PREFIXES = ['spyglass_', 'node_scrape_collector_', 'process_', 'nodejs_'] as const;
+/** Built-in collectors whose own families live under spyglass_ (by the naming rules for what spyglass adds). */
+export const BUILTIN_SPYGLASS_PREFIXES: Readonly<Record<string, string>> = { probe: 'spyglass_probe' };
 
 /** prom-client's Node runtime metrics (process_*, nodejs_*), gathered into a registry of their own. */
 export function runtimeRegistry(): client.Registry {

@@ -6,6 +6,7 @@ import yaml from 'js-yaml';
 import type { CollectorDefinition, Paths } from '../collector.js';
 import { parseSchedule, periodMs, type Schedule } from '../scheduler/schedule.js';
 import { parseDuration } from './duration.js';
+import { goRegExp } from './go-regexp.js';
 import { locateKey } from './locate.js';
 import { configSchema, DEFAULTS, type RawConfig } from './schema.js';
 
@@ -103,7 +104,23 @@ export async function loadConfig(opts: LoadOptions): Promise<ConfigResult> {
   if (!validate(merged)) {
     return { ok: false, errors: (validate.errors ?? []).map((e) => ajvError(e, locate)) };
   }
-  return buildConfig(merged as unknown as RawConfig, definitions, file, locate, opts.disableDefaults ?? false);
+  const built = buildConfig(merged as unknown as RawConfig, definitions, file, locate, opts.disableDefaults ?? false);
+  if (!built.ok) return built;
+  const problems = await collectorOptionProblems(built.config.collectors, locate);
+  return problems.length ? { ok: false, errors: problems } : built;
+}
+
+/** Each enabled collector's own checks (CollectorDefinition.validate), located like schema errors. */
+async function collectorOptionProblems(collectors: readonly CollectorSettings[], locate: (path: Array<string | number>) => ConfigError): Promise<ConfigError[]> {
+  const errors: ConfigError[] = [];
+  for (const c of collectors) {
+    if (!c.enabled || !c.definition.validate) continue;
+    for (const p of await c.definition.validate(c.options)) {
+      if (p.file !== undefined) errors.push({ file: p.file, ...(p.line ? { line: p.line, column: p.column ?? 1 } : {}), message: p.message });
+      else errors.push({ ...locate(['collectors', c.definition.name, ...(p.path ?? [])]), message: p.message });
+    }
+  }
+  return errors;
 }
 
 async function readConfigText(file: string): Promise<{ text: string } | { error: ConfigError }> {
@@ -180,6 +197,12 @@ function validatorFor(definitions: readonly CollectorDefinition[]): ValidateFunc
   const cached = validators.get(definitions);
   if (cached) return cached;
   const schema = configSchema(definitions);
+  const v = compiled(schema);
+  validators.set(definitions, v);
+  return v;
+}
+
+function compiled(schema: object): ValidateFunction {
   const key = JSON.stringify(schema);
   let v = ajvCache.get(key);
   if (!v) {
@@ -188,8 +211,25 @@ function validatorFor(definitions: readonly CollectorDefinition[]): ValidateFunc
     v = ajv.compile(schema);
     ajvCache.set(key, v);
   }
-  validators.set(definitions, v);
   return v;
+}
+
+/**
+ * Reads a YAML file that a collector names in its options (blackbox_exporter's modules file, …)
+ * and checks it against a JSON Schema; errors carry file, line and key like config errors.
+ */
+export async function loadYamlFile(file: string, schema: object): Promise<{ value: Record<string, unknown> } | { errors: ConfigError[] }> {
+  const read = await readConfigText(file);
+  if ('error' in read) return { errors: [read.error] };
+  const parsed = parseYaml(read.text, file);
+  if ('error' in parsed) return { errors: [parsed.error] };
+  const validate = compiled(schema);
+  if (validate(parsed.value)) return { value: parsed.value };
+  const locate = (path: Array<string | number>): ConfigError => {
+    const pos = locateKey(read.text, path);
+    return { file, ...(pos ? { line: pos.line, column: pos.column } : {}), key: dotted(path), message: '' };
+  };
+  return { errors: (validate.errors ?? []).map((e) => ajvError(e, locate)) };
 }
 
 function ajvError(e: ErrorObject, locate: (path: Array<string | number>) => ConfigError): ConfigError {
@@ -266,7 +306,7 @@ function buildConfig(
 
 function isValidRegExp(pattern: string): boolean {
   try {
-    new RegExp(pattern);
+    goRegExp(pattern);
     return true;
   } catch {
     return false;

@@ -1,3 +1,4 @@
+import type { StatusTable } from '../collector.js';
 import type { EngineStatus } from '../self-metrics.js';
 import { VERSION } from '../version.js';
 
@@ -31,6 +32,13 @@ tr.error td:nth-child(3),tr.timeout td:nth-child(3){color:#b00;font-weight:bold}
 <table><thead><tr><th>collector</th><th>group</th><th>state</th><th>schedule</th><th>last duration</th><th>series</th><th>last error</th><th>description</th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table></body></html>
+</tbody></table>
+${status.tables.map(renderTable).join('\n')}</body></html>
 `;
+}
+
+function renderTable(t: StatusTable): string {
+  const head = t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+  const body = t.rows.map((r) => `<tr>${r.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`).join('\n');
+  return `<h2>${escapeHtml(t.title)}</h2>\n<table><thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>\n`;
 }

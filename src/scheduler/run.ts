@@ -23,6 +23,8 @@ export interface RunInput {
   state: unknown;
   /** Where `ctx.skip` counts; without it skipped items are only logged. */
   countSkipped?: (reason: string) => void;
+  /** The only run (`spyglass dump`), see CollectContext.once. */
+  once?: boolean;
 }
 
 /**
@@ -41,6 +43,7 @@ export async function runCollector(input: RunInput): Promise<RunOutcome> {
     logger: input.logger,
     runTimeMs,
     state: input.state,
+    once: input.once ?? false,
     skip(reason, detail) {
       input.countSkipped?.(reason);
       input.logger.debug({ reason, detail }, 'skipped');

@@ -1,0 +1,51 @@
+/**
+ * The `probe` collector: probes service targets on their own schedules (see probe-runner.ts) and
+ * publishes what the probes found each time the engine runs it, by default just before each
+ * scrape. Under `spyglass dump` it probes every target once instead.
+ */
+import { defineCollector, type CollectorLogger } from '../../src/collector.js';
+import { ProbeRunner } from './probe-runner.js';
+import { moduleTable, normalizeOptions, PROBE_OPTIONS_SCHEMA, targetDefaults, validateOptions, type ProbeOptions, type RawProbeOptions } from './probe-options.js';
+
+interface State {
+  runner?: ProbeRunner;
+  starting?: Promise<ProbeRunner>;
+}
+
+export default defineCollector<RawProbeOptions, State>({
+  name: 'probe',
+  description: 'Service latency and availability: blackbox_exporter probes (http, tcp, dns, grpc, icmp) on a schedule, with latency histograms',
+  enabledByDefault: true,
+  group: 'probe',
+  seriesGroupLabel: 'target',
+  options: PROBE_OPTIONS_SCHEMA,
+  validate: validateOptions,
+  initialState: () => ({}),
+  async collect(ctx) {
+    const options = normalizeOptions(ctx.config);
+    if (ctx.once) {
+      const runner = await newRunner(options, ctx.logger);
+      ctx.state.runner = runner;
+      await runner.probeAllOnce(ctx.signal);
+      return runner.families();
+    }
+    ctx.state.starting ??= newRunner(options, ctx.logger).then(async (runner) => {
+      ctx.state.runner = runner;
+      await runner.start();
+      return runner;
+    });
+    return (await ctx.state.starting).families();
+  },
+  dispose(state) {
+    state.runner?.stop();
+    void state.starting?.then((r) => r.stop());
+  },
+  statusTable(state) {
+    return state.runner?.statusTable();
+  },
+});
+
+async function newRunner(options: ProbeOptions, logger: CollectorLogger): Promise<ProbeRunner> {
+  const { modules } = await moduleTable(options);
+  return new ProbeRunner(options, modules, targetDefaults(options), logger);
+}

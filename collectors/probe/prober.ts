@@ -1,0 +1,77 @@
+/** Runs one probe of a target with a module under a deadline, whatever the prober. */
+import type { CollectorLogger } from '../../src/collector.js';
+import { probeDns } from './dns-prober.js';
+import { probeGrpc } from './grpc-prober.js';
+import { probeHttp } from './http-prober.js';
+import { probeIcmp } from './icmp-prober.js';
+import type { ProbeModule } from './module.js';
+import { ProbeReport } from './probe-report.js';
+import { ProbeError, seconds } from './resolve.js';
+import { probeTcp } from './tcp-prober.js';
+
+export interface ProbeContext {
+  /** Aborted at the probe's deadline; every socket and wait listens to it. */
+  signal: AbortSignal;
+  /** performance.now() at which `signal` aborts. */
+  deadline: number;
+  logger: CollectorLogger;
+  /**
+   * Called with every address the probe is about to connect to (each redirect too); a returned
+   * string is why that address is refused (the /probe endpoint's allow-list).
+   */
+  checkAddress?: (address: string, family: 4 | 6) => string | undefined;
+  /** Overrides Host and TLS server name (`hostname=` of the /probe endpoint). */
+  hostname?: string;
+}
+
+export interface ProbeOutcome {
+  success: boolean;
+  /** Set when the probe failed: why, in a few words and the detail. */
+  failure?: string;
+  /** The whole probe, including client set-up. */
+  durationSeconds: number;
+  timedOut: boolean;
+  report: ProbeReport;
+}
+
+type Prober = (target: string, module: any, ctx: ProbeContext, report: ProbeReport) => Promise<boolean>;
+
+const PROBERS: Record<ProbeModule['prober'], Prober> = {
+  http: (t, m: Extract<ProbeModule, { prober: 'http' }>, c, r) => probeHttp(t, m.http, c, r),
+  tcp: (t, m: Extract<ProbeModule, { prober: 'tcp' }>, c, r) => probeTcp(t, m.tcp, c, r),
+  dns: (t, m: Extract<ProbeModule, { prober: 'dns' }>, c, r) => probeDns(t, m.dns, c, r),
+  icmp: (t, m: Extract<ProbeModule, { prober: 'icmp' }>, c, r) => probeIcmp(t, m.icmp, c, r),
+  grpc: (t, m: Extract<ProbeModule, { prober: 'grpc' }>, c, r) => probeGrpc(t, m.grpc, c, r),
+};
+
+/**
+ * Probes `target` once. Never throws: errors and the deadline become a failed outcome with a
+ * reason. `outerSignal` (shutdown, a client hanging up) aborts like the deadline does.
+ */
+export async function runProbe(target: string, module: ProbeModule, timeoutMs: number, ctx: Omit<ProbeContext, 'signal' | 'deadline'>, outerSignal?: AbortSignal): Promise<ProbeOutcome> {
+  const report = new ProbeReport();
+  report.set('probe_timeout_seconds', timeoutMs / 1000);
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = outerSignal ? AbortSignal.any([deadline, outerSignal]) : deadline;
+  const started = performance.now();
+  let success = false;
+  try {
+    success = await PROBERS[module.prober](target, module, { ...ctx, signal, deadline: started + timeoutMs }, report);
+    if (!success) report.fail('probe failed');
+  } catch (err) {
+    if (signal.aborted) report.fail(deadline.aborted ? `timed out after ${timeoutMs} ms` : 'cancelled');
+    else report.fail(err instanceof ProbeError ? err.message : describeError(err));
+  }
+  const durationSeconds = seconds(performance.now() - started);
+  if (signal.aborted && !success && report.failure === 'probe failed') report.failure = `timed out after ${timeoutMs} ms`;
+  report.set('probe_success', success ? 1 : 0);
+  report.set('probe_duration_seconds', durationSeconds);
+  return { success, ...(success ? {} : { failure: report.failure }), durationSeconds, timedOut: deadline.aborted && !success, report };
+}
+
+/** `code: message` for system errors (ECONNREFUSED, CERT_HAS_EXPIRED, HPE_INVALID_CONSTANT …). */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+}
