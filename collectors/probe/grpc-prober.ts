@@ -5,12 +5,12 @@
  * and the call).
  */
 import { connect as http2Connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, TLSSocket, type ConnectionOptions } from 'node:tls';
 import type { GrpcSettings } from './module.js';
 import type { ProbeContext } from './prober.js';
 import type { ProbeReport } from './probe-report.js';
-import { ProbeError, resolveTarget, seconds } from './resolve.js';
+import { ProbeError, resolveTarget, seconds, socketFailure } from './resolve.js';
 import { recordTls, tlsClientOptions } from './tls.js';
 
 export const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
@@ -32,9 +32,12 @@ export async function probeGrpc(target: string, s: GrpcSettings, ctx: ProbeConte
   const tlsOptions = s.tls ? await tlsClientOptions(s.tlsConfig, ctx.hostname ?? host) : undefined;
   const authority = port === (s.tls ? 443 : 80) ? hostForAuthority(host) : `${hostForAuthority(host)}:${port}`;
   let outcome: CallOutcome;
-  let socket: TLSSocket | undefined;
+  const onTls = (socket: TLSSocket) => {
+    report.set('probe_grpc_ssl', 1);
+    recordTls(socket, report, { cipher: false, chainExpiry: false });
+  };
   try {
-    outcome = await check({ resolved, port, authority, tlsOptions, s, signal: ctx.signal, deadline: ctx.deadline, onTls: (t) => (socket = t) });
+    outcome = await check({ resolved, port, authority, tlsOptions, s, signal: ctx.signal, deadline: ctx.deadline, onTls });
   } catch (err) {
     if (ctx.signal.aborted) report.set('probe_grpc_status_code', DEADLINE_EXCEEDED);
     throw err;
@@ -43,10 +46,6 @@ export async function probeGrpc(target: string, s: GrpcSettings, ctx: ProbeConte
   }
   for (const status of SERVING_STATUS) report.set('probe_grpc_healthcheck_response', 0, { serving_status: status });
   if (outcome.servingStatus !== undefined) report.set('probe_grpc_healthcheck_response', 1, { serving_status: outcome.servingStatus });
-  if (socket) {
-    report.set('probe_grpc_ssl', 1);
-    recordTls(socket, report, { cipher: false, chainExpiry: false });
-  }
   report.set('probe_grpc_status_code', outcome.statusCode);
   if (outcome.statusCode !== 0) return report.fail(`gRPC status ${outcome.statusCode}${outcome.message ? `: ${outcome.message}` : ''}`);
   if (outcome.servingStatus !== 'SERVING') return report.fail(`serving status ${outcome.servingStatus ?? 'missing'}`);
@@ -81,18 +80,22 @@ interface CallInput {
   signal: AbortSignal;
   /** performance.now() time of the probe's deadline, sent as grpc-timeout. */
   deadline: number;
+  /** Called with the TLS socket at the end of a call that got through the handshake, before the connection closes. */
   onTls: (socket: TLSSocket) => void;
 }
 
 function check(c: CallInput): Promise<CallOutcome> {
   return new Promise((resolve, reject) => {
     let session: ClientHttp2Session | undefined;
+    let socket: Socket | undefined;
     let settled = false;
     const finish = (o: CallOutcome | Error) => {
       if (settled) return;
       settled = true;
       c.signal.removeEventListener('abort', onAbort);
+      if (socket instanceof TLSSocket && socket.authorized !== undefined && socket.getProtocol()) c.onTls(socket);
       session?.destroy();
+      socket?.destroy(); // not always closed by the session when it never got the server's SETTINGS
       if (o instanceof Error) reject(o);
       else resolve(o);
     };
@@ -101,13 +104,12 @@ function check(c: CallInput): Promise<CallOutcome> {
     const connectTo = { host: c.resolved.address, port: c.port, family: c.resolved.family };
     session = http2Connect(`${c.tlsOptions ? 'https' : 'http'}://${c.authority}`, {
       createConnection: () => {
-        if (!c.tlsOptions) return netConnect(connectTo);
-        const socket = tlsConnect({ ...connectTo, ...c.tlsOptions, ALPNProtocols: ['h2'] });
-        socket.once('secureConnect', () => c.onTls(socket));
-        return socket;
+        if (!c.tlsOptions) return (socket = netConnect(connectTo));
+        return (socket = tlsConnect({ ...connectTo, ...c.tlsOptions, ALPNProtocols: ['h2'] }));
       },
     });
-    session.once('error', (err: NodeJS.ErrnoException) => finish({ statusCode: UNAVAILABLE, message: `${err.code ?? ''} ${err.message}`.trim() }));
+    const unavailable = (err: NodeJS.ErrnoException) => finish({ statusCode: UNAVAILABLE, message: socketFailure('connect', (err.cause as NodeJS.ErrnoException | undefined) ?? err).message });
+    session.once('error', unavailable);
     const remainingMs = Math.max(1, Math.floor(c.deadline - performance.now()));
     const headers: Record<string, string | string[]> = {
       [constants.HTTP2_HEADER_METHOD]: 'POST',
@@ -126,7 +128,7 @@ function check(c: CallInput): Promise<CallOutcome> {
       body = Buffer.concat([body, d]);
       if (body.length > MAX_RESPONSE_BYTES) finish({ statusCode: INTERNAL, message: `health response larger than ${MAX_RESPONSE_BYTES} bytes` });
     });
-    stream.once('error', (err: NodeJS.ErrnoException) => finish({ statusCode: UNAVAILABLE, message: `${err.code ?? ''} ${err.message}`.trim() }));
+    stream.once('error', unavailable);
     stream.once('trailers', (trailers) => (responseHeaders = { ...responseHeaders, ...trailers }));
     stream.once('end', () => finish(callOutcome(responseHeaders, body)));
     stream.end(healthCheckRequest(c.s.service));
@@ -167,37 +169,41 @@ export function callOutcome(headers: IncomingHttpHeaders, body: Buffer): CallOut
   if (!Number.isInteger(statusCode)) return { statusCode: INTERNAL, message: `invalid grpc-status ${String(grpcStatus)}` };
   if (statusCode !== 0) return { statusCode, ...(message ? { message } : {}) };
   const parsed = parseHealthResponse(body);
-  if (typeof parsed === 'string') return { statusCode: INTERNAL, message: parsed };
-  return { statusCode: 0, servingStatus: parsed };
+  if ('error' in parsed) return { statusCode: INTERNAL, message: parsed.error };
+  return { statusCode: 0, servingStatus: parsed.status };
 }
 
-/** Decodes the one length-prefixed HealthCheckResponse; a string is what is wrong with it. */
-export function parseHealthResponse(body: Buffer): (typeof SERVING_STATUS)[number] | string {
-  if (body.length < 5) return 'health response shorter than a gRPC message header';
-  if (body[0] !== 0) return 'compressed health responses are not supported';
+type Parsed = { status: (typeof SERVING_STATUS)[number] } | { error: string };
+
+/** Decodes the one length-prefixed HealthCheckResponse. */
+export function parseHealthResponse(body: Buffer): Parsed {
+  const error = (e: string) => ({ error: e });
+  if (body.length < 5) return error('health response shorter than a gRPC message header');
+  if (body[0] !== 0) return error('compressed health responses are not supported');
   const length = body.readUInt32BE(1);
-  if (body.length < 5 + length) return 'health response shorter than its length prefix';
+  if (body.length < 5 + length) return error('health response shorter than its length prefix');
   const message = body.subarray(5, 5 + length);
   let status = 0; // proto3: an absent field is its zero value, UNKNOWN
   for (let i = 0; i < message.length; ) {
     const key = readVarint(message, i);
-    if (!key) return 'malformed protobuf in the health response';
+    if (!key) return error('malformed protobuf in the health response');
     i = key.next;
     const wire = key.value & 7;
     if (wire === 0) {
       const v = readVarint(message, i);
-      if (!v) return 'malformed protobuf in the health response';
+      if (!v) return error('malformed protobuf in the health response');
       if (key.value >>> 3 === 1) status = v.value;
       i = v.next;
     } else if (wire === 2) {
       const len = readVarint(message, i);
-      if (!len || len.next + len.value > message.length) return 'malformed protobuf in the health response';
+      if (!len || len.next + len.value > message.length) return error('malformed protobuf in the health response');
       i = len.next + len.value;
     } else if (wire === 5) i += 4;
     else if (wire === 1) i += 8;
-    else return 'malformed protobuf in the health response';
+    else return error('malformed protobuf in the health response');
   }
-  return SERVING_STATUS[status] ?? `unknown serving status ${status}`;
+  const name = SERVING_STATUS[status];
+  return name ? { status: name } : error(`unknown serving status ${status}`);
 }
 
 function readVarint(b: Buffer, i: number): { value: number; next: number } | undefined {

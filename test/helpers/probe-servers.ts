@@ -180,7 +180,7 @@ export function startLineServer(banner: string): Promise<Listening<NetServer>> {
 
 /** A TCP server that accepts and never says anything. */
 export function startSilentServer(): Promise<Listening<NetServer>> {
-  return listen(createNetServer((s) => s.on('error', () => undefined)));
+  return listen(createNetServer((s) => s.on('error', () => undefined).resume()));
 }
 
 /** A free port on 127.0.0.1 (nothing listens there once this returns). */
