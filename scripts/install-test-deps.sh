@@ -3,7 +3,8 @@
 #   prometheus (server + promtool), prometheus-node-exporter (reference), wrk (benchmark),
 #   util-linux (unshare, for the PID 1 test), procps (pgrep) and bindfs (a FUSE mount to hang, for
 #   the hung-statfs test), iproute2 (veth pairs for the kept-open sysfs test), and a C toolchain
-#   (make, g++) so that `npm ci` builds the timex addon.
+#   (make, g++) so that `npm ci` builds the timex addon; for the probe tests openssl (a test CA),
+#   dnsmasq (a real DNS server) and prometheus-blackbox-exporter (the reference prober).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
@@ -15,6 +16,9 @@ command -v bindfs >/dev/null || need+=(bindfs)
 command -v ip >/dev/null || need+=(iproute2)
 command -v make >/dev/null || need+=(make)
 command -v g++ >/dev/null || need+=(g++)
+command -v openssl >/dev/null || need+=(openssl)
+command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
+command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -68,6 +68,8 @@ export interface GlobalFlags {
   'log.level'?: string;
   'log.format'?: string;
   'collector.disableDefaults'?: boolean;
+  /** `--probe URL` (repeatable): probe targets with the defaults, added to the configured ones. */
+  probe?: string[];
 }
 
 /** Flags and environment variables as a partial config that wins over the file. */
@@ -80,6 +82,7 @@ export function overridesFrom(flags: GlobalFlags, collectors: Record<string, Rec
     },
     paths: { procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], rootfs: flags['path.rootfs'], udev_data: flags['path.udev.data'] },
     log: { level: flags['log.level'], format: flags['log.format'] },
-    collectors,
+    collectors: flags.probe?.length ? { ...collectors, probe: { enabled: true, ...collectors.probe } } : collectors,
+    ...(flags.probe?.length ? { append: { probe: { targets: flags.probe } } } : {}),
   } as ConfigOverrides;
 }

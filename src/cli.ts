@@ -16,6 +16,7 @@ Examples:
   $ spyglass serve --config.file=/etc/spyglass.yml --web.listen-address=127.0.0.1:${DEFAULT_PORT}
   $ spyglass serve --path.rootfs=/host --path.procfs=/host/proc --path.sysfs=/host/sys
   $ spyglass serve --no-collector.meminfo --collector.cpu.interval=5s
+  $ spyglass serve --probe http://127.0.0.1:8080/healthz      # sidecar: probe the app next to it
   $ spyglass dump --format table cpu loadavg
   $ spyglass check-config /etc/spyglass.yml
   $ curl -s localhost:${DEFAULT_PORT}/metrics?collect[]=cpu
@@ -67,6 +68,7 @@ export async function main(argv: string[]): Promise<void> {
   addConfigOptions(program.command('serve').description('run the exporter and serve /metrics'))
     .addOption(new Option('--web.listen-address <address>', `address to listen on (default ${DEFAULT_LISTEN_ADDRESS})`).env('SPYGLASS_WEB_LISTEN_ADDRESS'))
     .addOption(new Option('--web.max-requests <n>', 'maximum concurrent /metrics requests, 0 for no limit').env('SPYGLASS_WEB_MAX_REQUESTS'))
+    .addOption(new Option('--probe <target>', 'probe this target (repeatable), e.g. http://127.0.0.1:8080/healthz as a sidecar; enables the probe collector').argParser((v: string, prev: string[] = []) => [...prev, v]))
     .action(async (flags: GlobalFlags) => {
       const overrides: ConfigOverrides = overridesFrom(flags, collectors);
       await serve({ file: flags['config.file'], overrides, disableDefaults: flags['collector.disableDefaults'] ?? false });

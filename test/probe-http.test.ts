@@ -11,7 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import { buildModule, type ProbeModule, type RawModule } from '../collectors/probe/module.js';
 import { runProbe, type ProbeOutcome } from '../collectors/probe/prober.js';
 import type { ProbeGauge } from '../collectors/probe/probe-report.js';
-import { freePort, makeCertificates, startHttpServer, startHttpsServer, startHttpServerProcess, startLineServer, startSilentServer, waitFor, type Certificates, type HttpServerProcess, type Listening, type ServedRequest } from './helpers/probe-servers.js';
+import { makeCertificates, startHttpServer, startHttpsServer, startHttpServerProcess, startLineServer, startSilentServer, type Certificates, type HttpServerProcess, type Listening, type ServedRequest } from './helpers/probe-servers.js';
+import { freePort, waitFor } from './helpers/spyglass.js';
 import type { Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
@@ -56,7 +57,7 @@ before(async () => {
 });
 
 async function servedRequest(served: ServedRequest[], marker: string): Promise<ServedRequest> {
-  await waitFor(() => served.some((r) => r.path.endsWith(marker)), 1000);
+  await waitFor(() => served.some((r) => r.path.endsWith(marker)), 1000, `the server's record of ${marker}`);
   return served.find((r) => r.path.endsWith(marker)) as ServedRequest;
 }
 

@@ -42,7 +42,7 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** A timeout never reaches the interval: at most this share of it. */
 const MAX_TIMEOUT_SHARE = 0.9;
 
-/** Scheme → module and the target the prober gets, when a target names no module. */
+/** Scheme → module and the target the prober gets, when a target names no module (a bare host:port is tcp_connect). */
 const SCHEMES: Record<string, { module: string; keepScheme: boolean }> = {
   'http:': { module: 'http_2xx', keepScheme: true },
   'https:': { module: 'http_2xx', keepScheme: true },
@@ -58,7 +58,7 @@ export type TargetProblem = { message: string };
 export function buildTarget(spec: TargetSpec, modules: ReadonlyMap<string, ProbeModule | Error>, defaults: TargetDefaults, source: string): ProbeTarget | TargetProblem {
   const { target, module: moduleName } = splitScheme(spec.target, spec.module);
   if (!target) return { message: `target ${JSON.stringify(spec.target)} is empty` };
-  if (!moduleName) return { message: `target ${JSON.stringify(spec.target)} names no module and its scheme does not imply one (http, https, tcp, grpc, grpcs, icmp)` };
+  if (!moduleName) return { message: `target ${JSON.stringify(spec.target)} names no module, and neither its scheme (http, https, tcp, grpc, grpcs, icmp) nor a host:port form implies one` };
   const module = modules.get(moduleName);
   if (!module) return { message: `target ${spec.target}: unknown module ${moduleName}` };
   if (module instanceof Error) return { message: `target ${spec.target}: module ${moduleName} is invalid: ${module.message}` };
@@ -78,7 +78,7 @@ export function buildTarget(spec: TargetSpec, modules: ReadonlyMap<string, Probe
 function splitScheme(target: string, module: string | undefined): { target: string; module: string | undefined } {
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*:)\/\//.exec(target);
   const scheme = m ? SCHEMES[(m[1] as string).toLowerCase()] : undefined;
-  if (!scheme) return { target, module };
+  if (!scheme) return { target, module: module ?? (!m && /^(\[[^\]]+\]|[^:/[\]]+):\d+$/.test(target) ? 'tcp_connect' : undefined) };
   const stripped = scheme.keepScheme ? target : target.slice((m as RegExpExecArray)[0].length).replace(/\/$/, '');
   return { target: stripped, module: module ?? scheme.module };
 }

@@ -61,7 +61,11 @@ export interface Config {
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | undefined : T[K] | undefined };
-export type ConfigOverrides = DeepPartial<RawConfig> & { collectors?: Record<string, Record<string, unknown>> };
+export type ConfigOverrides = DeepPartial<RawConfig> & {
+  collectors?: Record<string, Record<string, unknown>>;
+  /** List options extended rather than replaced (`--probe URL` adds to the configured targets): collector → option → items. */
+  append?: Record<string, Record<string, unknown[]>>;
+};
 
 export interface LoadOptions {
   file?: string | undefined;
@@ -90,7 +94,9 @@ export async function loadConfig(opts: LoadOptions): Promise<ConfigResult> {
     return { file, ...(pos ? { line: pos.line, column: pos.column } : {}), key: dotted(path), message: '' };
   };
 
-  const merged = deepMerge(deepMerge(structuredClone(DEFAULTS) as Record<string, unknown>, fromFile), stripUndefined(opts.overrides ?? {}));
+  const { append, ...overrides } = opts.overrides ?? {};
+  const merged = deepMerge(deepMerge(structuredClone(DEFAULTS) as Record<string, unknown>, fromFile), stripUndefined(overrides));
+  appendLists(merged, append ?? {});
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
   const loaded = await loadCollectorModules(merged.collector_modules, baseDir, opts.builtins, locate);
   if (loaded.errors.length) return { ok: false, errors: loaded.errors };
@@ -337,6 +343,14 @@ export function deepMerge(target: Record<string, unknown>, source: Record<string
     target[k] = isObject(v) && isObject(cur) ? deepMerge({ ...cur }, v) : v;
   }
   return target;
+}
+
+function appendLists(merged: Record<string, unknown>, append: NonNullable<ConfigOverrides['append']>): void {
+  for (const [collector, options] of Object.entries(append)) {
+    const collectors = (isObject(merged.collectors) ? merged.collectors : (merged.collectors = {})) as Record<string, unknown>;
+    const own = (isObject(collectors[collector]) ? collectors[collector] : (collectors[collector] = {})) as Record<string, unknown>;
+    for (const [key, items] of Object.entries(options)) own[key] = [...(Array.isArray(own[key]) ? own[key] : []), ...items];
+  }
 }
 
 function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {

@@ -11,6 +11,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, waitFor } from './spyglass.js';
 import { gzipSync as zlibGzip } from 'node:zlib';
 
 export interface Certificates {
@@ -183,13 +184,6 @@ export function startSilentServer(): Promise<Listening<NetServer>> {
   return listen(createNetServer((s) => s.on('error', () => undefined).resume()));
 }
 
-/** A free port on 127.0.0.1 (nothing listens there once this returns). */
-export async function freePort(): Promise<number> {
-  const l = await listen(createNetServer());
-  await l.close();
-  return l.port;
-}
-
 export interface Dnsmasq {
   port: number;
   stop(): Promise<void>;
@@ -208,7 +202,7 @@ export async function startDnsmasq(records: string[]): Promise<Dnsmasq> {
   );
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
-  await waitFor(async () => (await udpAnswers(port)) || child.exitCode !== null, 5000);
+  await waitFor(async () => (await udpAnswers(port)) || child.exitCode !== null, 5000, 'dnsmasq to answer');
   if (child.exitCode !== null) throw new Error(`dnsmasq exited: ${stderr}`);
   return {
     port,
@@ -251,13 +245,6 @@ export function startUdpResponder(reply: (query: Buffer) => Buffer | undefined):
   });
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 25): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
 
 export interface GrpcHealthServer {
   port: number;
