@@ -8,6 +8,9 @@ import { DEFAULT_LISTEN_ADDRESS, DEFAULT_PORT } from './config/schema.js';
 import { exitProcess } from './exit.js';
 import { dump, DUMP_FORMATS, type DumpFormat } from './dump.js';
 import { serve } from './serve.js';
+import { createLogger } from './log.js';
+import { probeCommand, type ProbeCommandOptions } from '../collectors/probe/probe-command.js';
+import type { RawProbeOptions } from '../collectors/probe/probe-options.js';
 import { VERSION } from './version.js';
 
 const EXAMPLES = `
@@ -18,6 +21,7 @@ Examples:
   $ spyglass serve --no-collector.meminfo --collector.cpu.interval=5s
   $ spyglass serve --probe http://127.0.0.1:8080/healthz      # sidecar: probe the app next to it
   $ spyglass dump --format table cpu loadavg
+  $ spyglass probe https://example.org/ --count 10 --interval 500ms
   $ spyglass check-config /etc/spyglass.yml
   $ curl -s localhost:${DEFAULT_PORT}/metrics?collect[]=cpu
 
@@ -86,6 +90,29 @@ export async function main(argv: string[]): Promise<void> {
       }
       for (const f of result.failures) process.stderr.write(`spyglass: collector ${f.collector} failed: ${f.reason}\n`);
       process.stdout.write(result.output, () => exitProcess(result.failures.length ? 1 : 0));
+    });
+
+  addConfigOptions(program.command('probe').description('probe a target now and print each phase\'s latency; exits 1 if a probe fails'))
+    .argument('<target>', 'a URL, host:port, or anything a probe module takes (modules from the config and modules_file apply)')
+    .option('--module <name>', 'probe module (default: implied by the target, e.g. http_2xx for http:// URLs, tcp_connect for host:port)')
+    .option('--count <n>', 'number of probes', (v) => Number(v), 1)
+    .option('--interval <duration>', 'pause between probes', '1s')
+    .option('--timeout <duration>', 'timeout of each probe (default: the module\'s, else 10s)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (target: string, flags: GlobalFlags & ProbeCommandOptions) => {
+      if (!Number.isInteger(flags.count) || flags.count < 1) {
+        process.stderr.write('spyglass: --count must be a positive integer\n');
+        process.exit(2);
+      }
+      const config = await loadOrExit(flags, collectors);
+      const probeSettings = config.collectors.find((c) => c.definition.name === 'probe');
+      const logger = createLogger(config.log.level === 'info' ? 'error' : config.log.level, config.log.format);
+      const result = await probeCommand(target, probeSettings?.options as RawProbeOptions, flags, logger);
+      if (result.error) {
+        process.stderr.write(`spyglass: ${result.error}\n`);
+        process.exit(2);
+      }
+      process.stdout.write(result.output, () => exitProcess(result.failed ? 1 : 0));
     });
 
   program

@@ -3,11 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { builtinCollectors } from '../collectors/index.js';
 import { parseExposition } from './helpers/exposition.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNode } from './helpers/cgroup-tree.js';
 import { fixture, repoRoot, runCli } from './helpers/spyglass.js';
+import { makeCertificates, startHttpsServer } from './helpers/probe-servers.js';
 
 const readmeOf = (name: string) => (name === 'textfile' ? `${repoRoot}collectors/textfile/README.md` : `${repoRoot}collectors/host/${name}.README.md`);
 
@@ -16,7 +17,7 @@ const readmeOf = (name: string) => (name === 'textfile' ? `${repoRoot}collectors
  * a trailing `{label, label=…}` set (with spaces or `=`) is not part of the name.
  */
 function documentedPatterns(markdown: string): RegExp[] {
-  return [...markdown.matchAll(/`((?:node|container)_[^`\s{]*(?:\{[^}\s=]*\}[^`\s{]*)*)(?:\{[^`]*\})?`/g)].map((m) => {
+  return [...markdown.matchAll(/`((?:node|container|probe|spyglass_probe)_?[^`\s{]*(?:\{[^}\s=]*\}[^`\s{]*)*)(?:\{[^`]*\})?`/g)].map((m) => {
     const source = (m[1] as string)
       .replace(/<[a-z_]+>/gi, '\u0000')
       .replace(/\{([^}]*)\}/g, (_s, alts: string) => `(${alts.split(',').join('|')})`)
@@ -64,5 +65,23 @@ describe('collector READMEs', () => {
       assert.ok(emitted.length >= (version === 'v2' ? 30 : 25), `${version}: ${emitted.length} families`);
       assert.deepEqual(emitted.filter((name) => !patterns.some((p) => p.test(name))), [], `undocumented in ${readme}`);
     }
+  });
+
+  it('probe: every family it emits for http, https and tcp targets is documented', async () => {
+    const readme = `${repoRoot}collectors/probe/README.md`;
+    const patterns = documentedPatterns(readFileSync(readme, 'utf8'));
+    const certs = makeCertificates();
+    const https = await startHttpsServer(certs.serverCert, certs.serverKey);
+    const dir = mkdtempSync(join(tmpdir(), 'spyglass-docs-'));
+    const config = join(dir, 'probe.yml');
+    const target = `https://localhost:${https.port}/?header=Last-Modified:Wed,%2021%20Oct%202015%2007:28:00%20GMT`;
+    writeFileSync(config, ['collectors:', '  probe:', '    modules:', '      tls: {prober: http, http: {tls_config: {ca_file: ' + JSON.stringify(certs.caFile) + '}}}', '      tcp_tls: {prober: tcp, tcp: {tls: true, tls_config: {ca_file: ' + JSON.stringify(certs.caFile) + '}}}', '    targets:', `      - {target: ${JSON.stringify(target)}, module: tls}`, `      - {target: "localhost:${https.port}", module: tcp_tls}`].join('\n'));
+    const r = await runCli(['dump', `--config.file=${config}`, 'probe']);
+    await https.close();
+    certs.cleanup();
+    assert.equal(r.code, 0, r.stderr);
+    const emitted = [...parseExposition(r.stdout).keys()];
+    assert.ok(emitted.includes('probe_http_last_modified_timestamp_seconds') && emitted.includes('probe_ssl_last_chain_info'), emitted.join(' '));
+    assert.deepEqual(emitted.filter((name) => !patterns.some((p) => p.test(name))), [], `undocumented in ${readme}`);
   });
 });

@@ -146,3 +146,23 @@ test('an existing blackbox.yml is reused through modules_file; its errors are lo
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /blackbox\.yml:5:\d+: modules\.broken\.http\.valid_status_code: unknown key "valid_status_code"|blackbox\.yml:4:\d+: modules\.broken\.http: unknown key "valid_status_code"/);
 });
+
+test('spyglass probe prints each phase over several probes, JSON on request, and fails with the reason', async () => {
+  const table = await runCli(['probe', `http://127.0.0.1:${app.port}/?headers_delay=20`, '--count', '3', '--interval', '50ms']);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /phase \(ms\)\s+min\s+p50\s+p90\s+p99\s+max/);
+  const processing = /^processing\s+([0-9.]+)\s+([0-9.]+)/m.exec(table.stdout);
+  assert.ok(processing && Number(processing[1]) >= 19 && Number(processing[2]) < 40, table.stdout);
+  assert.match(table.stdout, /3\/3 succeeded/);
+  const json = await runCli(['probe', `127.0.0.1:${app.port}`, '--format', 'json']);
+  const parsed = JSON.parse(json.stdout) as { module: string; succeeded: number; phases: Record<string, { p50_ms: number }> };
+  assert.equal(parsed.module, 'tcp_connect');
+  assert.equal(parsed.succeeded, 1);
+  assert.ok((parsed.phases.total?.p50_ms ?? 0) > 0);
+  const failing = await runCli(['probe', `127.0.0.1:${closedPort}`]);
+  assert.equal(failing.code, 1);
+  assert.match(failing.stdout, /FAILED .*connect failed: ECONNREFUSED/);
+  const unknown = await runCli(['probe', 'http://127.0.0.1/', '--module', 'nope']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown module nope/);
+});
