@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { decodeResponse, DnsFormatError, encodeQuery, formatIPv6 } from '../collectors/probe/dns-wire.js';
+import { DnsDiscovery } from '../collectors/probe/discovery.js';
 import { buildModule, type RawModule } from '../collectors/probe/module.js';
 import { runProbe } from '../collectors/probe/prober.js';
 import { callOutcome, healthCheckRequest, parseHealthResponse } from '../collectors/probe/grpc-prober.js';
@@ -88,6 +89,25 @@ describe('dns prober against dnsmasq', () => {
     mute.close();
     const closed = await runProbe(`127.0.0.1:${await freePort()}`, dnsModule({ query_name: 'x.test', transport_protocol: 'tcp' }), 1000, { logger });
     assert.match(closed.failure as string, /DNS over TCP failed: ECONNREFUSED/);
+  });
+});
+
+describe('dns_sd discovery against dnsmasq', () => {
+  test('SRV records become targets; a name that stops resolving keeps its last targets and reports the error', async () => {
+    const d = new DnsDiscovery({ names: ['_http._tcp.spyglass.test'], server: `127.0.0.1:${dnsmasq.port}`, scheme: 'http', path: '/healthz', labels: { via: 'srv' } });
+    let changes = 0;
+    await d.start(() => changes++);
+    d.stop();
+    assert.deepEqual(d.targets, [{ target: 'http://web.spyglass.test:8080/healthz', labels: { via: 'srv' } }]);
+    assert.deepEqual(d.errors, []);
+    assert.equal(changes, 1);
+    const a = new DnsDiscovery({ names: ['web.spyglass.test', 'gone.spyglass.test'], type: 'A', port: 9100, module: 'tcp_connect', server: `127.0.0.1:${dnsmasq.port}` });
+    await a.refresh();
+    assert.deepEqual(a.targets, [{ target: '127.0.0.1:9100', module: 'tcp_connect', labels: {} }]);
+    assert.equal(a.errors.length, 1);
+    assert.match(a.errors[0]?.message as string, /^gone\.spyglass\.test: ENOTFOUND/);
+    assert.equal(a.errorCount, 1);
+    a.stop();
   });
 });
 

@@ -34,6 +34,42 @@ export interface Discovery {
   stop(): void;
 }
 
+/** The shared half: the current list, its errors, a refresh every `refreshMs`, and change notification. */
+abstract class PollingDiscovery implements Discovery {
+  abstract readonly kind: Discovery['kind'];
+  targets: TargetSpec[] = [];
+  errors: DiscoveryError[] = [];
+  errorCount = 0;
+  protected stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private onChange: () => void = () => undefined;
+
+  constructor(private readonly refreshMs: number) {}
+
+  async start(onChange: () => void): Promise<void> {
+    this.onChange = onChange;
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+
+  abstract refresh(): Promise<void>;
+
+  /** Installs a refresh's outcome (unless stopped meanwhile) and tells the runner. */
+  protected publish(targets: TargetSpec[], errors: DiscoveryError[]): void {
+    if (this.stopped) return;
+    this.errorCount += errors.length;
+    this.errors = errors;
+    this.targets = targets;
+    this.onChange();
+  }
+}
+
 export interface FileSdConfig {
   files: string[];
   refresh_interval?: string;
@@ -85,24 +121,19 @@ function splitMeta(labels: Record<string, string>, where: string): { meta: Pick<
   return { meta, plain };
 }
 
-export class FileDiscovery implements Discovery {
+export class FileDiscovery extends PollingDiscovery {
   readonly kind = 'file_sd';
-  targets: TargetSpec[] = [];
-  errors: DiscoveryError[] = [];
-  errorCount = 0;
   /** Last good targets of each file: a file that turns bad keeps them. */
   private readonly byFile = new Map<string, TargetSpec[]>();
   private readonly watchers: FSWatcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
   private settle: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private onChange: () => void = () => undefined;
 
-  constructor(private readonly config: FileSdConfig) {}
+  constructor(private readonly config: FileSdConfig) {
+    super(parseDuration(config.refresh_interval ?? '5m') ?? 300_000);
+  }
 
-  async start(onChange: () => void): Promise<void> {
-    this.onChange = onChange;
-    await this.refresh();
+  override async start(onChange: () => void): Promise<void> {
+    await super.start(onChange);
     for (const dir of new Set(this.config.files.map(dirname))) {
       try {
         const w = watch(dir, () => this.soon());
@@ -113,14 +144,10 @@ export class FileDiscovery implements Discovery {
         // A missing directory cannot be watched; the periodic refresh finds files once it exists.
       }
     }
-    const every = parseDuration(this.config.refresh_interval ?? '5m') ?? 300_000;
-    this.timer = setInterval(() => void this.refresh(), every);
-    this.timer.unref();
   }
 
-  stop(): void {
-    this.stopped = true;
-    clearInterval(this.timer);
+  override stop(): void {
+    super.stop();
     clearTimeout(this.settle);
     for (const w of this.watchers) w.close();
   }
@@ -147,11 +174,7 @@ export class FileDiscovery implements Discovery {
         else errors.push({ source: file, message: code ? `${file}: ${code}` : (err as Error).message });
       }
     }
-    if (this.stopped) return;
-    this.errorCount += errors.length;
-    this.errors = errors;
-    this.targets = [...this.byFile.values()].flat();
-    this.onChange();
+    this.publish([...this.byFile.values()].flat(), errors);
   }
 
   private async matchingFiles(): Promise<string[]> {
@@ -182,32 +205,19 @@ export interface DnsSdConfig {
   labels?: Record<string, string>;
 }
 
-export class DnsDiscovery implements Discovery {
+export class DnsDiscovery extends PollingDiscovery {
   readonly kind = 'dns_sd';
-  targets: TargetSpec[] = [];
-  errors: DiscoveryError[] = [];
-  errorCount = 0;
+  /** Last good targets of each name: a lookup that fails keeps them. */
   private readonly byName = new Map<string, TargetSpec[]>();
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private onChange: () => void = () => undefined;
   private readonly resolver = new Resolver({ timeout: 2000, tries: 2 });
 
   constructor(private readonly config: DnsSdConfig) {
+    super(parseDuration(config.refresh_interval ?? '30s') ?? 30_000);
     if (config.server) this.resolver.setServers([config.server]);
   }
 
-  async start(onChange: () => void): Promise<void> {
-    this.onChange = onChange;
-    await this.refresh();
-    const every = parseDuration(this.config.refresh_interval ?? '30s') ?? 30_000;
-    this.timer = setInterval(() => void this.refresh(), every);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    clearInterval(this.timer);
+  override stop(): void {
+    super.stop();
     this.resolver.cancel();
   }
 
@@ -223,11 +233,7 @@ export class DnsDiscovery implements Discovery {
         }
       }),
     );
-    if (this.stopped) return;
-    this.errorCount += errors.length;
-    this.errors = errors;
-    this.targets = [...this.byName.values()].flat();
-    this.onChange();
+    this.publish([...this.byName.values()].flat(), errors);
   }
 
   private async lookup(name: string): Promise<TargetSpec[]> {
