@@ -3,7 +3,7 @@
  * probes each target on its schedule, and holds the results the collector publishes.
  */
 import type { CollectorLogger, StatusTable } from '../../src/collector.js';
-import type { HistogramSample, Labels, MetricFamily } from '../../src/metrics/model.js';
+import type { HistogramSample, MetricFamily } from '../../src/metrics/model.js';
 import { DnsDiscovery, FileDiscovery, type Discovery } from './discovery.js';
 import type { ProbeModule } from './module.js';
 import { runProbe, type ProbeOutcome } from './prober.js';
@@ -141,10 +141,5 @@ export class ProbeRunner {
     for (const p of this.targetProblems) rows.push(['', '', '', '', 'invalid', '', p]);
     for (const d of this.discoveries) for (const e of d.errors) rows.push([e.source, '', d.kind, '', 'discovery error', '', e.message]);
     return { title: 'Probe targets', columns: ['target', 'module', 'source', 'interval', 'last result', 'last duration', 'reason'], rows };
-  }
-
-  /** Labels of every target (tests and the CLI look targets up by them). */
-  targetLabels(): Labels[] {
-    return this.targets.map((t) => t.labels);
   }
 }
