@@ -115,6 +115,8 @@ export class ProbeRunner {
   }
 
   families(): MetricFamily[] {
+    // A spyglass with nothing to probe (the default) exports nothing for it.
+    if (this.targets.length === 0 && this.discoveries.length === 0 && this.targetProblems.length === 0) return [];
     const families = this.results.families();
     let cumulative = 0;
     const delay: HistogramSample = { buckets: DELAY_BUCKETS.map((le, i) => [le, (cumulative += this.delay.buckets[i] as number)] as const), sum: this.delay.sum, count: this.delay.count };
