@@ -33,7 +33,7 @@ describe('config', () => {
     assert.deepEqual(r.config.paths, { procfs: '/proc', sysfs: '/sys', rootfs: '/', udevData: '/run/udev/data' });
     assert.deepEqual(
       r.config.collectors.filter((c) => c.enabled).map((c) => c.definition.name),
-      ['arp', 'conntrack', 'container', 'cpu', 'diskstats', 'dmi', 'entropy', 'filefd', 'filesystem', 'hwmon', 'inventory', 'loadavg', 'meminfo', 'netclass', 'netdev', 'netstat', 'os', 'pressure', 'selinux', 'sockstat', 'softnet', 'stat', 'textfile', 'thermal_zone', 'time', 'timex', 'udp_queues', 'uname', 'vmstat'],
+      ['arp', 'conntrack', 'container', 'cpu', 'diskstats', 'dmi', 'entropy', 'filefd', 'filesystem', 'hwmon', 'inventory', 'loadavg', 'meminfo', 'netclass', 'netdev', 'netstat', 'os', 'pressure', 'probe', 'selinux', 'sockstat', 'softnet', 'stat', 'textfile', 'thermal_zone', 'time', 'timex', 'udp_queues', 'uname', 'vmstat'],
     );
     const cpu = r.config.collectors.find((c) => c.definition.name === 'cpu');
     assert.deepEqual(cpu?.options, { guest: true }, 'collector option defaults come from its schema');
