@@ -9,7 +9,7 @@ import { connect as netConnect } from 'node:net';
 import type { DnsSettings, RrValidator } from './module.js';
 import type { ProbeContext } from './prober.js';
 import type { ProbeReport } from './probe-report.js';
-import { ProbeError, resolveTarget, seconds, socketFailure } from './resolve.js';
+import { ProbeError, resolveTarget, seconds, socketFailure, splitHostPort } from './resolve.js';
 import { decodeResponse, DnsFormatError, encodeQuery, parseClass, parseType, RCODES, TYPES, type DnsResponse, type ResourceRecord } from './dns-wire.js';
 
 /** Largest UDP reply read (EDNS0 is not requested, so servers send at most 512 bytes; some send more). */
@@ -22,7 +22,9 @@ export async function probeDns(target: string, s: DnsSettings, ctx: ProbeContext
   const klass = parseClass(s.queryClass);
   if (type === undefined) throw new ProbeError(`unknown query_type ${s.queryType}`);
   if (klass === undefined) throw new ProbeError(`unknown query_class ${s.queryClass}`);
-  const { host, port } = splitServer(target);
+  const split = splitHostPort(target, 53);
+  if (!split) throw new ProbeError(`invalid DNS server ${target}: host, host:port or [v6]:port with a port from 1 to 65535`);
+  const { host, port } = split;
   const resolved = await resolveTarget(host, s.ip, ctx, report);
   report.set('probe_dns_duration_seconds', resolved.lookupSeconds, { phase: 'resolve' });
   const id = randomInt(0, 65536);
@@ -55,17 +57,6 @@ export async function probeDns(target: string, s: DnsSettings, ctx: ProbeContext
   return problem ? report.fail(problem) : true;
 }
 
-/** `host`, `host:port`, `[v6]:port`; port 53 by default. */
-function splitServer(target: string): { host: string; port: number } {
-  const withPort = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(target);
-  if (withPort) {
-    const port = Number(withPort[3]);
-    if (port < 1 || port > 65535) throw new ProbeError(`invalid port in DNS server ${target}`);
-    return { host: (withPort[1] ?? withPort[2]) as string, port };
-  }
-  return { host: target.replace(/^\[|\]$/g, ''), port: 53 };
-}
-
 /** blackbox's validRRs: the four regexp lists over the records as text. */
 export function rrProblem(section: string, rrs: readonly ResourceRecord[], v: RrValidator): string | undefined {
   if (rrs.length === 0 && (v.failIfNotMatches.length || v.failIfNoneMatches.length)) return `no ${section} records, but a regexp match is required`;
@@ -95,48 +86,55 @@ interface Exchange {
   requestMs: number;
 }
 
-function exchangeUdp(server: Server, query: Buffer, signal: AbortSignal): Promise<Exchange> {
+type Settle = (err: Error | undefined, reply?: Buffer) => void;
+
+/**
+ * One query/reply over a socket `open` creates: `settle` ends it once (closing the socket), and
+ * so does the deadline. `sent()` marks when the query went out: before it is connect, after it request.
+ */
+function exchange(signal: AbortSignal, open: (settle: Settle, sent: () => void) => { close(): void }): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const socket = createSocket({ type: server.family === 6 ? 'udp6' : 'udp4', recvBufferSize: MAX_UDP_REPLY });
-    let sent = 0;
-    const done = (err: Error | undefined, reply?: Buffer) => {
+    let sentAt = started;
+    let settled = false;
+    let socket: { close(): void } | undefined;
+    const settle: Settle = (err, reply) => {
+      if (settled) return;
+      settled = true;
       signal.removeEventListener('abort', onAbort);
-      socket.close();
+      socket?.close();
       if (err) reject(err);
-      else resolve({ reply: reply as Buffer, connectMs: sent - started, requestMs: performance.now() - sent });
+      else resolve({ reply: reply as Buffer, connectMs: sentAt - started, requestMs: performance.now() - sentAt });
     };
-    const onAbort = () => done(signal.reason as Error);
+    const onAbort = () => settle(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', (err) => done(socketFailure('DNS over UDP', err)));
+    socket = open(settle, () => (sentAt = performance.now()));
+  });
+}
+
+function exchangeUdp(server: Server, query: Buffer, signal: AbortSignal): Promise<Exchange> {
+  return exchange(signal, (settle, sent) => {
+    const socket = createSocket({ type: server.family === 6 ? 'udp6' : 'udp4', recvBufferSize: MAX_UDP_REPLY });
+    socket.once('error', (err) => settle(socketFailure('DNS over UDP', err)));
     // The first datagram from the server is the reply; others (and strays from elsewhere, which a connected socket drops) are ignored.
-    socket.once('message', (msg) => done(undefined, msg));
+    socket.once('message', (msg) => settle(undefined, msg));
     const connect = () =>
       socket.connect(server.port, server.address, () => {
-        sent = performance.now();
-        socket.send(query, (err) => err && done(new ProbeError(`DNS query not sent: ${err.message}`)));
+        sent();
+        socket.send(query, (err) => err && settle(new ProbeError(`DNS query not sent: ${err.message}`)));
       });
     if (server.localAddress) socket.bind({ address: server.localAddress, port: 0 }, connect);
     else connect();
+    return socket;
   });
 }
 
 function exchangeTcp(server: Server, query: Buffer, signal: AbortSignal): Promise<Exchange> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    let sent = 0;
+  return exchange(signal, (settle, sent) => {
     let buffered = Buffer.alloc(0);
     const socket = netConnect({ host: server.address, port: server.port, family: server.family, ...(server.localAddress ? { localAddress: server.localAddress } : {}) });
-    const done = (err: Error | undefined, reply?: Buffer) => {
-      signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve({ reply: reply as Buffer, connectMs: sent - started, requestMs: performance.now() - sent });
-    };
-    const onAbort = () => done(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => {
-      sent = performance.now();
+      sent();
       const framed = Buffer.alloc(2 + query.length);
       framed.writeUInt16BE(query.length, 0);
       query.copy(framed, 2);
@@ -144,9 +142,10 @@ function exchangeTcp(server: Server, query: Buffer, signal: AbortSignal): Promis
     });
     socket.on('data', (d) => {
       buffered = Buffer.concat([buffered, d]);
-      if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) done(undefined, buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
+      if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) settle(undefined, buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
     });
-    socket.once('end', () => done(new ProbeError(`DNS server closed the TCP connection after ${buffered.length} bytes, before a whole reply`)));
-    socket.once('error', (err: NodeJS.ErrnoException) => done(socketFailure('DNS over TCP', err)));
+    socket.once('end', () => settle(new ProbeError(`DNS server closed the TCP connection after ${buffered.length} bytes, before a whole reply`)));
+    socket.once('error', (err: NodeJS.ErrnoException) => settle(socketFailure('DNS over TCP', err)));
+    return { close: () => socket.destroy() };
   });
 }

@@ -10,7 +10,7 @@ import { connect as tlsConnect, TLSSocket, type ConnectionOptions } from 'node:t
 import type { GrpcSettings } from './module.js';
 import type { ProbeContext } from './prober.js';
 import type { ProbeReport } from './probe-report.js';
-import { ProbeError, resolveTarget, seconds, socketFailure } from './resolve.js';
+import { ProbeError, resolveTarget, seconds, socketFailure, splitHostPort } from './resolve.js';
 import { recordTls, tlsClientOptions } from './tls.js';
 
 export const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
@@ -53,12 +53,9 @@ export async function probeGrpc(target: string, s: GrpcSettings, ctx: ProbeConte
 }
 
 function grpcHostPort(target: string, tls: boolean): { host: string; port: number } {
-  const bare = target.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(bare);
-  if (!m) throw new ProbeError(`target ${JSON.stringify(target)} must be host or host:port`);
-  const port = m[3] ? Number(m[3]) : tls ? 443 : 80;
-  if (port < 1 || port > 65535) throw new ProbeError(`invalid port in ${target}`);
-  return { host: (m[1] ?? m[2]) as string, port };
+  const split = splitHostPort(target.replace(/^https?:\/\//, '').replace(/\/.*$/, ''), tls ? 443 : 80);
+  if (!split) throw new ProbeError(`target ${JSON.stringify(target)} must be host or host:port`);
+  return split;
 }
 
 function hostForAuthority(host: string): string {

@@ -18,7 +18,7 @@ import { VERSION } from '../../src/version.js';
 import type { HttpSettings } from './module.js';
 import type { ProbeContext } from './prober.js';
 import type { ProbeReport } from './probe-report.js';
-import { ProbeError, resolveTarget, seconds, socketFailure } from './resolve.js';
+import { ProbeError, resolveTarget, seconds, socketFailure, splitHostPort, stripBrackets } from './resolve.js';
 import { recordTls, tlsClientOptions } from './tls.js';
 
 const MAX_REDIRECTS = 10;
@@ -118,7 +118,8 @@ async function requestOnce(url: URL, h: HopInput): Promise<Hop> {
   if (s.compression) headers['accept-encoding'] = s.compression;
   if (h.withAuth) await addAuthorization(headers, s, url);
   if (h.body !== undefined) headers['content-length'] = Buffer.byteLength(h.body);
-  const tlsOptions = isTls ? await tlsClientOptions(s.tls, h.hostOverride ? hostOnly(h.hostOverride) : url.hostname.replace(/^\[|\]$/g, '')) : {};
+  const serverName = h.hostOverride ? (splitHostPort(h.hostOverride, 443)?.host ?? h.hostOverride) : stripBrackets(url.hostname);
+  const tlsOptions = isTls ? await tlsClientOptions(s.tls, serverName) : {};
   const port = url.port ? Number(url.port) : isTls ? 443 : 80;
   let tlsSocket: TLSSocket | undefined;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
@@ -315,11 +316,4 @@ async function readBodyFile(file: string): Promise<string> {
 function headerValue(headers: Record<string, string>, name: string): string | undefined {
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
   return undefined;
-}
-
-/** `example.com:8443` → `example.com`; `[::1]:80` → `::1`. */
-function hostOnly(host: string): string {
-  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
-  if (m) return m[1] as string;
-  return host.replace(/:\d+$/, '');
 }

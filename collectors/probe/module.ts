@@ -4,6 +4,7 @@
  */
 import { parseDuration } from '../../src/config/duration.js';
 import { goRegExp } from '../../src/config/go-regexp.js';
+import { hasPath } from '../../src/config/load.js';
 import type { ProberName } from './module-schema.js';
 import { UNSUPPORTED } from './module-schema.js';
 import { SecretSource, type Secret } from './secret.js';
@@ -284,13 +285,4 @@ export function parseByteSize(v: string | number): number | undefined {
   const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(v);
   const unit = m ? BYTE_UNITS[(m[2] as string).toUpperCase()] : undefined;
   return m && unit !== undefined ? Number(m[1]) * unit : undefined;
-}
-
-function hasPath(obj: Record<string, unknown>, path: readonly string[]): boolean {
-  let cur: unknown = obj;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object' || !(p in (cur as object))) return false;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return true;
 }

@@ -37,8 +37,9 @@ export default defineCollector<RawProbeOptions, State>({
     return (await ctx.state.starting).families();
   },
   dispose(state) {
-    state.runner?.stop();
-    void state.starting?.then((r) => r.stop());
+    // A scheduled runner may still be starting; a dump's runner is already there.
+    if (state.starting) void state.starting.then((r) => r.stop());
+    else state.runner?.stop();
   },
   statusTable(state) {
     return state.runner?.statusTable();

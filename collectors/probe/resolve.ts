@@ -76,6 +76,18 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
   });
 }
 
+/**
+ * `host:port` or `[v6]:port`; with a default port also a bare `host`, `[v6]` or v6 literal.
+ * Undefined when malformed or the port is out of range (each prober words its own error).
+ */
+export function splitHostPort(target: string, defaultPort?: number): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(target.trim());
+  if (!m) return defaultPort !== undefined && isIP(target) === 6 ? { host: target, port: defaultPort } : undefined;
+  const port = m[3] !== undefined ? Number(m[3]) : defaultPort;
+  if (port === undefined || port < 1 || port > 65535) return undefined;
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
 export function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

@@ -8,14 +8,16 @@ import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'n
 import type { QueryResponse, TcpSettings } from './module.js';
 import type { ProbeContext } from './prober.js';
 import type { ProbeReport } from './probe-report.js';
-import { ProbeError, resolveTarget, socketFailure } from './resolve.js';
+import { ProbeError, resolveTarget, socketFailure, splitHostPort } from './resolve.js';
 import { recordTls, tlsClientOptions } from './tls.js';
 
 /** A line longer than this fails the probe instead of growing the buffer (bufio.Scanner's limit is 64 KiB). */
 const MAX_LINE_BYTES = 64 * 1024;
 
 export async function probeTcp(target: string, s: TcpSettings, ctx: ProbeContext, report: ProbeReport): Promise<boolean> {
-  const { host, port } = splitHostPort(target);
+  const split = splitHostPort(target);
+  if (!split) throw new ProbeError(`target ${JSON.stringify(target)} must be host:port`);
+  const { host, port } = split;
   report.set('probe_failed_due_to_regex', 0);
   report.set('probe_failed_due_to_bytes', 0);
   const resolved = await resolveTarget(host, s.ip, ctx, report);
@@ -56,13 +58,6 @@ export async function probeTcp(target: string, s: TcpSettings, ctx: ProbeContext
   } finally {
     socket.destroy();
   }
-}
-
-export function splitHostPort(target: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(target.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535) throw new ProbeError(`target ${JSON.stringify(target)} must be host:port`);
-  return { host: (m[1] ?? m[2]) as string, port };
 }
 
 function openSocket(address: { host: string; port: number; family: number; localAddress?: string }, tls: ConnectionOptions | undefined, signal: AbortSignal): Promise<Socket> {

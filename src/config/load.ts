@@ -323,7 +323,7 @@ function dotted(path: ReadonlyArray<string | number>): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-function hasPath(obj: unknown, path: ReadonlyArray<string | number>): boolean {
+export function hasPath(obj: unknown, path: ReadonlyArray<string | number>): boolean {
   let cur: unknown = obj;
   for (const p of path) {
     if (cur === null || typeof cur !== 'object' || !(p in (cur as object))) return false;
