@@ -1,6 +1,6 @@
 import { closeSync, openSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { loadNativeAddon } from './native-addon.js';
 import { readWhole } from './procfs.js';
 
 /**
@@ -33,7 +33,8 @@ export const fsBatchFs: BatchFs = {
   },
 };
 
-export const nativeBatchFs: BatchFs | undefined = loadAddon();
+const addon = loadNativeAddon<BatchFs>('batchfs');
+export const nativeBatchFs: BatchFs | undefined = addon instanceof Error ? undefined : addon;
 
 export const batchFs: BatchFs = nativeBatchFs ?? fsBatchFs;
 
@@ -51,12 +52,4 @@ function readSmallFile(path: string): string {
 function errnoOf(err: unknown): number {
   const errno = (err as NodeJS.ErrnoException).errno;
   return typeof errno === 'number' ? -errno : 5;
-}
-
-function loadAddon(): BatchFs | undefined {
-  try {
-    return createRequire(import.meta.url)('../../build/Release/batchfs.node') as BatchFs;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { counter, defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
+import { loadNativeAddon } from '../../src/native-addon.js';
 
 /** struct timex as the native addon returns it (native/timex.c), plus adjtimex's return value. */
 export interface RawTimex {
@@ -54,15 +54,6 @@ export function timexFamilies(t: RawTimex): MetricFamily[] {
 
 type Addon = { readTimex(): RawTimex };
 
-/** The addon built by `npm ci` (binding.gyp); an Error saying why when it is not there. */
-function loadAddon(): Addon | Error {
-  try {
-    return createRequire(import.meta.url)('../../../build/Release/timex.node') as Addon;
-  } catch (err) {
-    return new Error(`native timex addon not available (built by npm ci with a C compiler; rebuild with \`npx node-gyp rebuild\`): ${(err as Error).message}`);
-  }
-}
-
 let addon: Addon | Error | undefined;
 
 export default defineCollector({
@@ -71,7 +62,7 @@ export default defineCollector({
   enabledByDefault: true,
   group: 'host',
   collect() {
-    addon ??= loadAddon();
+    addon ??= loadNativeAddon<Addon>('timex');
     if (addon instanceof Error) throw addon;
     let raw: RawTimex;
     try {

@@ -181,7 +181,7 @@ export function buildModule(name: string, raw: RawModule): ProbeModule {
         },
       };
     case 'icmp':
-      return { ...base, prober: 'icmp', icmp: { ip: ipPreference(section), payloadSize: section.payload_size ?? 36, dontFragment: section.dont_fragment === true, ttl: section.ttl ?? 64 } };
+      return { ...base, prober: 'icmp', icmp: { ip: ipPreference(section), payloadSize: section.payload_size ?? 0, dontFragment: section.dont_fragment === true, ttl: section.ttl ?? 64 } };
     case 'grpc':
       return {
         ...base,

@@ -52,7 +52,7 @@ function phaseSeries(outcomes: readonly ProbeOutcome[]): Map<string, number[]> {
   const add = (name: string, seconds: number) => {
     let s = series.get(name);
     if (!s) series.set(name, (s = []));
-    s.push(seconds * 1000);
+    s.push(Math.round(seconds * 1e9) / 1e6); // ms to the nanosecond, without float noise
   };
   for (const o of outcomes) {
     for (const gauge of PHASE_GAUGES) for (const s of o.report.gauges.get(gauge) ?? []) add(s.labels?.phase as string, s.value);
