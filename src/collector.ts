@@ -82,7 +82,24 @@ export interface CollectorDefinition<Config = any, State = any> {
   dispose?(state: State): void;
   /** Extra rows for the landing page (the probe collector lists its targets and why they fail). */
   statusTable?(state: State): StatusTable | undefined;
+  /** HTTP GET paths the collector answers while enabled (the probe collector's `/probe`). */
+  routes?: Record<string, CollectorRoute<Config, State>>;
 }
+
+export interface CollectorHttpRequest {
+  query: URLSearchParams;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+export interface CollectorHttpResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export type CollectorRoute<Config, State> = (request: CollectorHttpRequest, collector: { config: Config; state: State; logger: CollectorLogger }) => Promise<CollectorHttpResponse>;
 
 export interface OptionProblem {
   /** Key path within the collector's options; located in the config file. */

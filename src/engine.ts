@@ -1,4 +1,5 @@
 import type client from 'prom-client';
+import type { CollectorHttpRequest, CollectorHttpResponse } from './collector.js';
 import type { Config, CollectorSettings } from './config/load.js';
 import { cooperativeYielder } from './cooperative.js';
 import { ExpositionStore } from './exposition/store.js';
@@ -53,6 +54,13 @@ class CollectorJob implements ScheduledJob {
   /** The collector's own landing-page table, if it keeps one. */
   statusTable() {
     return this.settings.definition.statusTable?.(this.state);
+  }
+
+  /** The collector's handler for an HTTP path, bound to its options and state. */
+  route(path: string): ((request: CollectorHttpRequest) => Promise<CollectorHttpResponse>) | undefined {
+    const handler = this.settings.definition.routes?.[path];
+    if (!handler) return undefined;
+    return (request) => handler(request, { config: this.settings.options, state: this.state, logger: this.logger });
   }
 
   /** Releases the state's resources; the job never runs again. */
@@ -218,6 +226,15 @@ export class Engine {
     if (this.metricsOk) metricsRequests.set(200, this.metricsOk);
     const tables = this.jobs.filter((j) => j.settings.enabled).flatMap((j) => j.statusTable() ?? []);
     return { collectors: this.jobs.map((j) => j.status), reload: { ...this.reloadState }, metricsRequests, tables };
+  }
+
+  /** The handler an enabled collector registered for `path`, if any. */
+  route(path: string): ((request: CollectorHttpRequest) => Promise<CollectorHttpResponse>) | undefined {
+    for (const j of this.jobs) {
+      const handler = j.settings.enabled ? j.route(path) : undefined;
+      if (handler) return handler;
+    }
+    return undefined;
   }
 
   enabledCollectors(): ReadonlySet<string> {

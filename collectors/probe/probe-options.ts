@@ -4,6 +4,7 @@ import { DURATION_PATTERN, parseDuration } from '../../src/config/duration.js';
 import { loadYamlFile } from '../../src/config/load.js';
 import type { DnsSdConfig, FileSdConfig } from './discovery.js';
 import { MODULE_SCHEMA, MODULES_FILE_SCHEMA } from './module-schema.js';
+import { ENDPOINT_SCHEMA, endpointProblems, type EndpointOptions } from './probe-endpoint.js';
 import { buildModule, BUILTIN_MODULES, moduleProblems, type ProbeModule, type RawModule } from './module.js';
 import { DEFAULT_BUCKETS } from './probe-results.js';
 import { buildTarget, type TargetSpec } from './targets.js';
@@ -30,6 +31,7 @@ export interface ProbeOptions {
   probe_timeout: string;
   max_concurrent: number;
   buckets: number[];
+  endpoint?: EndpointOptions;
 }
 
 export const PROBE_OPTIONS_SCHEMA: OptionsSchema = {
@@ -83,6 +85,7 @@ export const PROBE_OPTIONS_SCHEMA: OptionsSchema = {
     probe_interval: { ...DURATION, default: '15s', description: 'How often each target is probed unless it says otherwise' },
     probe_timeout: { ...DURATION, default: '10s', description: 'Timeout of a probe whose target and module set none (always below the interval)' },
     max_concurrent: { type: 'integer', minimum: 1, default: 128, description: 'Probes running at once at most; the rest wait their turn' },
+    endpoint: ENDPOINT_SCHEMA,
     buckets: { type: 'array', minItems: 1, items: { type: 'number', exclusiveMinimum: 0 }, default: DEFAULT_BUCKETS, description: 'Upper bounds of spyglass_probe_duration_seconds, in seconds' },
   },
 };
@@ -151,6 +154,7 @@ export async function validateOptions(raw: RawProbeOptions): Promise<OptionProbl
     const built = buildTarget(spec, modules, defaults, 'static');
     if ('message' in built) problems.push({ path: ['targets', i], message: built.message });
   }
+  problems.push(...endpointProblems(o.endpoint));
   if (o.buckets.some((le, i) => i > 0 && le <= (o.buckets[i - 1] as number))) problems.push({ path: ['buckets'], message: 'bucket bounds must increase' });
   return problems;
 }

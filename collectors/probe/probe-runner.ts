@@ -28,7 +28,7 @@ export class ProbeRunner {
 
   constructor(
     private readonly options: ProbeOptions,
-    private readonly modules: ReadonlyMap<string, ProbeModule | Error>,
+    readonly modules: ReadonlyMap<string, ProbeModule | Error>,
     private readonly defaults: TargetDefaults,
     private readonly logger: CollectorLogger,
   ) {

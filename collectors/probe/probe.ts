@@ -4,12 +4,14 @@
  * scrape. Under `spyglass dump` it probes every target once instead.
  */
 import { defineCollector, type CollectorLogger } from '../../src/collector.js';
+import { ProbeEndpoint } from './probe-endpoint.js';
 import { ProbeRunner } from './probe-runner.js';
 import { moduleTable, normalizeOptions, PROBE_OPTIONS_SCHEMA, targetDefaults, validateOptions, type ProbeOptions, type RawProbeOptions } from './probe-options.js';
 
 interface State {
   runner?: ProbeRunner;
   starting?: Promise<ProbeRunner>;
+  endpoint?: ProbeEndpoint;
 }
 
 export default defineCollector<RawProbeOptions, State>({
@@ -43,6 +45,16 @@ export default defineCollector<RawProbeOptions, State>({
   },
   statusTable(state) {
     return state.runner?.statusTable();
+  },
+  routes: {
+    async '/probe'(request, { config, state, logger }) {
+      if (!state.endpoint) {
+        const runner = await state.starting;
+        if (!runner) return { status: 503, contentType: 'text/plain; charset=utf-8', body: 'the probe collector has not started yet\n' };
+        state.endpoint ??= new ProbeEndpoint(config.endpoint ?? {}, runner.modules);
+      }
+      return state.endpoint.answer(request, logger);
+    },
   },
 });
 

@@ -16,10 +16,11 @@ export interface ProbeContext {
   deadline: number;
   logger: CollectorLogger;
   /**
-   * Called with every address the probe is about to connect to (each redirect too); a returned
+   * Called with every address the probe is about to connect to (each redirect too) and the name
+   * it was resolved from; a returned
    * string is why that address is refused (the /probe endpoint's allow-list).
    */
-  checkAddress?: (address: string, family: 4 | 6) => string | undefined;
+  checkAddress?: (address: string, family: 4 | 6, host: string) => string | undefined;
   /** Overrides Host and TLS server name (`hostname=` of the /probe endpoint). */
   hostname?: string;
 }

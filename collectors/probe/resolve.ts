@@ -37,8 +37,8 @@ export async function resolveTarget(host: string, pref: IpPreference, ctx: Probe
   report.add('probe_dns_lookup_time_seconds', lookupSeconds);
   report.set('probe_ip_protocol', resolved.family);
   report.set('probe_ip_addr_hash', ipHash(resolved.address));
-  const denied = ctx.checkAddress?.(resolved.address, resolved.family);
-  if (denied) throw new ProbeError(`address ${resolved.address} of ${host} is not allowed: ${denied}`);
+  const denied = ctx.checkAddress?.(resolved.address, resolved.family, host);
+  if (denied) throw new ProbeError(`address ${resolved.address}${stripBrackets(host) === resolved.address ? "" : ` (${host})`} is not allowed: ${denied}`);
   return { ...resolved, lookupSeconds };
 }
 

@@ -169,6 +169,15 @@ export class HttpServer {
     app.all(['/-/reload', '/healthz', '/readyz', '/'], (req, res) => {
       res.status(405).set('Allow', req.path === '/-/reload' ? 'POST' : 'GET, HEAD').type('text').send('Method Not Allowed\n');
     });
+    app.get(/.*/, async (req, res, next) => {
+      const handler = this.engine.route(req.path);
+      if (!handler) return next();
+      const clientGone = new AbortController();
+      res.on('close', () => clientGone.abort());
+      const query = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+      const answer = await handler({ query, headers: req.headers, signal: clientGone.signal });
+      if (!res.headersSent && !res.destroyed) res.status(answer.status).type(answer.contentType).send(answer.body);
+    });
     app.use((_req, res) => {
       res.status(404).type('text').send('404 page not found\n');
     });

@@ -128,10 +128,10 @@ export interface Listening<S> {
   close(): Promise<void>;
 }
 
-function listen<S extends NetServer>(server: S, port = 0): Promise<Listening<S>> {
+function listen<S extends NetServer>(server: S, port = 0, host = '127.0.0.1'): Promise<Listening<S>> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(port, host, () => {
       const p = (server.address() as AddressInfo).port;
       resolve({
         server,
@@ -146,8 +146,9 @@ function listen<S extends NetServer>(server: S, port = 0): Promise<Listening<S>>
   });
 }
 
-export function startHttpServer(served: ServedRequest[] = []): Promise<Listening<Server>> {
-  return listen(createHttpServer({ keepAlive: false }, probeHandler(served)));
+/** On 127.0.0.1 unless told another loopback address. */
+export function startHttpServer(served: ServedRequest[] = [], host = '127.0.0.1'): Promise<Listening<Server>> {
+  return listen(createHttpServer({ keepAlive: false }, probeHandler(served)), 0, host);
 }
 
 export function startHttpsServer(cert: string, key: string, served: ServedRequest[] = [], options: { ca?: string; requestCert?: boolean } = {}): Promise<Listening<Server>> {
