@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { cleanName, explodeSensorFile, sensorValues } from '../collectors/host/hwmon-sensors.js';
 import { parseExposition } from './helpers/exposition.js';
-import { scrapeNodeExporter } from './helpers/node-exporter.js';
+import { scrapeNodeExporter } from './helpers/reference-exporters.js';
 import { fixture, runCli, sampleValue } from './helpers/spyglass.js';
 
 const HARDWARE = fixture('sys-hardware');

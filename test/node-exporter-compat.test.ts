@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DISKSTATS_DEFAULT_EXCLUDE } from '../collectors/host/diskstats.js';
 import { FS_TYPES_EXCLUDE, MOUNT_POINTS_EXCLUDE } from '../collectors/host/filesystem.js';
 import { parseExposition, type ParsedFamily } from './helpers/exposition.js';
-import { startNodeExporter } from './helpers/node-exporter.js';
+import { startNodeExporter } from './helpers/reference-exporters.js';
 import { startSpyglass } from './helpers/spyglass.js';
 
 /**

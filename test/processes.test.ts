@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parsePidStat } from '../collectors/host/processes.js';
 import { parseExposition } from './helpers/exposition.js';
-import { scrapeNodeExporter } from './helpers/node-exporter.js';
+import { scrapeNodeExporter } from './helpers/reference-exporters.js';
 import { runCli, sampleValue } from './helpers/spyglass.js';
 
 /** A /proc/PID/stat line; `rest` starts at field 4 (ppid). num_threads is field 20. */

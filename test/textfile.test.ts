@@ -9,7 +9,7 @@ import { globSegmentToRegExp } from '../collectors/textfile/glob.js';
 import { parseTextFormat } from '../src/metrics/parse-text.js';
 import { renderFamilies } from '../src/metrics/render.js';
 import { parseExposition } from './helpers/exposition.js';
-import { scrapeNodeExporter } from './helpers/node-exporter.js';
+import { scrapeNodeExporter } from './helpers/reference-exporters.js';
 import { runCli, sampleValue } from './helpers/spyglass.js';
 
 const GOOD_A = '# HELP role Role of the node.\n# TYPE role gauge\nrole{role="db"} 1\nrole{dc="x",role="web"} 2\n# HELP backup_last_success_seconds Last good backup.\n# TYPE backup_last_success_seconds gauge\nbackup_last_success_seconds 1.7e+09\n';
