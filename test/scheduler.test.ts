@@ -17,6 +17,7 @@ const settings = (collect: CollectorDefinition['collect'], timeoutMs = 200): Col
   sampleTimestamps: false,
   maxSeries: undefined,
   options: {},
+  builtin: false,
 });
 
 describe('one run', () => {

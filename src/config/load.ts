@@ -39,6 +39,8 @@ export interface CollectorSettings {
   maxSeries: number | undefined;
   /** The collector's own options, defaults applied. */
   options: Record<string, unknown>;
+  /** Built into spyglass (its output is tested); a collector module's output is checked on every run. */
+  builtin: boolean;
 }
 
 export interface Config {
@@ -110,7 +112,7 @@ export async function loadConfig(opts: LoadOptions): Promise<ConfigResult> {
   if (!validate(merged)) {
     return { ok: false, errors: (validate.errors ?? []).map((e) => ajvError(e, locate)) };
   }
-  const built = buildConfig(merged as unknown as RawConfig, definitions, file, locate, opts.disableDefaults ?? false);
+  const built = buildConfig(merged as unknown as RawConfig, definitions, file, locate, opts.disableDefaults ?? false, opts.builtins);
   if (!built.ok) return built;
   const problems = await collectorOptionProblems(built.config.collectors, locate);
   return problems.length ? { ok: false, errors: problems } : built;
@@ -256,6 +258,7 @@ function buildConfig(
   file: string | undefined,
   locate: (path: Array<string | number>) => ConfigError,
   disableDefaults: boolean,
+  builtins: readonly CollectorDefinition[],
 ): ConfigResult {
   const errors: ConfigError[] = [];
   const ms = (text: string): number => parseDuration(text) ?? 0; // the schema already checked the syntax
@@ -285,6 +288,7 @@ function buildConfig(
       sampleTimestamps: typeof sample_timestamps === 'boolean' ? sample_timestamps : raw.scheduler.sample_timestamps,
       maxSeries: typeof max_series === 'number' ? max_series : d.defaultMaxSeries,
       options,
+      builtin: builtins.includes(d),
     });
   }
   if (errors.length) return { ok: false, errors };

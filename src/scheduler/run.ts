@@ -70,7 +70,8 @@ export async function runCollector(input: RunInput): Promise<RunOutcome> {
       controller.abort(new Error(`deadline of ${settings.timeoutMs} ms passed`));
       return { result: 'timeout', runTimeMs, durationMs: elapsed(), error: `timed out after ${settings.timeoutMs} ms`, settled };
     }
-    const problems = validateFamilies(winner);
+    // Checking 50,000 series of a built-in collector costs tens of ms of event loop per run.
+    const problems = settings.builtin ? [] : validateFamilies(winner);
     if (problems.length) return { result: 'error', runTimeMs, durationMs: elapsed(), error: `invalid metrics: ${problems.join('; ')}`, settled };
     return { result: 'success', runTimeMs, durationMs: elapsed(), families: winner as MetricFamily[], settled };
   } catch (err) {

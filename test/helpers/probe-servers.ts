@@ -67,6 +67,8 @@ export function makeCertificates(): Certificates {
 /** What the HTTP test server measured itself for one request (ms, performance.now clock of this process). */
 export interface ServedRequest {
   path: string;
+  /** When the request arrived, ms since the epoch (sub-ms precision, from the monotonic clock). */
+  arrivedAtMs: number;
   headers: IncomingMessage['headers'];
   /** From the request's arrival (headers parsed) to the response headers being written. */
   beforeHeadersMs: number;
@@ -107,7 +109,7 @@ export function probeHandler(served: ServedRequest[]) {
       headers['content-length'] = String(body.length);
       res.writeHead(headers.location ? 302 : status, headers);
       const finish = () => {
-        res.end(body.subarray(1), () => served.push({ path: req.url ?? '', headers: req.headers, beforeHeadersMs: headersAt - arrived, bodyMs: performance.now() - headersAt }));
+        res.end(body.subarray(1), () => served.push({ path: req.url ?? '', arrivedAtMs: performance.timeOrigin + arrived, headers: req.headers, beforeHeadersMs: headersAt - arrived, bodyMs: performance.now() - headersAt }));
       };
       res.write(body.subarray(0, 1));
       const bodyDelay = Number(q('body_delay') ?? 0);

@@ -5,6 +5,7 @@ import { freePort, waitFor } from './spyglass.js';
 export interface ReferenceExporter {
   /** http://127.0.0.1:PORT */
   base: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -24,7 +25,7 @@ async function startReferenceExporter(command: string, args: string[], readyPath
     await stop();
     throw err;
   }
-  return { base, stop };
+  return { base, pid: child.pid as number, stop };
 }
 
 /** Debian's prometheus-node-exporter. */
