@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,8 +93,9 @@ async function main(): Promise<void> {
   await sleep(WINDOW_S * 1000);
   const cpu = { spyglass: cpuSecondsOf(spyglass.pid as number) - startCpu.spyglass, blackbox: cpuSecondsOf(blackboxPid) - startCpu.blackbox };
   const probes = { s: countServed(server.served, '/s/') - startCount.s, b: countServed(server.served, '/b/') - startCount.b };
+  rmSync(loopFile, { force: true }); // the warm-up window's
   process.kill(spyglass.pid as number, 'SIGUSR2');
-  await waitFor(() => { try { return JSON.parse(readFileSync(loopFile, 'utf8')).count >= 0; } catch { return false; } }, 2000, 'loop monitor');
+  await waitFor(() => existsSync(loopFile), 2000, 'the event-loop window from the loop monitor');
   const loop = JSON.parse(readFileSync(loopFile, 'utf8')) as { p50: number; p99: number; max: number; count: number };
 
   // Spyglass's latest processing phase per target against the server's latest request of it.

@@ -38,7 +38,7 @@ export async function resolveTarget(host: string, pref: IpPreference, ctx: Probe
   report.set('probe_ip_protocol', resolved.family);
   report.set('probe_ip_addr_hash', ipHash(resolved.address));
   const denied = ctx.checkAddress?.(resolved.address, resolved.family, host);
-  if (denied) throw new ProbeError(`address ${resolved.address}${stripBrackets(host) === resolved.address ? "" : ` (${host})`} is not allowed: ${denied}`);
+  if (denied) throw new ProbeError(`address ${resolved.address}${stripBrackets(host) === resolved.address ? '' : ` (${host})`} is not allowed: ${denied}`);
   return { ...resolved, lookupSeconds };
 }
 
