@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MetricFamily } from '../src/metrics/model.js';
 import { parseTextFormat } from '../src/metrics/parse-text.js';
 import { startHttpServerProcess, type ServedRequest } from '../test/helpers/probe-servers.js';
 import { startBlackboxExporter } from '../test/helpers/reference-exporters.js';
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     while (driving) {
       const started = performance.now();
       const text = await (await fetch(`${blackbox.base}/probe?target=${encodeURIComponent(url('b', i))}&module=http_2xx`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '10' } })).text().catch(() => '');
-      const processing = sampleOf(text, 'probe_http_duration_seconds', { phase: 'processing' });
+      const processing = sampleOf(familiesOf(text), 'probe_http_duration_seconds', { phase: 'processing' });
       const served = await servedAfter(server.served, `/b/${i}?`, started);
       if (processing !== undefined && served) blackboxAccuracy.push(processing * 1000 - served.beforeHeadersMs);
       await sleep(Math.max(0, INTERVAL_S * 1000 - (performance.now() - started)));
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
   const loop = JSON.parse(readFileSync(loopFile, 'utf8')) as { p50: number; p99: number; max: number; count: number };
 
   // Spyglass's latest processing phase per target against the server's latest request of it.
-  const metrics = await (await fetch(`${spyglassBase}/metrics`)).text();
+  const metrics = familiesOf(await (await fetch(`${spyglassBase}/metrics`)).text());
   // The gauges are those of the collector's last run: compare with requests finished before it.
   const publishedAtMs = (sampleOf(metrics, 'spyglass_collector_last_success_timestamp_seconds', { collector: 'probe' }) ?? 0) * 1000;
   const processingByTarget = new Map(samplesOf(metrics, 'probe_http_duration_seconds').filter((x) => x.labels.phase === 'processing').map((x) => [x.labels.target, x.value]));
@@ -191,21 +192,21 @@ function arrivalGapErrors(served: readonly ServedRequest[], prefix: string) {
   return stats(errors);
 }
 
-function samplesOf(text: string, family: string): Array<{ labels: Record<string, string>; value: number }> {
+function familiesOf(text: string): MetricFamily[] {
   const parsed = parseTextFormat(text, 'bench');
-  if (!parsed.ok) return [];
-  return (parsed.value.families.find((x) => x.name === family)?.samples ?? []) as Array<{ labels: Record<string, string>; value: number }>;
+  return parsed.ok ? parsed.value.families : [];
 }
 
-function sampleOf(text: string, family: string, labels: Record<string, string>): number | undefined {
-  return samplesOf(text, family).find((x) => Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value;
+function samplesOf(families: readonly MetricFamily[], family: string): Array<{ labels: Record<string, string>; value: number }> {
+  return (families.find((x) => x.name === family)?.samples ?? []) as Array<{ labels: Record<string, string>; value: number }>;
 }
 
-function histogramOf(text: string, family: string): string {
-  const parsed = parseTextFormat(text, 'bench');
-  if (!parsed.ok) return 'unparsable';
-  const f = parsed.value.families.find((x) => x.name === family);
-  const h = f?.samples[0] as { buckets: Array<readonly [number, number]>; count: number } | undefined;
+function sampleOf(families: readonly MetricFamily[], family: string, labels: Record<string, string>): number | undefined {
+  return samplesOf(families, family).find((x) => Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value;
+}
+
+function histogramOf(families: readonly MetricFamily[], family: string): string {
+  const h = families.find((x) => x.name === family)?.samples[0] as { buckets: Array<readonly [number, number]>; count: number } | undefined;
   if (!h) return 'absent';
   return h.buckets.filter(([le]) => [0.001, 0.005, 0.01, 0.025, 0.1].includes(le)).map(([le, c]) => `≤ ${le * 1000} ms ${fmt((c / h.count) * 100, 1)}%`).join(', ') + ` of ${h.count} probes`;
 }

@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { echoPayload, missingPrivilege } from '../collectors/probe/icmp-prober.js';
 import { buildModule, type RawModule } from '../collectors/probe/module.js';
 import { runProbe } from '../collectors/probe/prober.js';
-import { cliPath } from './helpers/spyglass.js';
+import { cliCommandLine } from './helpers/spyglass.js';
 
 const logger = { debug() {}, info() {}, warn() {}, error() {} };
 const icmpModule = (icmp: Record<string, unknown> = {}) => buildModule('icmp', { prober: 'icmp', icmp } as RawModule);
@@ -21,7 +21,7 @@ const phase = (o: Awaited<ReturnType<typeof runProbe>>, name: string) => o.repor
 
 /** Runs the spyglass CLI in a fresh network namespace (loopback up) after `setup`, without CAP_NET_RAW. */
 function cliInOwnNetns(setup: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const quoted = [process.execPath, cliPath, ...args].map((a) => `'${a}'`).join(' ');
+  const quoted = cliCommandLine(args);
   const script = `ip link set lo up && ${setup} exec setpriv --bounding-set -net_raw --inh-caps -net_raw ${quoted}`;
   const r = spawnSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 20_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

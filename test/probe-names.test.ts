@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cliPath } from './helpers/spyglass.js';
+import { cliCommandLine } from './helpers/spyglass.js';
 
 function probeInOwnNamespaces(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-names-'));
@@ -20,7 +20,7 @@ function probeInOwnNamespaces(args: string[]): { status: number | null; stdout: 
       'dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --bind-interfaces --listen-address=127.0.0.1 --port=53 --user=root --pid-file=',
       '--address=/web.spyglass.test/127.0.0.1 --local=/spyglass.test/ --log-facility=-',
     ].join(' ');
-    const quoted = [process.execPath, cliPath, ...args].map((a) => `'${a}'`).join(' ');
+    const quoted = cliCommandLine(args);
     const script = [
       'set -e',
       'ip link set lo up',

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import type { ParseResult } from '../../src/parse.js';
@@ -37,7 +37,7 @@ export class CgroupFiles {
     this.fetched.delete(file);
     if (typeof content === 'string') return content;
     if (content === ENOENT || content === ENODEV) {
-      if (!exists(dir)) throw new CgroupVanished(`${dir} went away`);
+      if (!existsSync(dir)) throw new CgroupVanished(`${dir} went away`);
       this.absent.add(file);
       return undefined;
     }
@@ -56,11 +56,3 @@ export class CgroupFiles {
   }
 }
 
-function exists(dir: string): boolean {
-  try {
-    statSync(dir);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -184,6 +184,6 @@ function captureLogger(lines: string[]): CollectorLogger {
   return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }
 
-function text(status: number, body: string): CollectorHttpResponse {
+export function text(status: number, body: string): CollectorHttpResponse {
   return { status, contentType: 'text/plain; charset=utf-8', body };
 }

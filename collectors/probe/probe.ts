@@ -4,7 +4,7 @@
  * scrape. Under `spyglass dump` it probes every target once instead.
  */
 import { defineCollector, type CollectorLogger } from '../../src/collector.js';
-import { ProbeEndpoint } from './probe-endpoint.js';
+import { ProbeEndpoint, text } from './probe-endpoint.js';
 import { ProbeRunner } from './probe-runner.js';
 import { moduleTable, normalizeOptions, PROBE_OPTIONS_SCHEMA, targetDefaults, validateOptions, type ProbeOptions, type RawProbeOptions } from './probe-options.js';
 
@@ -50,7 +50,7 @@ export default defineCollector<RawProbeOptions, State>({
     async '/probe'(request, { config, state, logger }) {
       if (!state.endpoint) {
         const runner = await state.starting;
-        if (!runner) return { status: 503, contentType: 'text/plain; charset=utf-8', body: 'the probe collector has not started yet\n' };
+        if (!runner) return text(503, 'the probe collector has not started yet\n');
         state.endpoint ??= new ProbeEndpoint(config.endpoint ?? {}, runner.modules);
       }
       return state.endpoint.answer(request, logger);

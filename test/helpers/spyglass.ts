@@ -69,6 +69,11 @@ export async function startSpyglass(args: string[] = [], opts: { waitReady?: boo
   }
 }
 
+/** The spyglass CLI with `args` as one shell command line (for scripts run in namespaces). */
+export function cliCommandLine(args: string[]): string {
+  return [process.execPath, cliPath, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+}
+
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const proc = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
