@@ -12,6 +12,7 @@ import { createLogger } from './log.js';
 import { probeCommand, type ProbeCommandOptions } from '../collectors/probe/probe-command.js';
 import type { RawProbeOptions } from '../collectors/probe/probe-options.js';
 import { VERSION } from './version.js';
+import { exportMixin, readMixinConfig, type MixinKind } from './mixin/export.js';
 
 const EXAMPLES = `
 Examples:
@@ -23,6 +24,8 @@ Examples:
   $ spyglass dump --format table cpu loadavg
   $ spyglass probe https://example.org/ --count 10 --interval 500ms
   $ spyglass check-config /etc/spyglass.yml
+  $ spyglass dashboards export /var/lib/grafana/dashboards/spyglass
+  $ spyglass rules export /etc/prometheus/rules --config mixin.yml   # own selectors and thresholds
   $ curl -s localhost:${DEFAULT_PORT}/metrics?collect[]=cpu
 
 Collector flags (any collector, built-in or loaded from collector_modules):
@@ -130,6 +133,17 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${file}: OK; enabled collectors: ${enabled.join(', ')}\n`);
     });
 
+  for (const [kind, what] of [['dashboards', 'the Grafana dashboards (JSON, for import or file provisioning)'], ['rules', 'the Prometheus alerting and recording rules (YAML)']] as const) {
+    program
+      .command(kind)
+      .description(`write ${what}`)
+      .command('export')
+      .description(`write ${what} into a directory`)
+      .argument('<dir>')
+      .option('--config <file>', 'YAML file of knobs (selectors, thresholds, windows) overriding the defaults; see docs/mixin.md')
+      .action((dir: string, opts: { config?: string }) => exportCommand(kind, dir, opts.config));
+  }
+
   addConfigOptions(program.command('collectors').description('list collectors with their descriptions and defaults')).action(
     async (flags: GlobalFlags) => {
       const config = await loadOrExit(flags, collectors);
@@ -140,6 +154,15 @@ export async function main(argv: string[]): Promise<void> {
   );
 
   await program.parseAsync(['node', 'spyglass', ...extracted.rest]);
+}
+
+function exportCommand(kind: MixinKind, dir: string, configFile: string | undefined): void {
+  const { config, problems } = readMixinConfig(configFile);
+  if (!config) {
+    for (const p of problems) process.stderr.write(`spyglass: ${p}\n`);
+    process.exit(2);
+  }
+  for (const path of exportMixin(kind, dir, config)) process.stdout.write(`${path}\n`);
 }
 
 main(process.argv).catch((err: unknown) => {

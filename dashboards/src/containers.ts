@@ -1,0 +1,93 @@
+import type { MixinConfig } from '../../src/mixin/config.js';
+import { dashboard, stat, table, ts, mergedTable, type Json } from './grafana.js';
+
+/** Containers: cAdvisor's metrics by namespace / pod / container, against their limits. */
+export function containersDashboard(c: MixinConfig): Json {
+  const node = 'job=~"$job",instance=~"$instance"';
+  const pods = `${node},namespace=~"$namespace",pod=~"$pod"`;
+  // Containers proper: the kubelet's pause sandboxes and pod-level cgroups carry container="".
+  const k = `${pods},container=~"$container",container!="",${c.containerSelector}`;
+  const by = 'sum by (namespace, pod, container)';
+  const rate = (metric: string, selector = k) => `rate(${metric}{${selector}}[$__rate_interval])`;
+  const legend = '{{namespace}}/{{pod}}/{{container}}';
+  const top = (expr: string) => `topk(10, ${expr})`;
+  return dashboard({
+    uid: `${c.dashboardUidPrefix}containers`,
+    title: `${c.dashboardTitlePrefix}Containers`,
+    description: 'Containers of the nodes spyglass runs on, with cAdvisor-compatible metrics read from cgroups.',
+    tags: c.dashboardTags,
+    variables: [
+      { name: 'job', label: 'Job', query: 'label_values(container_cpu_usage_seconds_total, job)', allValue: '.+' },
+      { name: 'instance', label: 'Instance', query: 'label_values(container_cpu_usage_seconds_total{job=~"$job"}, instance)', allValue: '.+' },
+      { name: 'namespace', label: 'Namespace', query: 'label_values(container_cpu_usage_seconds_total{job=~"$job",instance=~"$instance"}, namespace)', allValue: '.*' },
+      { name: 'pod', label: 'Pod', query: 'label_values(container_cpu_usage_seconds_total{job=~"$job",instance=~"$instance",namespace=~"$namespace"}, pod)', allValue: '.*' },
+      { name: 'container', label: 'Container', query: 'label_values(container_cpu_usage_seconds_total{job=~"$job",instance=~"$instance",namespace=~"$namespace",pod=~"$pod"}, container)', allValue: '.*' },
+    ],
+    rows: [
+      {
+        title: 'Overview',
+        panels: [
+          stat('Containers', 'Containers seen in the last run of the container collector.', 'short', [{ expr: `count(container_last_seen{${k}})` }], { w: 6 }),
+          stat('CPU in use', 'Cores used by the selected containers.', 'short', [{ expr: `sum(${rate('container_cpu_usage_seconds_total')})` }], { w: 6, decimals: 2 }),
+          stat('Memory working set', 'Working set of the selected containers: what the kernel cannot reclaim without swapping.', 'bytes', [{ expr: `sum(container_memory_working_set_bytes{${k}})` }], { w: 6 }),
+          stat('OOM kills in range', 'Processes of the selected containers killed for running out of memory over the time range.', 'short', [{ expr: `sum(increase(container_oom_events_total{${k}}[$__range]))` }], { w: 6, thresholds: [[1, 'red']] }),
+        ],
+      },
+      {
+        title: 'CPU',
+        panels: [
+          ts('CPU usage', 'Cores used, by container.', 'short', [{ expr: `${by} (${rate('container_cpu_usage_seconds_total')})`, legend }], { w: 8 }),
+          ts('CPU usage against quota', 'CPU used as a share of the CFS quota (containers with a CPU limit only).', 'percentunit', [{ expr: `${by} (${rate('container_cpu_usage_seconds_total')}) / ${by} (container_spec_cpu_quota{${k}} / container_spec_cpu_period{${k}})`, legend }], { w: 8, thresholds: [[0.9, 'red']] }),
+          ts('CPU throttling', 'Share of CFS periods in which the container was throttled; above 25% the CPUThrottlingHigh alerts fire.', 'percentunit', [{ expr: `${by} (increase(container_cpu_cfs_throttled_periods_total{${k}}[$__rate_interval])) / ${by} (increase(container_cpu_cfs_periods_total{${k}}[$__rate_interval]))`, legend }], { w: 8, min: 0, max: 1, thresholds: [[0.25, 'red']] }),
+        ],
+      },
+      {
+        title: 'Memory',
+        panels: [
+          ts('Memory working set', 'Working set by container.', 'bytes', [{ expr: `${by} (container_memory_working_set_bytes{${k}})`, legend }], { w: 8 }),
+          ts('Working set against limit', 'Working set as a share of the memory limit (containers with a limit only); the container is OOM-killed at 100%.', 'percentunit', [{ expr: `${by} (container_memory_working_set_bytes{${k}}) / ${by} (container_spec_memory_limit_bytes{${k}} > 0)`, legend }], { w: 8, thresholds: [[0.9, 'red']] }),
+          ts('OOM kills', 'Processes killed for running out of memory, by container.', 'short', [{ expr: `${by} (increase(container_oom_events_total{${k}}[$__rate_interval]))`, legend }], { w: 8, min: 0 }),
+          ts('RSS and page cache', 'Anonymous memory (rss) and page cache by container.', 'bytes', [
+            { expr: `${by} (container_memory_rss{${k}})`, legend: `${legend} rss` },
+            { expr: `${by} (container_memory_cache{${k}})`, legend: `${legend} cache` },
+          ], { w: 24 }),
+        ],
+      },
+      {
+        title: 'Network',
+        panels: [
+          // Network counters come once per pod network namespace, on the sandbox (container="").
+          ts('Network traffic', 'Bytes per second received and sent, by pod.', 'Bps', [
+            { expr: `sum by (namespace, pod) (${rate('container_network_receive_bytes_total', pods)})`, legend: '{{namespace}}/{{pod}} received' },
+            { expr: `sum by (namespace, pod) (${rate('container_network_transmit_bytes_total', pods)})`, legend: '{{namespace}}/{{pod}} sent' },
+          ]),
+          ts('Packets dropped', 'Packets per second dropped, by pod.', 'pps', [
+            { expr: `sum by (namespace, pod) (${rate('container_network_receive_packets_dropped_total', pods)})`, legend: '{{namespace}}/{{pod}} received' },
+            { expr: `sum by (namespace, pod) (${rate('container_network_transmit_packets_dropped_total', pods)})`, legend: '{{namespace}}/{{pod}} sent' },
+          ]),
+        ],
+      },
+      {
+        title: 'Block I/O',
+        panels: [
+          ts('Block I/O throughput', 'Bytes per second read and written, by container (all devices).', 'Bps', [
+            { expr: `${by} (${rate('container_fs_reads_bytes_total')})`, legend: `${legend} read` },
+            { expr: `${by} (${rate('container_fs_writes_bytes_total')})`, legend: `${legend} written` },
+          ]),
+          ts('Block I/O operations', 'Reads and writes per second, by container (all devices).', 'iops', [
+            { expr: `${by} (${rate('container_fs_reads_total')})`, legend: `${legend} reads` },
+            { expr: `${by} (${rate('container_fs_writes_total')})`, legend: `${legend} writes` },
+          ]),
+        ],
+      },
+      {
+        title: 'Top 10',
+        panels: [
+          table('Top 10 by CPU', 'Containers using the most CPU now (cores).', 'short', [{ expr: top(`${by} (${rate('container_cpu_usage_seconds_total')})`) }], { w: 8, transformations: mergedTable({ Value: 'Cores' }) }),
+          table('Top 10 by memory', 'Containers with the largest working set now.', 'bytes', [{ expr: top(`${by} (container_memory_working_set_bytes{${k}})`) }], { w: 8, transformations: mergedTable({ Value: 'Working set' }) }),
+          table('Top 10 by throttling', 'Containers throttled in the largest share of their CFS periods now.', 'percentunit', [{ expr: top(`${by} (increase(container_cpu_cfs_throttled_periods_total{${k}}[$__rate_interval])) / ${by} (increase(container_cpu_cfs_periods_total{${k}}[$__rate_interval]))`) }], { w: 8, transformations: mergedTable({ Value: 'Throttled' }) }),
+        ],
+      },
+    ],
+  });
+}

@@ -1,0 +1,20 @@
+import type { MixinConfig } from '../../src/mixin/config.js';
+import { containersDashboard } from './containers.js';
+import type { Json } from './grafana.js';
+import { hostDashboard } from './host.js';
+import { latencyDashboard } from './latency.js';
+import { selfDashboard } from './self.js';
+
+export function dashboards(c: MixinConfig): Record<string, Json> {
+  return {
+    'spyglass-host.json': hostDashboard(c),
+    'spyglass-containers.json': containersDashboard(c),
+    'spyglass-latency.json': latencyDashboard(c),
+    'spyglass-self.json': selfDashboard(c),
+  };
+}
+
+/** The dashboards as the files users import, by file name. */
+export function dashboardFiles(c: MixinConfig): Record<string, string> {
+  return Object.fromEntries(Object.entries(dashboards(c)).map(([name, d]) => [name, `${JSON.stringify(d, null, 2)}\n`]));
+}

@@ -1,0 +1,138 @@
+import { DEFAULT_BUCKETS } from '../../collectors/probe/probe-results.js';
+
+/**
+ * The knobs of the bundled rules and dashboards, in the spirit of a monitoring mixin's `_config`:
+ * selectors, thresholds, windows and the runbook location. `spyglass rules export` and
+ * `spyglass dashboards export` read overrides of these from a YAML file.
+ */
+export interface MixinConfig {
+  /** Label matchers that select spyglass's own series (the scrape job), without braces. */
+  selector: string;
+  /** Filesystems the filesystem alerts look at. */
+  fsSelector: string;
+  /** Block devices of the disk I/O alert and panels. */
+  diskDeviceSelector: string;
+  /** Network interfaces of the network alerts and panels. */
+  netDeviceSelector: string;
+  /** Cgroups the container alerts look at: by default real containers (pod-level and systemd cgroups have no image). */
+  containerSelector: string;
+  /** Where docs/runbooks.md is served; each alert links to `<runbookUrl>#<alertname in lower case>`. */
+  runbookUrl: string;
+
+  fsSpaceFillingUpWarningPercent: number;
+  fsSpaceFillingUpCriticalPercent: number;
+  fsSpaceAvailableWarningPercent: number;
+  fsSpaceAvailableCriticalPercent: number;
+  fsFilesFillingUpWarningPercent: number;
+  fsFilesFillingUpCriticalPercent: number;
+  fsFilesAvailableWarningPercent: number;
+  fsFilesAvailableCriticalPercent: number;
+  cpuHighUsagePercent: number;
+  loadPerCoreThreshold: number;
+  memoryHighUtilizationPercent: number;
+  majorPageFaultsPerSecond: number;
+  diskIOSaturationThreshold: number;
+  conntrackUsedRatio: number;
+  fileDescriptorsWarningPercent: number;
+  fileDescriptorsCriticalPercent: number;
+  clockSkewSeconds: number;
+
+  containerCpuThrottlingPercent: number;
+  containerMemoryNearLimitPercent: number;
+
+  probeFailedFor: string;
+  probeLatencyQuantile: number;
+  probeLatencyThresholdSeconds: number;
+  /** Availability objective of every probe target, in percent. */
+  probeAvailabilitySlo: number;
+  /** Latency objective: this percentage of probes succeeds within probeLatencySloSeconds. */
+  probeLatencySlo: number;
+  /** Must be one of the probe collector's histogram bucket bounds (see `buckets` in its README). */
+  probeLatencySloSeconds: number;
+  certificateExpiryWarningDays: number;
+  certificateExpiryCriticalDays: number;
+
+  spyglassDownFor: string;
+  collectorFailingFor: string;
+
+  /** Dashboards: tags shared by the four dashboards (they link to each other through them). */
+  dashboardTags: string[];
+  /** Dashboards: prefix of the titles. */
+  dashboardTitlePrefix: string;
+  /** Dashboards: prefix of the uids (uids must stay stable: links and provisioning use them). */
+  dashboardUidPrefix: string;
+}
+
+export const DEFAULT_MIXIN_CONFIG: Readonly<MixinConfig> = {
+  selector: 'job="spyglass"',
+  fsSelector: 'fstype!="",mountpoint!=""',
+  diskDeviceSelector: 'device=~"(/dev/)?(mmcblk.p.+|nvme.+|rbd.+|sd.+|vd.+|xvd.+|dm-.+|md.+|dasd.+)"',
+  netDeviceSelector: 'device!~"lo|veth.+"',
+  containerSelector: 'image!=""',
+  runbookUrl: 'https://github.com/spyglass-monitoring/spyglass/blob/main/docs/runbooks.md',
+
+  fsSpaceFillingUpWarningPercent: 40,
+  fsSpaceFillingUpCriticalPercent: 20,
+  fsSpaceAvailableWarningPercent: 5,
+  fsSpaceAvailableCriticalPercent: 3,
+  fsFilesFillingUpWarningPercent: 40,
+  fsFilesFillingUpCriticalPercent: 20,
+  fsFilesAvailableWarningPercent: 5,
+  fsFilesAvailableCriticalPercent: 3,
+  cpuHighUsagePercent: 90,
+  loadPerCoreThreshold: 2,
+  memoryHighUtilizationPercent: 90,
+  majorPageFaultsPerSecond: 500,
+  diskIOSaturationThreshold: 10,
+  conntrackUsedRatio: 0.75,
+  fileDescriptorsWarningPercent: 70,
+  fileDescriptorsCriticalPercent: 90,
+  clockSkewSeconds: 0.05,
+
+  containerCpuThrottlingPercent: 25,
+  containerMemoryNearLimitPercent: 90,
+
+  probeFailedFor: '2m',
+  probeLatencyQuantile: 0.99,
+  probeLatencyThresholdSeconds: 1,
+  probeAvailabilitySlo: 99.9,
+  probeLatencySlo: 99,
+  probeLatencySloSeconds: 0.4096,
+  certificateExpiryWarningDays: 21,
+  certificateExpiryCriticalDays: 7,
+
+  spyglassDownFor: '5m',
+  collectorFailingFor: '15m',
+
+  dashboardTags: ['spyglass'],
+  dashboardTitlePrefix: 'spyglass / ',
+  dashboardUidPrefix: 'spyglass-',
+};
+
+/** Checks overrides read from a file and merges them over the defaults; problems name the key. */
+export function mixinConfig(overrides: unknown): { config: MixinConfig; problems: string[] } {
+  const config: MixinConfig = { ...DEFAULT_MIXIN_CONFIG, dashboardTags: [...DEFAULT_MIXIN_CONFIG.dashboardTags] };
+  const problems: string[] = [];
+  if (overrides === undefined || overrides === null) return { config, problems };
+  if (typeof overrides !== 'object' || Array.isArray(overrides)) return { config, problems: ['the file must hold a mapping of knob: value'] };
+  const target = config as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = target[key];
+    if (current === undefined) problems.push(`${key}: unknown knob (known: ${Object.keys(DEFAULT_MIXIN_CONFIG).join(', ')})`);
+    else if (Array.isArray(current) ? !Array.isArray(value) || value.some((v) => typeof v !== 'string') : typeof value !== typeof current)
+      problems.push(`${key}: expected ${Array.isArray(current) ? 'a list of strings' : `a ${typeof current}`}, got ${JSON.stringify(value)}`);
+    else target[key] = value;
+  }
+  problems.push(...valueProblems(config));
+  return { config, problems };
+}
+
+function valueProblems(c: MixinConfig): string[] {
+  const problems: string[] = [];
+  if (!DEFAULT_BUCKETS.includes(c.probeLatencySloSeconds))
+    problems.push(`probeLatencySloSeconds: ${c.probeLatencySloSeconds} is not a bucket bound of spyglass_probe_duration_seconds (${DEFAULT_BUCKETS.join(', ')})`);
+  for (const key of ['probeAvailabilitySlo', 'probeLatencySlo'] as const) if (!(c[key] > 0 && c[key] < 100)) problems.push(`${key}: must be a percentage between 0 and 100, exclusive`);
+  if (!(c.probeLatencyQuantile > 0 && c.probeLatencyQuantile < 1)) problems.push('probeLatencyQuantile: must be between 0 and 1, exclusive');
+  for (const key of ['probeFailedFor', 'spyglassDownFor', 'collectorFailingFor'] as const) if (!/^(\d+[smhd])+$/.test(c[key])) problems.push(`${key}: not a Prometheus duration: ${c[key]}`);
+  return problems;
+}
