@@ -7,23 +7,18 @@
  * storage panel runs against a second spyglass reading a fixture tree with blkio data.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runtimeFixture, writeJson, writeNode } from './helpers/cgroup-tree.js';
+import { writeNode } from './helpers/cgroup-tree.js';
+import { containerdBundle, KUBE_POD, KUBE_POD_UID, startKubeNode } from './helpers/kube-node.js';
 import { startPrometheus } from './helpers/prometheus.js';
-import { cleanupsAfterAll, killed, makeCgroup } from './helpers/real-cgroups.js';
+import { cleanupsAfterAll } from './helpers/real-cgroups.js';
 import { startSpyglass, waitFor } from './helpers/spyglass.js';
 
-const UID = '0b6c1a52-3f7e-4d2a-9a51-6b0e2c4d8f10';
-const POD = 'web-7d4b9c-abcde';
-const SANDBOX = 'a1'.repeat(32);
-const APP = 'b2'.repeat(32);
-const TOP = `/spyglass-mixin-${process.pid}`;
-const POD_PATH = `${TOP}/kubepods/burstable/pod${UID}`;
-const CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids', 'blkio'];
+const UID = KUBE_POD_UID;
+const POD = KUBE_POD;
 const SELECTOR = 'job="cadvisor"';
 const DISK_DEVICES = '(/dev.+)|mmcblk.p.+|nvme.+|rbd.+|sd.+|vd.+|xvd.+|dm-.+|dasd.+';
 const POD_JOIN = 'on (cluster, namespace, pod) group_left(node) topk by (cluster, namespace, pod) (1, max by (cluster, namespace, pod, node) (kube_pod_info{job="kube-state-metrics", node!=""}))';
@@ -69,35 +64,13 @@ const POD_PANELS: Record<string, string> = {
 
 const cleanups = cleanupsAfterAll();
 
-function track(p: ChildProcess): ChildProcess {
-  cleanups.push(() => killed(p));
-  return p;
-}
-
-function containerdBundle(rootfs: string, id: string, file: string, sandboxId: string, pod = POD): void {
-  writeJson({ rootfs }, `run/containerd/io.containerd.runtime.v2.task/k8s.io/${id}/config.json`, runtimeFixture(file, { SANDBOX_ID: sandboxId, CONTAINER_ID: id, 'web-7d4b9c-abcde': pod }));
-}
-
 describe('kubernetes-mixin queries on cAdvisor metrics, against a real Prometheus', () => {
   it('recording rules, CPUThrottlingHigh and the Compute Resources / Pod panels return data', async () => {
-    const rootfs = mkdtempSync(join(tmpdir(), 'spyglass-mixin-root-'));
-    containerdBundle(rootfs, SANDBOX, 'containerd-sandbox.json', SANDBOX);
-    containerdBundle(rootfs, APP, 'containerd-container.json', SANDBOX);
-    mkdirSync(join(rootfs, `var/log/pods/shop_${POD}_${UID}`), { recursive: true });
-    const sandboxDirs = CONTROLLERS.map((c) => makeCgroup(`/sys/fs/cgroup/${c}`, `${POD_PATH}/${SANDBOX}`, cleanups));
-    const appDirs = CONTROLLERS.map((c) => makeCgroup(`/sys/fs/cgroup/${c}`, `${POD_PATH}/${APP}`, cleanups));
-    writeFileSync(join(`/sys/fs/cgroup/cpu${POD_PATH}/${APP}`, 'cpu.cfs_quota_us'), '10000'); // 10% of a CPU: throttled
-
-    // The pod's network namespace: a new one with a veth pair (eth0, peer0) and a UDP sender on eth0; 10.99.0.0/24 exists only in there.
-    const sender = "const s = require('dgram').createSocket('udp4'); setInterval(() => s.send(Buffer.alloc(512), 9, '10.99.0.2'), 20);";
-    const sandbox = track(spawn('unshare', ['-n', 'sh', '-c', `ip link add eth0 type veth peer name peer0 && ip link set eth0 up && ip link set peer0 up && ip addr add 10.99.0.1/24 dev eth0 && ip neigh add 10.99.0.2 lladdr 02:00:00:00:00:02 dev eth0 && exec ${JSON.stringify(process.execPath)} -e ${JSON.stringify(sender)}`], { stdio: 'inherit' }));
-    for (const d of sandboxDirs) writeFileSync(join(d, 'cgroup.procs'), String(sandbox.pid));
-    const app = track(spawn(process.execPath, ['-e', 'globalThis.b = Buffer.alloc(32 << 20, 1); for (;;) {}'], { stdio: 'inherit' }));
-    for (const d of appDirs) writeFileSync(join(d, 'cgroup.procs'), String(app.pid));
+    const { rootfs, top } = startKubeNode(cleanups);
 
     const textfiles = mkdtempSync(join(tmpdir(), 'spyglass-mixin-ksm-'));
     writeFileSync(join(textfiles, 'kube_pod_info.prom'), `kube_pod_info{namespace="shop",pod="${POD}",uid="${UID}",node="node-1"} 1\nkube_pod_info{namespace="shop",pod="disk-0",uid="x",node="node-1"} 1\n`);
-    const live = await startSpyglass(['--collector.disable-defaults', '--collector.container', '--collector.textfile', `--collector.textfile.directory=${textfiles}`, '--collector.container.interval=1s', `--collector.container.cgroup-include=${TOP}.*`, `--path.rootfs=${rootfs}`]);
+    const live = await startSpyglass(['--collector.disable-defaults', '--collector.container', '--collector.textfile', `--collector.textfile.directory=${textfiles}`, '--collector.container.interval=1s', `--collector.container.cgroup-include=${top}.*`, `--path.rootfs=${rootfs}`]);
     cleanups.push(async () => void (await live.stop()));
 
     // The second node, for the storage panel: a fixture tree whose blkio counters move.

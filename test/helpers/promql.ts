@@ -7,7 +7,7 @@ export interface Selector {
   matchers: Map<string, { op: string; value: string }>;
   /** `[5m]` of a range selector, without brackets. */
   range?: string;
-  /** The function the selector (or its range) is the argument of, e.g. `rate`. */
+  /** The function or aggregation the selector (or its range) is the argument of, e.g. `rate`, `count`. */
   func?: string;
 }
 
@@ -53,5 +53,6 @@ function selector(node: SyntaxNode, expr: string): Selector {
   }
   const call = outer.parent?.name === 'FunctionCallBody' ? outer.parent.parent : null;
   if (call?.name === 'FunctionCall') s.func = text(call.getChild('FunctionIdentifier'));
+  if (call?.name === 'AggregateExpr') s.func = text(call.getChild('AggregateOp'));
   return s;
 }
