@@ -4,7 +4,8 @@
 #   util-linux (unshare, for the PID 1 test), procps (pgrep) and bindfs (a FUSE mount to hang, for
 #   the hung-statfs test), iproute2 (veth pairs for the kept-open sysfs test), and a C toolchain
 #   (make, g++) so that `npm ci` builds the timex addon; for the probe tests openssl (a test CA),
-#   dnsmasq (a real DNS server) and prometheus-blackbox-exporter (the reference prober).
+#   dnsmasq (a real DNS server) and prometheus-blackbox-exporter (the reference prober); for the
+#   bundled rules prometheus-alertmanager (amtool and a real Alertmanager).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
@@ -19,6 +20,7 @@ command -v g++ >/dev/null || need+=(g++)
 command -v openssl >/dev/null || need+=(openssl)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
+command -v amtool >/dev/null && command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
