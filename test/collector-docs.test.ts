@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { builtinCollectors } from '../collectors/index.js';
+import { documentedPatterns } from './helpers/collector-docs.js';
 import { parseExposition } from './helpers/exposition.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,20 +12,6 @@ import { fixture, repoRoot, runCli } from './helpers/spyglass.js';
 import { makeCertificates, startHttpsServer } from './helpers/probe-servers.js';
 
 const readmeOf = (name: string) => (name === 'textfile' ? `${repoRoot}collectors/textfile/README.md` : `${repoRoot}collectors/host/${name}.README.md`);
-
-/**
- * Backticked metric names of a README as patterns: `<x>` is any name part, `{a,b}` either;
- * a trailing `{label, label=…}` set (with spaces or `=`) is not part of the name.
- */
-function documentedPatterns(markdown: string): RegExp[] {
-  return [...markdown.matchAll(/`((?:node|container|probe|spyglass_probe)_?[^`\s{]*(?:\{[^}\s=]*\}[^`\s{]*)*)(?:\{[^`]*\})?`/g)].map((m) => {
-    const source = (m[1] as string)
-      .replace(/<[a-z_]+>/gi, '\u0000')
-      .replace(/\{([^}]*)\}/g, (_s, alts: string) => `(${alts.split(',').join('|')})`)
-      .replace(/\u0000/g, '[a-zA-Z0-9_]+');
-    return new RegExp(`^${source}$`);
-  });
-}
 
 /** Where each collector has data: this machine, or a synthetic tree for hardware it lacks. */
 const RUNS: Record<string, string[]> = {

@@ -61,13 +61,13 @@ describe('Grafana dashboards', () => {
         assert.equal(v.refresh, 2, `${name} $${v.name}: refresh on time range change`);
         assert.ok(v.multi && v.includeAll, `${name} $${v.name}: multi-value with All`);
         assert.equal(v.allValue, ['job', 'instance'].includes(v.name) ? '.+' : v.allValue, `${name} $${v.name}`);
-        const m = /^label_values\((.+), (\w+)\)$/.exec(v.definition);
+        const m = /^label_values\((.+), (\w+)\)$/.exec(v.query.query);
         assert.ok(m, `${name} $${v.name}: label_values(selector, label)`);
-        assert.deepEqual(analysePromql(m[1] as string).errors, [], `${name} $${v.name}: ${v.definition}`);
+        assert.deepEqual(analysePromql(m[1] as string).errors, [], `${name} $${v.name}: ${v.query.query}`);
       }
       // Chained: each variable after job filters on the ones before it.
       const chain = vars.filter((v) => v.type === 'query').map((v) => v.name);
-      vars.filter((v) => v.type === 'query').forEach((v, i) => chain.slice(0, i).forEach((before) => assert.ok(v.definition.includes(`$${before}`), `${name} $${v.name} filters on $${before}`)));
+      vars.filter((v) => v.type === 'query').forEach((v, i) => chain.slice(0, i).forEach((before) => assert.ok(v.query.query.includes(`$${before}`), `${name} $${v.name} filters on $${before}`)));
     }
   });
 

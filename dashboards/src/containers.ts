@@ -1,8 +1,9 @@
+import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { dashboard, stat, table, ts, mergedTable, type Json } from './grafana.js';
+import { dashboard, stat, table, ts, mergedTable } from './grafana.js';
 
 /** Containers: cAdvisor's metrics by namespace / pod / container, against their limits. */
-export function containersDashboard(c: MixinConfig): Json {
+export function containersDashboard(c: MixinConfig): Dashboard {
   const node = 'job=~"$job",instance=~"$instance"';
   const pods = `${node},namespace=~"$namespace",pod=~"$pod"`;
   // Containers proper: the kubelet's pause sandboxes and pod-level cgroups carry container="".

@@ -1,3 +1,5 @@
+import type { Dashboard, DataTransformerConfig, Panel, RowPanel, VariableModel } from '@grafana/schema';
+
 /**
  * A small typed builder for the Grafana dashboard JSON model (schemaVersion 39, as the monitoring
  * mixins emit; newer Grafana versions migrate it on load). Panels are declared with their size and
@@ -42,7 +44,7 @@ export interface PanelSpec {
   fieldUnits?: Record<string, string>;
   /** Extra panel options merged over the type's defaults. */
   options?: Record<string, unknown>;
-  transformations?: unknown[];
+  transformations?: DataTransformerConfig[];
 }
 
 export interface RowSpec {
@@ -71,10 +73,11 @@ export type Json = Record<string, unknown>;
 
 const REF_IDS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-export function dashboard(spec: DashboardSpec): Json {
+/** Typed against @grafana/schema's dashboard model, so a misspelt or mistyped field fails the build. */
+export function dashboard(spec: DashboardSpec): Dashboard {
   let id = 1;
   let y = 0;
-  const panels: Json[] = [];
+  const panels: Array<Panel | RowPanel> = [];
   for (const row of spec.rows) {
     panels.push({ type: 'row', id: id++, title: row.title, collapsed: false, gridPos: { x: 0, y, w: 24, h: 1 }, panels: [] });
     y += 1;
@@ -105,29 +108,28 @@ export function dashboard(spec: DashboardSpec): Json {
     schemaVersion: SCHEMA_VERSION,
     version: 1,
     annotations: { list: [] },
-    links: [{ type: 'dashboards', title: 'spyglass', tags: spec.tags, asDropdown: true, includeVars: true, keepTime: true, icon: 'external link', targetBlank: false }],
+    links: [{ type: 'dashboards', title: 'spyglass', tags: spec.tags, asDropdown: true, includeVars: true, keepTime: true, icon: 'external link', targetBlank: false, tooltip: '' }],
     templating: { list: [datasourceVariable(), ...spec.variables.map(queryVariable)] },
     panels,
   };
 }
 
-function datasourceVariable(): Json {
-  return { type: 'datasource', name: 'datasource', label: 'Data source', query: 'prometheus', current: {}, hide: 0, refresh: 1, regex: '', options: [] };
+function datasourceVariable(): VariableModel {
+  return { type: 'datasource', name: 'datasource', label: 'Data source', query: 'prometheus', hide: 0, refresh: 1, regex: '', options: [] };
 }
 
-function queryVariable(v: VariableSpec): Json {
+function queryVariable(v: VariableSpec): VariableModel {
   return {
     type: 'query',
     name: v.name,
     label: v.label,
     datasource: DATASOURCE,
-    definition: v.query,
     query: { query: v.query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
     refresh: 2,
     multi: true,
     includeAll: true,
     allValue: v.allValue,
-    current: {},
+    current: { text: 'All', value: '$__all' },
     options: [],
     sort: 1,
     hide: 0,
@@ -135,7 +137,7 @@ function queryVariable(v: VariableSpec): Json {
   };
 }
 
-function panel(p: PanelSpec, id: number, gridPos: Json): Json {
+function panel(p: PanelSpec, id: number, gridPos: Panel['gridPos']): Panel {
   const defaults: Json = { unit: p.unit };
   if (p.min !== undefined) defaults.min = p.min;
   if (p.max !== undefined) defaults.max = p.max;
@@ -200,7 +202,7 @@ export const gauge = (title: string, description: string, queries: Query[], extr
 export const table = (title: string, description: string, unit: string, queries: Query[], extra: Partial<PanelSpec> = {}): PanelSpec => ({ type: 'table', title, description, unit, queries: queries.map((q) => ({ format: 'table', instant: true, ...q })), w: 24, h: 8, ...extra });
 
 /** Grafana's "merge" then "organize" transformations: one table row per series, time and __name__ hidden, columns renamed. */
-export function mergedTable(renames: Record<string, string>, hide: string[] = []): unknown[] {
+export function mergedTable(renames: Record<string, string>, hide: string[] = []): DataTransformerConfig[] {
   return [
     { id: 'merge', options: {} },
     { id: 'organize', options: { excludeByName: Object.fromEntries(['Time', '__name__', 'job', ...hide].map((k) => [k, true])), renameByName: renames, indexByName: {} } },

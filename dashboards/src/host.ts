@@ -1,8 +1,9 @@
+import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { dashboard, gauge, mergedTable, stat, table, ts, type Json } from './grafana.js';
+import { dashboard, gauge, mergedTable, stat, table, ts } from './grafana.js';
 
 /** Host: node_exporter's metrics, an at-a-glance row on top, detail rows below. */
-export function hostDashboard(c: MixinConfig): Json {
+export function hostDashboard(c: MixinConfig): Dashboard {
   const h = 'job=~"$job",instance=~"$instance"';
   const fs = `${h},${c.fsSelector}`;
   const disk = `${h},${c.diskDeviceSelector}`;

@@ -1,11 +1,11 @@
+import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
 import { containersDashboard } from './containers.js';
-import type { Json } from './grafana.js';
 import { hostDashboard } from './host.js';
 import { latencyDashboard } from './latency.js';
 import { selfDashboard } from './self.js';
 
-export function dashboards(c: MixinConfig): Record<string, Json> {
+export function dashboards(c: MixinConfig): Record<string, Dashboard> {
   return {
     'spyglass-host.json': hostDashboard(c),
     'spyglass-containers.json': containersDashboard(c),

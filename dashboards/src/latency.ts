@@ -1,9 +1,10 @@
 import { errorBudget, sloRecord } from '../../alerts/src/recording.js';
+import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
 import { dashboard, mergedTable, stat, table, ts, UP_DOWN, type Json, type PanelSpec } from './grafana.js';
 
 /** Service latency: the probe collector's targets, from blackbox-compatible gauges and spyglass's histograms and counters. */
-export function latencyDashboard(c: MixinConfig): Json {
+export function latencyDashboard(c: MixinConfig): Dashboard {
   const p = 'job=~"$job",instance=~"$instance",module=~"$module",target=~"$target"';
   const quantile = (q: number) => ({ expr: `histogram_quantile(${q}, sum by (target, le) (rate(spyglass_probe_duration_seconds_bucket{${p}}[$__rate_interval])))`, legend: `p${q * 100} {{target}}` });
   const availability = `sum by (target) (increase(spyglass_probes_total{${p},result="success"}[$__range])) / sum by (target) (increase(spyglass_probes_total{${p}}[$__range]))`;

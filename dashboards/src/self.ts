@@ -1,8 +1,9 @@
+import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { dashboard, mergedTable, stat, table, ts, UP_DOWN, type Json } from './grafana.js';
+import { dashboard, mergedTable, stat, table, ts, UP_DOWN } from './grafana.js';
 
 /** spyglass itself: collectors, scrapes, runtime and configuration. */
-export function selfDashboard(c: MixinConfig): Json {
+export function selfDashboard(c: MixinConfig): Dashboard {
   const s = 'job=~"$job",instance=~"$instance"';
   const col = `${s},collector=~"$collector"`;
   return dashboard({

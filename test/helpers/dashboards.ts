@@ -21,8 +21,7 @@ export interface VariableJson {
   type: string;
   name: string;
   label: string;
-  query: unknown;
-  definition: string;
+  query: { query: string };
   datasource?: { uid: string };
   refresh: number;
   multi: boolean;

@@ -16,14 +16,15 @@ export interface PrometheusServer {
 }
 
 /** Starts Debian's `prometheus` on 127.0.0.1 with the given scrape_configs (and rule groups), YAML text. */
-export async function startPrometheus(scrapeConfigs: string, opts: { ruleGroups?: string; evaluationInterval?: string } = {}): Promise<PrometheusServer> {
+export async function startPrometheus(scrapeConfigs: string, opts: { ruleGroups?: string; ruleFiles?: string[]; evaluationInterval?: string } = {}): Promise<PrometheusServer> {
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-prom-'));
   const cfg = join(dir, 'prometheus.yml');
-  let ruleFiles = '';
+  const files = [...(opts.ruleFiles ?? [])];
   if (opts.ruleGroups) {
     writeFileSync(join(dir, 'rules.yml'), `groups:\n${opts.ruleGroups}`);
-    ruleFiles = `rule_files: [${JSON.stringify(join(dir, 'rules.yml'))}]\n`;
+    files.push(join(dir, 'rules.yml'));
   }
+  const ruleFiles = files.length ? `rule_files: ${JSON.stringify(files)}\n` : '';
   writeFileSync(cfg, `global:\n  scrape_interval: 15s\n  evaluation_interval: ${opts.evaluationInterval ?? '15s'}\n${ruleFiles}scrape_configs:\n${scrapeConfigs}`);
   const port = await freePort();
   const proc = spawn('prometheus', [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
