@@ -122,6 +122,14 @@ describe('Grafana dashboards', () => {
     assert.match(r.stdout, new RegExp(`SUCCESS: ${queries.length} rules found`));
   });
 
+  it('the npm package contains the dashboards, rules, Alertmanager example, runbooks and the export code', () => {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json'], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const files = new Set((JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map((f) => f.path));
+    const wanted = [...Object.keys(dashboardFiles(DEFAULT_MIXIN_CONFIG)).map((f) => `dashboards/${f}`), 'dashboards/grafana-provisioning.yaml', 'alerts/spyglass-alerts.yaml', 'alerts/spyglass-rules.yaml', 'alerts/alertmanager.yml', 'docs/runbooks.md', 'docs/mixin.md', 'dist/dashboards/src/index.js', 'dist/alerts/src/index.js', 'dist/src/mixin/export.js'];
+    assert.deepEqual(wanted.filter((f) => !files.has(f)), []);
+  });
+
   it('the knobs reach the dashboards', async () => {
     const custom = dashboards({ ...DEFAULT_MIXIN_CONFIG, dashboardUidPrefix: 'acme-', dashboardTags: ['acme', 'nodes'], probeAvailabilitySlo: 99.5 }) as unknown as Record<string, DashboardJson>;
     assert.deepEqual(Object.values(custom).map((d) => d.uid).sort(), ['acme-containers', 'acme-host', 'acme-latency', 'acme-self']);
