@@ -1,6 +1,6 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { dashboard, stat, table, ts, mergedTable } from './grafana.js';
+import { chainedVariables, dashboard, mergedTable, stat, table, ts } from './grafana.js';
 
 /** Containers: cAdvisor's metrics by namespace / pod / container, against their limits. */
 export function containersDashboard(c: MixinConfig): Dashboard {
@@ -17,13 +17,7 @@ export function containersDashboard(c: MixinConfig): Dashboard {
     title: `${c.dashboardTitlePrefix}Containers`,
     description: 'Containers of the nodes spyglass runs on, with cAdvisor-compatible metrics read from cgroups.',
     tags: c.dashboardTags,
-    variables: [
-      { name: 'job', label: 'Job', query: 'label_values(container_cpu_usage_seconds_total, job)', allValue: '.+' },
-      { name: 'instance', label: 'Instance', query: 'label_values(container_cpu_usage_seconds_total{job=~"$job"}, instance)', allValue: '.+' },
-      { name: 'namespace', label: 'Namespace', query: 'label_values(container_cpu_usage_seconds_total{job=~"$job",instance=~"$instance"}, namespace)', allValue: '.*' },
-      { name: 'pod', label: 'Pod', query: 'label_values(container_cpu_usage_seconds_total{job=~"$job",instance=~"$instance",namespace=~"$namespace"}, pod)', allValue: '.*' },
-      { name: 'container', label: 'Container', query: 'label_values(container_cpu_usage_seconds_total{job=~"$job",instance=~"$instance",namespace=~"$namespace",pod=~"$pod"}, container)', allValue: '.*' },
-    ],
+    variables: chainedVariables('container_cpu_usage_seconds_total', [['job', 'Job', '.+'], ['instance', 'Instance', '.+'], ['namespace', 'Namespace', '.*'], ['pod', 'Pod', '.*'], ['container', 'Container', '.*']]),
     rows: [
       {
         title: 'Overview',

@@ -60,6 +60,14 @@ export interface VariableSpec {
   allValue: '.+' | '.*';
 }
 
+/** Chained query variables over one metric, each filtering on the ones before it (job → instance → …). */
+export function chainedVariables(metric: string, vars: Array<[name: string, label: string, allValue: VariableSpec['allValue']]>): VariableSpec[] {
+  return vars.map(([name, label, allValue], i) => {
+    const filters = vars.slice(0, i).map(([before]) => `${before}=~"$${before}"`).join(',');
+    return { name, label, allValue, query: `label_values(${metric}${filters ? `{${filters}}` : ''}, ${name})` };
+  });
+}
+
 export interface DashboardSpec {
   uid: string;
   title: string;

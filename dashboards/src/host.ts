@@ -1,6 +1,6 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { dashboard, gauge, mergedTable, stat, table, ts } from './grafana.js';
+import { chainedVariables, dashboard, gauge, mergedTable, stat, table, ts } from './grafana.js';
 
 /** Host: node_exporter's metrics, an at-a-glance row on top, detail rows below. */
 export function hostDashboard(c: MixinConfig): Dashboard {
@@ -15,10 +15,7 @@ export function hostDashboard(c: MixinConfig): Dashboard {
     title: `${c.dashboardTitlePrefix}Host`,
     description: 'Linux hosts as spyglass sees them through its node_exporter-compatible collectors.',
     tags: c.dashboardTags,
-    variables: [
-      { name: 'job', label: 'Job', query: 'label_values(node_uname_info, job)', allValue: '.+' },
-      { name: 'instance', label: 'Instance', query: 'label_values(node_uname_info{job=~"$job"}, instance)', allValue: '.+' },
-    ],
+    variables: chainedVariables('node_uname_info', [['job', 'Job', '.+'], ['instance', 'Instance', '.+']]),
     rows: [
       {
         title: 'At a glance',

@@ -1,7 +1,7 @@
 import { errorBudget, sloRecord } from '../../alerts/src/recording.js';
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { dashboard, mergedTable, stat, table, ts, UP_DOWN, type Json, type PanelSpec } from './grafana.js';
+import { chainedVariables, dashboard, mergedTable, stat, table, ts, type PanelSpec, UP_DOWN } from './grafana.js';
 
 /** Service latency: the probe collector's targets, from blackbox-compatible gauges and spyglass's histograms and counters. */
 export function latencyDashboard(c: MixinConfig): Dashboard {
@@ -23,12 +23,7 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
     title: `${c.dashboardTitlePrefix}Service latency`,
     description: 'Probe targets of spyglass: status, availability, latency percentiles from histograms, phases, TLS certificates and SLOs.',
     tags: c.dashboardTags,
-    variables: [
-      { name: 'job', label: 'Job', query: 'label_values(probe_success, job)', allValue: '.+' },
-      { name: 'instance', label: 'Instance', query: 'label_values(probe_success{job=~"$job"}, instance)', allValue: '.+' },
-      { name: 'module', label: 'Module', query: 'label_values(probe_success{job=~"$job",instance=~"$instance"}, module)', allValue: '.+' },
-      { name: 'target', label: 'Target', query: 'label_values(probe_success{job=~"$job",instance=~"$instance",module=~"$module"}, target)', allValue: '.+' },
-    ],
+    variables: chainedVariables('probe_success', [['job', 'Job', '.+'], ['instance', 'Instance', '.+'], ['module', 'Module', '.+'], ['target', 'Target', '.+']]),
     rows: [
       {
         title: 'Status',

@@ -1,6 +1,6 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { dashboard, mergedTable, stat, table, ts, UP_DOWN } from './grafana.js';
+import { chainedVariables, dashboard, mergedTable, stat, table, ts, UP_DOWN } from './grafana.js';
 
 /** spyglass itself: collectors, scrapes, runtime and configuration. */
 export function selfDashboard(c: MixinConfig): Dashboard {
@@ -11,11 +11,7 @@ export function selfDashboard(c: MixinConfig): Dashboard {
     title: `${c.dashboardTitlePrefix}spyglass`,
     description: 'The health of spyglass itself: collector runs, scrapes, the Node.js runtime and configuration reloads.',
     tags: c.dashboardTags,
-    variables: [
-      { name: 'job', label: 'Job', query: 'label_values(spyglass_build_info, job)', allValue: '.+' },
-      { name: 'instance', label: 'Instance', query: 'label_values(spyglass_build_info{job=~"$job"}, instance)', allValue: '.+' },
-      { name: 'collector', label: 'Collector', query: 'label_values(spyglass_collector_series{job=~"$job",instance=~"$instance"}, collector)', allValue: '.+' },
-    ],
+    variables: chainedVariables('spyglass_collector_series', [['job', 'Job', '.+'], ['instance', 'Instance', '.+'], ['collector', 'Collector', '.+']]),
     rows: [
       {
         title: 'Overview',
