@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -66,6 +66,7 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     cleanups.push(() => http.close(), () => https.close(), () => dnsmasq.stop(), () => grpc.stop());
     // Disk traffic for the disk panels: direct I/O bypasses the page cache.
     const scratch = mkdtempSync(join('/var/tmp', 'spyglass-e2e-'));
+    cleanups.push(() => rmSync(scratch, { recursive: true, force: true })); // runs after the writer below is killed
     const io = spawn('sh', ['-c', `while :; do dd if=/dev/zero of=${scratch}/f bs=64k count=16 oflag=direct conv=fsync 2>/dev/null; dd if=${scratch}/f of=/dev/null bs=64k iflag=direct 2>/dev/null; sleep 0.5; done`], { stdio: 'ignore' });
     cleanups.push(() => killed(io));
 
