@@ -105,11 +105,8 @@ describe('kubernetes-mixin queries on cAdvisor metrics, against a real Prometheu
     );
     cleanups.push(() => prometheus.stop());
 
-    const results = async (query: string) => {
-      const res = (await (await fetch(`${prometheus.base}/api/v1/query?${new URLSearchParams({ query })}`)).json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-      assert.equal(res.status, 'success', `${query}: ${res.error}`);
-      return res.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
-    };
+    const results = async (query: string) =>
+      (await prometheus.api<{ result: Array<{ metric: Record<string, string>; value: [number, string] }> }>('query', { query })).result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
     const byLabel = async (query: string, label = 'container') => new Map((await results(query)).map((r) => [r.metric[label] ?? '', r.value]));
     await waitFor(async () => (await results(POD_PANELS['Transmit bandwidth'] as string)).some((r) => r.value > 0) && (await results(POD_PANELS['IOPS (reads + writes)'] as string)).length > 0 && (await results(POD_PANELS['CPU usage'] as string)).length > 0, 30000, 'rates over a few scrapes');
 

@@ -13,6 +13,7 @@ import { dump } from 'js-yaml';
 import { dashboardFiles, dashboards } from '../dashboards/src/index.js';
 import { DEFAULT_MIXIN_CONFIG } from '../src/mixin/config.js';
 import { dashboardQueries, type DashboardJson, type PanelJson } from './helpers/dashboards.js';
+import { promtool } from './helpers/prometheus.js';
 import { analysePromql, substituteGrafanaBuiltins } from './helpers/promql.js';
 import { repoRoot, runCli } from './helpers/spyglass.js';
 
@@ -117,9 +118,9 @@ describe('Grafana dashboards', () => {
     const rules = queries.map((q, i) => ({ record: `dashboard:query_${i}:check`, expr: substituteGrafanaBuiltins(q.expr) }));
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-dash-promql-'));
     writeFileSync(join(dir, 'queries.yaml'), dump({ groups: [{ name: 'dashboard-queries', rules }] }, { lineWidth: -1 }));
-    const r = spawnSync('promtool', ['check', 'rules', join(dir, 'queries.yaml')], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-    assert.match(r.stdout, new RegExp(`SUCCESS: ${queries.length} rules found`));
+    const r = promtool(['check', 'rules', join(dir, 'queries.yaml')]);
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, new RegExp(`SUCCESS: ${queries.length} rules found`));
   });
 
   it('the npm package contains the dashboards, rules, Alertmanager example, runbooks and the export code', () => {

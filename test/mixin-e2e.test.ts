@@ -103,11 +103,7 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
       { ruleFiles: [`${rulesDir}/spyglass-alerts.yaml`, `${rulesDir}/spyglass-rules.yaml`], evaluationInterval: '1s' },
     );
     cleanups.push(() => prometheus.stop());
-    const api = async (path: string, params: Record<string, string>) => {
-      const res = (await (await fetch(`${prometheus.base}/api/v1/${path}?${new URLSearchParams(params)}`)).json()) as { status: string; error?: string; data: unknown };
-      assert.equal(res.status, 'success', `${path} ${JSON.stringify(params)}: ${res.error}`);
-      return res.data;
-    };
+    const api = (path: string, params: Record<string, string>) => prometheus.api(path, params);
 
     const all = Object.entries(dashboards(DEFAULT_MIXIN_CONFIG)) as unknown as Array<[string, DashboardJson]>;
     const queries = dashboardQueries(all);

@@ -4,7 +4,6 @@
  * changed threshold.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,20 +11,16 @@ import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
 import { alertGroups, recordingGroups, ruleFiles } from '../alerts/src/index.js';
 import { DEFAULT_MIXIN_CONFIG } from '../src/mixin/config.js';
+import { promtool } from './helpers/prometheus.js';
 import { repoRoot, runCli } from './helpers/spyglass.js';
 
 const alertsDir = `${repoRoot}alerts`;
 const testFiles = readdirSync(`${alertsDir}/tests`).filter((f) => f.endsWith('.test.yaml')).map((f) => `${alertsDir}/tests/${f}`);
 
-function promtool(args: string[], cwd = repoRoot) {
-  const r = spawnSync('promtool', args, { cwd, encoding: 'utf8' });
-  assert.equal(r.error, undefined, 'promtool must be installed (see .ci/run)');
-  return { code: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
 interface UnitTests {
   tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts?: unknown[] }>; promql_expr_test?: Array<{ expr: string }> }>;
 }
+const unitTests = testFiles.flatMap((f) => (load(readFileSync(f, 'utf8')) as UnitTests).tests);
 
 describe('alerting and recording rules', () => {
   it('the committed rule files are what `spyglass rules export` generates', () => {
@@ -35,7 +30,7 @@ describe('alerting and recording rules', () => {
   });
 
   it('promtool check rules accepts them, duplicate-rule lint included', () => {
-    const r = promtool(['check', 'rules', '--lint=all', '--lint-fatal', 'alerts/spyglass-alerts.yaml', 'alerts/spyglass-rules.yaml']);
+    const r = promtool(['check', 'rules', '--lint=all', '--lint-fatal', 'alerts/spyglass-alerts.yaml', 'alerts/spyglass-rules.yaml'], repoRoot);
     assert.equal(r.code, 0, r.output);
     assert.match(r.output, /SUCCESS: 40 rules found/);
   });
@@ -47,7 +42,7 @@ describe('alerting and recording rules', () => {
   });
 
   it('every alert has a case where it fires and a case where it must not', () => {
-    const cases = testFiles.flatMap((f) => (load(readFileSync(f, 'utf8')) as UnitTests).tests.flatMap((t) => t.alert_rule_test ?? []));
+    const cases = unitTests.flatMap((t) => t.alert_rule_test ?? []);
     const names = new Set(alertGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.alert)));
     const missing: string[] = [];
     for (const name of names) {
@@ -63,7 +58,7 @@ describe('alerting and recording rules', () => {
   });
 
   it('every recording rule family is checked by a promql_expr_test or used by a tested alert', () => {
-    const tested = testFiles.flatMap((f) => (load(readFileSync(f, 'utf8')) as UnitTests).tests.flatMap((t) => t.promql_expr_test ?? []).map((t) => t.expr)).join('\n');
+    const tested = unitTests.flatMap((t) => t.promql_expr_test ?? []).map((t) => t.expr).join('\n');
     const alertExprs = alertGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.expr)).join('\n');
     const records = recordingGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.record));
     assert.deepEqual(records.filter((r) => !tested.includes(r) && !alertExprs.includes(r)), []);

@@ -9,14 +9,19 @@ export function hostAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
   ];
 }
 
+const FS_KINDS = {
+  space: { free: 'node_filesystem_avail_bytes', total: 'node_filesystem_size_bytes', what: 'space', fillingUp: 'NodeFilesystemSpaceFillingUp', almostOut: 'NodeFilesystemAlmostOutOfSpace', almostOutFor: '30m' },
+  files: { free: 'node_filesystem_files_free', total: 'node_filesystem_files', what: 'inodes', fillingUp: 'NodeFilesystemFilesFillingUp', almostOut: 'NodeFilesystemAlmostOutOfFiles', almostOutFor: '1h' },
+} as const;
+
 function filesystemAlerts(c: MixinConfig): AlertingRule[] {
   const fs = sel(c.selector, c.fsSelector);
   const writable = `node_filesystem_readonly${fs} == 0`;
-  const fillingUp = (severity: Severity, percent: number, hours: number, kind: 'space' | 'files'): AlertingRule => {
-    const [free, total, what] = kind === 'space' ? ['node_filesystem_avail_bytes', 'node_filesystem_size_bytes', 'space'] : ['node_filesystem_files_free', 'node_filesystem_files', 'inodes'];
+  const fillingUp = (severity: Severity, percent: number, hours: number, kind: keyof typeof FS_KINDS): AlertingRule => {
+    const { free, total, what, fillingUp: name } = FS_KINDS[kind];
     return alert(
       {
-        name: kind === 'space' ? 'NodeFilesystemSpaceFillingUp' : 'NodeFilesystemFilesFillingUp',
+        name,
         severity,
         expr: `(\n  ${free}${fs} / ${total}${fs} * 100 < ${percent}\nand\n  predict_linear(${free}${fs}[6h], ${hours} * 60 * 60) < 0\nand\n  ${writable}\n)`,
         for: '1h',
@@ -26,14 +31,14 @@ function filesystemAlerts(c: MixinConfig): AlertingRule[] {
       c,
     );
   };
-  const almostOut = (severity: Severity, percent: number, kind: 'space' | 'files'): AlertingRule => {
-    const [free, total, what] = kind === 'space' ? ['node_filesystem_avail_bytes', 'node_filesystem_size_bytes', 'space'] : ['node_filesystem_files_free', 'node_filesystem_files', 'inodes'];
+  const almostOut = (severity: Severity, percent: number, kind: keyof typeof FS_KINDS): AlertingRule => {
+    const { free, total, what, almostOut: name, almostOutFor } = FS_KINDS[kind];
     return alert(
       {
-        name: kind === 'space' ? 'NodeFilesystemAlmostOutOfSpace' : 'NodeFilesystemAlmostOutOfFiles',
+        name,
         severity,
         expr: `(\n  ${free}${fs} / ${total}${fs} * 100 < ${percent}\nand\n  ${writable}\n)`,
-        for: kind === 'space' ? '30m' : '1h',
+        for: almostOutFor,
         summary: `Filesystem has less than ${percent}% ${what} left.`,
         description: `Filesystem on {{ $labels.device }}, mounted on {{ $labels.mountpoint }}, at {{ $labels.instance }} has only {{ printf "%.2f" $value }}% of its ${what} left.`,
       },

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,8 @@ export interface PrometheusServer {
   stop(): Promise<void>;
   /** Runs a range query; returns [unix seconds, value] pairs per series, keyed by the instance label. */
   queryRange(query: string, startS: number, endS: number, stepS: number): Promise<Map<string, Array<[number, number]>>>;
+  /** Calls GET /api/v1/<path>; throws with Prometheus's error unless the status is success; returns `data`. */
+  api<T = unknown>(path: string, params?: Record<string, string>): Promise<T>;
   /** Runs an instant query; returns the value per series, keyed by the instance label. */
   query(query: string): Promise<Map<string, number>>;
 }
@@ -49,6 +51,11 @@ export async function startPrometheus(scrapeConfigs: string, opts: { ruleGroups?
         await once(proc, 'exit');
       }
     },
+    async api<T>(path: string, params: Record<string, string> = {}) {
+      const res = (await (await fetch(`${base}/api/v1/${path}?${new URLSearchParams(params)}`)).json()) as { status: string; error?: string; data: T };
+      if (res.status !== 'success') throw new Error(`${path} ${JSON.stringify(params)}: ${res.error}`);
+      return res.data;
+    },
     async query(query) {
       const res = (await (await fetch(`${base}/api/v1/query?${new URLSearchParams({ query })}`)).json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
       if (res.status !== 'success') throw new Error(`query failed: ${res.error}`);
@@ -61,4 +68,11 @@ export async function startPrometheus(scrapeConfigs: string, opts: { ruleGroups?
       return new Map(res.data.result.map((r) => [r.metric.instance ?? '', r.values.map(([t, v]) => [t, Number(v)] as [number, number])]));
     },
   };
+}
+
+/** Runs Debian's `promtool` with `args` (in `cwd`); its exit code and combined output. */
+export function promtool(args: string[], cwd?: string): { code: number | null; output: string } {
+  const r = spawnSync('promtool', args, { cwd, encoding: 'utf8' });
+  if (r.error) throw new Error(`cannot run promtool (is it installed? see .ci/run): ${r.error.message}`);
+  return { code: r.status, output: `${r.stdout}${r.stderr}` };
 }
