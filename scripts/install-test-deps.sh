@@ -5,7 +5,10 @@
 #   the hung-statfs test), iproute2 (veth pairs for the kept-open sysfs test), and a C toolchain
 #   (make, g++) so that `npm ci` builds the timex addon; for the probe tests openssl (a test CA),
 #   dnsmasq (a real DNS server) and prometheus-blackbox-exporter (the reference prober); for the
-#   bundled rules prometheus-alertmanager (amtool and a real Alertmanager).
+#   bundled rules prometheus-alertmanager (amtool and a real Alertmanager); for secure serving
+#   apache2-utils (htpasswd writes the $2y$ bcrypt hashes users put in web configs); for the
+#   deploy files kubectl (its built-in kustomize; the image this runs on ships it, Debian's
+#   kubernetes-client is the fallback) and systemd (systemd-analyze verify/security).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
@@ -21,6 +24,9 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
 command -v amtool >/dev/null && command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v kubectl >/dev/null || need+=(kubernetes-client)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -8,6 +8,7 @@ import { DEFAULT_LISTEN_ADDRESS, DEFAULT_PORT } from './config/schema.js';
 import { exitProcess } from './exit.js';
 import { dump, DUMP_FORMATS, type DumpFormat } from './dump.js';
 import { serve } from './serve.js';
+import { loadWebConfig } from './http/web-config-load.js';
 import { createLogger } from './log.js';
 import { probeCommand, type ProbeCommandOptions } from '../collectors/probe/probe-command.js';
 import type { RawProbeOptions } from '../collectors/probe/probe-options.js';
@@ -24,6 +25,7 @@ Examples:
   $ spyglass dump --format table cpu loadavg
   $ spyglass probe https://example.org/ --count 10 --interval 500ms
   $ spyglass check-config /etc/spyglass.yml
+  $ spyglass serve --web.config.file=/etc/spyglass/web-config.yml   # TLS, basic auth (exporter-toolkit format)
   $ spyglass dashboards export /var/lib/grafana/dashboards/spyglass
   $ spyglass rules export /etc/prometheus/rules --config mixin.yml   # own selectors and thresholds
   $ curl -s localhost:${DEFAULT_PORT}/metrics?collect[]=cpu
@@ -74,11 +76,12 @@ export async function main(argv: string[]): Promise<void> {
 
   addConfigOptions(program.command('serve').description('run the exporter and serve /metrics'))
     .addOption(new Option('--web.listen-address <address>', `address to listen on (default ${DEFAULT_LISTEN_ADDRESS})`).env('SPYGLASS_WEB_LISTEN_ADDRESS'))
+    .addOption(new Option('--web.config.file <path>', 'TLS, basic auth, headers and rate limit, in exporter-toolkit\'s web-config.yml format (re-read when it or its certificates change)').env('SPYGLASS_WEB_CONFIG_FILE'))
     .addOption(new Option('--web.max-requests <n>', 'maximum concurrent /metrics requests, 0 for no limit').env('SPYGLASS_WEB_MAX_REQUESTS'))
     .addOption(new Option('--probe <target>', 'probe this target (repeatable), e.g. http://127.0.0.1:8080/healthz as a sidecar; enables the probe collector').argParser((v: string, prev: string[] = []) => [...prev, v]))
-    .action(async (flags: GlobalFlags) => {
+    .action(async (flags: GlobalFlags & { 'web.config.file'?: string }) => {
       const overrides: ConfigOverrides = overridesFrom(flags, collectors);
-      await serve({ file: flags['config.file'], overrides, disableDefaults: flags['collector.disableDefaults'] ?? false });
+      await serve({ file: flags['config.file'], webConfigFile: flags['web.config.file'], overrides, disableDefaults: flags['collector.disableDefaults'] ?? false });
     });
 
   addConfigOptions(program.command('dump').description('run collectors once and print their metrics; exits 1 if any fails'))
@@ -131,6 +134,21 @@ export async function main(argv: string[]): Promise<void> {
       }
       const enabled = result.config.collectors.filter((c) => c.enabled).map((c) => c.definition.name);
       process.stdout.write(`${file}: OK; enabled collectors: ${enabled.join(', ')}\n`);
+    });
+
+  program
+    .command('check-web-config')
+    .description('validate a --web.config.file (and load the certificates it names)')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const result = await loadWebConfig(file);
+      if (!result.ok) {
+        for (const e of result.errors) process.stderr.write(`${e}\n`);
+        process.exit(1);
+      }
+      const c = result.config;
+      const tls = c.tls ? `TLS (client auth ${c.tls.settings.clientAuth}, certificate valid until ${c.tls.notAfter.toISOString()})` : 'no TLS';
+      process.stdout.write(`${file}: OK; ${tls}; ${c.users.size} basic auth user(s); rate limit ${c.rateLimit ? `one request per ${c.rateLimit.intervalMs} ms, burst ${c.rateLimit.burst}` : 'off'}\n`);
     });
 
   for (const [kind, what] of [['dashboards', 'the Grafana dashboards (JSON, for import or file provisioning)'], ['rules', 'the Prometheus alerting and recording rules (YAML)']] as const) {

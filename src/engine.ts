@@ -4,6 +4,7 @@ import type { Config, CollectorSettings } from './config/load.js';
 import { cooperativeYielder } from './cooperative.js';
 import { ExpositionStore } from './exposition/store.js';
 import type { Logger } from './log.js';
+import type { WebGuardStatus } from './http/web-guard.js';
 import { seriesCount } from './metrics/model.js';
 import { capSeries } from './metrics/series-cap.js';
 import { runCollector, type RunOutcome } from './scheduler/run.js';
@@ -187,6 +188,8 @@ export class Engine {
   private readonly scrapes = new ScrapeTracker();
   private reloadState = { successful: true, lastSuccessMs: Date.now() };
   private ready = false;
+  /** The web config's state, when `--web.config.file` is given. */
+  webStatus: (() => WebGuardStatus) | undefined;
 
   constructor(
     public config: Config,
@@ -225,7 +228,7 @@ export class Engine {
     const metricsRequests = new Map(this.metricsRequests);
     if (this.metricsOk) metricsRequests.set(200, this.metricsOk);
     const tables = this.jobs.filter((j) => j.settings.enabled).flatMap((j) => j.statusTable() ?? []);
-    return { collectors: this.jobs.map((j) => j.status), reload: { ...this.reloadState }, metricsRequests, tables };
+    return { collectors: this.jobs.map((j) => j.status), reload: { ...this.reloadState }, metricsRequests, tables, web: this.webStatus?.() };
   }
 
   /** The handler an enabled collector registered for `path`, if any. */

@@ -3,6 +3,7 @@ import type { CollectorGroup, StatusTable } from './collector.js';
 import { counter, gauge, type HistogramSample, type MetricFamily, type Sample } from './metrics/model.js';
 import type { RunResult } from './scheduler/run.js';
 import { VERSION } from './version.js';
+import type { WebGuardStatus } from './http/web-guard.js';
 
 export type RunCounts = Record<RunResult | 'skipped', number>;
 
@@ -33,6 +34,7 @@ export interface EngineStatus {
   reload: { successful: boolean; lastSuccessMs: number };
   /** `/metrics` responses by status code. */
   metricsRequests: ReadonlyMap<number, number>;
+  web: WebGuardStatus | undefined;
 }
 
 export const SELF_SECTION = 'spyglass';
@@ -84,8 +86,21 @@ export async function selfMetricFamilies(status: EngineStatus, runtime?: client.
     gauge('node_scrape_collector_duration_seconds', 'node_exporter: Duration of a collector scrape.', per((c) => seconds(c.lastDurationMs), host), 'seconds'),
     gauge('node_scrape_collector_success', 'node_exporter: Whether a collector succeeded.', per((c) => Number(c.lastResult === 'success'), host)),
   ];
+  if (status.web) families.push(...webFamilies(status.web));
   if (runtime) families.push(...(await runtimeFamilies(runtime)));
   return families;
+}
+
+function webFamilies(web: WebGuardStatus): MetricFamily[] {
+  return [
+    gauge('spyglass_web_config_last_reload_successful', 'Whether the last load of the --web.config.file (and the certificates it names) succeeded.', [{ value: Number(web.reloadSuccessful) }]),
+    gauge('spyglass_web_config_last_reload_success_timestamp_seconds', 'Unix time of the last successful load of the --web.config.file.', [{ value: web.lastSuccessMs / 1000 }], 'seconds'),
+    counter(
+      'spyglass_http_rejected_total',
+      'Requests and TLS connections refused by the web config, by reason: rate_limited, auth_missing, auth_malformed, auth_failed, auth_busy, client_cert, tls_handshake.',
+      [...web.rejections].map(([reason, value]) => ({ labels: { reason }, value })),
+    ),
+  ];
 }
 
 function seconds(ms: number | undefined): number | undefined {

@@ -3,10 +3,13 @@ import { formatConfigError, loadConfig, type ConfigOverrides } from './config/lo
 import { Engine } from './engine.js';
 import { exitProcess } from './exit.js';
 import { HttpServer } from './http/server.js';
+import { WebGuard } from './http/web-guard.js';
 import { createLogger } from './log.js';
 
 export interface ServeOptions {
   file: string | undefined;
+  /** `--web.config.file`: TLS, basic auth, headers, rate limit (exporter-toolkit format). */
+  webConfigFile: string | undefined;
   overrides: ConfigOverrides;
   disableDefaults: boolean;
 }
@@ -22,10 +25,23 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const config = first.config;
   const logger = createLogger(config.log.level, config.log.format);
   const engine = new Engine(config, logger);
+  let guard: WebGuard | undefined;
+  if (opts.webConfigFile) {
+    const loaded = await WebGuard.load(opts.webConfigFile, logger);
+    if ('errors' in loaded) {
+      for (const e of loaded.errors) process.stderr.write(`spyglass: web config error: ${e}\n`);
+      process.exit(1);
+    }
+    guard = loaded.guard;
+    engine.webStatus = () => loaded.guard.status();
+    guard.watch();
+  }
 
   let reloading: Promise<unknown> = Promise.resolve();
   const reload = () => {
     const attempt = reloading.then(async () => {
+      const web = await guard?.reload();
+      if (web && !web.ok) return { ok: false as const, error: `web config: ${web.error}` };
       const next = await load();
       if (!next.ok) {
         engine.reloadFailed();
@@ -45,14 +61,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
     return attempt;
   };
 
-  const http = new HttpServer(engine, config.web, reload, logger);
+  const http = new HttpServer(engine, config.web, reload, logger, guard);
   try {
     await http.listen(config.web.listenAddress);
   } catch (err) {
     logger.error({ address: config.web.listenAddress, err: (err as Error).message }, 'cannot listen');
     process.exit(1);
   }
-  logger.info({ address: config.web.listenAddress, collectors: [...engine.enabledCollectors()] }, 'listening');
+  const tls = guard?.tls;
+  logger.info({ address: config.web.listenAddress, scheme: http.scheme, ...(tls ? { client_auth: tls.settings.clientAuth, cert_not_after: tls.notAfter.toISOString() } : {}), basic_auth: guard?.basicAuth ?? false, collectors: [...engine.enabledCollectors()] }, 'listening');
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
@@ -63,6 +80,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: not ready, finishing in-flight requests');
     engine.stop();
+    void guard?.stop();
     await http.close(config.web.shutdownTimeoutMs);
     logger.info('bye');
     exitProcess(0, logger);

@@ -1,11 +1,15 @@
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import type tls from 'node:tls';
 import express from 'express';
 import type { Engine } from '../engine.js';
 import type { Logger } from '../log.js';
 import { renderLandingPage } from './landing.js';
 import { acceptsGzip, CONTENT_TYPES, negotiateFormat } from './negotiate.js';
 import { parseSelection } from './selection.js';
+import type { LoadedTls } from './web-config-load.js';
+import type { WebGuard } from './web-guard.js';
 
 export interface HttpOptions {
   maxRequests: number;
@@ -22,7 +26,7 @@ export type ReloadHandler = () => Promise<{ ok: true } | { ok: false; error: str
  * costs 2-5× in throughput there, shared/reference/nodelibs.md §5); every other route is Express.
  */
 export class HttpServer {
-  readonly server: http.Server;
+  readonly server: http.Server | https.Server;
   private inFlight = 0;
   /**
    * Open connections, with how many Express requests (which may be async, like a reload) each has
@@ -37,33 +41,74 @@ export class HttpServer {
     private readonly options: HttpOptions,
     reload: ReloadHandler,
     private readonly logger: Logger,
+    /** From `--web.config.file`: TLS, auth, rate limit and headers. */
+    private readonly guard?: WebGuard,
   ) {
     const app = this.expressApp(reload);
-    this.server = http.createServer(
-      {
-        maxHeaderSize: options.maxHeaderBytes,
-        headersTimeout: options.headerTimeoutMs,
-        requestTimeout: options.requestTimeoutMs,
-        keepAliveTimeout: 5000,
-        connectionsCheckingInterval: Math.min(1000, options.headerTimeoutMs),
-      },
-      (req, res) => {
-        const url = req.url ?? '/';
-        const q = url.indexOf('?');
-        const path = q === -1 ? url : url.slice(0, q);
-        if (path === '/metrics') {
-          this.serveMetrics(req, res, q === -1 ? '' : url.slice(q + 1));
-        } else {
-          this.trackAsync(req.socket, res);
-          app(req, res);
-        }
-      },
-    );
+    const serverOptions: http.ServerOptions = {
+      maxHeaderSize: options.maxHeaderBytes,
+      headersTimeout: options.headerTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      keepAliveTimeout: 5000,
+      connectionsCheckingInterval: Math.min(1000, options.headerTimeoutMs),
+    };
+    const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
+      const isMetrics = path === '/metrics';
+      if (!isMetrics) this.trackAsync(req.socket, res);
+      const serve = () => (isMetrics ? this.serveMetrics(req, res, q === -1 ? '' : url.slice(q + 1)) : app(req, res));
+      const admitted = guard ? guard.admit(req, res, path) : true;
+      if (admitted === true) return serve();
+      if (admitted === false) return this.refused(isMetrics, res);
+      admitted.then((ok) => (ok ? serve() : this.refused(isMetrics, res)), (err: Error) => this.failed(res, err));
+    };
+    const tlsSettings = guard?.tls;
+    this.server = tlsSettings ? https.createServer({ ...serverOptions, ...tlsServerOptions(tlsSettings) }, handle) : http.createServer(serverOptions, handle);
+    if (tlsSettings && guard) this.enforceClientCertificates(this.server as https.Server, guard);
     this.server.maxConnections = options.maxConnections;
     this.server.on('connection', (socket: net.Socket) => {
       this.connections.set(socket, 0);
       socket.once('close', () => this.connections.delete(socket));
     });
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.guard?.tls ? 'https' : 'http';
+  }
+
+  /**
+   * Node verifies a client certificate against the CA but leaves "required" and SAN rules to the
+   * application: drop a connection that breaks them before any request is read. Reloaded TLS
+   * settings are swapped in for new connections.
+   */
+  private enforceClientCertificates(server: https.Server, guard: WebGuard): void {
+    server.prependListener('secureConnection', (socket: tls.TLSSocket) => {
+      const problem = guard.clientCertificateProblem(socket);
+      if (problem === undefined) return;
+      guard.count('client_cert');
+      this.logger.debug({ remote: socket.remoteAddress, problem }, 'TLS connection refused');
+      socket.destroy();
+    });
+    server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+      guard.count('tls_handshake');
+      this.logger.debug({ remote: socket.remoteAddress, err: err.message }, 'TLS handshake failed');
+    });
+    guard.onTlsChange = (next) => {
+      server.setSecureContext(next.context);
+      // tls.Server reads these per connection; setSecureContext leaves them as they were.
+      Object.assign(server, { requestCert: tlsServerOptions(next).requestCert });
+    };
+  }
+
+  private refused(isMetrics: boolean, res: http.ServerResponse): void {
+    if (isMetrics) this.engine.countMetricsRequest(res.statusCode);
+  }
+
+  private failed(res: http.ServerResponse, err: Error): void {
+    this.logger.error({ err: err.message }, 'request admission failed');
+    if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('internal error\n');
   }
 
   private trackAsync(socket: net.Socket, res: http.ServerResponse): void {
@@ -187,6 +232,11 @@ export class HttpServer {
     });
     return app;
   }
+}
+
+function tlsServerOptions(loaded: LoadedTls): tls.TlsOptions {
+  // Verification failures are judged per connection (enforceClientCertificates), as each mode needs.
+  return { ...loaded.context, requestCert: loaded.settings.clientAuth !== 'NoClientCert', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] };
 }
 
 /** `:9473`, `0.0.0.0:9473`, `[::1]:9473`, `localhost:9473`; an empty host means every interface. */

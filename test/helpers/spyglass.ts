@@ -29,7 +29,10 @@ export interface Running {
 }
 
 /** Spawns the real `spyglass serve` on 127.0.0.1 and waits until /healthz answers (and /readyz, unless told not to). */
-export async function startSpyglass(args: string[] = [], opts: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Running> {
+export async function startSpyglass(
+  args: string[] = [],
+  opts: { waitReady?: boolean; env?: NodeJS.ProcessEnv; /** Instead of a plain-HTTP GET (say, over TLS): true once up. */ isUp?: (port: number) => Promise<boolean> } = {},
+): Promise<Running> {
   const port = await freePort();
   const proc = spawn(process.execPath, [cliPath, 'serve', `--web.listen-address=127.0.0.1:${port}`, ...args], {
     env: { ...process.env, ...opts.env },
@@ -56,8 +59,7 @@ export async function startSpyglass(args: string[] = [], opts: { waitReady?: boo
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`spyglass exited with ${proc.exitCode}: ${output}`);
     try {
-      const res = await fetch(base + path);
-      if (res.status === 200) return running;
+      if (opts.isUp ? await opts.isUp(port) : (await fetch(base + path)).status === 200) return running;
     } catch {
       // not listening yet
     }
