@@ -1,0 +1,274 @@
+/**
+ * The Kubernetes objects of deploy/kubernetes, typed against kubernetes-types and the Prometheus
+ * Operator's models (`satisfies` rejects unknown fields at compile time). Facts behind the choices:
+ * ../shared/reference/deploy.md (node-exporter's DaemonSet in kube-prometheus and its Helm chart).
+ */
+import type { IPodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
+import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import type { DaemonSet, Deployment } from 'kubernetes-types/apps/v1.js';
+import type { ConfigMap, Container, Namespace, Service, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import { alertGroups, recordingGroups } from '../../alerts/src/index.js';
+import { dashboardFiles } from '../../dashboards/src/index.js';
+import type { MixinConfig } from '../../src/mixin/config.js';
+import { DEFAULT_PORT } from '../../src/config/schema.js';
+
+export const NAME = 'spyglass';
+/** Set to a registry path and tag by the `images:` entry of deploy/kubernetes/kustomization.yaml. */
+export const IMAGE = 'spyglass';
+const PORT_NAME = 'metrics';
+const selectorLabels = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/component': 'node-agent' };
+const labels = { ...selectorLabels, 'app.kubernetes.io/part-of': NAME };
+/** Labels of the Prometheus pods allowed to scrape (kube-prometheus and kube-prometheus-stack use this one). */
+const prometheusPods = { 'app.kubernetes.io/name': 'prometheus' };
+
+/** What every spyglass container shares: non-root, read-only, no capabilities, probes on the open health paths. */
+function spyglassContainer(args: string[], resources: Container['resources']): Container {
+  return {
+    name: NAME,
+    image: IMAGE,
+    args,
+    ports: [{ name: PORT_NAME, containerPort: DEFAULT_PORT, protocol: 'TCP' }],
+    resources,
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+    // /healthz answers as soon as the server listens; /readyz once every collector has run once.
+    livenessProbe: { httpGet: { path: '/healthz', port: PORT_NAME }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+    readinessProbe: { httpGet: { path: '/readyz', port: PORT_NAME }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+}
+
+export const MONITORING_NAMESPACE = 'monitoring';
+export const SIDECAR_NAMESPACE = 'demo';
+
+/** The DaemonSet's namespace: hostPID, hostNetwork and hostPath volumes are outside the Baseline Pod Security level. */
+export function monitoringNamespace(): Namespace {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: MONITORING_NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } },
+  } satisfies Namespace;
+}
+
+/** The sidecar example's namespace: its pods meet the Restricted level. */
+export function sidecarNamespace(): Namespace {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: SIDECAR_NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+  } satisfies Namespace;
+}
+
+export function serviceAccount(): ServiceAccount {
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, labels }, automountServiceAccountToken: false } satisfies ServiceAccount;
+}
+
+/** Host and container metrics of every node: host PID and network namespaces, the host's /, /proc and /sys read-only. */
+export function daemonSet(): DaemonSet {
+  const args = [
+    '--path.procfs=/host/proc',
+    '--path.sysfs=/host/sys',
+    '--path.rootfs=/host/root',
+    '--path.udev.data=/host/root/run/udev/data',
+    // hostNetwork: bind the node's own address only, not every interface of the node.
+    `--web.listen-address=[$(HOST_IP)]:${DEFAULT_PORT}`,
+    '--log.format=json',
+  ];
+  const container: Container = {
+    ...spyglassContainer(args, { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '384Mi' } }),
+    env: [{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }],
+    volumeMounts: [
+      { name: 'root', mountPath: '/host/root', readOnly: true, mountPropagation: 'HostToContainer' },
+      { name: 'proc', mountPath: '/host/proc', readOnly: true },
+      { name: 'sys', mountPath: '/host/sys', readOnly: true, mountPropagation: 'HostToContainer' },
+    ],
+  };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: NAME, labels },
+    spec: {
+      selector: { matchLabels: selectorLabels },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '10%' } },
+      template: {
+        metadata: { labels, annotations: { 'kubectl.kubernetes.io/default-container': NAME } },
+        spec: {
+          serviceAccountName: NAME,
+          automountServiceAccountToken: false,
+          hostPID: true,
+          hostNetwork: true,
+          dnsPolicy: 'ClusterFirstWithHostNet',
+          priorityClassName: 'system-cluster-critical',
+          nodeSelector: { 'kubernetes.io/os': 'linux' },
+          tolerations: [{ operator: 'Exists' }],
+          securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+          // Above spyglass's own shutdown_timeout (10 s): in-flight scrapes finish.
+          terminationGracePeriodSeconds: 30,
+          containers: [container],
+          volumes: [
+            { name: 'root', hostPath: { path: '/' } },
+            { name: 'proc', hostPath: { path: '/proc' } },
+            { name: 'sys', hostPath: { path: '/sys' } },
+          ],
+        },
+      },
+    },
+  } satisfies DaemonSet;
+}
+
+/** Headless: Prometheus scrapes each pod (each node), never a load-balanced address. */
+export function service(): Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: NAME, labels },
+    spec: { clusterIP: 'None', selector: selectorLabels, ports: [{ name: PORT_NAME, port: DEFAULT_PORT, targetPort: PORT_NAME, protocol: 'TCP' }] },
+  } satisfies Service;
+}
+
+export function serviceMonitor(): IServiceMonitor {
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
+    metadata: { name: NAME, labels },
+    spec: {
+      // job="spyglass", as the bundled rules and dashboards select.
+      jobLabel: 'app.kubernetes.io/name',
+      selector: { matchLabels: selectorLabels },
+      endpoints: [
+        {
+          port: PORT_NAME,
+          interval: '15s',
+          scrapeTimeout: '10s',
+          // One target per node: name it after the node, as node_exporter's ServiceMonitor does.
+          relabelings: [{ action: 'replace', sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'instance', regex: '(.*)', replacement: '$1' }],
+        },
+      ],
+    },
+  } satisfies IServiceMonitor;
+}
+
+/**
+ * Only Prometheus may connect. Caveat: many CNIs do not apply NetworkPolicy to hostNetwork pods,
+ * so on those the DaemonSet's port is guarded by its bind address and --web.config.file alone.
+ */
+export function daemonSetNetworkPolicy(): NetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: NAME, labels },
+    spec: {
+      podSelector: { matchLabels: selectorLabels },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: prometheusPods } }], ports: [{ port: PORT_NAME, protocol: 'TCP' }] }],
+    },
+  } satisfies NetworkPolicy;
+}
+
+export function prometheusRule(c: MixinConfig): IPrometheusRule {
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: { name: NAME, labels: { ...labels, role: 'alert-rules' } },
+    spec: { groups: [...recordingGroups(c), ...alertGroups(c)] as IPrometheusRule['spec']['groups'] },
+  } satisfies IPrometheusRule;
+}
+
+/** One ConfigMap per dashboard, labelled for the Grafana Helm chart's dashboard sidecar (`grafana_dashboard: "1"`). */
+export function dashboardConfigMaps(c: MixinConfig): ConfigMap[] {
+  return Object.entries(dashboardFiles(c)).map(
+    ([file, json]) =>
+      ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: `${file.replace(/\.json$/, '')}-dashboard`,
+          labels: { ...labels, grafana_dashboard: '1' },
+          // The sidecar's folderAnnotation (k8s-sidecar-target-directory): a "Spyglass" folder.
+          annotations: { 'k8s-sidecar-target-directory': '/tmp/dashboards/Spyglass' },
+        },
+        data: { [file]: json },
+      }) satisfies ConfigMap,
+  );
+}
+
+const APP = 'demo-app';
+const appLabels = { 'app.kubernetes.io/name': APP };
+const APP_PORT = 8080;
+
+/**
+ * The sidecar example: an app with spyglass beside it probing http://127.0.0.1:8080/ over the
+ * pod's shared network namespace. spyglass is a native sidecar (an init container that keeps
+ * running: Kubernetes >= 1.29) so it starts before the app and stops after it; on older clusters
+ * move it to `containers`.
+ */
+export function sidecarDeployment(): Deployment {
+  const args = ['--collector.disable-defaults', `--probe=http://127.0.0.1:${APP_PORT}/`, '--log.format=json'];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: APP, labels: appLabels },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: appLabels },
+      template: {
+        metadata: { labels: appLabels },
+        spec: {
+          automountServiceAccountToken: false,
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          initContainers: [{ ...spyglassContainer(args, { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '100m', memory: '128Mi' } }), restartPolicy: 'Always' }],
+          containers: [
+            {
+              name: 'app',
+              image: 'nginxinc/nginx-unprivileged:1.27-alpine',
+              ports: [{ name: 'http', containerPort: APP_PORT, protocol: 'TCP' }],
+              resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsUser: 101, runAsGroup: 101 },
+              readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 5 },
+            },
+          ],
+        },
+      },
+    },
+  } satisfies Deployment;
+}
+
+/** Prometheus finds the sidecar by its named port; job and instance match what the bundled rules expect. */
+export function sidecarPodMonitor(): IPodMonitor {
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PodMonitor',
+    metadata: { name: `${APP}-spyglass`, labels: appLabels },
+    spec: {
+      selector: { matchLabels: appLabels },
+      podMetricsEndpoints: [
+        {
+          port: PORT_NAME,
+          interval: '15s',
+          relabelings: [
+            { action: 'replace', targetLabel: 'job', replacement: NAME },
+            { action: 'replace', sourceLabels: ['__meta_kubernetes_pod_name'], targetLabel: 'instance' },
+          ],
+        },
+      ],
+    },
+  } satisfies IPodMonitor;
+}
+
+/** The app's port stays open to all; spyglass's only to Prometheus. */
+export function sidecarNetworkPolicy(): NetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: APP, labels: appLabels },
+    spec: {
+      podSelector: { matchLabels: appLabels },
+      policyTypes: ['Ingress'],
+      ingress: [
+        { ports: [{ port: 'http', protocol: 'TCP' }] },
+        { from: [{ namespaceSelector: {}, podSelector: { matchLabels: prometheusPods } }], ports: [{ port: PORT_NAME, protocol: 'TCP' }] },
+      ],
+    },
+  } satisfies NetworkPolicy;
+}
