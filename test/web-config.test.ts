@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { TokenBucket } from '../src/http/rate-limit.js';
 import { CIPHER_SUITES, CURVES, parseGoDuration, parseWebConfig, type WebSettings } from '../src/http/web-config.js';
 import { makeCertificates, type Certificates } from './helpers/probe-servers.js';
 import { promtool, startPrometheus } from './helpers/prometheus.js';
-import { runCli, sampleValue, startSpyglass, waitFor, type Running } from './helpers/spyglass.js';
+import { repoRoot, runCli, sampleValue, startSpyglass, waitFor } from './helpers/spyglass.js';
 
 const htpasswd = (user: string, password: string) => execFileSync('htpasswd', ['-nbBC', '10', user, password], { encoding: 'utf8' }).trim().split(':')[1] as string;
 
@@ -488,6 +488,37 @@ describe('spyglass serving with --web.config.file', () => {
     const missing = await runCli(['serve', '--web.listen-address=127.0.0.1:0', `--web.config.file=${join(dir, 'absent.yml')}`]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /absent\.yml: cannot read web config: ENOENT/);
+  });
+});
+
+describe('shipped example web configs (deploy/web-config)', () => {
+  it('pass spyglass check-web-config and promtool check web-config, and the basic-auth example serves its documented password', async () => {
+    const certs = makeCertificates();
+    const dir = mkdtempSync(join(tmpdir(), 'spyglass-webex-'));
+    try {
+      cpSync(join(repoRoot, 'deploy/web-config'), dir, { recursive: true });
+      cpSync(certs.serverCert, join(dir, 'tls.crt'));
+      cpSync(certs.serverKey, join(dir, 'tls.key'));
+      cpSync(certs.caFile, join(dir, 'ca.crt'));
+      const examples = readdirSync(dir).filter((f) => f.endsWith('.yml'));
+      assert.deepEqual(examples.sort(), ['web-config-mtls.yml', 'web-config.yml']);
+      for (const f of examples) {
+        const ours = await runCli(['check-web-config', join(dir, f)]);
+        assert.equal(ours.code, 0, `${f}: ${ours.stderr}`);
+        const theirs = promtool(['check', 'web-config', join(dir, f)]);
+        assert.equal(theirs.code, 0, `${f}: ${theirs.output}`);
+      }
+      const ca = readFileSync(certs.caFile, 'utf8');
+      const sg = await startSpyglass(['--collector.disable-defaults', '--collector.loadavg', `--web.config.file=${join(dir, 'web-config.yml')}`], { isUp: serverIsUp(ca) });
+      try {
+        assert.equal((await get(sg.port, '/metrics', { ca, auth: 'prometheus:change-me' })).status, 200);
+      } finally {
+        await sg.stop();
+      }
+    } finally {
+      certs.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
