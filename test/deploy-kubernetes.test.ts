@@ -207,6 +207,15 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const sidecar = deployment.spec.template.spec.initContainers.find((x: any) => x.name === 'spyglass');
     assert.equal(sidecar.restartPolicy, 'Always', 'a native sidecar');
     assert.ok(sidecar.args.some((a: string) => /^--probe=http:\/\/127\.0\.0\.1:\d+\//.test(a)), 'probes the app over the pod network namespace');
+    // The demo namespace enforces the Restricted Pod Security level: every container must meet it.
+    const podSpec = deployment.spec.template.spec;
+    assert.equal(podSpec.securityContext.runAsNonRoot, true);
+    assert.equal(podSpec.securityContext.seccompProfile.type, 'RuntimeDefault');
+    for (const x of [...podSpec.containers, ...podSpec.initContainers]) {
+      assert.equal(x.securityContext.allowPrivilegeEscalation, false, x.name);
+      assert.deepEqual(x.securityContext.capabilities.drop, ['ALL'], x.name);
+    }
+    assert.equal(find('Namespace', 'demo').metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
     const pm = find('PodMonitor');
     assert.deepEqual(pm.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
     assert.ok(sidecar.ports.some((p: any) => p.name === pm.spec.podMetricsEndpoints[0].port), 'the PodMonitor names a declared port');

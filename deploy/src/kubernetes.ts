@@ -42,22 +42,9 @@ function spyglassContainer(args: string[], resources: Container['resources']): C
 export const MONITORING_NAMESPACE = 'monitoring';
 export const SIDECAR_NAMESPACE = 'demo';
 
-/** The DaemonSet's namespace: hostPID, hostNetwork and hostPath volumes are outside the Baseline Pod Security level. */
-export function monitoringNamespace(): Namespace {
-  return {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: MONITORING_NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } },
-  } satisfies Namespace;
-}
-
-/** The sidecar example's namespace: its pods meet the Restricted level. */
-export function sidecarNamespace(): Namespace {
-  return {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: SIDECAR_NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
-  } satisfies Namespace;
+/** A namespace at a Pod Security level: `privileged` for the DaemonSet's (host namespaces and hostPath volumes are outside Baseline), `restricted` for the sidecar example's. */
+export function namespace(name: string, podSecurity: 'privileged' | 'restricted'): Namespace {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': podSecurity } } } satisfies Namespace;
 }
 
 export function serviceAccount(): ServiceAccount {
@@ -76,7 +63,7 @@ export function daemonSet(): DaemonSet {
     '--log.format=json',
   ];
   const container: Container = {
-    ...spyglassContainer(args, { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '384Mi' } }),
+    ...spyglassContainer(args, { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } }),
     env: [{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }],
     volumeMounts: [
       { name: 'root', mountPath: '/host/root', readOnly: true, mountPropagation: 'HostToContainer' },
