@@ -19,7 +19,7 @@ import { ruleFiles } from '../alerts/src/index.js';
 import { dashboardFiles } from '../dashboards/src/index.js';
 import { DEFAULT_MIXIN_CONFIG } from '../src/mixin/config.js';
 import { promtool } from './helpers/prometheus.js';
-import { cliPath, freePort, repoRoot, sampleValue, waitFor } from './helpers/spyglass.js';
+import { cliPath, freePort, repoRoot, runAndScrape, sampleValue } from './helpers/spyglass.js';
 
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
 
@@ -266,20 +266,13 @@ describe('the manifests\' own arguments on this machine', () => {
         .replace(`[$(HOST_IP)]:9473`, `[127.0.0.1]:${port}`),
     );
     const withPort = mapped.some((a) => a.startsWith('--web.listen-address')) ? mapped : [...mapped, `--web.listen-address=127.0.0.1:${port}`];
-    const proc = (await import('node:child_process')).spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, 'serve', ...withPort], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let logs = '';
-    proc.stdout.on('data', (d) => (logs += d));
-    proc.stderr.on('data', (d) => (logs += d));
+    const run = await runAndScrape('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, 'serve', ...withPort], port, { until });
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 20_000, `ready: ${logs}`);
-      let metrics = '';
-      await waitFor(async () => until.test((metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())), 20_000, `${until} in /metrics`);
-      check(metrics);
+      check(run.metrics);
     } finally {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
+      run.proc.kill('SIGTERM');
     }
-    assert.equal(proc.exitCode, 0, logs);
+    assert.equal(await run.exited, 0, run.logs());
   }
 
   it('the DaemonSet container: host and container metrics as an unprivileged user', async () => {

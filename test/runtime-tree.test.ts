@@ -5,32 +5,14 @@
  * run with `npx spyglass serve`; the Dockerfile's shape; the systemd unit checked by systemd-analyze.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, repoRoot, sampleValue, waitFor } from './helpers/spyglass.js';
+import { freePort, repoRoot, runAndScrape, sampleValue } from './helpers/spyglass.js';
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
-
-/** Starts a command line and waits for /readyz on `port` and for `until` in /metrics; the caller stops it. */
-async function runAndScrape(command: string, args: string[], port: number, opts: { cwd?: string; until?: RegExp } = {}) {
-  const proc = spawn(command, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let logs = '';
-  proc.stdout.on('data', (d) => (logs += d));
-  proc.stderr.on('data', (d) => (logs += d));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  let metrics = '';
-  try {
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 60_000, 'ready');
-    await waitFor(async () => (opts.until ?? /^node_load1 /m).test((metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())), 20_000, 'metrics');
-  } catch (err) {
-    proc.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}; output: ${logs}`);
-  }
-  return { metrics, logs: () => logs, proc, exited };
-}
 
 /** The host PID of the process whose command line matches `pattern`. */
 function pidOf(pattern: string): number {

@@ -46,9 +46,12 @@ export class BasicAuth {
     if (credentials === undefined) return 'missing';
     if (credentials === 'malformed') return 'malformed';
     const known = users.get(credentials.user);
-    const cost = Math.max(...[...users.values()].map(costOf));
-    const hash = known ?? this.dummyHashes.get(cost);
-    if (hash === undefined) return this.dummyHash(cost).then(() => (this.dummyHashes.has(cost) ? this.check(users, header) : 'bad_credentials'));
+    let hash = known;
+    if (hash === undefined) {
+      const cost = Math.max(...[...users.values()].map(costOf));
+      hash = this.dummyHashes.get(cost);
+      if (hash === undefined) return this.dummyHash(cost).then(() => (this.dummyHashes.has(cost) ? this.check(users, header) : 'bad_credentials'));
+    }
     const key = createHash('sha256').update(credentials.user).update('\0').update(hash).update('\0').update(credentials.password).digest('base64');
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached && known !== undefined ? 'ok' : 'bad_credentials';

@@ -86,6 +86,28 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   return { code: code as number | null, stdout, stderr };
 }
 
+/**
+ * Starts any command line that ends in a spyglass serving plain HTTP on 127.0.0.1:`port` (under
+ * setpriv, unshare, npx…), waits for /readyz and for `until` in /metrics; the caller stops it.
+ */
+export async function runAndScrape(command: string, args: string[], port: number, opts: { cwd?: string; until?: RegExp } = {}) {
+  const proc = spawn(command, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  proc.stdout.on('data', (d) => (logs += d));
+  proc.stderr.on('data', (d) => (logs += d));
+  const exited = once(proc, 'exit').then(([code]) => code as number | null);
+  let metrics = '';
+  try {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 60_000, 'ready');
+    // 40 s: probe targets get their first result anywhere within their 15 s interval, after start-up.
+    await waitFor(async () => (opts.until ?? /^node_load1 /m).test((metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())), 40_000, `${opts.until ?? 'node_load1'} in /metrics`);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}; output: ${logs}`);
+  }
+  return { metrics, logs: () => logs, proc, exited };
+}
+
 export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
