@@ -63,7 +63,7 @@ async function measure(node: { procfs: string; sysfs: string; rootfs: string }, 
   const publish = async (families: MetricFamily[]) => {
     const capped = capSeries(families, 100_000, 'id').families;
     const opts = { timestamps: false, runTimeMs: Date.now() };
-    store.publish('container', capped, opts, await store.prerender(capped, opts, cooperativeYielder()));
+    store.publish('container', capped, opts, await store.prerender('container', capped, opts, cooperativeYielder()));
     await sleep(GZIP_SETTLE_MS);
   };
   const first = await run(); // discovery, metadata lookups and start times happen once

@@ -6,7 +6,10 @@
  *
  * readFilesAt(dir, names) → one entry per name: the file's text, or its errno as a number (every
  * entry is the directory's errno when the directory cannot be opened).
- * subdirectories(dir) → the names of the directories in dir, or its errno as a number.
+ * subdirectories(dir) → { names, leaf }: the directories in dir and, for each, whether its link
+ * count (2) says it has no subdirectories of its own, so a tree walk need not list it; or dir's
+ * errno as a number. kernfs (cgroupfs) and tmpfs keep a directory's link count at 2 plus its
+ * subdirectories; on a filesystem that does not (btrfs reports 1), nothing is called a leaf.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -114,8 +117,9 @@ static napi_value subdirectories(napi_env env, napi_callback_info info) {
   if (path_length >= sizeof path - 1) return number(env, ENAMETOOLONG);
   DIR *dir = opendir(path);
   if (!dir) return number(env, errno);
-  napi_value names;
+  napi_value names, leaves;
   napi_create_array(env, &names);
+  napi_create_array(env, &leaves);
   uint32_t count = 0;
   int failed = 0;
   for (;;) {
@@ -126,18 +130,23 @@ static napi_value subdirectories(napi_env env, napi_callback_info info) {
       break;
     }
     if (entry->d_name[0] == '.' && (entry->d_name[1] == '\0' || (entry->d_name[1] == '.' && entry->d_name[2] == '\0'))) continue;
-    bool is_dir = entry->d_type == DT_DIR;
-    if (entry->d_type == DT_UNKNOWN) {
-      struct stat st;
-      is_dir = fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-    }
-    if (!is_dir) continue;
-    napi_value name;
+    if (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN) continue;
+    struct stat st;
+    bool known = fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (entry->d_type == DT_UNKNOWN && !(known && S_ISDIR(st.st_mode))) continue;
+    napi_value name, leaf;
     napi_create_string_utf8(env, entry->d_name, NAPI_AUTO_LENGTH, &name);
-    napi_set_element(env, names, count++, name);
+    napi_get_boolean(env, known && st.st_nlink == 2, &leaf);
+    napi_set_element(env, names, count, name);
+    napi_set_element(env, leaves, count++, leaf);
   }
   closedir(dir);
-  return failed ? number(env, failed) : names;
+  if (failed) return number(env, failed);
+  napi_value result;
+  napi_create_object(env, &result);
+  napi_set_named_property(env, result, "names", names);
+  napi_set_named_property(env, result, "leaf", leaves);
+  return result;
 }
 
 static napi_value init(napi_env env, napi_value exports) {

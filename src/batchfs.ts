@@ -12,8 +12,16 @@ import { readWhole } from './procfs.js';
 export interface BatchFs {
   /** The text of each named file in `dir`, or its errno (a positive number); a directory that cannot be opened gives its errno for every file. */
   readFilesAt(dir: string, names: readonly string[]): Array<string | number>;
-  /** Names of the directories in `dir`, or its errno. */
-  subdirectories(dir: string): string[] | number;
+  /**
+   * The directories in `dir`, each with whether its link count says it has no subdirectories
+   * (kernfs and tmpfs keep it; the fs fallback never claims a leaf); or `dir`'s errno.
+   */
+  subdirectories(dir: string): Subdirectories | number;
+}
+
+export interface Subdirectories {
+  names: string[];
+  leaf: boolean[];
 }
 
 export const fsBatchFs: BatchFs = {
@@ -26,7 +34,8 @@ export const fsBatchFs: BatchFs = {
   }),
   subdirectories: (dir) => {
     try {
-      return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      const names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      return { names, leaf: names.map(() => false) };
     } catch (err) {
       return errnoOf(err);
     }

@@ -134,7 +134,7 @@ class CollectorJob implements ScheduledJob {
     const reserved = families.find((f) => SELF_METRIC_PREFIXES.some((p) => f.name.startsWith(p)) && !f.name.startsWith(BUILTIN_SPYGLASS_PREFIXES[d.name] ?? '\0'));
     if (reserved) return { result: 'error', error: `metric family ${reserved.name} uses a prefix reserved for spyglass's own metrics` };
     const options = { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs };
-    const rendered = await this.engine.store.prerender(families, options, cooperativeYielder());
+    const rendered = await this.engine.store.prerender(this.name, families, options, cooperativeYielder());
     if (!this.engine.isActive(this)) return undefined; // retired by a reload while rendering
     const published = this.engine.store.publish(this.name, families, options, rendered);
     if (!published.ok) return { result: 'error', error: published.error };

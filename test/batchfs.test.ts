@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fsBatchFs, nativeBatchFs } from '../src/batchfs.js';
+import { fsBatchFs, nativeBatchFs, type Subdirectories } from '../src/batchfs.js';
 import { cleanupsAfterAll, makeCgroup } from './helpers/real-cgroups.js';
 
 const ENOENT = 2;
@@ -19,20 +19,23 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
   writeFileSync(join(root, 'big'), big);
   writeFileSync(join(root, 'utf8'), 'naïve ☃\n');
   mkdirSync(join(root, 'child.scope'));
-  mkdirSync(join(root, 'other'));
+  mkdirSync(join(root, 'other/inner'), { recursive: true });
 
   it('the addon is built here (npm ci compiles it), so the fast path is the one tested', () => {
     assert.ok(nativeBatchFs, 'build/Release/batchfs.node did not load');
   });
 
   for (const [name, fs] of [['native', nativeBatchFs], ['fs fallback', fsBatchFs]] as const) {
-    it(`${name}: contents, errnos per file, a directory that cannot be opened, subdirectories only`, () => {
+    it(`${name}: contents, errnos per file, a directory that cannot be opened, subdirectories only and which are leaves`, () => {
       assert.ok(fs);
       assert.deepEqual(fs.readFilesAt(root, ['small', 'empty', 'big', 'utf8', 'missing', 'other']), ['usage_usec 42\n', '', big, 'naïve ☃\n', ENOENT, EISDIR]);
       assert.deepEqual(fs.readFilesAt(join(root, 'gone'), ['small', 'big']), [ENOENT, ENOENT]);
       assert.deepEqual(fs.readFilesAt(join(root, 'small'), ['x']), [ENOTDIR]);
       assert.deepEqual(fs.readFilesAt(root, []), []);
-      assert.deepEqual((fs.subdirectories(root) as string[]).sort(), ['child.scope', 'other']);
+      const listed = fs.subdirectories(root) as Subdirectories;
+      const leaves = Object.fromEntries(listed.names.map((n, i) => [n, listed.leaf[i]]));
+      // tmpfs keeps a directory's link count, so the addon sees which subdirectory has none of its own.
+      assert.deepEqual(leaves, name === 'native' ? { 'child.scope': true, other: false } : { 'child.scope': false, other: false });
       assert.equal(fs.subdirectories(join(root, 'gone')), ENOENT);
       assert.equal(fs.subdirectories(join(root, 'small')), ENOTDIR);
     });
@@ -41,11 +44,13 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
   const cleanups = cleanupsAfterAll();
   it('reads the files the kernel generates in a real cgroup exactly as fs does', () => {
     const top = `spyglass-batchfs-${process.pid}`;
-    makeCgroup('/sys/fs/cgroup/memory', `${top}/child`, cleanups);
+    makeCgroup('/sys/fs/cgroup/memory', `${top}/child/grandchild`, cleanups);
+    makeCgroup('/sys/fs/cgroup/memory', `${top}/leaf`, cleanups);
     const cgroup = join('/sys/fs/cgroup/memory', top);
     const files = ['memory.limit_in_bytes', 'memory.soft_limit_in_bytes', 'cgroup.procs', 'memory.no_such_file'];
     assert.deepEqual(nativeBatchFs?.readFilesAt(cgroup, files), fsBatchFs.readFilesAt(cgroup, files));
     assert.equal(fsBatchFs.readFilesAt(cgroup, files)[3], ENOENT);
-    assert.deepEqual(nativeBatchFs?.subdirectories(cgroup), ['child']);
+    const listed = nativeBatchFs?.subdirectories(cgroup) as Subdirectories;
+    assert.deepEqual(Object.fromEntries(listed.names.map((n, i) => [n, listed.leaf[i]])), { child: false, leaf: true }, 'kernfs link counts tell leaves');
   });
 });

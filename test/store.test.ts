@@ -31,7 +31,7 @@ describe('exposition store', () => {
     const s = new ExpositionStore();
     s.body('prometheus', true); // a scraper that asks for gzip
     const families = [counter('c_total', 'h', Array.from({ length: 600 }, (_, i) => ({ labels: { i: String(i) }, value: i })))];
-    const prerendered = await s.prerender(families, opts, () => Promise.resolve());
+    const prerendered = await s.prerender('a', families, opts, () => Promise.resolve());
     assert.deepEqual(Object.keys(prerendered), ['prometheus'], 'only the format a client wants');
     s.publish('a', families, opts, prerendered);
     assert.equal(s.body('prometheus', false).toString(), prerendered.prometheus?.toString());

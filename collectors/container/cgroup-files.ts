@@ -11,48 +11,55 @@ const ENOENT = 2;
 const ENODEV = 19;
 
 /**
- * Reads the files of one cgroup. `prefetch` reads a directory's files in one batch (one native call
- * where the addon is built) and `text` answers from it, reading anything else one by one. A file the
- * kernel does not have (controller off, older kernel) is `undefined` without fuss and remembered in
- * `absent`, so later runs do not try it until the caller clears the set; an unreadable or garbled
- * file is `undefined` and counted through `skip`, so the container keeps its other series; a
- * directory that vanished throws CgroupVanished.
+ * Reads the files of one cgroup, a directory's files in one batch (one native call where the addon
+ * is built). A file the kernel does not have (controller off, older kernel) is `undefined` without
+ * fuss and remembered in `absent`, so later runs do not try it until the caller clears the set; an
+ * unreadable or garbled file is `undefined` and counted through `skip`, so the container keeps its
+ * other series; a directory that vanished throws CgroupVanished.
  */
 export class CgroupFiles {
-  private readonly fetched = new Map<string, string | number>();
-
   constructor(
     private readonly skip: (reason: string, detail: string) => void,
     private readonly absent: Set<string>,
   ) {}
 
-  prefetch(dir: string, files: readonly string[]): void {
-    const wanted = files.filter((f) => !this.absent.has(f));
-    batchFs.readFilesAt(dir, wanted).forEach((content, i) => this.fetched.set(wanted[i] as string, content));
+  /** The text of each of `names` in `dir`, in order; `undefined` where there is none to parse. */
+  read(dir: string, names: readonly string[]): Array<string | undefined> {
+    const wanted = this.absent.size === 0 ? names : names.filter((f) => !this.absent.has(f));
+    const contents = batchFs.readFilesAt(dir, wanted);
+    const texts = wanted === names ? (contents as Array<string | number | undefined>) : names.map((f) => (this.absent.has(f) ? undefined : contents[wanted.indexOf(f)]));
+    for (let i = 0; i < texts.length; i++) {
+      const content = texts[i];
+      if (typeof content === 'number') texts[i] = this.failed(dir, names[i] as string, content);
+    }
+    return texts as Array<string | undefined>;
   }
 
   text(dir: string, file: string): string | undefined {
-    if (this.absent.has(file)) return undefined;
-    const content = this.fetched.get(file) ?? (batchFs.readFilesAt(dir, [file])[0] as string | number);
-    this.fetched.delete(file);
-    if (typeof content === 'string') return content;
-    if (content === ENOENT || content === ENODEV) {
-      if (!existsSync(dir)) throw new CgroupVanished(`${dir} went away`);
-      this.absent.add(file);
-      return undefined;
-    }
-    const [code, message] = getSystemErrorMap().get(-content) ?? [`errno ${content}`, 'unknown error'];
-    this.skip('unreadable', `${join(dir, file)}: ${code}: ${message}`);
-    return undefined;
+    return this.read(dir, [file])[0];
   }
 
-  parsed<T>(dir: string, file: string, parse: (text: string, path: string) => ParseResult<T>): T | undefined {
-    const text = this.text(dir, file);
+  /** `text` parsed; a parse failure is counted as malformed and gives `undefined`. */
+  parse<T>(dir: string, file: string, text: string | undefined, parse: (text: string, path: string) => ParseResult<T>): T | undefined {
     if (text === undefined) return undefined;
     const result = parse(text, `${dir}/${file}`);
     if (result.ok) return result.value;
     this.skip('malformed', result.error);
     return undefined;
   }
-}
 
+  parsed<T>(dir: string, file: string, parse: (text: string, path: string) => ParseResult<T>): T | undefined {
+    return this.parse(dir, file, this.text(dir, file), parse);
+  }
+
+  private failed(dir: string, file: string, errno: number): undefined {
+    if (errno === ENOENT || errno === ENODEV) {
+      if (!existsSync(dir)) throw new CgroupVanished(`${dir} went away`);
+      this.absent.add(file);
+      return undefined;
+    }
+    const [code, message] = getSystemErrorMap().get(-errno) ?? [`errno ${errno}`, 'unknown error'];
+    this.skip('unreadable', `${join(dir, file)}: ${code}: ${message}`);
+    return undefined;
+  }
+}

@@ -1,4 +1,4 @@
-import { parseKeyValueLines } from '../host/proc-keyvalue.js';
+import { pickKeyValues } from '../host/proc-keyvalue.js';
 import { parsePressure, type PressureTotals } from '../host/pressure.js';
 import type { Controller } from './cgroup-layout.js';
 import type { CgroupFiles } from './cgroup-files.js';
@@ -45,8 +45,6 @@ export interface CgroupUsage {
   pressure?: { cpu?: PressureTotals; memory?: PressureTotals; io?: PressureTotals };
 }
 
-export type CgroupStats = CgroupUsage & CgroupSpec;
-
 /** What the reader keeps of one cgroup between runs. */
 export interface CgroupMemo {
   /** Index in BLKIO_GROUPS of the v1 blkio files that last had entries. */
@@ -66,71 +64,80 @@ export function readCgroupUsage(files: CgroupFiles, where: CgroupDirs, memo: Cgr
   return where.version === 1 ? readV1Usage(files, where.dirs, memo, opts) : readV2Usage(files, where.dir, opts.isRoot);
 }
 
+const V1_CPU_SPEC = ['cpu.cfs_quota_us', 'cpu.cfs_period_us', 'cpu.shares'];
+const V1_MEMORY_SPEC = ['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes', 'memory.soft_limit_in_bytes'];
+
 function readV1Spec(files: CgroupFiles, dirs: Partial<Record<Controller, string>>, isRoot: boolean): CgroupSpec {
   const s: CgroupSpec = {};
-  const value = (dir: string, file: string) => files.parsed(dir, file, parseCgroupValue);
   if (dirs.cpu) {
-    files.prefetch(dirs.cpu, ['cpu.cfs_quota_us', 'cpu.cfs_period_us', 'cpu.shares']);
-    const quota = value(dirs.cpu, 'cpu.cfs_quota_us');
+    const dir = dirs.cpu;
+    const [quota, period, shares] = files.read(dir, V1_CPU_SPEC).map((text, i) => files.parse(dir, V1_CPU_SPEC[i] as string, text, parseCgroupValue));
     if (quota !== undefined && quota > 0) s.cpuQuota = quota;
-    s.cpuPeriod = value(dirs.cpu, 'cpu.cfs_period_us');
-    s.cpuShares = value(dirs.cpu, 'cpu.shares');
-  }
-  if (dirs.memory) {
-    files.prefetch(dirs.memory, ['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes', 'memory.soft_limit_in_bytes']);
-    s.memoryLimit = limit(value(dirs.memory, 'memory.limit_in_bytes'));
-    s.memorySwapLimit = limit(value(dirs.memory, 'memory.memsw.limit_in_bytes'));
-    s.memoryReservation = limit(value(dirs.memory, 'memory.soft_limit_in_bytes'));
-  }
-  if (dirs.pids && !isRoot) s.threadsMax = zeroIfUnlimited(value(dirs.pids, 'pids.max'));
-  return s;
-}
-
-function readV1Usage(files: CgroupFiles, dirs: Partial<Record<Controller, string>>, memo: CgroupMemo, opts: { perCpu: boolean; isRoot: boolean }): CgroupUsage {
-  const s: CgroupUsage = { io: [] };
-  const value = (dir: string, file: string) => files.parsed(dir, file, parseCgroupValue);
-  const keyed = (dir: string, file: string) => files.parsed(dir, file, parseKeyValueLines);
-
-  if (dirs.cpuacct) {
-    files.prefetch(dirs.cpuacct, opts.perCpu ? ['cpuacct.usage', 'cpuacct.stat', 'cpuacct.usage_percpu'] : ['cpuacct.usage', 'cpuacct.stat']);
-    const usage = value(dirs.cpuacct, 'cpuacct.usage');
-    if (usage !== undefined) s.cpuUsage = usage / NS;
-    const ticks = keyed(dirs.cpuacct, 'cpuacct.stat');
-    if (ticks?.has('user')) s.cpuUser = (ticks.get('user') as number) / USER_HZ;
-    if (ticks?.has('system')) s.cpuSystem = (ticks.get('system') as number) / USER_HZ;
-    if (opts.perCpu) {
-      const perCpu = files.parsed(dirs.cpuacct, 'cpuacct.usage_percpu', parseNumberList);
-      if (perCpu) s.cpuUsagePerCpu = perCpu.map((ns) => ns / NS);
-    }
-  }
-  if (dirs.cpu) {
-    files.prefetch(dirs.cpu, ['cpu.stat', 'cgroup.procs']);
-    const cpuStat = keyed(dirs.cpu, 'cpu.stat');
-    if (cpuStat) {
-      s.cfsPeriods = cpuStat.get('nr_periods');
-      s.cfsThrottledPeriods = cpuStat.get('nr_throttled');
-      const throttled = cpuStat.get('throttled_time');
-      if (throttled !== undefined) s.cfsThrottledSeconds = throttled / NS;
-    }
-    readProcs(files, dirs.cpu, s);
+    s.cpuPeriod = period;
+    s.cpuShares = shares;
   }
   if (dirs.memory) {
     const dir = dirs.memory;
-    files.prefetch(dir, ['memory.stat', 'memory.usage_in_bytes', 'memory.failcnt', 'memory.max_usage_in_bytes', 'memory.oom_control']);
-    const stat = keyed(dir, 'memory.stat');
-    // Hierarchical totals where the kernel keeps them (use_hierarchy=1, the only mode since 5.16).
-    const pick = (key: string) => stat?.get(`total_${key}`) ?? stat?.get(key);
-    s.memoryUsage = value(dir, 'memory.usage_in_bytes');
-    if (s.memoryUsage !== undefined) s.memoryWorkingSet = Math.max(0, s.memoryUsage - (pick('inactive_file') ?? 0));
-    s.memoryRss = pick('rss');
-    s.memoryCache = pick('cache');
-    s.memorySwap = pick('swap');
-    s.memoryMappedFile = pick('mapped_file');
-    s.memoryFailcnt = value(dir, 'memory.failcnt');
-    s.memoryMaxUsage = value(dir, 'memory.max_usage_in_bytes');
-    s.oomKills = keyed(dir, 'memory.oom_control')?.get('oom_kill');
+    const [memory, memsw, soft] = files.read(dir, V1_MEMORY_SPEC).map((text, i) => limit(files.parse(dir, V1_MEMORY_SPEC[i] as string, text, parseCgroupValue)));
+    s.memoryLimit = memory;
+    s.memorySwapLimit = memsw;
+    s.memoryReservation = soft;
   }
-  if (dirs.pids && !opts.isRoot) s.threads = value(dirs.pids, 'pids.current');
+  if (dirs.pids && !isRoot) s.threadsMax = zeroIfUnlimited(files.parsed(dirs.pids, 'pids.max', parseCgroupValue));
+  return s;
+}
+
+const V1_CPUACCT = ['cpuacct.usage', 'cpuacct.stat'];
+const V1_CPUACCT_PERCPU = [...V1_CPUACCT, 'cpuacct.usage_percpu'];
+const V1_CPU = ['cpu.stat', 'cgroup.procs'];
+const V1_MEMORY = ['memory.stat', 'memory.usage_in_bytes', 'memory.failcnt', 'memory.max_usage_in_bytes', 'memory.oom_control'];
+const CPUACCT_STAT_KEYS = ['user', 'system'];
+const V1_CPU_STAT_KEYS = ['nr_periods', 'nr_throttled', 'throttled_time'];
+/** Hierarchical totals where the kernel keeps them (use_hierarchy=1, the only mode since 5.16), else the cgroup's own. */
+const V1_MEMORY_STAT_KEYS = ['total_inactive_file', 'inactive_file', 'total_rss', 'rss', 'total_cache', 'cache', 'total_swap', 'swap', 'total_mapped_file', 'mapped_file'];
+const OOM_KEYS = ['oom_kill'];
+
+function readV1Usage(files: CgroupFiles, dirs: Partial<Record<Controller, string>>, memo: CgroupMemo, opts: { perCpu: boolean; isRoot: boolean }): CgroupUsage {
+  const s: CgroupUsage = { io: [] };
+  if (dirs.cpuacct) {
+    const dir = dirs.cpuacct;
+    const [usage, stat, perCpu] = files.read(dir, opts.perCpu ? V1_CPUACCT_PERCPU : V1_CPUACCT);
+    const ns = files.parse(dir, 'cpuacct.usage', usage, parseCgroupValue);
+    if (ns !== undefined) s.cpuUsage = ns / NS;
+    const [user, system] = files.parse(dir, 'cpuacct.stat', stat, (t, p) => pickKeyValues(t, p, CPUACCT_STAT_KEYS)) ?? [];
+    if (user !== undefined) s.cpuUser = user / USER_HZ;
+    if (system !== undefined) s.cpuSystem = system / USER_HZ;
+    const perCpuNs = files.parse(dir, 'cpuacct.usage_percpu', perCpu, parseNumberList);
+    if (perCpuNs) s.cpuUsagePerCpu = perCpuNs.map((v) => v / NS);
+  }
+  if (dirs.cpu) {
+    const dir = dirs.cpu;
+    const [stat, procs] = files.read(dir, V1_CPU);
+    const cpuStat = files.parse(dir, 'cpu.stat', stat, (t, p) => pickKeyValues(t, p, V1_CPU_STAT_KEYS));
+    if (cpuStat) {
+      const [periods, throttled, throttledNs] = cpuStat;
+      s.cfsPeriods = periods;
+      s.cfsThrottledPeriods = throttled;
+      if (throttledNs !== undefined) s.cfsThrottledSeconds = throttledNs / NS;
+    }
+    readProcs(files, dir, procs, s);
+  }
+  if (dirs.memory) {
+    const dir = dirs.memory;
+    const [stat, usage, failcnt, maxUsage, oomControl] = files.read(dir, V1_MEMORY);
+    const v = files.parse(dir, 'memory.stat', stat, (t, p) => pickKeyValues(t, p, V1_MEMORY_STAT_KEYS));
+    const pick = (total: number) => (v ? (v[total] ?? v[total + 1]) : undefined);
+    s.memoryUsage = files.parse(dir, 'memory.usage_in_bytes', usage, parseCgroupValue);
+    if (s.memoryUsage !== undefined) s.memoryWorkingSet = Math.max(0, s.memoryUsage - (pick(0) ?? 0));
+    s.memoryRss = pick(2);
+    s.memoryCache = pick(4);
+    s.memorySwap = pick(6);
+    s.memoryMappedFile = pick(8);
+    s.memoryFailcnt = files.parse(dir, 'memory.failcnt', failcnt, parseCgroupValue);
+    s.memoryMaxUsage = files.parse(dir, 'memory.max_usage_in_bytes', maxUsage, parseCgroupValue);
+    s.oomKills = files.parse(dir, 'memory.oom_control', oomControl, (t, p) => pickKeyValues(t, p, OOM_KEYS))?.[0];
+  }
+  if (dirs.pids && !opts.isRoot) s.threads = files.parsed(dirs.pids, 'pids.current', parseCgroupValue);
   if (dirs.blkio) s.io = readBlkio(files, dirs.blkio, memo);
   return s;
 }
@@ -147,19 +154,25 @@ const BLKIO_GROUPS = [
   ['blkio.throttle.io_service_bytes', 'blkio.throttle.io_serviced'],
 ] as const;
 const THROTTLE_RECURSIVE = 2;
+const FIRST_BYTES_FILES = BLKIO_GROUPS.slice(0, THROTTLE_RECURSIVE + 1).map(([bytes]) => bytes);
 
 /** Reads the group that had entries last time first, so a busy cgroup costs two reads, not up to eight. */
 function readBlkio(files: CgroupFiles, dir: string, memo: CgroupMemo): DeviceIo[] {
   const known = memo.blkioGroup;
-  files.prefetch(dir, known === undefined ? BLKIO_GROUPS.slice(0, THROTTLE_RECURSIVE + 1).map(([bytes]) => bytes) : BLKIO_GROUPS[known] ?? []);
+  const batch: readonly string[] = known === undefined ? FIRST_BYTES_FILES : BLKIO_GROUPS[known] ?? [];
+  const texts = files.read(dir, batch);
+  const fetched = (file: string) => {
+    const i = batch.indexOf(file);
+    return i >= 0 ? texts[i] : files.text(dir, file);
+  };
   const order = known === undefined ? BLKIO_GROUPS.keys() : [known, ...[...BLKIO_GROUPS.keys()].filter((g) => g !== known)];
   for (const g of order) {
     const [bytesFile, opsFile] = BLKIO_GROUPS[g] as (typeof BLKIO_GROUPS)[number];
     const table = new Map<string, DeviceIo>();
-    const bytes = files.parsed(dir, bytesFile, (text, path) => parseBlkio(text, path, table, 'bytes'));
+    const bytes = files.parse(dir, bytesFile, fetched(bytesFile), (text, path) => parseBlkio(text, path, table, 'bytes'));
     if (bytes && bytes.size > 0) {
       memo.blkioGroup = g;
-      files.parsed(dir, opsFile, (text, path) => parseBlkio(text, path, table, 'ops'));
+      files.parse(dir, opsFile, fetched(opsFile), (text, path) => parseBlkio(text, path, table, 'ops'));
       return [...table.values()];
     }
     // No I/O below this cgroup at all: the non-recursive files cannot have any either.
@@ -171,64 +184,70 @@ function readBlkio(files: CgroupFiles, dir: string, memo: CgroupMemo): DeviceIo[
 
 const V2_SPEC_FILES = ['cpu.max', 'cpu.weight', 'memory.max', 'memory.swap.max', 'memory.min', 'pids.max'];
 const V2_USAGE_FILES = ['cpu.stat', 'memory.stat', 'memory.current', 'memory.swap.current', 'memory.peak', 'memory.events', 'cgroup.procs', 'pids.current', 'io.stat', 'cpu.pressure', 'memory.pressure', 'io.pressure'];
+const V2_CPU_STAT_KEYS = ['usage_usec', 'user_usec', 'system_usec', 'nr_periods', 'nr_throttled', 'throttled_usec'];
+const V2_MEMORY_STAT_KEYS = ['anon', 'file', 'file_mapped', 'inactive_file'];
 
 function readV2Spec(files: CgroupFiles, dir: string, isRoot: boolean): CgroupSpec {
   const s: CgroupSpec = {};
-  files.prefetch(dir, V2_SPEC_FILES);
-  const value = (file: string) => files.parsed(dir, file, parseCgroupValue);
-  const cpuMax = files.parsed(dir, 'cpu.max', parseCpuMax);
+  const [max, weightText, memoryMax, swapMax, memoryMin, pidsMax] = files.read(dir, V2_SPEC_FILES);
+  const value = (file: string, text: string | undefined) => files.parse(dir, file, text, parseCgroupValue);
+  const cpuMax = files.parse(dir, 'cpu.max', max, parseCpuMax);
   if (cpuMax) {
     s.cpuPeriod = cpuMax.period;
     if (cpuMax.quota !== undefined && cpuMax.quota > 0) s.cpuQuota = cpuMax.quota;
   }
-  const weight = value('cpu.weight');
+  const weight = value('cpu.weight', weightText);
   if (weight !== undefined) s.cpuShares = weightToShares(weight);
-  s.memoryLimit = limit(value('memory.max'));
-  s.memorySwapLimit = limit(value('memory.swap.max'));
-  s.memoryReservation = limit(value('memory.min'));
-  if (!isRoot) s.threadsMax = zeroIfUnlimited(value('pids.max'));
+  s.memoryLimit = limit(value('memory.max', memoryMax));
+  s.memorySwapLimit = limit(value('memory.swap.max', swapMax));
+  s.memoryReservation = limit(value('memory.min', memoryMin));
+  if (!isRoot) s.threadsMax = zeroIfUnlimited(value('pids.max', pidsMax));
   return s;
 }
 
 function readV2Usage(files: CgroupFiles, dir: string, isRoot: boolean): CgroupUsage {
   const s: CgroupUsage = { io: [] };
-  files.prefetch(dir, V2_USAGE_FILES);
-  const value = (file: string) => files.parsed(dir, file, parseCgroupValue);
-  const keyed = (file: string) => files.parsed(dir, file, parseKeyValueLines);
+  const [cpuStatText, memoryStatText, current, swap, peak, events, procs, pidsCurrent, ioStat, cpuPressure, memoryPressure, ioPressure] = files.read(dir, V2_USAGE_FILES);
+  const value = (file: string, text: string | undefined) => files.parse(dir, file, text, parseCgroupValue);
 
-  const cpuStat = keyed('cpu.stat');
+  const cpuStat = files.parse(dir, 'cpu.stat', cpuStatText, (t, p) => pickKeyValues(t, p, V2_CPU_STAT_KEYS));
   if (cpuStat) {
-    const us = (key: string) => (cpuStat.has(key) ? (cpuStat.get(key) as number) / US : undefined);
-    s.cpuUsage = us('usage_usec');
-    s.cpuUser = us('user_usec');
-    s.cpuSystem = us('system_usec');
-    s.cfsPeriods = cpuStat.get('nr_periods');
-    s.cfsThrottledPeriods = cpuStat.get('nr_throttled');
-    s.cfsThrottledSeconds = us('throttled_usec');
+    const [usage, user, system, periods, throttled, throttledUs] = cpuStat;
+    if (usage !== undefined) s.cpuUsage = usage / US;
+    if (user !== undefined) s.cpuUser = user / US;
+    if (system !== undefined) s.cpuSystem = system / US;
+    s.cfsPeriods = periods;
+    s.cfsThrottledPeriods = throttled;
+    if (throttledUs !== undefined) s.cfsThrottledSeconds = throttledUs / US;
   }
 
-  const stat = keyed('memory.stat');
+  const memoryStat = files.parse(dir, 'memory.stat', memoryStatText, (t, p) => pickKeyValues(t, p, V2_MEMORY_STAT_KEYS));
+  const [anon, file, fileMapped, inactiveFile] = memoryStat ?? [];
   // The root cgroup has no memory.current: usage is what its memory.stat accounts.
-  s.memoryUsage = value('memory.current') ?? (isRoot && stat ? (stat.get('anon') ?? 0) + (stat.get('file') ?? 0) : undefined);
-  if (s.memoryUsage !== undefined) s.memoryWorkingSet = Math.max(0, s.memoryUsage - (stat?.get('inactive_file') ?? 0));
-  s.memoryRss = stat?.get('anon');
-  s.memoryCache = stat?.get('file');
-  s.memoryMappedFile = stat?.get('file_mapped');
-  s.memorySwap = value('memory.swap.current');
+  s.memoryUsage = value('memory.current', current) ?? (isRoot && memoryStat ? (anon ?? 0) + (file ?? 0) : undefined);
+  if (s.memoryUsage !== undefined) s.memoryWorkingSet = Math.max(0, s.memoryUsage - (inactiveFile ?? 0));
+  s.memoryRss = anon;
+  s.memoryCache = file;
+  s.memoryMappedFile = fileMapped;
+  s.memorySwap = value('memory.swap.current', swap);
   if (s.memoryUsage !== undefined) s.memoryFailcnt = 0; // v2 has no failcnt; cAdvisor reports 0
-  s.memoryMaxUsage = value('memory.peak') ?? (s.memoryUsage !== undefined ? 0 : undefined);
-  s.oomKills = keyed('memory.events')?.get('oom_kill');
+  s.memoryMaxUsage = value('memory.peak', peak) ?? (s.memoryUsage !== undefined ? 0 : undefined);
+  s.oomKills = files.parse(dir, 'memory.events', events, (t, p) => pickKeyValues(t, p, OOM_KEYS))?.[0];
 
-  readProcs(files, dir, s);
-  if (!isRoot) s.threads = value('pids.current');
-  s.io = [...(files.parsed(dir, 'io.stat', parseIoStat)?.values() ?? [])];
-  const pressure = (resource: string) => files.parsed(dir, `${resource}.pressure`, parsePressure);
-  s.pressure = { cpu: pressure('cpu'), memory: pressure('memory'), io: pressure('io') };
+  readProcs(files, dir, procs, s);
+  if (!isRoot) s.threads = value('pids.current', pidsCurrent);
+  const io = files.parse(dir, 'io.stat', ioStat, parseIoStat);
+  if (io) s.io = [...io.values()];
+  s.pressure = {
+    cpu: files.parse(dir, 'cpu.pressure', cpuPressure, parsePressure),
+    memory: files.parse(dir, 'memory.pressure', memoryPressure, parsePressure),
+    io: files.parse(dir, 'io.pressure', ioPressure, parsePressure),
+  };
   return s;
 }
 
-function readProcs(files: CgroupFiles, dir: string, s: CgroupUsage): void {
-  const procs = files.parsed(dir, 'cgroup.procs', parsePidList);
+function readProcs(files: CgroupFiles, dir: string, text: string | undefined, s: CgroupUsage): void {
+  const procs = files.parse(dir, 'cgroup.procs', text, parsePidList);
   if (!procs) return;
   s.processes = procs.count;
   if (procs.first !== undefined) s.firstPid = procs.first;

@@ -1,46 +1,72 @@
-import { join } from 'node:path';
 import { batchFs } from '../../src/batchfs.js';
-import type { CgroupLayout, Controller, Hierarchy } from './cgroup-layout.js';
+import type { CgroupLayout, Controller } from './cgroup-layout.js';
 import { hierarchies } from './cgroup-layout.js';
 import type { CgroupDirs } from './cgroup-stats.js';
 
-/**
- * Every cgroup of the hierarchies (root `/` included) by its cgroup path (cAdvisor's `id`), with
- * the directories its files are in. A directory that vanishes during the walk is left out;
- * `yieldNow` lets a long walk give the event loop a turn.
- */
-export async function walkCgroups(layout: CgroupLayout, yieldNow: () => Promise<void> | undefined): Promise<Map<string, CgroupDirs>> {
-  const found = new Map<string, CgroupDirs>();
-  for (const h of hierarchies(layout)) {
-    const controllers = layout.version === 1 ? [...layout.controllers].filter(([, hh]) => hh.dir === h.dir).map(([c]) => c) : [];
-    await walk(h, (id, dir) => {
-      if (layout.version === 2) {
-        found.set(id, { version: 2, dir });
-        return;
-      }
-      let entry = found.get(id) as { version: 1; dirs: Partial<Record<Controller, string>> } | undefined;
-      if (!entry) found.set(id, (entry = { version: 1, dirs: {} }));
-      for (const c of controllers) entry.dirs[c] = dir;
-    }, yieldNow);
-  }
-  return found;
+/** A directory of a hierarchy as the last walk found it; its strings are made once, not every run. */
+interface Node {
+  id: string;
+  dir: string;
+  children: Map<string, Node>;
 }
 
-async function walk(h: Hierarchy, visit: (id: string, dir: string) => void, yieldNow: () => Promise<void> | undefined): Promise<void> {
-  const stack = [''];
+/**
+ * Every cgroup of the hierarchies (root `/` included) by its cgroup path (cAdvisor's `id`), with
+ * the directories its files are in. The tree of the last walk is kept, and a directory whose link
+ * count says it has no subdirectories (kernfs keeps it) is not listed: on a Kubernetes node two
+ * thirds of the cgroups are such leaves. A directory that vanishes during the walk is left out;
+ * `yieldNow` lets a long walk give the event loop a turn.
+ */
+export class CgroupWalker {
+  private readonly roots = new Map<string, Node>();
+
+  async walk(layout: CgroupLayout, yieldNow: () => Promise<void> | undefined): Promise<Map<string, CgroupDirs>> {
+    const found = new Map<string, CgroupDirs>();
+    const walked = hierarchies(layout);
+    for (const dir of this.roots.keys()) if (!walked.some((h) => h.dir === dir)) this.roots.delete(dir);
+    for (const h of walked) {
+      const controllers = layout.version === 1 ? [...layout.controllers].filter(([, hh]) => hh.dir === h.dir).map(([c]) => c) : [];
+      let root = this.roots.get(h.dir);
+      if (!root || root.id !== h.root) this.roots.set(h.dir, (root = { id: h.root, dir: h.dir, children: new Map() }));
+      await walkTree(root, (node) => {
+        if (layout.version === 2) {
+          found.set(node.id, { version: 2, dir: node.dir });
+          return;
+        }
+        let entry = found.get(node.id) as { version: 1; dirs: Partial<Record<Controller, string>> } | undefined;
+        if (!entry) found.set(node.id, (entry = { version: 1, dirs: {} }));
+        for (const c of controllers) entry.dirs[c] = node.dir;
+      }, yieldNow);
+    }
+    return found;
+  }
+}
+
+async function walkTree(root: Node, visit: (node: Node) => void, yieldNow: () => Promise<void> | undefined): Promise<void> {
+  const stack: Array<{ node: Node; leaf: boolean }> = [{ node: root, leaf: false }];
   while (stack.length) {
-    const rel = stack.pop() as string;
-    const dir = rel ? join(h.dir, rel) : h.dir;
-    const children = batchFs.subdirectories(dir);
-    if (typeof children === 'number') continue; // removed while walking
-    visit(cgroupId(h.root, rel), dir);
-    for (const name of children) stack.push(rel ? `${rel}/${name}` : name);
+    const { node, leaf } = stack.pop() as { node: Node; leaf: boolean };
+    if (leaf) {
+      node.children.clear();
+      visit(node);
+      continue;
+    }
+    const listed = batchFs.subdirectories(node.dir);
+    if (typeof listed === 'number') continue; // removed while walking
+    visit(node);
+    const children = new Map<string, Node>();
+    for (let i = 0; i < listed.names.length; i++) {
+      const name = listed.names[i] as string;
+      const child = node.children.get(name) ?? { id: cgroupId(node.id, name), dir: `${node.dir}/${name}`, children: new Map() };
+      children.set(name, child);
+      stack.push({ node: child, leaf: listed.leaf[i] === true });
+    }
+    node.children = children;
     await yieldNow();
   }
 }
 
-/** The cgroup path cAdvisor reports as `id`: the mount's root joined with the path below the mount. */
-function cgroupId(root: string, rel: string): string {
-  if (!rel) return root;
-  return root === '/' ? `/${rel}` : `${root}/${rel}`;
+/** The cgroup path cAdvisor reports as `id`: the parent's path joined with the directory's name. */
+function cgroupId(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
 }

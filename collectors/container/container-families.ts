@@ -1,20 +1,22 @@
 import { counter, gauge, type Labels, type MetricFamily, type Sample } from '../../src/collector.js';
 import type { NetDevStats } from '../host/proc-netdev.js';
-import type { CgroupStats } from './cgroup-stats.js';
+import type { CgroupSpec, CgroupUsage } from './cgroup-stats.js';
 
 /** One cgroup's reading with the labels every one of its series carries (id, name, image, pod, …). */
 export interface ContainerReading {
   labels: Labels;
-  stats: CgroupStats;
+  usage: CgroupUsage;
+  /** The limits, read every `spec_interval`: the same object until then. */
+  spec: CgroupSpec;
   /** Interfaces of the network namespace this cgroup owns, if it carries the network series. */
   network?: NetDevStats[];
   startTimeSeconds?: number;
 }
 
 type Kind = 'counter' | 'gauge';
-type Scalar = { name: string; kind: Kind; help: string; unit?: string; value: (s: CgroupStats) => number | undefined };
+type Scalar = { name: string; kind: Kind; help: string; unit?: string; value: (usage: CgroupUsage, spec: CgroupSpec) => number | undefined };
 
-const cfsOnly = (f: (s: CgroupStats) => number | undefined) => (s: CgroupStats) => (s.cpuQuota ? f(s) : undefined);
+const cfsOnly = (f: (usage: CgroupUsage) => number | undefined) => (usage: CgroupUsage, spec: CgroupSpec) => (spec.cpuQuota ? f(usage) : undefined);
 
 /** cAdvisor's one-value-per-container families, in its names, types and units. */
 const SCALARS: Scalar[] = [
@@ -32,15 +34,15 @@ const SCALARS: Scalar[] = [
   { name: 'container_memory_failcnt', kind: 'counter', help: 'Times the memory usage hit its limit (always 0 on cgroup v2).', value: (s) => s.memoryFailcnt },
   { name: 'container_memory_max_usage_bytes', kind: 'gauge', unit: 'bytes', help: 'Peak memory usage, in bytes (0 on cgroup v2 before kernel 5.19).', value: (s) => s.memoryMaxUsage },
   { name: 'container_oom_events_total', kind: 'counter', help: 'Processes of the container killed by the OOM killer (memory.events / memory.oom_control oom_kill).', value: (s) => s.oomKills },
-  { name: 'container_spec_memory_limit_bytes', kind: 'gauge', unit: 'bytes', help: 'Memory limit, in bytes (0 for none).', value: (s) => s.memoryLimit },
-  { name: 'container_spec_memory_swap_limit_bytes', kind: 'gauge', unit: 'bytes', help: 'Memory plus swap limit, in bytes (0 for none).', value: (s) => s.memorySwapLimit },
-  { name: 'container_spec_memory_reservation_limit_bytes', kind: 'gauge', unit: 'bytes', help: 'Memory reservation (soft limit on v1, memory.min on v2), in bytes (0 for none).', value: (s) => s.memoryReservation },
-  { name: 'container_spec_cpu_quota', kind: 'gauge', help: 'CPU quota per period, in microseconds (only when set).', value: (s) => s.cpuQuota },
-  { name: 'container_spec_cpu_period', kind: 'gauge', help: 'CPU quota period, in microseconds.', value: (s) => s.cpuPeriod },
-  { name: 'container_spec_cpu_shares', kind: 'gauge', help: 'CPU shares (v2 cpu.weight converted to shares).', value: (s) => s.cpuShares },
+  { name: 'container_spec_memory_limit_bytes', kind: 'gauge', unit: 'bytes', help: 'Memory limit, in bytes (0 for none).', value: (_, spec) => spec.memoryLimit },
+  { name: 'container_spec_memory_swap_limit_bytes', kind: 'gauge', unit: 'bytes', help: 'Memory plus swap limit, in bytes (0 for none).', value: (_, spec) => spec.memorySwapLimit },
+  { name: 'container_spec_memory_reservation_limit_bytes', kind: 'gauge', unit: 'bytes', help: 'Memory reservation (soft limit on v1, memory.min on v2), in bytes (0 for none).', value: (_, spec) => spec.memoryReservation },
+  { name: 'container_spec_cpu_quota', kind: 'gauge', help: 'CPU quota per period, in microseconds (only when set).', value: (_, spec) => spec.cpuQuota },
+  { name: 'container_spec_cpu_period', kind: 'gauge', help: 'CPU quota period, in microseconds.', value: (_, spec) => spec.cpuPeriod },
+  { name: 'container_spec_cpu_shares', kind: 'gauge', help: 'CPU shares (v2 cpu.weight converted to shares).', value: (_, spec) => spec.cpuShares },
   { name: 'container_processes', kind: 'gauge', help: 'Processes in the cgroup itself (not its children).', value: (s) => s.processes },
   { name: 'container_threads', kind: 'gauge', help: 'Tasks in the cgroup (pids.current).', value: (s) => s.threads },
-  { name: 'container_threads_max', kind: 'gauge', help: 'Task limit of the cgroup (pids.max; 0 for none).', value: (s) => s.threadsMax },
+  { name: 'container_threads_max', kind: 'gauge', help: 'Task limit of the cgroup (pids.max; 0 for none).', value: (_, spec) => spec.threadsMax },
 ];
 
 const PRESSURE = [
@@ -65,34 +67,40 @@ const NETWORK = [
 ] as const;
 
 /**
- * A cgroup's labels plus one more (`cpu`, `device`, `interface`): the same object run after run, so
- * the renderer's per-object cache holds for these series too. Base labels are cached per cgroup.
+ * A cgroup's labels plus more (`cpu`, `device`, `interface`, …): the same object run after run, so
+ * the renderer's per-object cache holds for these series too. `key` names the extra labels' values
+ * (prefixed with what they are, so an interface called `total` is not taken for the CPU total).
  */
 const derivedLabels = new WeakMap<Labels, Map<string, Labels>>();
 
-function withLabels(base: Labels, extra: Record<string, string>): Labels {
-  let byExtra = derivedLabels.get(base);
-  if (!byExtra) derivedLabels.set(base, (byExtra = new Map()));
-  const key = Object.entries(extra).flat().join('\u0000');
-  let labels = byExtra.get(key);
-  if (!labels) byExtra.set(key, (labels = { ...base, ...extra }));
+function withLabels(base: Labels, key: string, extra: () => Record<string, string>): Labels {
+  let byKey = derivedLabels.get(base);
+  if (!byKey) derivedLabels.set(base, (byKey = new Map()));
+  let labels = byKey.get(key);
+  if (!labels) byKey.set(key, (labels = { ...base, ...extra() }));
   return labels;
 }
+
+const TOTAL_CPU = () => ({ cpu: 'total' });
 
 /** The families of all readings; `yieldNow` gives the event loop a turn between families (50,000 samples at 1,000 containers). */
 export async function containerFamilies(readings: readonly ContainerReading[], deviceName: (major: number, minor: number) => string, lastSeenSeconds: number, yieldNow: () => Promise<void> | undefined): Promise<MetricFamily[]> {
   const families: MetricFamily[] = [];
   const cpuUsage: Sample[] = [];
   for (const r of readings) {
-    const s = r.stats;
-    if (s.cpuUsagePerCpu) s.cpuUsagePerCpu.forEach((v, i) => v > 0 && cpuUsage.push({ labels: withLabels(r.labels, { cpu: `cpu${String(i).padStart(2, '0')}` }), value: v }));
-    else if (s.cpuUsage) cpuUsage.push({ labels: withLabels(r.labels, { cpu: 'total' }), value: s.cpuUsage });
+    const s = r.usage;
+    if (s.cpuUsagePerCpu) {
+      s.cpuUsagePerCpu.forEach((v, i) => {
+        const cpu = `cpu${String(i).padStart(2, '0')}`;
+        if (v > 0) cpuUsage.push({ labels: withLabels(r.labels, `cpu\u0000${cpu}`, () => ({ cpu })), value: v });
+      });
+    } else if (s.cpuUsage) cpuUsage.push({ labels: withLabels(r.labels, 'cpu\u0000total', TOTAL_CPU), value: s.cpuUsage });
   }
   families.push(counter('container_cpu_usage_seconds_total', 'CPU time consumed, in seconds (cpu="total" unless per-CPU series are on).', cpuUsage, 'seconds'));
   for (const m of SCALARS) {
     const samples: Sample[] = [];
     for (const r of readings) {
-      const value = m.value(r.stats);
+      const value = m.value(r.usage, r.spec);
       if (value !== undefined) samples.push({ labels: r.labels, value });
     }
     families.push(m.kind === 'counter' ? counter(m.name, m.help, samples, m.unit) : gauge(m.name, m.help, samples, m.unit));
@@ -103,7 +111,7 @@ export async function containerFamilies(readings: readonly ContainerReading[], d
   for (const [resource, kind, name, help] of PRESSURE) {
     const samples: Sample[] = [];
     for (const r of readings) {
-      const value = r.stats.pressure?.[resource]?.[kind];
+      const value = r.usage.pressure?.[resource]?.[kind];
       if (value !== undefined) samples.push({ labels: r.labels, value });
     }
     families.push(counter(name, help, samples, 'seconds'));
@@ -114,7 +122,7 @@ export async function containerFamilies(readings: readonly ContainerReading[], d
     for (const r of readings) {
       for (const iface of r.network ?? []) {
         const value = iface.stats.get(column);
-        if (value !== undefined) samples.push({ labels: withLabels(r.labels, { interface: iface.device }), value });
+        if (value !== undefined) samples.push({ labels: withLabels(r.labels, `interface\u0000${iface.device}`, () => ({ interface: iface.device })), value });
       }
     }
     families.push(counter(name, help, samples, unit));
@@ -134,16 +142,16 @@ function ioFamilies(readings: readonly ContainerReading[], deviceName: (major: n
   const writes: Sample[] = [];
   const usage: Sample[] = [];
   for (const r of readings) {
-    for (const d of r.stats.io) {
+    for (const d of r.usage.io) {
       const device = deviceName(d.major, d.minor);
-      const labels = withLabels(r.labels, { device });
+      const labels = withLabels(r.labels, `device\u0000${device}`, () => ({ device }));
       const push = (into: Sample[], v: number | undefined) => v !== undefined && into.push({ labels, value: v });
       push(readBytes, d.bytes.get('Read'));
       push(writeBytes, d.bytes.get('Write'));
       push(reads, d.ops.get('Read'));
       push(writes, d.ops.get('Write'));
       for (const [operation, value] of d.bytes) {
-        usage.push({ labels: withLabels(r.labels, { device, major: String(d.major), minor: String(d.minor), operation }), value });
+        usage.push({ labels: withLabels(r.labels, `operation\u0000${d.major}:${d.minor}\u0000${operation}`, () => ({ device, major: String(d.major), minor: String(d.minor), operation })), value });
       }
     }
   }

@@ -11,7 +11,7 @@ import { parseProcStat } from '../host/proc-stat.js';
 import { cgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { CgroupFiles, CgroupVanished } from './cgroup-files.js';
 import { readCgroupSpec, readCgroupUsage, type CgroupDirs, type CgroupMemo, type CgroupSpec } from './cgroup-stats.js';
-import { walkCgroups } from './cgroup-walk.js';
+import { CgroupWalker } from './cgroup-walk.js';
 import { containerFamilies, type ContainerReading } from './container-families.js';
 import { identifyCgroup, type PathIdentity } from './identity.js';
 import { MetadataStore, type PodNames } from './metadata-store.js';
@@ -42,6 +42,7 @@ interface TrackedCgroup extends CgroupMemo {
 interface ContainerState {
   layout?: { value: CgroupLayout | undefined; readAtMs: number };
   cgroups: Map<string, TrackedCgroup>;
+  walker: CgroupWalker;
   metadata: MetadataStore;
   devices: Map<string, string>;
   bootTimeSeconds?: number;
@@ -71,7 +72,7 @@ export default defineCollector<ContainerOptions, ContainerState>({
       spec_interval: { type: 'string', pattern: DURATION_PATTERN, default: '1m', description: 'How often the limits (container_spec_*) are read again; 0s reads them every run' },
     },
   },
-  initialState: () => ({ cgroups: new Map(), metadata: new MetadataStore(), devices: new Map() }),
+  initialState: () => ({ cgroups: new Map(), walker: new CgroupWalker(), metadata: new MetadataStore(), devices: new Map() }),
   async collect(ctx) {
     const { config, state } = ctx;
     const layout = currentLayout(ctx);
@@ -79,7 +80,7 @@ export default defineCollector<ContainerOptions, ContainerState>({
     const yieldNow = cooperativeYielder(ctx.signal);
     const accept = cgroupFilter(config);
     const cgroups: Array<{ id: string; dirs: CgroupDirs; depth: number }> = [];
-    for (const [id, dirs] of await walkCgroups(layout, yieldNow)) if (accept(id)) cgroups.push({ id, dirs, depth: depth(id) });
+    for (const [id, dirs] of await state.walker.walk(layout, yieldNow)) if (accept(id)) cgroups.push({ id, dirs, depth: depth(id) });
     // Parents first: the series cap keeps the root and pod cgroups when it drops containers.
     cgroups.sort((a, b) => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
@@ -114,12 +115,12 @@ export default defineCollector<ContainerOptions, ContainerState>({
           tracked.absent.clear();
           tracked.spec = readCgroupSpec(files, dirs, isRoot);
         }
-        const stats = Object.assign(readCgroupUsage(files, dirs, tracked, { perCpu: config.percpu, isRoot }), tracked.spec);
+        const usage = readCgroupUsage(files, dirs, tracked, { perCpu: config.percpu, isRoot });
         const metadata = identity.containerId ? state.metadata.container(identity.containerId) : undefined;
-        const reading: ContainerReading = { labels: labelsFor(id, tracked, metadata, state, config), stats };
+        const reading: ContainerReading = { labels: labelsFor(id, tracked, metadata, state, config), usage, spec: tracked.spec as CgroupSpec };
         const start = metadata?.startedAt ?? startTime(ctx, state, tracked, dirs);
         if (start !== undefined) reading.startTimeSeconds = start;
-        const netPid = isRoot ? 1 : metadata?.ownsNetwork ? stats.firstPid : undefined;
+        const netPid = isRoot ? 1 : metadata?.ownsNetwork ? usage.firstPid : undefined;
         if (netPid !== undefined) {
           const network = readNetwork(ctx, netPid, seenNetns);
           if (network) reading.network = network;

@@ -1,6 +1,6 @@
 import { gzip, gzipSync } from 'node:zlib';
 import type { MetricFamily } from '../metrics/model.js';
-import { OPENMETRICS_EOF, renderFamilies, renderFamiliesInSlices, type Format } from '../metrics/render.js';
+import { OPENMETRICS_EOF, renderFamiliesInSlices, renderFamiliesToBuffer, type Format } from '../metrics/render.js';
 
 interface Section {
   /** Rendered on first use per format: most deployments are scraped in one format only. */
@@ -51,10 +51,12 @@ export class ExpositionStore {
    * Renders the formats clients have asked for in slices, giving the event loop turns (see
    * renderFamiliesInSlices), for `publish` to swap in; formats asked for later render on first use.
    */
-  async prerender(families: readonly MetricFamily[], opts: PublishOptions, yieldNow: () => Promise<void> | undefined): Promise<Section['rendered']> {
+  async prerender(section: string, families: readonly MetricFamily[], opts: PublishOptions, yieldNow: () => Promise<void> | undefined): Promise<Section['rendered']> {
     const rendered: Section['rendered'] = {};
     for (const format of FORMATS) {
-      if (this.formatWanted(format)) rendered[format] = await renderFamiliesInSlices(families, renderOptions(format, opts), yieldNow);
+      if (!this.formatWanted(format)) continue;
+      const sizeHint = this.sections.get(section)?.rendered[format]?.length;
+      rendered[format] = await renderFamiliesInSlices(families, { ...renderOptions(format, opts), ...(sizeHint ? { sizeHint } : {}) }, yieldNow);
     }
     return rendered;
   }
@@ -67,7 +69,7 @@ export class ExpositionStore {
         return { ok: false, error: `metric family ${f.name} is already exported by collector ${owner}` };
       }
     }
-    const render = (format: Format) => Buffer.from(renderFamilies(families, renderOptions(format, opts)));
+    const render = (format: Format) => renderFamiliesToBuffer(families, renderOptions(format, opts));
     const rendered: Section['rendered'] = { ...prerendered };
     // Formats a client has asked for are rendered now, while the run's data is hot.
     for (const format of FORMATS) if (this.formatWanted(format)) rendered[format] ??= render(format);

@@ -1,3 +1,4 @@
+import { ByteWriter } from './byte-writer.js';
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue, formatValue } from './escape.js';
 import type { HistogramSample, Labels, MetricFamily, MetricType, Sample, SummarySample } from './model.js';
 
@@ -9,47 +10,58 @@ export interface RenderOptions {
   timestamps: boolean;
   /** Timestamp for samples that carry none, in ms since the epoch. */
   defaultTimestampMs: number;
+  /** Expected size in bytes (the previous render of the same section), so the output buffer rarely grows. */
+  sizeHint?: number;
 }
 
 /** Renders families (sorted by name, samples sorted by labels) without the OpenMetrics `# EOF` trailer. */
 export function renderFamilies(families: readonly MetricFamily[], opts: RenderOptions): string {
-  const out: string[] = [];
+  return renderFamiliesToBuffer(families, opts).toString('utf8');
+}
+
+/** renderFamilies as UTF-8 bytes. */
+export function renderFamiliesToBuffer(families: readonly MetricFamily[], opts: RenderOptions): Buffer {
+  const out = new ByteWriter(opts.sizeHint);
   for (const _ of renderSteps(families, opts, out));
-  return out.join('');
+  return out.finish();
 }
 
 /**
- * renderFamilies for large sections, as UTF-8 bytes: gives the event loop a turn whenever `yieldNow`
- * asks for one (checked between families and every SAMPLES_PER_STEP samples), and encodes slice by
- * slice, so 50,000 series (10 MB) never hold up scrapes for long.
+ * renderFamiliesToBuffer for large sections: gives the event loop a turn whenever `yieldNow` asks
+ * for one (checked between families and every SAMPLES_PER_STEP samples), so 50,000 series (10 MB)
+ * never hold up scrapes for long.
  */
 export async function renderFamiliesInSlices(families: readonly MetricFamily[], opts: RenderOptions, yieldNow: () => Promise<void> | undefined): Promise<Buffer> {
-  const out: string[] = [];
-  const chunks: Buffer[] = [];
-  for (const _ of renderSteps(families, opts, out)) {
-    const turn = yieldNow();
-    if (!turn) continue;
-    chunks.push(Buffer.from(out.join('')));
-    out.length = 0;
-    await turn;
-  }
-  chunks.push(Buffer.from(out.join('')));
-  return Buffer.concat(chunks);
+  const out = new ByteWriter(opts.sizeHint);
+  for (const _ of renderSteps(families, opts, out)) await yieldNow();
+  return out.finish();
 }
 
 const SAMPLES_PER_STEP = 250;
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
 
-function* renderSteps(families: readonly MetricFamily[], opts: RenderOptions, out: string[]): Generator<void> {
+function* renderSteps(families: readonly MetricFamily[], opts: RenderOptions, out: ByteWriter): Generator<void> {
   const sorted = [...families].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const f of sorted) {
     if (f.samples.length === 0) continue;
     renderHeader(out, f, opts.format);
     const stamp = opts.timestamps && (f.type === 'counter' || f.type === 'histogram');
-    const samples = sortByLabels(f.samples as Array<Sample | HistogramSample | SummarySample>);
+    const samples = f.samples as Array<Sample | HistogramSample | SummarySample>;
+    const order = labelOrder(f.name, samples);
+    const name = f.type === 'histogram' || f.type === 'summary' ? undefined : Buffer.from(f.name);
     for (let i = 0; i < samples.length; i++) {
-      if (f.type === 'histogram') renderHistogram(out, f.name, samples[i] as HistogramSample, stampOf(stamp, samples[i] as HistogramSample, opts));
-      else if (f.type === 'summary') renderSummary(out, f.name, samples[i] as SummarySample);
-      else out.push(f.name, labelBlock(samples[i]?.labels), ' ', formatValue((samples[i] as Sample).value), stampOf(stamp, samples[i] as Sample, opts), '\n');
+      const s = samples[order ? (order[i] as number) : i] as Sample | HistogramSample | SummarySample;
+      if (f.type === 'histogram') renderHistogram(out, f.name, s as HistogramSample, stampOf(stamp, s, opts));
+      else if (f.type === 'summary') renderSummary(out, f.name, s as SummarySample);
+      else {
+        out.bytes(name as Buffer);
+        out.bytes(labelBlock(s.labels));
+        out.byte(SPACE);
+        out.number((s as Sample).value, formatValue);
+        if (stamp) out.text(stampOf(true, s, opts));
+        out.byte(NEWLINE);
+      }
       if ((i + 1) % SAMPLES_PER_STEP === 0) yield;
     }
     yield;
@@ -58,15 +70,15 @@ function* renderSteps(families: readonly MetricFamily[], opts: RenderOptions, ou
 
 export const OPENMETRICS_EOF = '# EOF\n';
 
-function renderHeader(out: string[], f: MetricFamily, format: Format): void {
+function renderHeader(out: ByteWriter, f: MetricFamily, format: Format): void {
   if (format === 'prometheus') {
-    out.push('# HELP ', f.name, ' ', escapeHelpText(f.help), '\n# TYPE ', f.name, ' ', f.type, '\n');
+    out.text(`# HELP ${f.name} ${escapeHelpText(f.help)}\n# TYPE ${f.name} ${f.type}\n`);
     return;
   }
   const { familyName, type } = openMetricsFamily(f.name, f.type);
-  out.push('# TYPE ', familyName, ' ', type, '\n');
-  if (f.unit && familyName.endsWith(`_${f.unit}`)) out.push('# UNIT ', familyName, ' ', f.unit, '\n');
-  out.push('# HELP ', familyName, ' ', escapeHelpOpenMetrics(f.help), '\n');
+  out.text(`# TYPE ${familyName} ${type}\n`);
+  if (f.unit && familyName.endsWith(`_${f.unit}`)) out.text(`# UNIT ${familyName} ${f.unit}\n`);
+  out.text(`# HELP ${familyName} ${escapeHelpOpenMetrics(f.help)}\n`);
 }
 
 /**
@@ -80,27 +92,27 @@ export function openMetricsFamily(name: string, type: MetricType): { familyName:
   return { familyName: name, type: type === 'untyped' ? 'unknown' : type };
 }
 
-function renderHistogram(out: string[], name: string, s: HistogramSample, stamp: string): void {
+function renderHistogram(out: ByteWriter, name: string, s: HistogramSample, stamp: string): void {
   const base = labelPairs(s.labels);
   const prefix = base ? `{${base},le="` : '{le="';
+  let text = '';
   let sawInf = false;
   for (const [le, count] of s.buckets) {
     if (le === Infinity) sawInf = true;
-    out.push(name, '_bucket', prefix, formatValue(le), '"} ', formatValue(count), stamp, '\n');
+    text += `${name}_bucket${prefix}${formatValue(le)}"} ${formatValue(count)}${stamp}\n`;
   }
-  if (!sawInf) out.push(name, '_bucket', prefix, '+Inf"} ', formatValue(s.count), stamp, '\n');
+  if (!sawInf) text += `${name}_bucket${prefix}+Inf"} ${formatValue(s.count)}${stamp}\n`;
   const block = base ? `{${base}}` : '';
-  out.push(name, '_sum', block, ' ', formatValue(s.sum), stamp, '\n');
-  out.push(name, '_count', block, ' ', formatValue(s.count), stamp, '\n');
+  out.text(`${text}${name}_sum${block} ${formatValue(s.sum)}${stamp}\n${name}_count${block} ${formatValue(s.count)}${stamp}\n`);
 }
 
-function renderSummary(out: string[], name: string, s: SummarySample): void {
+function renderSummary(out: ByteWriter, name: string, s: SummarySample): void {
   const base = labelPairs(s.labels);
   const prefix = base ? `{${base},quantile="` : '{quantile="';
-  for (const [q, v] of s.quantiles) out.push(name, prefix, formatValue(q), '"} ', formatValue(v), '\n');
+  let text = '';
+  for (const [q, v] of s.quantiles) text += `${name}${prefix}${formatValue(q)}"} ${formatValue(v)}\n`;
   const block = base ? `{${base}}` : '';
-  out.push(name, '_sum', block, ' ', formatValue(s.sum), '\n');
-  out.push(name, '_count', block, ' ', formatValue(s.count), '\n');
+  out.text(`${text}${name}_sum${block} ${formatValue(s.sum)}\n${name}_count${block} ${formatValue(s.count)}\n`);
 }
 
 function stampOf(enabled: boolean, s: { timestampMs?: number }, opts: RenderOptions): string {
@@ -110,12 +122,15 @@ function stampOf(enabled: boolean, s: { timestampMs?: number }, opts: RenderOpti
 }
 
 /**
- * Rendered label pairs and sort keys per labels object. Collectors that hand out the same labels
- * object for every family of an item, run after run (the container collector does, for ~30
- * families of each of thousands of cgroups), pay for escaping and key building once.
+ * Rendered label pairs, `{…}` blocks as bytes and sort keys per labels object. Collectors that
+ * hand out the same labels object for every family of an item, run after run (the container
+ * collector does, for ~30 families of each of thousands of cgroups), pay for escaping, encoding
+ * and key building once.
  */
 const pairsCache = new WeakMap<Labels, string>();
+const blockCache = new WeakMap<Labels, Buffer>();
 const sortKeyCache = new WeakMap<Labels, string>();
+const NO_LABELS = Buffer.alloc(0);
 
 function labelPairs(labels: Labels | undefined): string {
   if (!labels) return '';
@@ -127,16 +142,46 @@ function labelPairs(labels: Labels | undefined): string {
   return s;
 }
 
-function labelBlock(labels: Labels | undefined): string {
-  const pairs = labelPairs(labels);
-  return pairs ? `{${pairs}}` : '';
+function labelBlock(labels: Labels | undefined): Buffer {
+  if (!labels) return NO_LABELS;
+  let block = blockCache.get(labels);
+  if (block === undefined) {
+    const pairs = labelPairs(labels);
+    block = pairs ? Buffer.from(`{${pairs}}`) : NO_LABELS;
+    blockCache.set(labels, block);
+  }
+  return block;
 }
 
-function sortByLabels<T extends { labels?: Labels }>(samples: T[]): T[] {
-  if (samples.length < 2) return samples;
-  const keyed = samples.map((s) => ({ s, k: sortKey(s.labels) }));
-  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  return keyed.map((x) => x.s);
+/**
+ * The order of a family's samples sorted by labels, or undefined when they already are. A large
+ * family whose samples carry the same labels objects in the same order as last time (a collector
+ * reporting the same items again) reuses last time's order instead of sorting again.
+ */
+const lastOrders = new Map<string, { labels: Array<Labels | undefined>; order: Uint32Array | undefined }>();
+const REMEMBERED_ORDER_MIN_SAMPLES = 256;
+/** Families whose order is remembered (textfiles may bring any names; old ones go first). */
+const REMEMBERED_ORDER_FAMILIES = 1024;
+
+function labelOrder(family: string, samples: ReadonlyArray<{ labels?: Labels }>): Uint32Array | undefined {
+  if (samples.length < 2) return undefined;
+  const remember = samples.length >= REMEMBERED_ORDER_MIN_SAMPLES;
+  const last = remember ? lastOrders.get(family) : undefined;
+  if (last && last.labels.length === samples.length && last.labels.every((l, i) => l === samples[i]?.labels)) return last.order;
+  const keys = samples.map((s) => sortKey(s.labels));
+  let order: Uint32Array | undefined;
+  if (keys.some((k, i) => i > 0 && k < (keys[i - 1] as string))) {
+    order = Uint32Array.from(keys.keys());
+    order.sort((a, b) => {
+      const ka = keys[a] as string;
+      const kb = keys[b] as string;
+      return ka < kb ? -1 : ka > kb ? 1 : a - b;
+    });
+  }
+  lastOrders.delete(family);
+  if (remember) lastOrders.set(family, { labels: samples.map((s) => s.labels), order });
+  if (lastOrders.size > REMEMBERED_ORDER_FAMILIES) lastOrders.delete(lastOrders.keys().next().value as string);
+  return order;
 }
 
 function sortKey(labels: Labels | undefined): string {
