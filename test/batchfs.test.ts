@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -52,5 +54,24 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
     assert.equal(fsBatchFs.readFilesAt(cgroup, files)[3], ENOENT);
     const listed = nativeBatchFs?.subdirectories(cgroup) as Subdirectories;
     assert.deepEqual(Object.fromEntries(listed.names.map((n, i) => [n, listed.leaf[i]])), { child: false, leaf: true }, 'kernfs link counts tell leaves');
+  });
+
+  it('reads a kernel file longer than one page to its end (the seq_file returns it a page at a time)', async () => {
+    const cgroup = makeCgroup('/sys/fs/cgroup/pids', `spyglass-batchfs-${process.pid}/many`, cleanups);
+    // 1,000 processes: cgroup.procs is 5-6 KB of pids, more than the kernel's one-page seq_file buffer.
+    const shell = spawn('bash', ['-c', `echo $$ > ${cgroup}/cgroup.procs; for i in $(seq 1000); do sleep 60 & done; echo started; wait`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The sleeps are killed one by one so the shell's `wait` reaps them (killing the shell would leave them to pid 1).
+    const stop = async () => {
+      for (const pid of readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)) if (pid !== shell.pid) process.kill(pid, 'SIGKILL');
+      if (shell.exitCode === null) await once(shell, 'exit');
+    };
+    cleanups.push(stop);
+    await once(shell.stdout, 'data');
+    const [native] = nativeBatchFs?.readFilesAt(cgroup, ['cgroup.procs']) ?? [];
+    const [viaFs] = fsBatchFs.readFilesAt(cgroup, ['cgroup.procs']);
+    assert.ok(typeof native === 'string' && native.length > 4096, `${String(native).length} bytes`);
+    assert.equal(native.split('\n').filter(Boolean).length, 1001);
+    assert.equal(native, viaFs);
+    await stop();
   });
 });

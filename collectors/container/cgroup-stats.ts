@@ -41,7 +41,7 @@ export interface CgroupUsage {
   /** A pid in the cgroup, for its network namespace. */
   firstPid?: number;
   threads?: number;
-  io: DeviceIo[];
+  io: readonly DeviceIo[];
   pressure?: { cpu?: PressureTotals; memory?: PressureTotals; io?: PressureTotals };
 }
 
@@ -55,6 +55,35 @@ const NS = 1e9;
 const US = 1e6;
 /** cpuacct.stat is in USER_HZ ticks, which the kernel fixes at 100 for userspace. */
 const USER_HZ = 100;
+
+/** Every field present from the start: one allocation per cgroup per run, no shape changes while it is filled. */
+function newUsage(): CgroupUsage {
+  return {
+    cpuUsage: undefined,
+    cpuUsagePerCpu: undefined,
+    cpuUser: undefined,
+    cpuSystem: undefined,
+    cfsPeriods: undefined,
+    cfsThrottledPeriods: undefined,
+    cfsThrottledSeconds: undefined,
+    memoryUsage: undefined,
+    memoryWorkingSet: undefined,
+    memoryRss: undefined,
+    memoryCache: undefined,
+    memorySwap: undefined,
+    memoryMappedFile: undefined,
+    memoryFailcnt: undefined,
+    memoryMaxUsage: undefined,
+    oomKills: undefined,
+    processes: undefined,
+    firstPid: undefined,
+    threads: undefined,
+    io: NO_IO,
+    pressure: undefined,
+  };
+}
+
+const NO_IO: readonly DeviceIo[] = Object.freeze([]);
 
 export function readCgroupSpec(files: CgroupFiles, where: CgroupDirs, isRoot: boolean): CgroupSpec {
   return where.version === 1 ? readV1Spec(files, where.dirs, isRoot) : readV2Spec(files, where.dir, isRoot);
@@ -98,7 +127,7 @@ const V1_MEMORY_STAT_KEYS = ['total_inactive_file', 'inactive_file', 'total_rss'
 const OOM_KEYS = ['oom_kill'];
 
 function readV1Usage(files: CgroupFiles, dirs: Partial<Record<Controller, string>>, memo: CgroupMemo, opts: { perCpu: boolean; isRoot: boolean }): CgroupUsage {
-  const s: CgroupUsage = { io: [] };
+  const s = newUsage();
   if (dirs.cpuacct) {
     const dir = dirs.cpuacct;
     const [usage, stat, perCpu] = files.read(dir, opts.perCpu ? V1_CPUACCT_PERCPU : V1_CPUACCT);
@@ -206,7 +235,7 @@ function readV2Spec(files: CgroupFiles, dir: string, isRoot: boolean): CgroupSpe
 }
 
 function readV2Usage(files: CgroupFiles, dir: string, isRoot: boolean): CgroupUsage {
-  const s: CgroupUsage = { io: [] };
+  const s = newUsage();
   const [cpuStatText, memoryStatText, current, swap, peak, events, procs, pidsCurrent, ioStat, cpuPressure, memoryPressure, ioPressure] = files.read(dir, V2_USAGE_FILES);
   const value = (file: string, text: string | undefined) => files.parse(dir, file, text, parseCgroupValue);
 

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { gzip, gzipSync } from 'node:zlib';
 import type { MetricFamily } from '../metrics/model.js';
 import { OPENMETRICS_EOF, renderFamiliesInSlices, renderFamiliesToBuffer, type Format } from '../metrics/render.js';
@@ -24,6 +25,8 @@ const FILTERED_CACHE_ENTRIES = 16;
 const WARM_DELAY_MS = 20;
 /** Level 1: half the CPU of level 6 on a 49 KB host body (0.24 vs 0.52 ms), 13% larger (9.2 vs 8.1 KB). */
 const GZIP_LEVEL = 1;
+/** At most this much is copied per turn of the event loop when a body is assembled ahead of scrapes (~0.5 ms). */
+const ASSEMBLY_SLICE_BYTES = 1 << 20;
 
 /**
  * Holds each collector's latest successful run, rendered once per exposition format a client asks for, and
@@ -112,20 +115,54 @@ export class ExpositionStore {
   }
 
   private build(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): Buffer {
-    let body: Buffer;
-    if (gzip) {
-      body = gzipSync(this.body(format, false, selection), { level: GZIP_LEVEL });
-    } else {
-      const parts: Buffer[] = [];
-      for (const name of this.order) {
-        if (selection && !selection.has(name) && !this.alwaysIncluded.has(name)) continue;
-        const s = this.sections.get(name) as Section;
-        parts.push((s.rendered[format] ??= s.render(format)));
+    return gzip ? gzipSync(this.body(format, false, selection), { level: GZIP_LEVEL }) : Buffer.concat(this.parts(format, selection));
+  }
+
+  /** The sections' bytes in output order (rendering a format on first use). */
+  private parts(format: Format, selection?: ReadonlySet<string>): Buffer[] {
+    const parts: Buffer[] = [];
+    for (const name of this.order) {
+      if (selection && !selection.has(name) && !this.alwaysIncluded.has(name)) continue;
+      const s = this.sections.get(name) as Section;
+      parts.push((s.rendered[format] ??= s.render(format)));
+    }
+    if (format === 'openmetrics') parts.push(Buffer.from(OPENMETRICS_EOF));
+    return parts;
+  }
+
+  /**
+   * The full body assembled a slice at a time: copying a 10 MB body (1,000 containers) into
+   * freshly mapped memory takes 5–10 ms, too long for one turn of the event loop. Undefined if
+   * the store changed meanwhile.
+   */
+  private async assembleInSlices(format: Format, generation: number): Promise<Buffer | undefined> {
+    const parts = this.parts(format);
+    const body = Buffer.allocUnsafe(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      for (let from = 0; from < part.length; from += ASSEMBLY_SLICE_BYTES) {
+        if (at > 0) await nextTurn();
+        if (generation !== this.generation) return undefined;
+        at += part.copy(body, at, from, Math.min(part.length, from + ASSEMBLY_SLICE_BYTES));
       }
-      if (format === 'openmetrics') parts.push(Buffer.from(OPENMETRICS_EOF));
-      body = Buffer.concat(parts);
     }
     return body;
+  }
+
+  /** Builds the wanted bodies ahead of the next scrape, off the critical path: copies in slices, gzip on the threadpool. */
+  private async warm(generation: number): Promise<void> {
+    for (const [slot, wanted] of this.wanted.entries()) {
+      if (!wanted) continue;
+      const format = slot >= 2 ? 'openmetrics' : 'prometheus';
+      const plainSlot = slot - (slot % 2);
+      const plain = this.full[plainSlot] ?? (await this.assembleInSlices(format, generation));
+      if (!plain || generation !== this.generation) return;
+      this.full[plainSlot] ??= plain;
+      if (slot === plainSlot) continue;
+      gzip(plain, { level: GZIP_LEVEL }, (err, compressed) => {
+        if (!err && generation === this.generation) this.full[slot] ??= compressed;
+      });
+    }
   }
 
   private formatWanted(format: Format): boolean {
@@ -138,18 +175,7 @@ export class ExpositionStore {
     this.bodies.clear();
     const generation = ++this.generation;
     clearTimeout(this.warmTimer);
-    this.warmTimer = setTimeout(() => {
-      for (const [slot, wanted] of this.wanted.entries()) {
-        if (!wanted) continue;
-        const format = slot >= 2 ? 'openmetrics' : 'prometheus';
-        const plain = this.body(format, false);
-        if (slot % 2 === 0) continue;
-        // Compressed on the threadpool: a 10 MB body (1,000 containers) takes tens of ms.
-        gzip(plain, { level: GZIP_LEVEL }, (err, compressed) => {
-          if (!err && generation === this.generation) this.full[slot] ??= compressed;
-        });
-      }
-    }, WARM_DELAY_MS);
+    this.warmTimer = setTimeout(() => void this.warm(generation), WARM_DELAY_MS);
     this.warmTimer.unref();
   }
 
