@@ -233,6 +233,12 @@ describe('container collector on fixture trees', () => {
     writeNode(node.root, 'v2', [{ path: `/docker/${hex('7')}`, cpuUsageNs: 1e9 }]);
     const next = await ids();
     assert.ok(!next.has(`/docker/${hex('6')}`) && next.has(`/docker/${hex('7')}`));
+    // A cgroup made inside what was a leaf (the walk skips listing leaves by their link count).
+    const nested = `/docker/${hex('7')}/init.scope`;
+    writeNode(node.root, 'v2', [{ path: nested, cpuUsageNs: 1e9 }]);
+    assert.ok((await ids()).has(nested));
+    rmSync(join(node.sysfs, `fs/cgroup${nested}`), { recursive: true });
+    assert.deepEqual([...(await ids())].sort(), ['/', '/docker', `/docker/${hex('7')}`]);
   });
 
   it('limits are read again after spec_interval, usage every run; a file that appears is found with the next spec read', async () => {

@@ -10,7 +10,7 @@ import { parseFileNr } from '../collectors/host/filefd.js';
 import { parseNetstatPairs, parseSnmp6 } from '../collectors/host/netstat.js';
 import { parseOsRelease } from '../collectors/host/os-release.js';
 import { parsePressure } from '../collectors/host/pressure.js';
-import { parseKeyValueLines } from '../collectors/host/proc-keyvalue.js';
+import { parseKeyValueLines, pickKeyValues } from '../collectors/host/proc-keyvalue.js';
 import { parseNetDev } from '../collectors/host/proc-netdev.js';
 import { parseSelinuxConfigMode } from '../collectors/host/selinux.js';
 import { parseSockstat } from '../collectors/host/sockstat.js';
@@ -129,7 +129,35 @@ describe('host parsers on synthetic input', () => {
       { numRuns: 300 },
     );
     assert.deepEqual(parseKeyValueLines('a 1\nb 2 3\n', 'f'), { ok: false, error: 'f:2: expected "name value", got "b 2 3"' });
+    assert.deepEqual(pickKeyValues('a 1\nb 2 3\n', 'f', ['a']), { ok: false, error: 'f:2: expected "name value", got "b 2 3"' }, 'lines not asked for are checked too');
     assert.deepEqual(parseKeyValueLines('a 1\n\nc x', 'f'), { ok: false, error: 'f:3: expected "name value", got "c x"' });
+  });
+
+  it('picking keys from a name-value file gives what the whole table has, undefined for keys it lacks', () => {
+    const name = fc.stringMatching(/^[a-z_][a-z0-9_]{0,12}$/);
+    const value = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String), fc.integer({ min: -1000, max: 1000 }).map(String));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(name, value), { selector: ([n]) => n, maxLength: 40 }), fc.array(name, { maxLength: 8 }), fc.constantFrom(' ', '  '), (lines, asked, space) => {
+        const text = lines.map(([n, v]) => `${n}${space}${v}\n`).join('');
+        const table = parseKeyValueLines(text, 'x');
+        const picked = pickKeyValues(text, 'x', asked);
+        assert.ok(table.ok && picked.ok);
+        assert.deepEqual(picked.value, asked.map((k) => table.value.get(k)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('pressure lines read by position agree with the full pattern, whatever the spacing', () => {
+    const micros = fc.bigInt({ min: 0n, max: 2n ** 53n }).map(String);
+    fc.assert(
+      fc.property(micros, micros, fc.constantFrom(' ', '  ', '\t'), fc.boolean(), (some, full, gap, trailing) => {
+        const text = `some avg10=0.00${gap}avg60=1.50 avg300=0.00 total=${some}${trailing ? ' ' : ''}\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=${full}\n`;
+        assert.deepEqual(parsePressure(text, 'x'), { ok: true, value: { some: Number(some) / 1e6, full: Number(full) / 1e6 } });
+      }),
+    );
+    assert.deepEqual(parsePressure('some avg10=0.00 total=12x\n', 'f'), { ok: false, error: 'f:1: malformed line "some avg10=0.00 total=12x"' });
+    assert.equal(parsePressure('other avg10=0.00 total=12\n', 'f').ok, false);
   });
 
   it('no parser throws on arbitrary input', () => {
@@ -138,6 +166,7 @@ describe('host parsers on synthetic input', () => {
     neverThrows((s) => parseSnmp6(s));
     neverThrows((s) => parseSockstat(s, 'x'));
     neverThrows((s) => parseKeyValueLines(s, 'x'));
+    neverThrows((s) => pickKeyValues(s, 'x', ['a', 'total']));
     neverThrows((s) => parseConntrackStat(s));
     neverThrows((s) => parsePressure(s, 'x'));
     neverThrows((s) => parseFileNr(s));

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { escapeLabelValue, formatValue } from '../src/metrics/escape.js';
 import { counter, gauge, untyped, type MetricFamily } from '../src/metrics/model.js';
+import { ByteWriter } from '../src/metrics/byte-writer.js';
 import { renderFamilies, renderFamiliesInSlices } from '../src/metrics/render.js';
 
 const text = (f: MetricFamily[], timestamps = false) => renderFamilies(f, { format: 'prometheus', timestamps, defaultTimestampMs: 1700000000123 });
@@ -112,6 +113,43 @@ describe('rendering in slices', () => {
       assert.equal(sliced.toString('utf8'), renderFamilies(families, opts));
       assert.ok(turns > 3000 / 250, `${turns} turns`);
     }
+  });
+
+  it('writes whole numbers digit by digit exactly as formatValue spells every value', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.double(), fc.integer(), fc.maxSafeNat(), fc.constantFrom(0, -0, 2 ** 53, 2 ** 53 + 2, 1e21, 9007199254740991)), (v) => {
+        const out = new ByteWriter();
+        out.number(v, formatValue);
+        assert.equal(out.finish().toString(), formatValue(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('grows its buffer past the size hint and keeps every byte', () => {
+    const out = new ByteWriter(10);
+    const line = Buffer.from('x{a="ü"} ');
+    for (let i = 0; i < 5000; i++) {
+      out.bytes(line);
+      out.number(i, formatValue);
+      out.text(' ☃');
+      out.byte(10);
+    }
+    const lines = out.finish().toString().split('\n');
+    assert.equal(lines[4999], 'x{a="ü"} 4999 ☃');
+  });
+
+  it('sorts again when the same labels objects come in another order; reuses the order only for the same sequence', () => {
+    const labels = Array.from({ length: 600 }, (_, i) => ({ id: `/c${String(i).padStart(4, '0')}` }));
+    const family = (order: typeof labels) => [gauge('reorder_test', 'h', order.map((l) => ({ labels: l, value: Number(l.id.slice(2)) })))];
+    const sorted = text(family(labels));
+    const shuffled = [...labels].reverse();
+    assert.equal(text(family(shuffled)), sorted);
+    assert.equal(text(family(shuffled)), sorted, 'the remembered order of the reversed sequence');
+    const swapped = [...shuffled];
+    [swapped[0], swapped[599]] = [swapped[599] as (typeof labels)[number], swapped[0] as (typeof labels)[number]];
+    assert.equal(text(family(swapped)), sorted, 'one swap is another sequence');
+    assert.equal(text(family(labels.slice(1))), sorted.replace('reorder_test{id="/c0000"} 0\n', ''), 'a sample fewer');
   });
 
   it('renders a labels object once and reuses it; a new object with other values renders anew', () => {

@@ -27,16 +27,10 @@ export function pickKeyValues(text: string, file: string, keys: readonly string[
     (start, space, value) => {
       for (let k = 0; k < keys.length; k++) {
         const key = keys[k] as string;
-        if (key.length === space - start && text.startsWith(key, start)) {
-          values[k] = value;
-          break;
-        }
+        if (key.length === space - start && text.startsWith(key, start)) values[k] = value;
       }
     },
-    (name, value) => {
-      const k = keys.indexOf(name);
-      if (k >= 0) values[k] = value;
-    },
+    (name, value) => keys.forEach((key, k) => key === name && (values[k] = value)),
   );
   return error ?? { ok: true, value: values };
 }
