@@ -47,6 +47,7 @@ interface Result {
   publishCpuMs: number;
   collectWallMs: number;
   maxStallMs: number;
+  p99DelayMs: number;
   bodyMiB: number;
   rssMiB: number;
 }
@@ -95,13 +96,14 @@ async function measure(node: { procfs: string; sysfs: string; rootfs: string }, 
     publishCpuMs: publishCpu / 1000 / RUNS,
     collectWallMs: collectWall / RUNS,
     maxStallMs: delay.max / 1e6,
+    p99DelayMs: delay.percentile(99) / 1e6,
     bodyMiB: store.body('prometheus', false).length / 2 ** 20,
     rssMiB: process.memoryUsage().rss / 2 ** 20,
   };
 }
 
 function row(label: string, r: Result): string {
-  const cells = [r.cgroups, r.series, r.collectCpuMs.toFixed(1), r.publishCpuMs.toFixed(1), (r.collectCpuMs + r.publishCpuMs).toFixed(1), r.collectWallMs.toFixed(1), r.maxStallMs.toFixed(1), r.bodyMiB.toFixed(1), r.rssMiB.toFixed(0)];
+  const cells = [r.cgroups, r.series, r.collectCpuMs.toFixed(1), r.publishCpuMs.toFixed(1), (r.collectCpuMs + r.publishCpuMs).toFixed(1), r.collectWallMs.toFixed(1), r.maxStallMs.toFixed(1), r.p99DelayMs.toFixed(1), r.bodyMiB.toFixed(1), r.rssMiB.toFixed(0)];
   return `| ${label} | ${cells.join(' | ')} |`;
 }
 
@@ -123,8 +125,8 @@ function realCgroups(containers: number): { top: string; remove: () => void } {
 
 async function main(): Promise<void> {
   console.log(`runs per size: ${RUNS}; node ${process.version}`);
-  console.log('| tree | cgroups | series | collect CPU ms | render+gzip CPU ms | CPU ms / run | collect wall ms | max event-loop stall ms | body MiB | RSS MiB |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| tree | cgroups | series | collect CPU ms | render+gzip CPU ms | CPU ms / run | collect wall ms | max event-loop stall ms | p99 event-loop delay ms | body MiB | RSS MiB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const version of TREES) {
     for (const containers of SIZES) {
       const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : '/tmp', 'spyglass-bench-'));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HOST_NETNS, runtimeFixture, writeJson, writeNode, writeProcess, type FakeCgroup, type FakeNode } from './helpers/cgroup-tree.js';
 import { collectContainersOnce, containerRunner, samplesOf, valueOf } from './helpers/container-run.js';
+import type { MetricFamily } from '../src/collector.js';
 
 const hex = (c: string) => c.repeat(64);
 const SANDBOX = hex('a');
@@ -259,6 +260,20 @@ describe('container collector on fixture trees', () => {
     const fresh = (await everyRun()).families;
     assert.equal(valueOf(fresh, 'container_spec_memory_limit_bytes', { id }), 2 ** 29);
     assert.equal(valueOf(fresh, 'container_memory_max_usage_bytes', { id }), 9000);
+  });
+
+  it('a run\'s families stay as returned while the next run is built (samples are recycled every other run)', async () => {
+    const id = `/docker/${hex('9')}`;
+    const node = tempNode('v2', [{ path: '/' }, { path: '/docker' }, { path: id, cpuUsageNs: 1e9, memoryUsage: 1000 }]);
+    const run = await containerRunner(node);
+    const memory = (families: MetricFamily[]) => valueOf(families, 'container_memory_usage_bytes', { id });
+    const first = (await run()).families;
+    writeFileSync(join(node.sysfs, `fs/cgroup${id}/memory.current`), '2000\n');
+    const second = (await run()).families;
+    assert.deepEqual([memory(first), memory(second)], [1000, 2000]);
+    writeFileSync(join(node.sysfs, `fs/cgroup${id}/memory.current`), '3000\n');
+    const third = (await run()).families;
+    assert.deepEqual([memory(second), memory(third)], [2000, 3000], 'the second run, still served while the third is built, is unchanged');
   });
 
   it('cgroup_include narrows the walk; percpu adds per-CPU series on v1', async () => {

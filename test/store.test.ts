@@ -32,12 +32,36 @@ describe('exposition store', () => {
     s.body('prometheus', true); // a scraper that asks for gzip
     const families = [counter('c_total', 'h', Array.from({ length: 600 }, (_, i) => ({ labels: { i: String(i) }, value: i })))];
     const prerendered = await s.prerender('a', families, opts, () => Promise.resolve());
-    assert.deepEqual(Object.keys(prerendered), ['prometheus'], 'only the format a client wants');
+    assert.deepEqual(Object.keys(prerendered.bodies), ['prometheus'], 'only the format a client wants');
     s.publish('a', families, opts, prerendered);
-    assert.equal(s.body('prometheus', false).toString(), prerendered.prometheus?.toString());
+    assert.equal(s.body('prometheus', false).toString(), prerendered.bodies.prometheus?.toString());
     s.publish('a', [gauge('a_g', 'h', [{ value: 2 }])], opts);
     await new Promise((resolve) => setTimeout(resolve, 200)); // the warm-up timer and its threadpool gzip
     assert.equal(gunzipSync(s.body('prometheus', true)).toString(), '# HELP a_g h\n# TYPE a_g gauge\na_g 2\n');
+  });
+
+  it('renders into the memory of the body before the one served, never into the one served', async () => {
+    const s = new ExpositionStore();
+    s.body('prometheus', false);
+    const run = (value: number) => [counter('c_total', 'h', Array.from({ length: 2000 }, (_, i) => ({ labels: { i: String(i) }, value: value + i })))];
+    const publish = async (value: number) => {
+      const prerendered = await s.prerender('a', run(value), opts, () => Promise.resolve());
+      const served = Buffer.from(s.body('prometheus', false));
+      assert.ok(s.publish('a', run(value), opts, prerendered).ok);
+      return { prerendered, served };
+    };
+    const first = await publish(1);
+    const second = await publish(2);
+    assert.notEqual(second.prerendered.storage.prometheus, first.prerendered.storage.prometheus, 'the first body was still served while the second rendered');
+    const third = await publish(3);
+    assert.equal(third.prerendered.storage.prometheus, first.prerendered.storage.prometheus, 'the first body\'s memory, free once the second was published');
+    assert.match(third.served.toString(), /^c_total\{i="0"\} 2$/m, 'the body served while the third rendered was the second, intact');
+    assert.match(s.body('prometheus', false).toString(), /^c_total\{i="1999"\} 2002$/m);
+    const tiny = await s.prerender('a', [counter('c_total', 'h', [{ value: 1 }])], opts, () => Promise.resolve());
+    assert.notEqual(tiny.storage.prometheus, second.prerendered.storage.prometheus, 'a body far smaller than the spare gets memory of its size');
+    s.withdraw('a');
+    const after = await s.prerender('a', run(4), opts, () => Promise.resolve());
+    assert.ok(![first, second].some((p) => p.prerendered.storage.prometheus === after.storage.prometheus), 'nothing kept for a withdrawn section');
   });
 
   it('withdraws a section and filters by selection, keeping always-included sections', () => {

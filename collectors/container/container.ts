@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { defineCollector, throwIfAborted, type CollectContext, type Labels } from '../../src/collector.js';
 import { cooperativeYielder } from '../../src/cooperative.js';
 import { DURATION_PATTERN, parseDuration } from '../../src/config/duration.js';
+import { SampleRecycler } from '../../src/metrics/sample-recycler.js';
 import { readOptionalPseudoFile, readPseudoFileOnce } from '../../src/procfs.js';
 import { parseDiskstats } from '../host/proc-diskstats.js';
 import { parseMountinfo } from '../host/proc-mountinfo.js';
@@ -43,6 +44,7 @@ interface ContainerState {
   layout?: { value: CgroupLayout | undefined; readAtMs: number };
   cgroups: Map<string, TrackedCgroup>;
   walker: CgroupWalker;
+  samples: SampleRecycler;
   metadata: MetadataStore;
   devices: Map<string, string>;
   bootTimeSeconds?: number;
@@ -72,7 +74,7 @@ export default defineCollector<ContainerOptions, ContainerState>({
       spec_interval: { type: 'string', pattern: DURATION_PATTERN, default: '1m', description: 'How often the limits (container_spec_*) are read again; 0s reads them every run' },
     },
   },
-  initialState: () => ({ cgroups: new Map(), walker: new CgroupWalker(), metadata: new MetadataStore(), devices: new Map() }),
+  initialState: () => ({ cgroups: new Map(), walker: new CgroupWalker(), samples: new SampleRecycler(), metadata: new MetadataStore(), devices: new Map() }),
   async collect(ctx) {
     const { config, state } = ctx;
     const layout = currentLayout(ctx);
@@ -133,7 +135,7 @@ export default defineCollector<ContainerOptions, ContainerState>({
       }
       await yieldNow();
     }
-    return containerFamilies(readings, (major, minor) => deviceName(ctx, state, major, minor), ctx.runTimeMs / 1000, yieldNow);
+    return containerFamilies(readings, (major, minor) => deviceName(ctx, state, major, minor), ctx.runTimeMs / 1000, state.samples, yieldNow);
   },
 });
 

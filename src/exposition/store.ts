@@ -8,6 +8,14 @@ interface Section {
   rendered: Partial<Record<Format, Buffer>>;
   render: (format: Format) => Buffer;
   familyNames: string[];
+  /** The memory the prerendered bodies were written into, handed to a later render once this section is replaced. */
+  storage: Partial<Record<Format, Buffer>>;
+}
+
+/** Bodies rendered ahead of `publish`, and the buffers they were written into. */
+export interface Prerendered {
+  bodies: Partial<Record<Format, Buffer>>;
+  storage: Partial<Record<Format, Buffer>>;
 }
 
 export interface PublishOptions {
@@ -47,6 +55,13 @@ export class ExpositionStore {
   private warmTimer: NodeJS.Timeout | undefined;
   /** Bumped on every change, so a compression that finishes after a newer change is thrown away. */
   private generation = 0;
+  /**
+   * Per section and format, the storage of the body before the one served, rendered into again:
+   * allocating a fresh 10 MB each run (1,000 containers) made V8 start a full GC every run or two
+   * for external memory pressure. Only renders read section bytes, and they copy them (a sliced
+   * assembly stops at the first change), so storage two generations old is free.
+   */
+  private readonly spares = new Map<string, Buffer>();
 
   constructor(private readonly alwaysIncluded: ReadonlySet<string> = new Set()) {}
 
@@ -54,18 +69,23 @@ export class ExpositionStore {
    * Renders the formats clients have asked for in slices, giving the event loop turns (see
    * renderFamiliesInSlices), for `publish` to swap in; formats asked for later render on first use.
    */
-  async prerender(section: string, families: readonly MetricFamily[], opts: PublishOptions, yieldNow: () => Promise<void> | undefined): Promise<Section['rendered']> {
-    const rendered: Section['rendered'] = {};
+  async prerender(section: string, families: readonly MetricFamily[], opts: PublishOptions, yieldNow: () => Promise<void> | undefined): Promise<Prerendered> {
+    const out: Prerendered = { bodies: {}, storage: {} };
     for (const format of FORMATS) {
       if (!this.formatWanted(format)) continue;
       const sizeHint = this.sections.get(section)?.rendered[format]?.length;
-      rendered[format] = await renderFamiliesInSlices(families, { ...renderOptions(format, opts), ...(sizeHint ? { sizeHint } : {}) }, yieldNow);
+      const spare = this.takeSpare(section, format);
+      const allocate = (size: number) => {
+        const fits = spare && out.storage[format] !== spare && spare.length >= size && spare.length <= 2 * size;
+        return (out.storage[format] = fits ? spare : Buffer.allocUnsafe(size));
+      };
+      out.bodies[format] = await renderFamiliesInSlices(families, { ...renderOptions(format, opts), ...(sizeHint ? { sizeHint } : {}), allocate }, yieldNow);
     }
-    return rendered;
+    return out;
   }
 
   /** Swaps in a section, rendering now the wanted formats not prerendered. Fails if a family name belongs to another section. */
-  publish(section: string, families: readonly MetricFamily[], opts: PublishOptions, prerendered: Section['rendered'] = {}): { ok: true } | { ok: false; error: string } {
+  publish(section: string, families: readonly MetricFamily[], opts: PublishOptions, prerendered: Prerendered = { bodies: {}, storage: {} }): { ok: true } | { ok: false; error: string } {
     for (const f of families) {
       const owner = this.owners.get(f.name);
       if (owner !== undefined && owner !== section) {
@@ -73,14 +93,15 @@ export class ExpositionStore {
       }
     }
     const render = (format: Format) => renderFamiliesToBuffer(families, renderOptions(format, opts));
-    const rendered: Section['rendered'] = { ...prerendered };
+    const rendered: Section['rendered'] = { ...prerendered.bodies };
     // Formats a client has asked for are rendered now, while the run's data is hot.
     for (const format of FORMATS) if (this.formatWanted(format)) rendered[format] ??= render(format);
     this.dropOwnership(section);
+    this.keepSpares(section);
     const familyNames = families.filter((f) => f.samples.length > 0).map((f) => f.name);
     for (const n of familyNames) this.owners.set(n, section);
     const isNew = !this.sections.has(section);
-    this.sections.set(section, { rendered, render, familyNames });
+    this.sections.set(section, { rendered, render, familyNames, storage: prerendered.storage });
     if (isNew) this.reorder();
     this.changed();
     return { ok: true };
@@ -90,6 +111,7 @@ export class ExpositionStore {
   withdraw(section: string): void {
     if (!this.sections.has(section)) return;
     this.dropOwnership(section);
+    for (const format of FORMATS) this.spares.delete(spareKey(section, format));
     this.sections.delete(section);
     this.reorder();
     this.changed();
@@ -185,10 +207,28 @@ export class ExpositionStore {
     for (const n of s.familyNames) if (this.owners.get(n) === section) this.owners.delete(n);
   }
 
+  private takeSpare(section: string, format: Format): Buffer | undefined {
+    const spare = this.spares.get(spareKey(section, format));
+    this.spares.delete(spareKey(section, format));
+    return spare;
+  }
+
+  private keepSpares(section: string): void {
+    const replaced = this.sections.get(section);
+    for (const format of FORMATS) {
+      const storage = replaced?.storage[format];
+      if (storage) this.spares.set(spareKey(section, format), storage);
+    }
+  }
+
   private reorder(): void {
     const names = [...this.sections.keys()].sort();
     this.order = [...names.filter((n) => !this.alwaysIncluded.has(n)), ...names.filter((n) => this.alwaysIncluded.has(n))];
   }
+}
+
+function spareKey(section: string, format: Format): string {
+  return `${section}\u0000${format}`;
 }
 
 function renderOptions(format: Format, opts: PublishOptions) {

@@ -7,9 +7,15 @@ export class ByteWriter {
   private buf: Buffer;
   private length = 0;
 
-  /** `sizeHint`: the expected length (the section's previous body), so the buffer rarely grows. */
-  constructor(sizeHint = 0) {
-    this.buf = Buffer.allocUnsafe(Math.max(MIN_CAPACITY, Math.ceil(sizeHint * 1.05)));
+  /**
+   * `sizeHint`: the expected length (the section's previous body), so the buffer rarely grows;
+   * `allocate` gives the storage (a caller may hand back memory of an earlier body it no longer serves).
+   */
+  constructor(
+    sizeHint = 0,
+    private readonly allocate: (size: number) => Buffer = allocUnsafe,
+  ) {
+    this.buf = allocate(Math.max(MIN_CAPACITY, Math.ceil(sizeHint * 1.05)));
   }
 
   bytes(b: Uint8Array): void {
@@ -54,12 +60,13 @@ export class ByteWriter {
 
   private reserve(n: number): void {
     if (this.length + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.length + n, this.buf.length * 2));
+    const bigger = this.allocate(Math.max(this.length + n, this.buf.length * 2));
     this.buf.copy(bigger, 0, 0, this.length);
     this.buf = bigger;
   }
 }
 
 const MIN_CAPACITY = 16 * 1024;
+const allocUnsafe = (size: number) => Buffer.allocUnsafe(size);
 /** Below 2^53 every whole double is exact, and String() would spell it in plain digits too (up to 1e21). */
 const MAX_DIGITS_VALUE = Number.MAX_SAFE_INTEGER;

@@ -12,6 +12,8 @@ export interface RenderOptions {
   defaultTimestampMs: number;
   /** Expected size in bytes (the previous render of the same section), so the output buffer rarely grows. */
   sizeHint?: number;
+  /** Where the output buffer comes from (Buffer.allocUnsafe unless given). */
+  allocate?: (size: number) => Buffer;
 }
 
 /** Renders families (sorted by name, samples sorted by labels) without the OpenMetrics `# EOF` trailer. */
@@ -21,7 +23,7 @@ export function renderFamilies(families: readonly MetricFamily[], opts: RenderOp
 
 /** renderFamilies as UTF-8 bytes. */
 export function renderFamiliesToBuffer(families: readonly MetricFamily[], opts: RenderOptions): Buffer {
-  const out = new ByteWriter(opts.sizeHint);
+  const out = new ByteWriter(opts.sizeHint, opts.allocate);
   for (const _ of renderSteps(families, opts, out));
   return out.finish();
 }
@@ -32,7 +34,7 @@ export function renderFamiliesToBuffer(families: readonly MetricFamily[], opts: 
  * never hold up scrapes for long.
  */
 export async function renderFamiliesInSlices(families: readonly MetricFamily[], opts: RenderOptions, yieldNow: () => Promise<void> | undefined): Promise<Buffer> {
-  const out = new ByteWriter(opts.sizeHint);
+  const out = new ByteWriter(opts.sizeHint, opts.allocate);
   for (const _ of renderSteps(families, opts, out)) await yieldNow();
   return out.finish();
 }
