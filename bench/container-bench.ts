@@ -62,7 +62,7 @@ async function measure(node: { procfs: string; sysfs: string; rootfs: string }, 
   const store = new ExpositionStore();
   store.body('prometheus', true);
   const publish = async (families: MetricFamily[]) => {
-    const capped = capSeries(families, 100_000, 'id').families;
+    const capped = (await capSeries(families, 100_000, 'id', cooperativeYielder())).families;
     const opts = { timestamps: false, runTimeMs: Date.now() };
     store.publish('container', capped, opts, await store.prerender('container', capped, opts, cooperativeYielder()));
     await sleep(GZIP_SETTLE_MS);

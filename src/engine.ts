@@ -126,7 +126,7 @@ class CollectorJob implements ScheduledJob {
   /** Swaps in a successful run's series; says why when they cannot be published. */
   private async publish(o: RunOutcome): Promise<{ result: 'error'; error: string } | undefined> {
     const d = this.settings.definition;
-    const { families, dropped } = capSeries(o.families ?? [], this.settings.maxSeries, d.seriesGroupLabel);
+    const { families, dropped } = await capSeries(o.families ?? [], this.settings.maxSeries, d.seriesGroupLabel, cooperativeYielder());
     if (dropped) {
       this.status.droppedSeries += dropped;
       this.logger.warn({ dropped, max_series: this.settings.maxSeries }, 'series cap reached; series dropped');

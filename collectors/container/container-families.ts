@@ -117,8 +117,7 @@ export async function containerFamilies(
     families.push(m.kind === 'counter' ? counter(m.name, m.help, samples.samples(), m.unit) : gauge(m.name, m.help, samples.samples(), m.unit));
     await yieldNow();
   }
-  families.push(...ioFamilies(readings, deviceName, recycler));
-  await yieldNow();
+  families.push(...(await ioFamilies(readings, deviceName, recycler, yieldNow)));
   for (const [resource, kind, name, help] of PRESSURE) {
     const samples = recycler.list(name);
     for (const r of readings) {
@@ -152,7 +151,12 @@ export async function containerFamilies(
   return families.filter((f) => f.samples.length > 0);
 }
 
-function ioFamilies(readings: readonly ContainerReading[], deviceName: (major: number, minor: number) => string, recycler: SampleRecycler): MetricFamily[] {
+async function ioFamilies(
+  readings: readonly ContainerReading[],
+  deviceName: (major: number, minor: number) => string,
+  recycler: SampleRecycler,
+  yieldNow: () => Promise<void> | undefined,
+): Promise<MetricFamily[]> {
   const readBytes = recycler.list('container_fs_reads_bytes_total');
   const writeBytes = recycler.list('container_fs_writes_bytes_total');
   const reads = recycler.list('container_fs_reads_total');
@@ -171,6 +175,7 @@ function ioFamilies(readings: readonly ContainerReading[], deviceName: (major: n
         usage.add(withLabels(r.labels, `operation\u0000${d.major}:${d.minor}\u0000${operation}`, () => ({ device, major: String(d.major), minor: String(d.minor), operation })), value);
       }
     }
+    await yieldNow();
   }
   return [
     counter('container_fs_reads_bytes_total', 'Bytes read from the block device.', readBytes.samples(), 'bytes'),
