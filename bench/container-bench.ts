@@ -7,17 +7,24 @@
  *   node dist/bench/container-bench.js            # generated trees
  *   REAL=1 node dist/bench/container-bench.js     # also real cgroups (1,000 containers)
  *   BENCH_SIZES=1000 BENCH_TREES=v2 node …         # one case
+ *   BENCH_MODES=thread node …                      # only as spyglass runs it (default: thread,main)
+ *
+ * "run CPU" is the CPU of all threads while a run is under way: in the worker thread that is the
+ * collection, the series cap and the rendering; on the main thread the collection alone (capping and
+ * rendering come after, in "after-run CPU", with the gzip of the body that both have).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MetricFamily } from '../src/collector.js';
+import container from '../collectors/container/container.js';
+import type { Paths as CollectorPaths } from '../src/collector.js';
 import { cooperativeYielder } from '../src/cooperative.js';
 import { ExpositionStore } from '../src/exposition/store.js';
 import { capSeries } from '../src/metrics/series-cap.js';
+import { CollectorThread } from '../src/scheduler/collector-thread.js';
 import { writeNode, type FakeCgroup, type TreeVersion } from '../test/helpers/cgroup-tree.js';
-import { containerRunner } from '../test/helpers/container-run.js';
+import { containerRunner, containerSettings } from '../test/helpers/container-run.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 /** Time for the store's delayed, threadpool gzip of the new body to finish before the next run. */
@@ -25,6 +32,11 @@ const GZIP_SETTLE_MS = 300;
 /** Narrow a run while working on one case: BENCH_SIZES=1000 BENCH_TREES=v2 */
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);
 const TREES = (process.env.BENCH_TREES ?? 'v2,v1').split(',') as TreeVersion[];
+/** `thread`: as spyglass runs the collector (its worker thread); `main`: on the main thread, as before. */
+const MODES = (process.env.BENCH_MODES ?? 'thread,main').split(',') as Mode[];
+const MAX_SERIES = 100_000;
+
+type Paths = Omit<CollectorPaths, 'udevData'>;
 
 function podCgroups(containers: number, top = ''): FakeCgroup[] {
   const out: FakeCgroup[] = [{ path: top || '/', cpuUsageNs: 1e12, memoryUsage: 4e9 }, { path: `${top}/kubepods` }, { path: `${top}/kubepods/burstable` }];
@@ -52,58 +64,109 @@ interface Result {
   rssMiB: number;
 }
 
+/** How the engine runs the collector: in its worker thread (the default), or on the main thread. */
+type Mode = 'thread' | 'main';
+
+/** One collection run, then what the engine does with it once it is done. */
+interface Cycle {
+  collect(): Promise<{ series: number; publish: () => Promise<void> }>;
+  close(): void;
+}
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
 /**
- * Each run as the engine does it: collect, cap, render in slices and swap into the exposition
- * store, whose body a scraper asking for gzip-compressed text (as Prometheus does) has wanted; the
- * store compresses it on the threadpool shortly after. The stall is over all of that.
+ * As the engine does it on the main thread: collect, cap, render in slices and swap into the
+ * exposition store, whose body a scraper asking for gzip-compressed text (as Prometheus does) has
+ * wanted; the store compresses it on the threadpool shortly after.
  */
-async function measure(node: { procfs: string; sysfs: string; rootfs: string }, options: Record<string, unknown> = {}): Promise<Result> {
+async function mainThreadCycle(node: Paths, options: Record<string, unknown>, store: ExpositionStore): Promise<Cycle> {
   const run = await containerRunner(node, options);
-  const store = new ExpositionStore();
-  store.body('prometheus', true);
-  const publish = async (families: MetricFamily[]) => {
-    const capped = (await capSeries(families, 100_000, 'id', cooperativeYielder())).families;
-    const opts = { timestamps: false, runTimeMs: Date.now() };
-    store.publish('container', capped, opts, await store.prerender('container', capped, opts, cooperativeYielder()));
-    await sleep(GZIP_SETTLE_MS);
-  };
-  const first = await run(); // discovery, metadata lookups and start times happen once
-  await publish(first.families);
-  const series = first.families.reduce((n, f) => n + f.samples.length, 0);
-  const lastSeen = first.families.find((f) => f.name === 'container_last_seen')?.samples.length ?? 0;
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
-  let collectCpu = 0;
-  let publishCpu = 0;
-  let collectWall = 0;
-  for (let i = 0; i < RUNS; i++) {
-    const cpu = process.cpuUsage();
-    const started = performance.now();
-    const { families } = await run();
-    collectWall += performance.now() - started;
-    const collected = process.cpuUsage(cpu);
-    collectCpu += collected.user + collected.system;
-    await publish(families);
-    const published = process.cpuUsage(cpu);
-    publishCpu += published.user + published.system - collected.user - collected.system;
-  }
-  delay.disable();
-  global.gc?.();
   return {
-    cgroups: lastSeen,
-    series,
-    collectCpuMs: collectCpu / 1000 / RUNS,
-    publishCpuMs: publishCpu / 1000 / RUNS,
-    collectWallMs: collectWall / RUNS,
-    maxStallMs: delay.max / 1e6,
-    p99DelayMs: delay.percentile(99) / 1e6,
-    bodyMiB: store.body('prometheus', false).length / 2 ** 20,
-    rssMiB: process.memoryUsage().rss / 2 ** 20,
+    async collect() {
+      const { families } = await run();
+      return {
+        series: families.reduce((n, f) => n + f.samples.length, 0),
+        async publish() {
+          const capped = (await capSeries(families, MAX_SERIES, 'id', cooperativeYielder())).families;
+          const opts = { timestamps: false, runTimeMs: Date.now() };
+          store.publish('container', capped, opts, await store.prerender('container', capped, opts, cooperativeYielder()));
+        },
+      };
+    },
+    close() {},
   };
 }
 
-function row(label: string, r: Result): string {
-  const cells = [r.cgroups, r.series, r.collectCpuMs.toFixed(1), r.publishCpuMs.toFixed(1), (r.collectCpuMs + r.publishCpuMs).toFixed(1), r.collectWallMs.toFixed(1), r.maxStallMs.toFixed(1), r.p99DelayMs.toFixed(1), r.bodyMiB.toFixed(1), r.rssMiB.toFixed(0)];
+/** As the engine does it for a collector with a worker thread: collect, cap and render there, swap the bytes in here. */
+async function workerThreadCycle(node: Paths, options: Record<string, unknown>, store: ExpositionStore): Promise<Cycle> {
+  const settings = await containerSettings(options);
+  const paths = { ...node, udevData: '/nonexistent' };
+  const setup = { module: container.workerModule as string, name: 'container', options: settings.options, timeoutMs: 60_000, maxSeries: MAX_SERIES, builtin: true, sampleTimestamps: false, paths, debug: false };
+  const thread = new CollectorThread(setup, quiet, () => {});
+  return {
+    async collect() {
+      const outcome = await thread.run(store.wantedFormats(), store.takeSpares('container'));
+      const rendered = outcome.rendered;
+      if (!rendered) throw new Error(`run failed: ${outcome.error}`);
+      return {
+        series: rendered.series,
+        async publish() {
+          store.publishRendered('container', { ...rendered, renderElsewhere: (format) => thread.render(rendered.runId, format) });
+        },
+      };
+    },
+    close: () => thread.close(),
+  };
+}
+
+/** CPU and wall time of the collection runs, and the event-loop stalls over all of it and what follows (publish, gzip). */
+async function measure(mode: Mode, node: Paths, options: Record<string, unknown> = {}): Promise<Result> {
+  const store = new ExpositionStore();
+  store.body('prometheus', true);
+  const cycle = await (mode === 'thread' ? workerThreadCycle : mainThreadCycle)(node, options, store);
+  try {
+    const first = await cycle.collect(); // discovery, metadata lookups and start times happen once
+    await first.publish();
+    await sleep(GZIP_SETTLE_MS);
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    let collectCpu = 0;
+    let publishCpu = 0;
+    let collectWall = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      const run = await cycle.collect();
+      collectWall += performance.now() - started;
+      const collected = process.cpuUsage(cpu);
+      collectCpu += collected.user + collected.system;
+      await run.publish();
+      await sleep(GZIP_SETTLE_MS);
+      const published = process.cpuUsage(cpu);
+      publishCpu += published.user + published.system - collected.user - collected.system;
+    }
+    delay.disable();
+    global.gc?.();
+    const body = store.body('prometheus', false);
+    return {
+      cgroups: body.toString('latin1').split('\ncontainer_last_seen{').length - 1,
+      series: first.series,
+      collectCpuMs: collectCpu / 1000 / RUNS,
+      publishCpuMs: publishCpu / 1000 / RUNS,
+      collectWallMs: collectWall / RUNS,
+      maxStallMs: delay.max / 1e6,
+      p99DelayMs: delay.percentile(99) / 1e6,
+      bodyMiB: body.length / 2 ** 20,
+      rssMiB: process.memoryUsage().rss / 2 ** 20,
+    };
+  } finally {
+    cycle.close();
+  }
+}
+
+function row(label: string, mode: Mode, r: Result): string {
+  const cells = [mode === 'thread' ? 'worker thread' : 'main thread', r.cgroups, r.series, r.collectCpuMs.toFixed(1), r.publishCpuMs.toFixed(1), (r.collectCpuMs + r.publishCpuMs).toFixed(1), r.collectWallMs.toFixed(1), r.maxStallMs.toFixed(1), r.p99DelayMs.toFixed(1), r.bodyMiB.toFixed(1), r.rssMiB.toFixed(0)];
   return `| ${label} | ${cells.join(' | ')} |`;
 }
 
@@ -125,14 +188,14 @@ function realCgroups(containers: number): { top: string; remove: () => void } {
 
 async function main(): Promise<void> {
   console.log(`runs per size: ${RUNS}; node ${process.version}`);
-  console.log('| tree | cgroups | series | collect CPU ms | render+gzip CPU ms | CPU ms / run | collect wall ms | max event-loop stall ms | p99 event-loop delay ms | body MiB | RSS MiB |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| tree | runs in | cgroups | series | run CPU ms | after-run CPU ms | CPU ms / run | run wall ms | max event-loop stall ms | p99 event-loop delay ms | body MiB | RSS MiB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const version of TREES) {
     for (const containers of SIZES) {
       const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : '/tmp', 'spyglass-bench-'));
       try {
         const node = writeNode(root, version, podCgroups(containers));
-        console.log(row(`generated ${version}, ${containers} containers`, await measure(node)));
+        for (const mode of MODES) console.log(row(`generated ${version}, ${containers} containers`, mode, await measure(mode, node)));
       } finally {
         rmSync(root, { recursive: true, force: true });
       }
@@ -141,8 +204,10 @@ async function main(): Promise<void> {
   if (process.env.REAL === '1') {
     const real = realCgroups(1000);
     try {
-      const r = await measure({ procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${real.top}.*` });
-      console.log(row('real v1 cgroups (this VM), 1000 containers', r));
+      for (const mode of MODES) {
+        const r = await measure(mode, { procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${real.top}.*` });
+        console.log(row('real v1 cgroups (this VM), 1000 containers', mode, r));
+      }
     } finally {
       real.remove();
     }

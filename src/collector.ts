@@ -78,6 +78,14 @@ export interface CollectorDefinition<Config = any, State = any> {
   validate?(options: Config): OptionProblem[] | Promise<OptionProblem[]>;
   initialState?: () => State;
   collect(ctx: CollectContext<Config, State>): MetricFamily[] | Promise<MetricFamily[]>;
+  /**
+   * The module's own `import.meta.url`, to run the collector in a worker thread of its own: its runs,
+   * their rendering and their garbage stay off the thread that answers scrapes (for collectors
+   * that build tens of thousands of samples per run). The module's default export must be this
+   * definition; the state lives in that thread, so such a collector has no `statusTable` or `routes`.
+   * `spyglass dump` still runs it in-process.
+   */
+  workerModule?: string;
   /** Releases what the state holds (timers, watchers, sockets) once the collector is retired: disabled, reconfigured or shut down. */
   dispose?(state: State): void;
   /** Extra rows for the landing page (the probe collector lists its targets and why they fail). */

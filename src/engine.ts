@@ -5,19 +5,23 @@ import { cooperativeYielder } from './cooperative.js';
 import { ExpositionStore } from './exposition/store.js';
 import type { Logger } from './log.js';
 import type { WebGuardStatus } from './http/web-guard.js';
+import type { Format } from './metrics/render.js';
 import { seriesCount } from './metrics/model.js';
-import { capSeries } from './metrics/series-cap.js';
+import { CollectorThread, type ThreadRendered, type ThreadRunOutcome } from './scheduler/collector-thread.js';
+import { publishableFamilies } from './scheduler/publishable.js';
 import { runCollector, type RunOutcome } from './scheduler/run.js';
 import { phaseOffsetMs } from './scheduler/schedule.js';
 import { Scheduler, type ScheduledJob } from './scheduler/scheduler.js';
 import { lockedOffsetMs, ScrapeTracker } from './scheduler/scrape-phase.js';
-import { BUILTIN_SPYGLASS_PREFIXES, runtimeRegistry, SELF_METRIC_PREFIXES, SELF_SECTION, selfMetricFamilies, type CollectorStatus, type EngineStatus } from './self-metrics.js';
+import { runtimeRegistry, SELF_SECTION, selfMetricFamilies, type CollectorStatus, type EngineStatus } from './self-metrics.js';
 
 /** One collector on its schedule: runs it, publishes or withdraws its series, keeps its status. */
 class CollectorJob implements ScheduledJob {
   readonly name: string;
   readonly status: CollectorStatus;
   private state: unknown;
+  /** Where the collector runs when its definition asks for a worker thread. */
+  private readonly thread: CollectorThread | undefined;
   private pending = false;
 
   constructor(
@@ -28,7 +32,6 @@ class CollectorJob implements ScheduledJob {
   ) {
     const d = settings.definition;
     this.name = d.name;
-    this.state = d.initialState?.();
     this.status = {
       name: d.name,
       description: d.description,
@@ -41,6 +44,8 @@ class CollectorJob implements ScheduledJob {
       runs: { success: 0, error: 0, timeout: 0, skipped: 0 },
       phaseLocked: false,
     };
+    if (d.workerModule) this.thread = new CollectorThread(this.threadSetup(d.workerModule), logger, (reason, n) => this.countSkipped(reason, n));
+    else this.state = d.initialState?.();
   }
 
   /** How long before a scrape a phase-locked run starts: twice its last duration, at least 1 s, at most half the interval. */
@@ -66,6 +71,7 @@ class CollectorJob implements ScheduledJob {
 
   /** Releases the state's resources; the job never runs again. */
   retire(): void {
+    if (this.thread) return this.thread.close();
     try {
       this.settings.definition.dispose?.(this.state);
     } catch (err) {
@@ -84,14 +90,10 @@ class CollectorJob implements ScheduledJob {
 
   async run(): Promise<void> {
     this.pending = true;
-    const skippedItems = this.status.skippedItems;
-    const outcome = await runCollector({
-      settings: this.settings,
-      paths: this.engine.config.paths,
-      logger: this.logger,
-      state: this.state,
-      countSkipped: (reason) => skippedItems.set(reason, (skippedItems.get(reason) ?? 0) + 1),
-    });
+    const store = this.engine.store;
+    const outcome = this.thread
+      ? await this.thread.run(store.wantedFormats(), store.takeSpares(this.name))
+      : await runCollector({ settings: this.settings, paths: this.engine.config.paths, logger: this.logger, state: this.state, countSkipped: (reason) => this.countSkipped(reason, 1) });
     try {
       await this.record(outcome);
     } catch (err) {
@@ -105,7 +107,18 @@ class CollectorJob implements ScheduledJob {
     }
   }
 
-  private async record(o: RunOutcome): Promise<void> {
+  private countSkipped(reason: string, count: number): void {
+    const skipped = this.status.skippedItems;
+    skipped.set(reason, (skipped.get(reason) ?? 0) + count);
+  }
+
+  private threadSetup(module: string) {
+    const s = this.settings;
+    const { options, timeoutMs, maxSeries, builtin, sampleTimestamps } = s;
+    return { module, name: this.name, options, timeoutMs, maxSeries, builtin, sampleTimestamps, paths: this.engine.config.paths, debug: this.logger.isLevelEnabled('debug') };
+  }
+
+  private async record(o: RunOutcome | ThreadRunOutcome): Promise<void> {
     const failure = o.result === 'success' ? await this.publish(o) : { result: o.result, error: o.error ?? o.result };
     const result = failure?.result ?? 'success';
     const s = this.status;
@@ -124,15 +137,12 @@ class CollectorJob implements ScheduledJob {
   }
 
   /** Swaps in a successful run's series; says why when they cannot be published. */
-  private async publish(o: RunOutcome): Promise<{ result: 'error'; error: string } | undefined> {
-    const d = this.settings.definition;
-    const { families, dropped } = await capSeries(o.families ?? [], this.settings.maxSeries, d.seriesGroupLabel, cooperativeYielder());
-    if (dropped) {
-      this.status.droppedSeries += dropped;
-      this.logger.warn({ dropped, max_series: this.settings.maxSeries }, 'series cap reached; series dropped');
-    }
-    const reserved = families.find((f) => SELF_METRIC_PREFIXES.some((p) => f.name.startsWith(p)) && !f.name.startsWith(BUILTIN_SPYGLASS_PREFIXES[d.name] ?? '\0'));
-    if (reserved) return { result: 'error', error: `metric family ${reserved.name} uses a prefix reserved for spyglass's own metrics` };
+  private async publish(o: RunOutcome | ThreadRunOutcome): Promise<{ result: 'error'; error: string } | undefined> {
+    if ('rendered' in o) return this.publishRendered(o.rendered as ThreadRendered, this.thread as CollectorThread);
+    const publishable = await publishableFamilies(this.name, (o as RunOutcome).families ?? [], this.settings.maxSeries, this.settings.definition.seriesGroupLabel, cooperativeYielder());
+    if (!publishable.ok) return { result: 'error', error: publishable.error };
+    const { families, dropped } = publishable;
+    this.noteDropped(dropped);
     const options = { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs };
     const rendered = await this.engine.store.prerender(this.name, families, options, cooperativeYielder());
     if (!this.engine.isActive(this)) return undefined; // retired by a reload while rendering
@@ -140,6 +150,22 @@ class CollectorJob implements ScheduledJob {
     if (!published.ok) return { result: 'error', error: published.error };
     this.status.series = seriesCount(families);
     return undefined;
+  }
+
+  private publishRendered(r: ThreadRendered, thread: CollectorThread): { result: 'error'; error: string } | undefined {
+    this.noteDropped(r.dropped);
+    if (!this.engine.isActive(this)) return undefined;
+    const renderElsewhere = (format: Format) => thread.render(r.runId, format);
+    const published = this.engine.store.publishRendered(this.name, { familyNames: r.familyNames, bodies: r.bodies, storage: r.storage, renderElsewhere });
+    if (!published.ok) return { result: 'error', error: published.error };
+    this.status.series = r.series;
+    return undefined;
+  }
+
+  private noteDropped(dropped: number): void {
+    if (!dropped) return;
+    this.status.droppedSeries += dropped;
+    this.logger.warn({ dropped, max_series: this.settings.maxSeries }, 'series cap reached; series dropped');
   }
 }
 

@@ -39,10 +39,6 @@ export interface EngineStatus {
 
 export const SELF_SECTION = 'spyglass';
 
-/** Prefixes of the self-metrics section's families; no collector may export these. */
-export const SELF_METRIC_PREFIXES = ['spyglass_', 'node_scrape_collector_', 'process_', 'nodejs_'] as const;
-/** Built-in collectors whose own families live under spyglass_ (by the naming rules for what spyglass adds). */
-export const BUILTIN_SPYGLASS_PREFIXES: Readonly<Record<string, string>> = { probe: 'spyglass_probe' };
 
 /** prom-client's Node runtime metrics (process_*, nodejs_*), gathered into a registry of their own. */
 export function runtimeRegistry(): client.Registry {

@@ -82,4 +82,59 @@ describe('exposition store', () => {
     s.withdraw('a');
     assert.deepEqual(s.publish('b', [counter('shared_total', 'h', [{ value: 2 }])], opts), { ok: true });
   });
+
+  it('serves sections rendered elsewhere; a format they lack is rendered there before a scrape reads it', async () => {
+    const s = new ExpositionStore();
+    s.publish('a', [gauge('a_g', 'h', [{ value: 1 }])], opts);
+    const asked: string[] = [];
+    const renderElsewhere = async (format: 'prometheus' | 'openmetrics') => {
+      asked.push(format);
+      return Buffer.from(format === 'openmetrics' ? '# TYPE t gauge\nt 1\n' : 'unexpected\n');
+    };
+    const published = s.publishRendered('t', { familyNames: ['t'], bodies: { prometheus: Buffer.from('# TYPE t gauge\nt 1\n') }, storage: {}, renderElsewhere });
+    assert.deepEqual(published, { ok: true });
+    assert.equal(s.prepare('prometheus'), undefined, 'nothing missing in the format it was rendered in');
+    assert.ok(s.body('prometheus', false).toString().endsWith('a_g 1\n# TYPE t gauge\nt 1\n'));
+    assert.throws(() => s.body('openmetrics', false), /section t has no openmetrics body yet/);
+    const twoScrapes = [s.prepare('openmetrics'), s.prepare('openmetrics')];
+    await Promise.all(twoScrapes);
+    assert.deepEqual(asked, ['openmetrics'], 'one render for both waiting scrapes');
+    assert.ok(s.body('openmetrics', false).toString().endsWith('t 1\n# EOF\n'));
+    assert.equal(s.prepare('openmetrics', new Set(['a'])), undefined);
+    assert.deepEqual(s.publishRendered('u', { familyNames: ['a_g'], bodies: {}, storage: {}, renderElsewhere }), { ok: false, error: 'metric family a_g is already exported by collector a' });
+  });
+
+  it('serves a section that cannot render a format empty in it until its next run, and the rest in full', async () => {
+    const s = new ExpositionStore();
+    s.publish('a', [gauge('a_g', 'h', [{ value: 1 }])], opts);
+    s.publishRendered('t', { familyNames: ['t'], bodies: {}, storage: {}, renderElsewhere: () => Promise.reject(new Error('thread ended')) });
+    await s.prepare('prometheus');
+    assert.equal(s.body('prometheus', false).toString(), '# HELP a_g h\n# TYPE a_g gauge\na_g 1\n');
+  });
+
+  it('waits for the section that replaced one whose render came too late', async () => {
+    const s = new ExpositionStore();
+    const section = (renderElsewhere: () => Promise<Buffer>) => ({ familyNames: ['t'], bodies: {}, storage: {}, renderElsewhere });
+    let failFirst: (err: Error) => void = () => {};
+    s.publishRendered('t', section(() => new Promise((_, reject) => (failFirst = reject))));
+    const preparing = s.prepare('prometheus');
+    s.publishRendered('t', section(async () => Buffer.from('t 2\n')));
+    failFirst(new Error('run 1 is no longer the last one'));
+    await preparing;
+    assert.equal(s.body('prometheus', false).toString(), 't 2\n');
+  });
+
+  it('hands the memory of the body before the one served to whoever renders next, once', () => {
+    const s = new ExpositionStore();
+    s.body('prometheus', false);
+    const storage = (fill: number) => Buffer.alloc(64, fill);
+    const first = storage(1);
+    const publish = (b: Buffer) => s.publishRendered('t', { familyNames: ['t'], bodies: { prometheus: b.subarray(0, 4) }, storage: { prometheus: b }, renderElsewhere: () => Promise.reject(new Error('unused')) });
+    publish(first);
+    assert.deepEqual(s.takeSpares('t'), {}, 'the only body is the one served');
+    publish(storage(2));
+    assert.equal(s.takeSpares('t').prometheus, first);
+    assert.deepEqual(s.takeSpares('t'), {}, 'taken once');
+    assert.deepEqual(s.wantedFormats(), ['prometheus']);
+  });
 });

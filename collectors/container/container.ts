@@ -62,6 +62,8 @@ export default defineCollector<ContainerOptions, ContainerState>({
   group: 'container',
   seriesGroupLabel: 'id',
   defaultMaxSeries: 100_000,
+  // 50,000 samples per run at 1,000 containers: their garbage made GC pauses of 10–20 ms on the scrape thread.
+  workerModule: import.meta.url,
   options: {
     type: 'object',
     properties: {

@@ -3,7 +3,7 @@ import { join, sep } from 'node:path';
 import { defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import type { HistogramSample, SummarySample } from '../../src/metrics/model.js';
 import { parseTextFormat } from '../../src/metrics/parse-text.js';
-import { SELF_METRIC_PREFIXES } from '../../src/self-metrics.js';
+import { SELF_METRIC_PREFIXES } from '../../src/metrics/reserved-prefixes.js';
 import { expandDirectoryGlob } from './glob.js';
 
 const RESERVED = [...SELF_METRIC_PREFIXES, 'node_textfile_'];

@@ -6,10 +6,23 @@ import { OPENMETRICS_EOF, renderFamiliesInSlices, renderFamiliesToBuffer, type F
 interface Section {
   /** Rendered on first use per format: most deployments are scraped in one format only. */
   rendered: Partial<Record<Format, Buffer>>;
-  render: (format: Format) => Buffer;
+  /** Renders a format here, or (for a collector in a worker thread) there: see `prepare`. */
+  render: { here: (format: Format) => Buffer } | { elsewhere: (format: Format) => Promise<Buffer> };
+  /** Renders elsewhere under way, shared by the scrapes waiting for them. */
+  rendering: Partial<Record<Format, Promise<void>>>;
   familyNames: string[];
   /** The memory the prerendered bodies were written into, handed to a later render once this section is replaced. */
   storage: Partial<Record<Format, Buffer>>;
+}
+
+/** A section rendered by a collector's worker thread (see CollectorThread). */
+export interface RenderedSection {
+  /** The families that have samples. */
+  familyNames: string[];
+  bodies: Partial<Record<Format, Buffer>>;
+  storage: Partial<Record<Format, Buffer>>;
+  /** Renders the same run in a format it was not rendered in. */
+  renderElsewhere: (format: Format) => Promise<Buffer>;
 }
 
 /** Bodies rendered ahead of `publish`, and the buffers they were written into. */
@@ -17,6 +30,8 @@ export interface Prerendered {
   bodies: Partial<Record<Format, Buffer>>;
   storage: Partial<Record<Format, Buffer>>;
 }
+
+export type PublishResult = { ok: true } | { ok: false; error: string };
 
 export interface PublishOptions {
   timestamps: boolean;
@@ -71,10 +86,10 @@ export class ExpositionStore {
    */
   async prerender(section: string, families: readonly MetricFamily[], opts: PublishOptions, yieldNow: () => Promise<void> | undefined): Promise<Prerendered> {
     const out: Prerendered = { bodies: {}, storage: {} };
-    for (const format of FORMATS) {
-      if (!this.formatWanted(format)) continue;
+    const spares = this.takeSpares(section);
+    for (const format of this.wantedFormats()) {
       const sizeHint = this.sections.get(section)?.rendered[format]?.length;
-      const spare = this.takeSpare(section, format);
+      const spare = spares[format];
       const allocate = (size: number) => {
         const fits = spare && out.storage[format] !== spare && spare.length >= size && spare.length <= 2 * size;
         return (out.storage[format] = fits ? spare : Buffer.allocUnsafe(size));
@@ -85,26 +100,68 @@ export class ExpositionStore {
   }
 
   /** Swaps in a section, rendering now the wanted formats not prerendered. Fails if a family name belongs to another section. */
-  publish(section: string, families: readonly MetricFamily[], opts: PublishOptions, prerendered: Prerendered = { bodies: {}, storage: {} }): { ok: true } | { ok: false; error: string } {
-    for (const f of families) {
-      const owner = this.owners.get(f.name);
-      if (owner !== undefined && owner !== section) {
-        return { ok: false, error: `metric family ${f.name} is already exported by collector ${owner}` };
-      }
-    }
-    const render = (format: Format) => renderFamiliesToBuffer(families, renderOptions(format, opts));
+  publish(section: string, families: readonly MetricFamily[], opts: PublishOptions, prerendered: Prerendered = { bodies: {}, storage: {} }): PublishResult {
+    const conflict = this.ownershipConflict(section, families.map((f) => f.name));
+    if (conflict) return conflict;
+    const here = (format: Format) => renderFamiliesToBuffer(families, renderOptions(format, opts));
     const rendered: Section['rendered'] = { ...prerendered.bodies };
     // Formats a client has asked for are rendered now, while the run's data is hot.
-    for (const format of FORMATS) if (this.formatWanted(format)) rendered[format] ??= render(format);
-    this.dropOwnership(section);
-    this.keepSpares(section);
+    for (const format of this.wantedFormats()) rendered[format] ??= here(format);
     const familyNames = families.filter((f) => f.samples.length > 0).map((f) => f.name);
-    for (const n of familyNames) this.owners.set(n, section);
-    const isNew = !this.sections.has(section);
-    this.sections.set(section, { rendered, render, familyNames, storage: prerendered.storage });
-    if (isNew) this.reorder();
-    this.changed();
+    this.swapIn(section, { rendered, render: { here }, rendering: {}, familyNames, storage: prerendered.storage });
     return { ok: true };
+  }
+
+  /** `publish` for a section rendered in a collector's worker thread. */
+  publishRendered(section: string, r: RenderedSection): PublishResult {
+    const conflict = this.ownershipConflict(section, r.familyNames);
+    if (conflict) return conflict;
+    this.swapIn(section, { rendered: { ...r.bodies }, render: { elsewhere: r.renderElsewhere }, rendering: {}, familyNames: r.familyNames, storage: r.storage });
+    return { ok: true };
+  }
+
+  /** The formats clients have asked for, which a run renders ahead of the scrapes. */
+  wantedFormats(): Format[] {
+    return FORMATS.filter((f) => this.formatWanted(f));
+  }
+
+  /**
+   * Memory of a section's body before the one served, for its next render to write into (see
+   * `spares`); the caller owns it from now on.
+   */
+  takeSpares(section: string): Partial<Record<Format, Buffer>> {
+    const out: Partial<Record<Format, Buffer>> = {};
+    for (const format of FORMATS) {
+      const key = spareKey(section, format);
+      const spare = this.spares.get(key);
+      this.spares.delete(key);
+      if (spare) out[format] = spare;
+    }
+    return out;
+  }
+
+  /**
+   * Settles once every section (of the selection) has its bytes in `format`: sections rendered in
+   * a worker thread render a format asked for after their run there. Undefined when nothing is
+   * missing, the usual case. A section that cannot render it is served empty in that format until its next run.
+   */
+  prepare(format: Format, selection?: ReadonlySet<string>): Promise<void> | undefined {
+    const pending: Array<Promise<void>> = [];
+    for (const [name, s] of this.selected(selection)) {
+      if (s.rendered[format] || 'here' in s.render) continue;
+      const renderElsewhere = s.render.elsewhere;
+      pending.push(
+        (s.rendering[format] ??= renderElsewhere(format).then(
+          (body) => void (s.rendered[format] ??= body),
+          () => {
+            // A newer run finished meanwhile: its section replaces this one, and the next prepare renders that.
+            if (this.sections.get(name) === s) s.rendered[format] ??= Buffer.alloc(0);
+          },
+        )),
+      );
+    }
+    if (!pending.length) return undefined;
+    return Promise.all(pending).then(() => this.prepare(format, selection));
   }
 
   /** Removes a section's series (failed or timed-out run, collector disabled). */
@@ -143,10 +200,9 @@ export class ExpositionStore {
   /** The sections' bytes in output order (rendering a format on first use). */
   private parts(format: Format, selection?: ReadonlySet<string>): Buffer[] {
     const parts: Buffer[] = [];
-    for (const name of this.order) {
-      if (selection && !selection.has(name) && !this.alwaysIncluded.has(name)) continue;
-      const s = this.sections.get(name) as Section;
-      parts.push((s.rendered[format] ??= s.render(format)));
+    for (const [name, s] of this.selected(selection)) {
+      if (!s.rendered[format] && !('here' in s.render)) throw new Error(`section ${name} has no ${format} body yet (prepare it first)`);
+      parts.push((s.rendered[format] ??= (s.render as { here: (f: Format) => Buffer }).here(format)));
     }
     if (format === 'openmetrics') parts.push(Buffer.from(OPENMETRICS_EOF));
     return parts;
@@ -176,6 +232,8 @@ export class ExpositionStore {
     for (const [slot, wanted] of this.wanted.entries()) {
       if (!wanted) continue;
       const format = slot >= 2 ? 'openmetrics' : 'prometheus';
+      await this.prepare(format);
+      if (generation !== this.generation) return;
       const plainSlot = slot - (slot % 2);
       const plain = this.full[plainSlot] ?? (await this.assembleInSlices(format, generation));
       if (!plain || generation !== this.generation) return;
@@ -185,6 +243,32 @@ export class ExpositionStore {
         if (!err && generation === this.generation) this.full[slot] ??= compressed;
       });
     }
+  }
+
+  /** The sections of a selection (sections in `alwaysIncluded` are part of every one), in output order. */
+  private *selected(selection: ReadonlySet<string> | undefined): Generator<[string, Section]> {
+    for (const name of this.order) {
+      if (selection && !selection.has(name) && !this.alwaysIncluded.has(name)) continue;
+      yield [name, this.sections.get(name) as Section];
+    }
+  }
+
+  private ownershipConflict(section: string, familyNames: readonly string[]): PublishResult | undefined {
+    for (const name of familyNames) {
+      const owner = this.owners.get(name);
+      if (owner !== undefined && owner !== section) return { ok: false, error: `metric family ${name} is already exported by collector ${owner}` };
+    }
+    return undefined;
+  }
+
+  private swapIn(name: string, section: Section): void {
+    this.dropOwnership(name);
+    this.keepSpares(name);
+    for (const n of section.familyNames) this.owners.set(n, name);
+    const isNew = !this.sections.has(name);
+    this.sections.set(name, section);
+    if (isNew) this.reorder();
+    this.changed();
   }
 
   private formatWanted(format: Format): boolean {
@@ -205,12 +289,6 @@ export class ExpositionStore {
     const s = this.sections.get(section);
     if (!s) return;
     for (const n of s.familyNames) if (this.owners.get(n) === section) this.owners.delete(n);
-  }
-
-  private takeSpare(section: string, format: Format): Buffer | undefined {
-    const spare = this.spares.get(spareKey(section, format));
-    this.spares.delete(spareKey(section, format));
-    return spare;
   }
 
   private keepSpares(section: string): void {

@@ -5,6 +5,7 @@ import type tls from 'node:tls';
 import express from 'express';
 import type { Engine } from '../engine.js';
 import type { Logger } from '../log.js';
+import type { Format } from '../metrics/render.js';
 import { renderLandingPage } from './landing.js';
 import { acceptsGzip, CONTENT_TYPES, negotiateFormat } from './negotiate.js';
 import { parseSelection } from './selection.js';
@@ -167,6 +168,14 @@ export class HttpServer {
 
     const format = negotiateFormat(req.headers.accept);
     const gzip = acceptsGzip(req.headers['accept-encoding']);
+    this.sendMetrics(req, res, query, format, gzip, selection);
+  }
+
+  /** Waits first, when a section rendered in a collector's thread has yet to render this format (see ExpositionStore.prepare). */
+  private sendMetrics(req: http.IncomingMessage, res: http.ServerResponse, query: string, format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): void {
+    if (res.destroyed) return;
+    const preparing = this.engine.store.prepare(format, selection);
+    if (preparing) return void preparing.then(() => this.sendMetrics(req, res, query, format, gzip, selection));
     const body = this.engine.store.body(format, gzip, selection);
     this.engine.countMetricsRequest(200);
     this.engine.recordScrape(req.socket.remoteAddress, query);

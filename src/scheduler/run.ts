@@ -16,8 +16,11 @@ export interface RunOutcome {
   settled: Promise<void>;
 }
 
+/** What a run needs of a collector's settings. */
+export type RunSettings = Pick<CollectorSettings, 'definition' | 'options' | 'timeoutMs' | 'builtin'>;
+
 export interface RunInput {
-  settings: CollectorSettings;
+  settings: RunSettings;
   paths: Paths;
   logger: CollectorLogger;
   state: unknown;

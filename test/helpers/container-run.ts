@@ -15,9 +15,7 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
  * engine does; `options` go through the config loader, so unset ones take the collector's defaults.
  */
 export async function containerRunner(node: Pick<FakeNode, 'procfs' | 'sysfs' | 'rootfs'>, options: Record<string, unknown> = {}) {
-  const loaded = await loadConfig({ builtins: [container], overrides: { collectors: { container: options } } });
-  if (!loaded.ok) throw new Error(loaded.errors.map(formatConfigError).join('; '));
-  const config = (loaded.config.collectors[0] as CollectorSettings).options;
+  const config = (await containerSettings(options)).options;
   const state = container.initialState?.();
   return async (): Promise<ContainerRun> => {
     const skipped: ContainerRun['skipped'] = [];
@@ -32,6 +30,13 @@ export async function containerRunner(node: Pick<FakeNode, 'procfs' | 'sysfs' | 
     } as unknown as CollectContext<any, any>;
     return { families: await container.collect(ctx), skipped };
   };
+}
+
+/** The container collector's settings with `options` (unset ones take the collector's defaults) as the config loader makes them. */
+export async function containerSettings(options: Record<string, unknown> = {}): Promise<CollectorSettings> {
+  const loaded = await loadConfig({ builtins: [container], overrides: { collectors: { container: options } } });
+  if (!loaded.ok) throw new Error(loaded.errors.map(formatConfigError).join('; '));
+  return loaded.config.collectors[0] as CollectorSettings;
 }
 
 /** One run of the container collector over a node tree. */

@@ -1,0 +1,112 @@
+/**
+ * Entry point of a collector's worker thread (see collector-thread.ts): keeps the collector's
+ * state, runs it under its deadline, applies the series cap and renders the result, so the
+ * garbage of 50,000 samples per run is collected here and not on the thread serving /metrics.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { CollectorDefinition, CollectorLogger } from '../collector.js';
+import { seriesCount, type MetricFamily } from '../metrics/model.js';
+import { renderFamiliesToBuffer, type Format } from '../metrics/render.js';
+import { publishableFamilies } from './publishable.js';
+import { errorMessage, runCollector, type RunOutcome } from './run.js';
+import type { FromThread, MovedBytes, ThreadSetup, ToThread } from './thread-messages.js';
+
+const setup = workerData as ThreadSetup;
+const port = parentPort as MessagePort;
+const definition = await loadDefinition(setup);
+const settings = { definition, options: setup.options, timeoutMs: setup.timeoutMs, builtin: setup.builtin };
+const state: unknown = definition.initialState?.();
+const skipped = new Map<string, number>();
+const logger: CollectorLogger = { debug: setup.debug ? logAt('debug') : () => {}, info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
+/** The capped families of the last successful run, for a format asked for after it was rendered. */
+let last: { runId: number; families: MetricFamily[]; runTimeMs: number } | undefined;
+/** Size of the last body per format: the next render rarely has to grow its buffer. */
+const lastSize: Partial<Record<Format, number>> = {};
+
+port.on('message', (m: ToThread) => {
+  if (m.type === 'run') void run(m);
+  else renderAgain(m);
+});
+
+async function run(m: Extract<ToThread, { type: 'run' }>): Promise<void> {
+  const outcome = await runCollector({ settings, paths: setup.paths, logger, state, countSkipped: (reason) => skipped.set(reason, (skipped.get(reason) ?? 0) + 1) });
+  void outcome.settled.then(() => post({ type: 'settled', id: m.id, skipped: takeSkipped() }));
+  const reply: Extract<FromThread, { type: 'done' }> = { type: 'done', id: m.id, result: outcome.result, runTimeMs: outcome.runTimeMs, durationMs: outcome.durationMs, skipped: [] };
+  const moved: ArrayBuffer[] = [];
+  try {
+    if (outcome.result === 'success') Object.assign(reply, await rendered(m, outcome, moved));
+    else reply.error = outcome.error ?? outcome.result;
+  } catch (err) {
+    Object.assign(reply, { result: 'error', error: `cannot publish: ${errorMessage(err)}` });
+  }
+  reply.skipped = takeSkipped();
+  post(reply, moved);
+}
+
+async function rendered(m: Extract<ToThread, { type: 'run' }>, outcome: RunOutcome, moved: ArrayBuffer[]): Promise<Partial<Extract<FromThread, { type: 'done' }>>> {
+  last = undefined;
+  const publishable = await publishableFamilies(setup.name, outcome.families ?? [], setup.maxSeries, definition.seriesGroupLabel, () => undefined);
+  if (!publishable.ok) return { result: 'error', error: publishable.error };
+  const { families, dropped } = publishable;
+  const bodies: Partial<Record<Format, MovedBytes>> = {};
+  for (const format of m.formats) {
+    const spare = m.spares[format];
+    bodies[format] = render(families, format, outcome.runTimeMs, spare ? Buffer.from(spare) : undefined);
+    moved.push(bodies[format].buffer);
+  }
+  last = { runId: m.id, families, runTimeMs: outcome.runTimeMs };
+  const familyNames = families.filter((f) => f.samples.length > 0).map((f) => f.name);
+  return { familyNames, series: seriesCount(families), dropped, bodies };
+}
+
+function renderAgain(m: Extract<ToThread, { type: 'render' }>): void {
+  if (last?.runId !== m.runId) return post({ type: 'rendered', id: m.id, error: `run ${m.runId} is no longer the last one` });
+  try {
+    const body = render(last.families, m.format, last.runTimeMs, undefined);
+    post({ type: 'rendered', id: m.id, body }, [body.buffer]);
+  } catch (err) {
+    post({ type: 'rendered', id: m.id, error: errorMessage(err) });
+  }
+}
+
+/** Renders into the spare when it fits (not more than twice the size needed), else into memory of its own that can be moved. */
+function render(families: readonly MetricFamily[], format: Format, runTimeMs: number, spare: Buffer | undefined): MovedBytes {
+  let storage: Buffer | undefined;
+  const allocate = (size: number) => (storage = spare && storage !== spare && spare.length >= size && spare.length <= 2 * size ? spare : Buffer.allocUnsafeSlow(size));
+  const sizeHint = lastSize[format];
+  const body = renderFamiliesToBuffer(families, { format, timestamps: setup.sampleTimestamps, defaultTimestampMs: runTimeMs, ...(sizeHint ? { sizeHint } : {}), allocate });
+  lastSize[format] = body.length;
+  // The writer copies a body out of storage much larger than it; that copy may sit in a shared pool.
+  if (body.buffer === storage?.buffer && body.byteOffset === 0) return { buffer: body.buffer as ArrayBuffer, length: body.length };
+  const own = Buffer.allocUnsafeSlow(body.length);
+  body.copy(own);
+  return { buffer: own.buffer as ArrayBuffer, length: own.length };
+}
+
+function takeSkipped(): Array<[string, number]> {
+  const out = [...skipped];
+  skipped.clear();
+  return out;
+}
+
+function post(message: FromThread, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+function logAt(level: 'debug' | 'info' | 'warn' | 'error') {
+  return (obj: object | string, msg?: string) => {
+    const line = msg === undefined ? {} : { msg };
+    try {
+      post({ type: 'log', level, obj, ...line });
+    } catch {
+      post({ type: 'log', level, obj: String(obj), ...line }); // holds something that cannot cross threads (a function, a socket)
+    }
+  };
+}
+
+async function loadDefinition(s: ThreadSetup): Promise<CollectorDefinition> {
+  const loaded = (await import(s.module)) as { default?: CollectorDefinition; collector?: CollectorDefinition };
+  const definition = loaded.default ?? loaded.collector;
+  if (definition?.name !== s.name) throw new Error(`${s.module} does not export the collector ${s.name}`);
+  return definition;
+}
