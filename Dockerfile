@@ -30,7 +30,8 @@ USER 65532:65532
 EXPOSE 9473
 # Exec form, node itself as PID 1: spyglass handles SIGTERM/SIGINT (graceful stop) and SIGHUP
 # (reload) itself, so no init is needed (tested as PID 1 in test/pid1.test.ts and runtime-tree).
-ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli.js"]
+# --v8-pool-size=1: see "One V8 helper thread" in README.md.
+ENTRYPOINT ["/nodejs/bin/node", "--v8-pool-size=1", "/app/dist/src/cli.js"]
 CMD ["serve"]
 # For `docker run` only; Kubernetes uses the probes in deploy/kubernetes. Plain HTTP: with a
 # --web.config.file that turns TLS on, drop this or override it.

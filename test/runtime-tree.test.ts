@@ -15,6 +15,12 @@ import { freePort, repoRoot, runAndScrape, sampleValue } from './helpers/spyglas
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
 
 /** The host PID of the process whose command line matches `pattern`. */
+/** The Dockerfile's instructions, one per line (it has no continuation lines). */
+const instructions = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() && !l.startsWith('#'))
+  .map((l) => l.trim());
+
 function pidOf(pattern: string): number {
   return Number(execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n')[0]);
 }
@@ -43,7 +49,10 @@ describe('the runtime tree (what the image runs)', () => {
     const port = await freePort();
     // A private mount namespace makes the tree read-only for this run only; with --pid --fork the
     // shell is PID 1 and execs (through setpriv) into node, which then is PID 1.
-    const script = `mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && cd / && exec setpriv ${NOBODY.join(' ')} "$2" "$1/dist/src/cli.js" serve --web.listen-address=127.0.0.1:$3`;
+    // Node's options as the image's ENTRYPOINT gives them.
+    const nodeOptions = (JSON.parse(instructions.find((l) => l.startsWith('ENTRYPOINT '))?.slice('ENTRYPOINT '.length) ?? '[]') as string[]).slice(1, -1);
+    assert.deepEqual(nodeOptions, ['--v8-pool-size=1']);
+    const script = `mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && cd / && exec setpriv ${NOBODY.join(' ')} "$2" ${nodeOptions.join(' ')} "$1/dist/src/cli.js" serve --web.listen-address=127.0.0.1:$3`;
     const run = await runAndScrape('unshare', ['--mount', '--pid', '--fork', 'sh', '-c', script, 'sh', tree, process.execPath, String(port)], port, { until: /^node_timex_sync_status /m });
     try {
       assert.ok((sampleValue(run.metrics, 'node_load1') ?? -1) >= 0);
@@ -53,6 +62,8 @@ describe('the runtime tree (what the image runs)', () => {
       const status = readFileSync(`/proc/${hostPid}/status`, 'utf8');
       assert.match(status, /^NSpid:\s+\d+\s+1$/m, 'PID 1 in its namespace');
       assert.match(status, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+      const niceness = readdirSync(`/proc/${hostPid}/task`).map((tid) => Number(readFileSync(`/proc/${hostPid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]));
+      assert.deepEqual(niceness.filter((n) => n !== 0), [19], 'the container collector\'s thread alone runs at nice 19');
       assert.match(readFileSync(`/proc/${hostPid}/mountinfo`, 'utf8'), new RegExp(`^\\S+ \\S+ \\S+ \\S+ ${tree} ro[,\\s]`, 'm'), 'the tree is mounted read-only');
       process.kill(hostPid, 'SIGTERM');
       assert.equal(await run.exited, 0, run.logs());
@@ -102,11 +113,6 @@ describe('the npm package', () => {
 });
 
 describe('Dockerfile', () => {
-  const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
-  const instructions = dockerfile
-    .split('\n')
-    .filter((l) => l.trim() && !l.startsWith('#'))
-    .map((l) => l.trim());
 
   it('builds in one stage with dev dependencies and runs the assembled tree, non-root, in a small one', () => {
     const froms = instructions.filter((l) => l.startsWith('FROM '));
@@ -151,6 +157,6 @@ describe('systemd unit', () => {
     assert.ok(Number(m[1]) < 3, `exposure ${m[1]} ${m[2]}`);
     const text = readFileSync(unit, 'utf8');
     for (const directive of ['DynamicUser=yes', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'CapabilityBoundingSet=\n', 'ExecReload=/bin/kill -HUP $MAINPID']) assert.ok(text.includes(directive), directive);
-    assert.match(text, /^ExecStart=\/usr\/bin\/node \/opt\/spyglass\/dist\/src\/cli\.js serve \$SPYGLASS_ARGS$/m, 'runs the tree assemble-runtime.sh makes');
+    assert.match(text, /^ExecStart=\/usr\/bin\/node --v8-pool-size=1 \/opt\/spyglass\/dist\/src\/cli\.js serve \$SPYGLASS_ARGS$/m, 'runs the tree assemble-runtime.sh makes');
   });
 });

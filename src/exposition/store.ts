@@ -1,5 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { gzip, gzipSync } from 'node:zlib';
+import { once } from 'node:events';
+import { promisify } from 'node:util';
+import { createGzip, gzip, gzipSync } from 'node:zlib';
 import type { MetricFamily } from '../metrics/model.js';
 import { OPENMETRICS_EOF, renderFamiliesInSlices, renderFamiliesToBuffer, type Format } from '../metrics/render.js';
 
@@ -48,6 +50,8 @@ const FILTERED_CACHE_ENTRIES = 16;
 const WARM_DELAY_MS = 20;
 /** Level 1: half the CPU of level 6 on a 49 KB host body (0.24 vs 0.52 ms), 13% larger (9.2 vs 8.1 KB). */
 const GZIP_LEVEL = 1;
+/** Compressed output per 'data' event: a 10 MB body compresses to about 1 MB. */
+const GZIP_CHUNK_BYTES = 256 * 1024;
 /** At most this much is copied per turn of the event loop when a body is assembled ahead of scrapes (~0.5 ms). */
 const ASSEMBLY_SLICE_BYTES = 1 << 20;
 
@@ -77,6 +81,8 @@ export class ExpositionStore {
    * assembly stops at the first change), so storage two generations old is free.
    */
   private readonly spares = new Map<string, Buffer>();
+  /** Compressions under way that read the sections' bytes (see compressParts). */
+  private compressing = 0;
 
   constructor(private readonly alwaysIncluded: ReadonlySet<string> = new Set()) {}
 
@@ -131,6 +137,7 @@ export class ExpositionStore {
    */
   takeSpares(section: string): Partial<Record<Format, Buffer>> {
     const out: Partial<Record<Format, Buffer>> = {};
+    if (this.compressing > 0) return out; // the threadpool may be reading any section's bytes
     for (const format of FORMATS) {
       const key = spareKey(section, format);
       const spare = this.spares.get(key);
@@ -227,7 +234,11 @@ export class ExpositionStore {
     return body;
   }
 
-  /** Builds the wanted bodies ahead of the next scrape, off the critical path: copies in slices, gzip on the threadpool. */
+  /**
+   * Builds the wanted bodies ahead of the next scrape, off the critical path: plain ones copied in
+   * slices, compressed ones on the threadpool, straight from the sections' bytes unless the plain
+   * body is wanted too (Prometheus asks for gzip only: no 10 MB copy per change at 1,000 containers).
+   */
   private async warm(generation: number): Promise<void> {
     for (const [slot, wanted] of this.wanted.entries()) {
       if (!wanted) continue;
@@ -235,13 +246,32 @@ export class ExpositionStore {
       await this.prepare(format);
       if (generation !== this.generation) return;
       const plainSlot = slot - (slot % 2);
-      const plain = this.full[plainSlot] ?? (await this.assembleInSlices(format, generation));
-      if (!plain || generation !== this.generation) return;
-      this.full[plainSlot] ??= plain;
-      if (slot === plainSlot) continue;
-      gzip(plain, { level: GZIP_LEVEL }, (err, compressed) => {
-        if (!err && generation === this.generation) this.full[slot] ??= compressed;
-      });
+      const plain = this.full[plainSlot];
+      if (slot === plainSlot) {
+        const assembled = plain ?? (await this.assembleInSlices(format, generation));
+        if (assembled && generation === this.generation) this.full[plainSlot] ??= assembled;
+        continue;
+      }
+      const compressed = await (plain ? promisify(gzip)(plain, { level: GZIP_LEVEL }) : this.compressParts(format));
+      if (generation !== this.generation) return;
+      this.full[slot] ??= compressed;
+    }
+  }
+
+  /** The sections' bytes compressed as one body without copying them together first. */
+  private async compressParts(format: Format): Promise<Buffer> {
+    this.compressing++;
+    try {
+      const chunks: Buffer[] = [];
+      const stream = createGzip({ level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES });
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const ended = once(stream, 'end');
+      for (const part of this.parts(format)) stream.write(part);
+      stream.end();
+      await ended;
+      return Buffer.concat(chunks);
+    } finally {
+      this.compressing--;
     }
   }
 
@@ -281,7 +311,8 @@ export class ExpositionStore {
     this.bodies.clear();
     const generation = ++this.generation;
     clearTimeout(this.warmTimer);
-    this.warmTimer = setTimeout(() => void this.warm(generation), WARM_DELAY_MS);
+    // A body that could not be built ahead is built by the scrape that asks for it.
+    this.warmTimer = setTimeout(() => void this.warm(generation).catch(() => undefined), WARM_DELAY_MS);
     this.warmTimer.unref();
   }
 
