@@ -63,7 +63,7 @@ describe('the runtime tree (what the image runs)', () => {
       assert.match(status, /^NSpid:\s+\d+\s+1$/m, 'PID 1 in its namespace');
       assert.match(status, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
       const niceness = readdirSync(`/proc/${hostPid}/task`).map((tid) => Number(readFileSync(`/proc/${hostPid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]));
-      assert.deepEqual(niceness.filter((n) => n !== 0), [19], 'the container collector\'s thread alone runs at nice 19');
+      assert.deepEqual(niceness.filter((n) => n !== 0), [10], 'the container collector\'s thread alone runs at nice 10');
       assert.match(readFileSync(`/proc/${hostPid}/mountinfo`, 'utf8'), new RegExp(`^\\S+ \\S+ \\S+ \\S+ ${tree} ro[,\\s]`, 'm'), 'the tree is mounted read-only');
       process.kill(hostPid, 'SIGTERM');
       assert.equal(await run.exited, 0, run.logs());

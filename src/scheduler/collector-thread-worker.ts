@@ -114,13 +114,15 @@ async function loadDefinition(s: ThreadSetup): Promise<CollectorDefinition> {
 }
 
 /**
- * Scrapes first: on a 2-vCPU node this thread at normal priority kept the event loop that answers
- * scrapes waiting for a CPU for 10–15 ms at a time. On Linux this lowers this thread only; at nice
- * 19 it still runs whenever the node's CPUs are not all busy, and gets a small share when they are.
+ * Scrapes first: this thread yields the CPU to the one answering scrapes when both want it. On Linux
+ * this lowers this thread only, and only against the threads of its own cgroup (a pod, a systemd
+ * service) where the CPU controller groups them. Nice 10 rather than 19: where nothing groups them,
+ * a node whose CPUs are all busy still leaves it about a tenth of a normal thread's share, enough to
+ * finish a run (100–200 ms of CPU) within the default 10 s deadline.
  */
 function lowerPriority(): void {
   try {
-    setPriority(19);
+    setPriority(10);
   } catch {
     // A sandbox that forbids setpriority: the collector runs at normal priority.
   }
