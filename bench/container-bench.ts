@@ -110,7 +110,7 @@ async function workerThreadCycle(node: Paths, options: Record<string, unknown>, 
       const rendered = outcome.rendered;
       if (!rendered) throw new Error(`run failed: ${outcome.error}`);
       return {
-        series: rendered.series,
+        series: rendered.series + rendered.dropped, // before the cap, as the main-thread cycle counts them
         async publish() {
           store.publishRendered('container', { ...rendered, renderElsewhere: (format) => thread.render(rendered.runId, format) });
         },
