@@ -7,6 +7,7 @@
  *   node dist/bench/container-bench.js            # generated trees
  *   REAL=1 node dist/bench/container-bench.js     # also real cgroups (1,000 containers)
  *   BENCH_SIZES=1000 BENCH_TREES=v2 node …         # one case
+ *   REAL=1 BENCH_TREES= node …                     # real cgroups only
  *   BENCH_MODES=thread node …                      # only as spyglass runs it (default: thread,main)
  *
  * "run CPU" is the CPU of all threads while a run is under way: in the worker thread that is the
@@ -31,7 +32,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const GZIP_SETTLE_MS = 300;
 /** Narrow a run while working on one case: BENCH_SIZES=1000 BENCH_TREES=v2 */
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);
-const TREES = (process.env.BENCH_TREES ?? 'v2,v1').split(',') as TreeVersion[];
+const TREES = (process.env.BENCH_TREES ?? 'v2,v1').split(',').filter(Boolean) as TreeVersion[];
 /** `thread`: as spyglass runs the collector (its worker thread); `main`: on the main thread, as before. */
 const MODES = (process.env.BENCH_MODES ?? 'thread,main').split(',') as Mode[];
 const MAX_SERIES = 100_000;

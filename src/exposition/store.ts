@@ -161,7 +161,8 @@ export class ExpositionStore {
         (s.rendering[format] ??= renderElsewhere(format).then(
           (body) => void (s.rendered[format] ??= body),
           () => {
-            // A newer run finished meanwhile: its section replaces this one, and the next prepare renders that.
+            // The thread ended, or a newer run finished there: then its section has replaced this one
+            // (the next prepare renders that), else the section stays empty in this format.
             if (this.sections.get(name) === s) s.rendered[format] ??= Buffer.alloc(0);
           },
         )),
@@ -208,8 +209,12 @@ export class ExpositionStore {
   private parts(format: Format, selection?: ReadonlySet<string>): Buffer[] {
     const parts: Buffer[] = [];
     for (const [name, s] of this.selected(selection)) {
-      if (!s.rendered[format] && !('here' in s.render)) throw new Error(`section ${name} has no ${format} body yet (prepare it first)`);
-      parts.push((s.rendered[format] ??= (s.render as { here: (f: Format) => Buffer }).here(format)));
+      let body = s.rendered[format];
+      if (!body) {
+        if (!('here' in s.render)) throw new Error(`section ${name} has no ${format} body yet (prepare it first)`);
+        body = s.rendered[format] = s.render.here(format);
+      }
+      parts.push(body);
     }
     if (format === 'openmetrics') parts.push(Buffer.from(OPENMETRICS_EOF));
     return parts;
