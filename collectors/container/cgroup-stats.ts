@@ -89,7 +89,14 @@ export function readCgroupSpec(files: CgroupFiles, where: CgroupDirs, isRoot: bo
   return where.version === 1 ? readV1Spec(files, where.dirs, isRoot) : readV2Spec(files, where.dir, isRoot);
 }
 
-export function readCgroupUsage(files: CgroupFiles, where: CgroupDirs, memo: CgroupMemo, opts: { perCpu: boolean; isRoot: boolean }): CgroupUsage {
+/** `cfs`: the cgroup has a CPU quota, so its throttling counters are reported (v1 keeps them in a file of their own). */
+export interface UsageOptions {
+  perCpu: boolean;
+  isRoot: boolean;
+  cfs: boolean;
+}
+
+export function readCgroupUsage(files: CgroupFiles, where: CgroupDirs, memo: CgroupMemo, opts: UsageOptions): CgroupUsage {
   return where.version === 1 ? readV1Usage(files, where.dirs, memo, opts) : readV2Usage(files, where.dir, opts.isRoot);
 }
 
@@ -126,7 +133,7 @@ const V1_CPU_STAT_KEYS = ['nr_periods', 'nr_throttled', 'throttled_time'];
 const V1_MEMORY_STAT_KEYS = ['total_inactive_file', 'inactive_file', 'total_rss', 'rss', 'total_cache', 'cache', 'total_swap', 'swap', 'total_mapped_file', 'mapped_file'];
 const OOM_KEYS = ['oom_kill'];
 
-function readV1Usage(files: CgroupFiles, dirs: Partial<Record<Controller, string>>, memo: CgroupMemo, opts: { perCpu: boolean; isRoot: boolean }): CgroupUsage {
+function readV1Usage(files: CgroupFiles, dirs: Partial<Record<Controller, string>>, memo: CgroupMemo, opts: UsageOptions): CgroupUsage {
   const s = newUsage();
   if (dirs.cpuacct) {
     const dir = dirs.cpuacct;
@@ -141,7 +148,8 @@ function readV1Usage(files: CgroupFiles, dirs: Partial<Record<Controller, string
   }
   if (dirs.cpu) {
     const dir = dirs.cpu;
-    const [stat, procs] = files.read(dir, V1_CPU);
+    // Without a quota nothing of cpu.stat is reported: one file less per cgroup (~6 µs each on v1).
+    const [stat, procs] = opts.cfs ? files.read(dir, V1_CPU) : [undefined, files.text(dir, 'cgroup.procs')];
     const cpuStat = files.parse(dir, 'cpu.stat', stat, (t, p) => pickKeyValues(t, p, V1_CPU_STAT_KEYS));
     if (cpuStat) {
       const [periods, throttled, throttledNs] = cpuStat;

@@ -119,7 +119,7 @@ export default defineCollector<ContainerOptions, ContainerState>({
           tracked.absent.clear();
           tracked.spec = readCgroupSpec(files, dirs, isRoot);
         }
-        const usage = readCgroupUsage(files, dirs, tracked, { perCpu: config.percpu, isRoot });
+        const usage = readCgroupUsage(files, dirs, tracked, { perCpu: config.percpu, isRoot, cfs: tracked.spec?.cpuQuota !== undefined });
         const metadata = identity.containerId ? state.metadata.container(identity.containerId) : undefined;
         const reading: ContainerReading = { labels: labelsFor(id, tracked, metadata, state, config), usage, spec: tracked.spec as CgroupSpec };
         const start = metadata?.startedAt ?? startTime(ctx, state, tracked, dirs);
