@@ -4,8 +4,8 @@
  * them out), on generated cgroup v2 and v1 trees in /dev/shm, and (with REAL=1, root) on real v1 cgroups
  * created on this machine, whose files the kernel generates on every read.
  *
- *   node dist/bench/container-bench.js            # generated trees
- *   REAL=1 node dist/bench/container-bench.js     # also real cgroups (1,000 containers)
+ *   node --v8-pool-size=1 --expose-gc dist/bench/container-bench.js   # as the launchers run spyglass
+ *   REAL=1 node …                                  # also real cgroups (1,000 containers)
  *   BENCH_SIZES=1000 BENCH_TREES=v2 node …         # one case
  *   REAL=1 BENCH_TREES= node …                     # real cgroups only
  *   BENCH_MODES=thread node …                      # only as spyglass runs it (default: thread,main)
@@ -14,10 +14,12 @@
  * collection, the series cap and the rendering; on the main thread the collection alone (capping and
  * rendering come after, in "after-run CPU", with the gzip of the body that both have).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import container from '../collectors/container/container.js';
 import type { Paths as CollectorPaths } from '../src/collector.js';
 import { cooperativeYielder } from '../src/cooperative.js';
@@ -187,32 +189,50 @@ function realCgroups(containers: number): { top: string; remove: () => void } {
   return { top, remove: () => dirs.reverse().forEach((d) => rmdirSync(d)) };
 }
 
-async function main(): Promise<void> {
-  console.log(`runs per size: ${RUNS}; node ${process.version}`);
-  console.log('| tree | runs in | cgroups | series | run CPU ms | after-run CPU ms | CPU ms / run | run wall ms | max event-loop stall ms | p99 event-loop delay ms | body MiB | RSS MiB |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const version of TREES) {
-    for (const containers of SIZES) {
-      const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : '/tmp', 'spyglass-bench-'));
-      try {
-        const node = writeNode(root, version, podCgroups(containers));
-        for (const mode of MODES) console.log(row(`generated ${version}, ${containers} containers`, mode, await measure(mode, node)));
-      } finally {
-        rmSync(root, { recursive: true, force: true });
-      }
-    }
-  }
-  if (process.env.REAL === '1') {
-    const real = realCgroups(1000);
+/** One case of the table, measured in a process of its own (the parent passes it in BENCH_CASE). */
+interface Case {
+  tree: TreeVersion | 'real';
+  containers: number;
+  mode: Mode;
+}
+
+/** Measures one case in this process and prints its row. */
+async function measureCase(c: Case): Promise<void> {
+  if (c.tree === 'real') {
+    const real = realCgroups(c.containers);
     try {
-      for (const mode of MODES) {
-        const r = await measure(mode, { procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${real.top}.*` });
-        console.log(row('real v1 cgroups (this VM), 1000 containers', mode, r));
-      }
+      const r = await measure(c.mode, { procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${real.top}.*` });
+      console.log(row(`real v1 cgroups (this VM), ${c.containers} containers`, c.mode, r));
     } finally {
       real.remove();
     }
+    return;
+  }
+  const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : '/tmp', 'spyglass-bench-'));
+  try {
+    const node = writeNode(root, c.tree, podCgroups(c.containers));
+    console.log(row(`generated ${c.tree}, ${c.containers} containers`, c.mode, await measure(c.mode, node)));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 }
 
-await main();
+/**
+ * Every case in a new process with this one's Node options (`--v8-pool-size=1 --expose-gc`): the
+ * heap an earlier case leaves behind (a 5,000-container tree written, a main-thread run's garbage)
+ * would otherwise be collected during the next case's measurement.
+ */
+function main(): void {
+  console.log(`runs per case: ${RUNS}; node ${process.version} ${process.execArgv.join(' ')}; each case in a process of its own`);
+  console.log('| tree | runs in | cgroups | series | run CPU ms | after-run CPU ms | CPU ms / run | run wall ms | max event-loop stall ms | p99 event-loop delay ms | body MiB | RSS MiB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const cases: Case[] = TREES.flatMap((tree) => SIZES.flatMap((containers) => MODES.map((mode) => ({ tree, containers, mode }))));
+  if (process.env.REAL === '1') cases.push(...MODES.map((mode) => ({ tree: 'real' as const, containers: 1000, mode })));
+  for (const c of cases) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_CASE: JSON.stringify(c) }, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (child.status !== 0) throw new Error(`case ${JSON.stringify(c)} failed (exit ${child.status})`);
+  }
+}
+
+if (process.env.BENCH_CASE) await measureCase(JSON.parse(process.env.BENCH_CASE) as Case);
+else main();

@@ -36,8 +36,11 @@ async function run(m: Extract<ToThread, { type: 'run' }>): Promise<void> {
   const reply: Extract<FromThread, { type: 'done' }> = { type: 'done', id: m.id, result: outcome.result, runTimeMs: outcome.runTimeMs, durationMs: outcome.durationMs, skipped: [] };
   const moved: ArrayBuffer[] = [];
   try {
-    if (outcome.result === 'success') Object.assign(reply, await rendered(m, outcome, moved));
-    else reply.error = outcome.error ?? outcome.result;
+    if (outcome.result === 'success') Object.assign(reply, await renderRun(m, outcome, moved));
+    else {
+      last = undefined; // the engine withdraws the section, and the collector may reuse what the last run's families are made of
+      reply.error = outcome.error ?? outcome.result;
+    }
   } catch (err) {
     Object.assign(reply, { result: 'error', error: `cannot publish: ${errorMessage(err)}` });
   }
@@ -45,7 +48,7 @@ async function run(m: Extract<ToThread, { type: 'run' }>): Promise<void> {
   post(reply, moved);
 }
 
-async function rendered(m: Extract<ToThread, { type: 'run' }>, outcome: RunOutcome, moved: ArrayBuffer[]): Promise<Partial<Extract<FromThread, { type: 'done' }>>> {
+async function renderRun(m: Extract<ToThread, { type: 'run' }>, outcome: RunOutcome, moved: ArrayBuffer[]): Promise<Partial<Extract<FromThread, { type: 'done' }>>> {
   last = undefined;
   const publishable = await publishableFamilies(setup.name, outcome.families ?? [], setup.maxSeries, definition.seriesGroupLabel, () => undefined);
   if (!publishable.ok) return { result: 'error', error: publishable.error };

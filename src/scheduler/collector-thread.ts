@@ -55,8 +55,7 @@ export class CollectorThread {
       const spare = spares[format];
       if (spare && spare.byteOffset === 0 && spare.length === spare.buffer.byteLength) moved[format] = spare.buffer as ArrayBuffer;
     }
-    const reply = this.ask({ type: 'run', id, formats, spares: moved }, Object.values(moved), this.setup.timeoutMs + STUCK_GRACE_MS);
-    const m = await reply;
+    const m = await this.ask({ type: 'run', id, formats, spares: moved }, Object.values(moved), this.setup.timeoutMs + STUCK_GRACE_MS);
     const failed = (error: string, result: 'error' | 'timeout' = 'error'): ThreadRunOutcome => {
       this.settle(id);
       return { result, runTimeMs: started, durationMs: performance.now() - sent, error, settled };
