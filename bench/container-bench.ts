@@ -68,7 +68,7 @@ interface Result {
 }
 
 /** How the engine runs the collector: in its worker thread (the default), or on the main thread. */
-type Mode = 'thread' | 'main';
+type Mode = 'thread' | 'main' | 'idle';
 
 /** One collection run, then what the engine does with it once it is done. */
 interface Cycle {
@@ -101,6 +101,11 @@ async function mainThreadCycle(node: Paths, options: Record<string, unknown>, st
   };
 }
 
+/** Nothing at all: the same measurement with no collector shows what this machine's event loop sees anyway. */
+async function idleCycle(): Promise<Cycle> {
+  return { collect: async () => ({ series: 0, publish: async () => {} }), close() {} };
+}
+
 /** As the engine does it for a collector with a worker thread: collect, cap and render there, swap the bytes in here. */
 async function workerThreadCycle(node: Paths, options: Record<string, unknown>, store: ExpositionStore): Promise<Cycle> {
   const settings = await containerSettings(options);
@@ -127,7 +132,7 @@ async function workerThreadCycle(node: Paths, options: Record<string, unknown>, 
 async function measure(mode: Mode, node: Paths, options: Record<string, unknown> = {}): Promise<Result> {
   const store = new ExpositionStore();
   store.body('prometheus', true);
-  const cycle = await (mode === 'thread' ? workerThreadCycle : mainThreadCycle)(node, options, store);
+  const cycle = await (mode === 'thread' ? workerThreadCycle : mode === 'main' ? mainThreadCycle : idleCycle)(node, options, store);
   try {
     const first = await cycle.collect(); // discovery, metadata lookups and start times happen once
     await first.publish();
@@ -169,7 +174,7 @@ async function measure(mode: Mode, node: Paths, options: Record<string, unknown>
 }
 
 function row(label: string, mode: Mode, r: Result): string {
-  const cells = [mode === 'thread' ? 'worker thread' : 'main thread', r.cgroups, r.series, r.collectCpuMs.toFixed(1), r.publishCpuMs.toFixed(1), (r.collectCpuMs + r.publishCpuMs).toFixed(1), r.collectWallMs.toFixed(1), r.maxStallMs.toFixed(1), r.p99DelayMs.toFixed(1), r.bodyMiB.toFixed(1), r.rssMiB.toFixed(0)];
+  const cells = [{ thread: 'worker thread', main: 'main thread', idle: '-' }[mode], r.cgroups, r.series, r.collectCpuMs.toFixed(1), r.publishCpuMs.toFixed(1), (r.collectCpuMs + r.publishCpuMs).toFixed(1), r.collectWallMs.toFixed(1), r.maxStallMs.toFixed(1), r.p99DelayMs.toFixed(1), r.bodyMiB.toFixed(1), r.rssMiB.toFixed(0)];
   return `| ${label} | ${cells.join(' | ')} |`;
 }
 
@@ -191,13 +196,17 @@ function realCgroups(containers: number): { top: string; remove: () => void } {
 
 /** One case of the table, measured in a process of its own (the parent passes it in BENCH_CASE). */
 interface Case {
-  tree: TreeVersion | 'real';
+  tree: TreeVersion | 'real' | 'none';
   containers: number;
   mode: Mode;
 }
 
 /** Measures one case in this process and prints its row. */
 async function measureCase(c: Case): Promise<void> {
+  if (c.tree === 'none') {
+    console.log(row('no collector (this machine\'s baseline)', c.mode, await measure(c.mode, { procfs: '/proc', sysfs: '/sys', rootfs: '/' })));
+    return;
+  }
   if (c.tree === 'real') {
     const real = realCgroups(c.containers);
     try {
@@ -226,7 +235,8 @@ function main(): void {
   console.log(`runs per case: ${RUNS}; node ${process.version} ${process.execArgv.join(' ')}; each case in a process of its own`);
   console.log('| tree | runs in | cgroups | series | run CPU ms | after-run CPU ms | CPU ms / run | run wall ms | max event-loop stall ms | p99 event-loop delay ms | body MiB | RSS MiB |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  const cases: Case[] = TREES.flatMap((tree) => SIZES.flatMap((containers) => MODES.map((mode) => ({ tree, containers, mode }))));
+  const cases: Case[] = [{ tree: 'none', containers: 0, mode: 'idle' }];
+  cases.push(...TREES.flatMap((tree) => SIZES.flatMap((containers) => MODES.map((mode) => ({ tree, containers, mode })))));
   if (process.env.REAL === '1') cases.push(...MODES.map((mode) => ({ tree: 'real' as const, containers: 1000, mode })));
   for (const c of cases) {
     const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_CASE: JSON.stringify(c) }, stdio: ['ignore', 'inherit', 'inherit'] });
