@@ -25,13 +25,22 @@ function startThread(overrides: Partial<ThreadSetup> = {}) {
   return { thread, logs, skipped };
 }
 
+/** Runs `test` against a fresh thread, which is closed afterwards whatever happens. */
+async function inThread(overrides: Partial<ThreadSetup>, test: (t: ReturnType<typeof startThread>) => Promise<void>): Promise<void> {
+  const t = startThread(overrides);
+  try {
+    await test(t);
+  } finally {
+    t.thread.close();
+  }
+}
+
 const valueIn = (body: Buffer | undefined, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body?.toString() ?? '')?.[1]);
 
 describe('collector in a worker thread', () => {
   it('runs in a thread of its own that keeps the state, and hands back the formats asked for, rendered', async () => {
     setMode('ok');
-    const { thread } = startThread();
-    try {
+    await inThread({}, async ({ thread }) => {
       const first = await thread.run(['prometheus'], {});
       assert.equal(first.result, 'success');
       const r = first.rendered;
@@ -48,30 +57,24 @@ describe('collector in a worker thread', () => {
       const second = await thread.run(['prometheus', 'openmetrics'], {});
       assert.equal(valueIn(second.rendered?.bodies.prometheus, 'threaded_runs_total'), 2, 'state kept between runs');
       assert.match(second.rendered?.bodies.openmetrics?.toString() ?? '', /^threaded_runs_total 2$/m);
-    } finally {
-      thread.close();
-    }
+    });
   });
 
   it('renders into the memory handed to it, which moves to the thread', async () => {
     setMode('ok');
-    const { thread } = startThread();
-    try {
+    await inThread({}, async ({ thread }) => {
       const first = await thread.run(['prometheus'], {});
       const spare = first.rendered?.storage.prometheus;
       assert.ok(spare && spare.length >= (first.rendered?.bodies.prometheus?.length ?? Infinity));
       const second = await thread.run(['prometheus'], { prometheus: spare });
       assert.equal(spare.buffer.byteLength, 0, 'moved, not copied: detached here');
       assert.equal(valueIn(second.rendered?.bodies.prometheus, 'threaded_runs_total'), 2);
-    } finally {
-      thread.close();
-    }
+    });
   });
 
   it('renders the last run in another format on demand; an earlier run is refused once a newer one finished', async () => {
     setMode('ok');
-    const { thread } = startThread();
-    try {
+    await inThread({}, async ({ thread }) => {
       const first = await thread.run([], {});
       assert.deepEqual(first.rendered?.bodies, {});
       const runId = first.rendered?.runId as number;
@@ -79,14 +82,11 @@ describe('collector in a worker thread', () => {
       assert.match(om.toString(), /^# TYPE threaded_runs counter$/m);
       await thread.run([], {});
       await assert.rejects(thread.render(runId, 'prometheus'), /is no longer the last one/);
-    } finally {
-      thread.close();
-    }
+    });
   });
 
   it('forwards skipped items and log lines; a failing run, a reserved name and the series cap are reported as on the main thread', async () => {
-    const { thread, logs, skipped } = startThread({ maxSeries: 4 });
-    try {
+    await inThread({ maxSeries: 4 }, async ({ thread, logs, skipped }) => {
       setMode('skip');
       const skippedRun = await thread.run(['prometheus'], {});
       assert.equal(skippedRun.result, 'success');
@@ -98,14 +98,11 @@ describe('collector in a worker thread', () => {
       assert.deepEqual(pick(await thread.run(['prometheus'], {})), { result: 'error', error: 'collector failed on purpose', rendered: undefined });
       setMode('reserved');
       assert.deepEqual(pick(await thread.run(['prometheus'], {})), { result: 'error', error: "metric family spyglass_threaded uses a prefix reserved for spyglass's own metrics", rendered: undefined });
-    } finally {
-      thread.close();
-    }
+    });
   });
 
   it('gives up on a thread stuck in synchronous code and starts a fresh one for the next run', async () => {
-    const { thread, logs } = startThread({ timeoutMs: 300 });
-    try {
+    await inThread({ timeoutMs: 300 }, async ({ thread, logs }) => {
       setMode('ok');
       await thread.run(['prometheus'], {});
       setMode('hang');
@@ -121,31 +118,23 @@ describe('collector in a worker thread', () => {
       const fresh = await thread.run(['prometheus'], {});
       assert.equal(fresh.result, 'success');
       assert.equal(valueIn(fresh.rendered?.bodies.prometheus, 'threaded_runs_total'), 1, 'fresh state');
-    } finally {
-      thread.close();
-    }
+    });
   });
 
   it('reports a thread that ends, or a module without the collector, as a failed run', async () => {
-    const { thread } = startThread();
-    try {
+    await inThread({}, async ({ thread }) => {
       setMode('exit');
       const ended = await thread.run(['prometheus'], {});
       assert.deepEqual(pick(ended), { result: 'error', error: 'collector thread ended: exit code 3', rendered: undefined });
       await ended.settled;
       setMode('ok');
       assert.equal((await thread.run(['prometheus'], {})).result, 'success', 'started again');
-    } finally {
-      thread.close();
-    }
-    const wrong = startThread({ name: 'other' });
-    try {
-      const failed = await wrong.thread.run(['prometheus'], {});
+    });
+    await inThread({ name: 'other' }, async ({ thread }) => {
+      const failed = await thread.run(['prometheus'], {});
       assert.equal(failed.result, 'error');
       assert.match(failed.error ?? '', /collector thread ended: .*threaded\.mjs does not export the collector other/);
-    } finally {
-      wrong.thread.close();
-    }
+    });
   });
 });
 
