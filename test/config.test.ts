@@ -108,6 +108,8 @@ describe('config', () => {
     const mod = notCollector.replace(/\.yml$/, '.mjs');
     writeFileSync(mod, 'export default { name: "Bad Name" };\n');
     assert.match((await errorsOf(`collector_modules: [${JSON.stringify(mod)}]\n`))[0] as string, /name must match/);
+    writeFileSync(mod, 'export default { name: "threaded_routes", description: "d", enabledByDefault: true, collect: () => [], workerModule: import.meta.url, routes: { "/x": async () => ({}) } };\n');
+    assert.match((await errorsOf(`collector_modules: [${JSON.stringify(mod)}]\n`))[0] as string, /a collector in a worker thread has no routes or statusTable/);
   });
 
   it('ships examples/spyglass.yml spelling out exactly the embedded defaults', async () => {

@@ -195,6 +195,9 @@ function checkDefinition(def: Partial<CollectorDefinition> | undefined): string 
   if (def.options !== undefined && (!isObject(def.options) || def.options.type !== 'object' || !isObject(def.options.properties))) {
     return 'options must be a JSON schema of type object with properties';
   }
+  if (def.workerModule !== undefined && (typeof def.workerModule !== 'string' || def.routes !== undefined || def.statusTable !== undefined)) {
+    return 'workerModule must be the module URL, and a collector in a worker thread has no routes or statusTable (its state is in that thread)';
+  }
   return undefined;
 }
 
