@@ -108,8 +108,9 @@ describe('config', () => {
     const mod = notCollector.replace(/\.yml$/, '.mjs');
     writeFileSync(mod, 'export default { name: "Bad Name" };\n');
     assert.match((await errorsOf(`collector_modules: [${JSON.stringify(mod)}]\n`))[0] as string, /name must match/);
-    writeFileSync(mod, 'export default { name: "threaded_routes", description: "d", enabledByDefault: true, collect: () => [], workerModule: import.meta.url, routes: { "/x": async () => ({}) } };\n');
-    assert.match((await errorsOf(`collector_modules: [${JSON.stringify(mod)}]\n`))[0] as string, /a collector in a worker thread has no routes or statusTable/);
+    const threaded = mod.replace(/\.mjs$/, '-threaded.mjs'); // a new path: modules are cached by URL
+    writeFileSync(threaded, 'export default { name: "threaded_routes", description: "d", enabledByDefault: true, collect: () => [], workerModule: import.meta.url, routes: { "/x": async () => ({}) } };\n');
+    assert.match((await errorsOf(`collector_modules: [${JSON.stringify(threaded)}]\n`))[0] as string, /a collector in a worker thread has no routes or statusTable/);
   });
 
   it('ships examples/spyglass.yml spelling out exactly the embedded defaults', async () => {
