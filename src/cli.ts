@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --v8-pool-size=1
+#!/usr/bin/env node
 import './threadpool.js'; // first: sizes libuv's threadpool before anything uses it
 import { Command, Option } from 'commander';
 import { builtinCollectors } from '../collectors/index.js';
