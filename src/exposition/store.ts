@@ -2,8 +2,11 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { createGzip, gzip, gzipSync } from 'node:zlib';
+import { reusingAllocator } from '../metrics/byte-writer.js';
 import type { MetricFamily } from '../metrics/model.js';
 import { OPENMETRICS_EOF, renderFamiliesInSlices, renderFamiliesToBuffer, type Format } from '../metrics/render.js';
+
+const gzipAsync = promisify(gzip);
 
 interface Section {
   /** Rendered on first use per format: most deployments are scraped in one format only. */
@@ -95,12 +98,9 @@ export class ExpositionStore {
     const spares = this.takeSpares(section);
     for (const format of this.wantedFormats()) {
       const sizeHint = this.sections.get(section)?.rendered[format]?.length;
-      const spare = spares[format];
-      const allocate = (size: number) => {
-        const fits = spare && out.storage[format] !== spare && spare.length >= size && spare.length <= 2 * size;
-        return (out.storage[format] = fits ? spare : Buffer.allocUnsafe(size));
-      };
-      out.bodies[format] = await renderFamiliesInSlices(families, { ...renderOptions(format, opts), ...(sizeHint ? { sizeHint } : {}), allocate }, yieldNow);
+      const memory = reusingAllocator(spares[format]);
+      out.bodies[format] = await renderFamiliesInSlices(families, { ...renderOptions(format, opts), ...(sizeHint ? { sizeHint } : {}), allocate: memory.allocate }, yieldNow);
+      out.storage[format] = memory.storage();
     }
     return out;
   }
@@ -257,7 +257,7 @@ export class ExpositionStore {
         if (assembled && generation === this.generation) this.full[plainSlot] ??= assembled;
         continue;
       }
-      const compressed = await (plain ? promisify(gzip)(plain, { level: GZIP_LEVEL }) : this.compressParts(format));
+      const compressed = await (plain ? gzipAsync(plain, { level: GZIP_LEVEL }) : this.compressParts(format));
       if (generation !== this.generation) return;
       this.full[slot] ??= compressed;
     }

@@ -68,5 +68,16 @@ export class ByteWriter {
 
 const MIN_CAPACITY = 16 * 1024;
 const allocUnsafe = (size: number) => Buffer.allocUnsafe(size);
+
+/**
+ * An allocator for ByteWriter that writes into `spare` (memory of an earlier body no longer served)
+ * when it fits, at most once and only if it is not more than twice the size asked for, else into
+ * `fresh` memory; `storage()` is the memory last handed out, which the finished body sits in.
+ */
+export function reusingAllocator(spare: Buffer | undefined, fresh: (size: number) => Buffer = allocUnsafe) {
+  let storage: Buffer | undefined;
+  const allocate = (size: number) => (storage = spare && storage !== spare && spare.length >= size && spare.length <= 2 * size ? spare : fresh(size));
+  return { allocate, storage: () => storage };
+}
 /** Below 2^53 every whole double is exact, and String() would spell it in plain digits too (up to 1e21). */
 const MAX_DIGITS_VALUE = Number.MAX_SAFE_INTEGER;

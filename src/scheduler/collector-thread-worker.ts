@@ -6,6 +6,7 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { CollectorDefinition, CollectorLogger } from '../collector.js';
+import { reusingAllocator } from '../metrics/byte-writer.js';
 import { seriesCount, type MetricFamily } from '../metrics/model.js';
 import { renderFamiliesToBuffer, type Format } from '../metrics/render.js';
 import { publishableFamilies } from './publishable.js';
@@ -76,10 +77,10 @@ function renderAgain(m: Extract<ToThread, { type: 'render' }>): void {
 
 /** Renders into the spare when it fits (not more than twice the size needed), else into memory of its own that can be moved. */
 function render(families: readonly MetricFamily[], format: Format, runTimeMs: number, spare: Buffer | undefined): MovedBytes {
-  let storage: Buffer | undefined;
-  const allocate = (size: number) => (storage = spare && storage !== spare && spare.length >= size && spare.length <= 2 * size ? spare : Buffer.allocUnsafeSlow(size));
+  const memory = reusingAllocator(spare, (size) => Buffer.allocUnsafeSlow(size));
   const sizeHint = lastSize[format];
-  const body = renderFamiliesToBuffer(families, { format, timestamps: setup.sampleTimestamps, defaultTimestampMs: runTimeMs, ...(sizeHint ? { sizeHint } : {}), allocate });
+  const body = renderFamiliesToBuffer(families, { format, timestamps: setup.sampleTimestamps, defaultTimestampMs: runTimeMs, ...(sizeHint ? { sizeHint } : {}), allocate: memory.allocate });
+  const storage = memory.storage();
   lastSize[format] = body.length;
   // The writer copies a body out of storage much larger than it; that copy may sit in a shared pool.
   if (body.buffer === storage?.buffer && body.byteOffset === 0) return { buffer: body.buffer as ArrayBuffer, length: body.length };
