@@ -10,6 +10,10 @@
  * count (2) says it has no subdirectories of its own, so a tree walk need not list it; or dir's
  * errno as a number. kernfs (cgroupfs) and tmpfs keep a directory's link count at 2 plus its
  * subdirectories; on a filesystem that does not (btrfs reports 1), nothing is called a leaf.
+ * knownSubdirectories(dir, names) → the leaf flag of each of names when they are still exactly the
+ * subdirectories of dir (its link count is 2 plus their number and each is still a directory), so a
+ * walk that listed dir before need not list it again; null when the set may have changed; or dir's
+ * errno as a number.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -157,12 +161,54 @@ static napi_value subdirectories(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value known_subdirectories(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[MAX_DIR_PATH];
+  size_t path_length;
+  bool is_array = false;
+  if (argc < 2 || !path_argument(env, argv[0], path, &path_length) || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, "knownSubdirectories(dir: string, names: string[])");
+    return NULL;
+  }
+  if (path_length >= sizeof path - 1) return number(env, ENAMETOOLONG);
+  /* O_PATH: only stats follow, so no directory stream (glibc's opendir allocates 32 KiB) and no getdents. */
+  int dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) return number(env, errno);
+  uint32_t count;
+  napi_get_array_length(env, argv[1], &count);
+  struct stat st;
+  napi_value result = NULL;
+  if (fstat(dirfd, &st) == 0 && st.st_nlink == (nlink_t)count + 2) {
+    napi_value leaves;
+    napi_create_array_with_length(env, count, &leaves);
+    uint32_t i = 0;
+    for (; i < count; i++) {
+      napi_value element, leaf;
+      char name[MAX_NAME];
+      size_t name_length;
+      napi_get_element(env, argv[1], i, &element);
+      if (napi_get_value_string_utf8(env, element, name, sizeof name, &name_length) != napi_ok || name_length >= sizeof name - 1 || strchr(name, '/')) break;
+      if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) break;
+      napi_get_boolean(env, st.st_nlink == 2, &leaf);
+      napi_set_element(env, leaves, i, leaf);
+    }
+    if (i == count) result = leaves;
+  }
+  close(dirfd);
+  if (!result) napi_get_null(env, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "readFilesAt", NAPI_AUTO_LENGTH, read_files_at, NULL, &fn);
   napi_set_named_property(env, exports, "readFilesAt", fn);
   napi_create_function(env, "subdirectories", NAPI_AUTO_LENGTH, subdirectories, NULL, &fn);
   napi_set_named_property(env, exports, "subdirectories", fn);
+  napi_create_function(env, "knownSubdirectories", NAPI_AUTO_LENGTH, known_subdirectories, NULL, &fn);
+  napi_set_named_property(env, exports, "knownSubdirectories", fn);
   return exports;
 }
 

@@ -17,6 +17,12 @@ export interface BatchFs {
    * (kernfs and tmpfs keep it; the fs fallback never claims a leaf); or `dir`'s errno.
    */
   subdirectories(dir: string): Subdirectories | number;
+  /**
+   * The leaf flag of each of `names` when they are still exactly the subdirectories of `dir` (its
+   * link count is 2 plus their number and each is still a directory): a re-check without listing.
+   * null when the set may have changed (the fs fallback always says so), or `dir`'s errno.
+   */
+  knownSubdirectories(dir: string, names: readonly string[]): boolean[] | null | number;
 }
 
 export interface Subdirectories {
@@ -40,6 +46,7 @@ export const fsBatchFs: BatchFs = {
       return errnoOf(err);
     }
   },
+  knownSubdirectories: () => null,
 };
 
 const addon = loadNativeAddon<BatchFs>('batchfs');

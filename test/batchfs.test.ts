@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -43,6 +43,29 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
     });
   }
 
+  it('native: re-checks known subdirectories without listing, and says when the set may have changed', () => {
+    const dir = join(root, 'pod');
+    mkdirSync(join(dir, 'a'), { recursive: true });
+    mkdirSync(join(dir, 'b/nested'), { recursive: true });
+    writeFileSync(join(dir, 'memory.stat'), '');
+    const known = (names: string[]) => nativeBatchFs?.knownSubdirectories(dir, names);
+    assert.deepEqual(known(['a', 'b']), [true, false]);
+    assert.deepEqual(known(['b', 'a']), [false, true], 'in the order asked');
+    assert.equal(known(['a']), null, 'one more subdirectory than known');
+    assert.equal(known(['a', 'b', 'c']), null, 'one fewer');
+    assert.equal(known(['a', 'memory.stat']), null, 'a file is not a subdirectory');
+    // One removed and another made between two runs: the count is the same, the names are not.
+    rmdirSync(join(dir, 'a'));
+    mkdirSync(join(dir, 'c'));
+    assert.equal(known(['a', 'b']), null);
+    assert.deepEqual(known(['c', 'b']), [true, false]);
+    rmdirSync(join(dir, 'b/nested'));
+    assert.deepEqual(known(['c', 'b']), [true, true], 'b became a leaf');
+    assert.equal(known(['../pod']), null, 'names are single path components');
+    assert.equal(nativeBatchFs?.knownSubdirectories(join(root, 'gone'), []), ENOENT);
+    assert.equal(fsBatchFs.knownSubdirectories(dir, ['c', 'b']), null, 'the fallback always lists');
+  });
+
   const cleanups = cleanupsAfterAll();
   it('reads the files the kernel generates in a real cgroup exactly as fs does', () => {
     const top = `spyglass-batchfs-${process.pid}`;
@@ -54,6 +77,11 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
     assert.equal(fsBatchFs.readFilesAt(cgroup, files)[3], ENOENT);
     const listed = nativeBatchFs?.subdirectories(cgroup) as Subdirectories;
     assert.deepEqual(Object.fromEntries(listed.names.map((n, i) => [n, listed.leaf[i]])), { child: false, leaf: true }, 'kernfs link counts tell leaves');
+    assert.deepEqual(nativeBatchFs?.knownSubdirectories(cgroup, ['leaf', 'child']), [true, false]);
+    rmdirSync(join(cgroup, 'leaf'));
+    makeCgroup('/sys/fs/cgroup/memory', `${top}/new`, cleanups);
+    assert.equal(nativeBatchFs?.knownSubdirectories(cgroup, ['leaf', 'child']), null, 'kernfs: same count, another name');
+    assert.deepEqual(nativeBatchFs?.knownSubdirectories(cgroup, ['new', 'child']), [true, false]);
   });
 
   it('reads a kernel file longer than one page to its end (the seq_file returns it a page at a time)', async () => {

@@ -230,6 +230,7 @@ describe('container collector on fixture trees', () => {
     const run = await containerRunner(node);
     const ids = async () => new Set(samplesOf((await run()).families, 'container_last_seen').map((s) => s.labels.id));
     assert.ok((await ids()).has(`/docker/${hex('6')}`));
+    // One gone and one new between two runs: /docker has as many subdirectories as before, not the same ones.
     rmSync(join(node.sysfs, `fs/cgroup/docker/${hex('6')}`), { recursive: true });
     writeNode(node.root, 'v2', [{ path: `/docker/${hex('7')}`, cpuUsageNs: 1e9 }]);
     const next = await ids();

@@ -25,9 +25,10 @@ export class CgroupFiles {
 
   /** The text of each of `names` in `dir`, in order; `undefined` where there is none to parse. */
   read(dir: string, names: readonly string[]): Array<string | undefined> {
-    const wanted = this.absent.size === 0 ? names : names.filter((f) => !this.absent.has(f));
-    const contents = batchFs.readFilesAt(dir, wanted);
-    const texts = wanted === names ? (contents as Array<string | number | undefined>) : names.map((f) => (this.absent.has(f) ? undefined : contents[wanted.indexOf(f)]));
+    const skipsSome = this.absent.size > 0 && names.some((f) => this.absent.has(f));
+    const texts = batchFs.readFilesAt(dir, skipsSome ? names.filter((f) => !this.absent.has(f)) : names) as Array<string | number | undefined>;
+    // Put the absent files back in their places, as undefined.
+    if (skipsSome) for (let i = 0; i < names.length; i++) if (this.absent.has(names[i] as string)) texts.splice(i, 0, undefined);
     for (let i = 0; i < texts.length; i++) {
       const content = texts[i];
       if (typeof content === 'number') texts[i] = this.failed(dir, names[i] as string, content);

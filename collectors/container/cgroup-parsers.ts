@@ -58,16 +58,18 @@ function device(table: DeviceTable, major: number, minor: number): DeviceIo {
 export function parseBlkio(text: string, file: string, into: DeviceTable, kind: 'bytes' | 'ops'): ParseResult<DeviceTable> {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const fields = (lines[i] as string).trim().split(/\s+/);
-    if (fields[0] === '' || fields[0] === 'Total') continue;
-    const m = /^(\d+):(\d+)$/.exec(fields[0] as string);
-    const value = parseNumber(fields[2]);
-    if (!m || fields.length !== 3 || value === undefined) return parseFailure(file, i + 1, `expected "major:minor op value", got ${JSON.stringify((lines[i] as string).slice(0, 60))}`);
-    if (fields[1] === 'Total') continue;
-    device(into, Number(m[1]), Number(m[2]))[kind].set(fields[1] as string, value);
+    const line = lines[i] as string;
+    const m = BLKIO_LINE.exec(line);
+    const value = m?.[3] === undefined ? undefined : parseNumber(m[4]);
+    if (!m || (m[3] !== undefined && value === undefined)) return parseFailure(file, i + 1, `expected "major:minor op value", got ${JSON.stringify(line.slice(0, 60))}`);
+    if (value === undefined || m[3] === 'Total') continue; // blank, the file's Total, or a device's
+    device(into, Number(m[1]), Number(m[2]))[kind].set(m[3] as string, value);
   }
   return { ok: true, value: into };
 }
+
+/** `MAJ:MIN Op value`, the last line's `Total value`, or blank. */
+const BLKIO_LINE = /^\s*(?:(\d+):(\d+)\s+(\S+)\s+(\S+)|Total\s+\S+)?\s*$/;
 
 /** v2 `io.stat`: `MAJ:MIN rbytes=… wbytes=… rios=… wios=… dbytes=… dios=…`. */
 export function parseIoStat(text: string, file: string): ParseResult<DeviceTable> {

@@ -125,7 +125,9 @@ function readV1Spec(files: CgroupFiles, dirs: Partial<Record<Controller, string>
 
 const V1_CPUACCT = ['cpuacct.usage', 'cpuacct.stat'];
 const V1_CPUACCT_PERCPU = [...V1_CPUACCT, 'cpuacct.usage_percpu'];
-const V1_CPU = ['cpu.stat', 'cgroup.procs'];
+// Without a quota nothing of cpu.stat is reported: one file less per cgroup (~6 µs each on v1).
+const V1_CPU = ['cgroup.procs'];
+const V1_CPU_CFS = ['cgroup.procs', 'cpu.stat'];
 const V1_MEMORY = ['memory.stat', 'memory.usage_in_bytes', 'memory.failcnt', 'memory.max_usage_in_bytes', 'memory.oom_control'];
 const CPUACCT_STAT_KEYS = ['user', 'system'];
 const V1_CPU_STAT_KEYS = ['nr_periods', 'nr_throttled', 'throttled_time'];
@@ -135,9 +137,13 @@ const OOM_KEYS = ['oom_kill'];
 
 function readV1Usage(files: CgroupFiles, dirs: Partial<Record<Controller, string>>, memo: CgroupMemo, opts: UsageOptions): CgroupUsage {
   const s = newUsage();
+  const cpuacctNames = opts.perCpu ? V1_CPUACCT_PERCPU : V1_CPUACCT;
+  const cpuNames = opts.cfs ? V1_CPU_CFS : V1_CPU;
+  // cpu and cpuacct mounted together (`cpu,cpuacct`, systemd's layout) are one directory: one batch.
+  const together = dirs.cpu !== undefined && dirs.cpu === dirs.cpuacct ? files.read(dirs.cpu, [...cpuacctNames, ...cpuNames]) : undefined;
   if (dirs.cpuacct) {
     const dir = dirs.cpuacct;
-    const [usage, stat, perCpu] = files.read(dir, opts.perCpu ? V1_CPUACCT_PERCPU : V1_CPUACCT);
+    const [usage, stat, perCpu] = together?.slice(0, cpuacctNames.length) ?? files.read(dir, cpuacctNames);
     const ns = files.parse(dir, 'cpuacct.usage', usage, parseCgroupValue);
     if (ns !== undefined) s.cpuUsage = ns / NS;
     const [user, system] = files.parse(dir, 'cpuacct.stat', stat, (t, p) => pickKeyValues(t, p, CPUACCT_STAT_KEYS)) ?? [];
@@ -148,8 +154,7 @@ function readV1Usage(files: CgroupFiles, dirs: Partial<Record<Controller, string
   }
   if (dirs.cpu) {
     const dir = dirs.cpu;
-    // Without a quota nothing of cpu.stat is reported: one file less per cgroup (~6 µs each on v1).
-    const [stat, procs] = opts.cfs ? files.read(dir, V1_CPU) : [undefined, files.text(dir, 'cgroup.procs')];
+    const [procs, stat] = together?.slice(cpuacctNames.length) ?? files.read(dir, cpuNames);
     const cpuStat = files.parse(dir, 'cpu.stat', stat, (t, p) => pickKeyValues(t, p, V1_CPU_STAT_KEYS));
     if (cpuStat) {
       const [periods, throttled, throttledNs] = cpuStat;

@@ -7,15 +7,19 @@ import type { CgroupDirs } from './cgroup-stats.js';
 interface Node {
   id: string;
   dir: string;
+  /** The subdirectories the last listing found, by name; empty for a leaf. */
   children: Map<string, Node>;
+  /** The same names as an array, for re-checking them without a listing; undefined until listed. */
+  childNames?: string[];
 }
 
 /**
  * Every cgroup of the hierarchies (root `/` included) by its cgroup path (cAdvisor's `id`), with
  * the directories its files are in. The tree of the last walk is kept, and a directory whose link
  * count says it has no subdirectories (kernfs keeps it) is not listed: on a Kubernetes node two
- * thirds of the cgroups are such leaves. A directory that vanishes during the walk is left out;
- * `yieldNow` lets a long walk give the event loop a turn.
+ * thirds of the cgroups are such leaves. A listed directory whose link count and subdirectories
+ * are still the ones found last time is not listed again either. A directory that vanishes during
+ * the walk is left out; `yieldNow` lets a long walk give the event loop a turn.
  */
 export class CgroupWalker {
   private readonly roots = new Map<string, Node>();
@@ -43,26 +47,41 @@ export class CgroupWalker {
 }
 
 async function walkTree(root: Node, visit: (node: Node) => void, yieldNow: () => Promise<void> | undefined): Promise<void> {
-  const stack: Array<{ node: Node; leaf: boolean }> = [{ node: root, leaf: false }];
-  while (stack.length) {
-    const { node, leaf } = stack.pop() as { node: Node; leaf: boolean };
-    if (leaf) {
+  const nodes: Node[] = [root];
+  const leaves: boolean[] = [false];
+  while (nodes.length) {
+    const node = nodes.pop() as Node;
+    if (leaves.pop()) {
       node.children.clear();
+      node.childNames = undefined;
       visit(node);
       continue;
     }
-    const listed = batchFs.subdirectories(node.dir);
-    if (typeof listed === 'number') continue; // removed while walking
-    visit(node);
-    const children = new Map<string, Node>();
-    for (let i = 0; i < listed.names.length; i++) {
-      const name = listed.names[i] as string;
-      const child = node.children.get(name) ?? { id: cgroupId(node.id, name), dir: `${node.dir}/${name}`, children: new Map() };
-      children.set(name, child);
-      stack.push({ node: child, leaf: listed.leaf[i] === true });
+    const known = node.childNames && batchFs.knownSubdirectories(node.dir, node.childNames);
+    if (typeof known === 'number') continue; // removed while walking
+    if (known) {
+      visit(node);
+      for (let i = 0; i < known.length; i++) {
+        nodes.push(node.children.get(node.childNames?.[i] as string) as Node);
+        leaves.push(known[i] === true);
+      }
+    } else {
+      const listed = batchFs.subdirectories(node.dir);
+      if (typeof listed === 'number') continue;
+      visit(node);
+      const children = new Map<string, Node>();
+      for (let i = 0; i < listed.names.length; i++) {
+        const name = listed.names[i] as string;
+        const child = node.children.get(name) ?? { id: cgroupId(node.id, name), dir: `${node.dir}/${name}`, children: new Map() };
+        children.set(name, child);
+        nodes.push(child);
+        leaves.push(listed.leaf[i] === true);
+      }
+      node.children = children;
+      node.childNames = listed.names;
     }
-    node.children = children;
-    await yieldNow();
+    const turn = yieldNow();
+    if (turn) await turn;
   }
 }
 
