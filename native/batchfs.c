@@ -71,33 +71,46 @@ static bool path_argument(napi_env env, napi_value value, char *path, size_t *le
   return napi_get_value_string_utf8(env, value, path, MAX_DIR_PATH, length) == napi_ok;
 }
 
-static napi_value read_files_at(napi_env env, napi_callback_info info) {
+/* The (dir: string, names: string[]) arguments; false, with a TypeError thrown naming usage, unless they are that. */
+static bool dir_and_names(napi_env env, napi_callback_info info, const char *usage, char *dir, size_t *dir_length, napi_value *names) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_array = false;
+  if (argc < 2 || !path_argument(env, argv[0], dir, dir_length) || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, usage);
+    return false;
+  }
+  *names = argv[1];
+  return true;
+}
+
+/* names[i] into name (MAX_NAME bytes); false unless it is one path component. */
+static bool name_at(napi_env env, napi_value names, uint32_t i, char *name) {
+  napi_value element;
+  size_t length;
+  napi_get_element(env, names, i, &element);
+  return napi_get_value_string_utf8(env, element, name, MAX_NAME, &length) == napi_ok && length < MAX_NAME - 1 && !strchr(name, '/');
+}
+
+static napi_value read_files_at(napi_env env, napi_callback_info info) {
   char dir[MAX_DIR_PATH];
   size_t dir_length;
-  bool is_array = false;
-  if (argc < 2 || !path_argument(env, argv[0], dir, &dir_length) || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
-    napi_throw_type_error(env, NULL, "readFilesAt(dir: string, names: string[])");
-    return NULL;
-  }
+  napi_value names;
+  if (!dir_and_names(env, info, "readFilesAt(dir: string, names: string[])", dir, &dir_length, &names)) return NULL;
   int dirfd = dir_length >= sizeof dir - 1 ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int dir_errno = dir_length >= sizeof dir - 1 ? ENAMETOOLONG : errno;
 
   uint32_t count;
-  napi_get_array_length(env, argv[1], &count);
+  napi_get_array_length(env, names, &count);
   napi_value results;
   napi_create_array_with_length(env, count, &results);
   for (uint32_t i = 0; i < count; i++) {
-    napi_value element;
     char name[MAX_NAME];
-    size_t name_length;
-    napi_get_element(env, argv[1], i, &element);
     napi_value result;
     if (dirfd < 0) {
       result = number(env, dir_errno);
-    } else if (napi_get_value_string_utf8(env, element, name, sizeof name, &name_length) != napi_ok || name_length >= sizeof name - 1 || strchr(name, '/')) {
+    } else if (!name_at(env, names, i, name)) {
       result = number(env, EINVAL);
     } else {
       int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
@@ -162,22 +175,16 @@ static napi_value subdirectories(napi_env env, napi_callback_info info) {
 }
 
 static napi_value known_subdirectories(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[MAX_DIR_PATH];
   size_t path_length;
-  bool is_array = false;
-  if (argc < 2 || !path_argument(env, argv[0], path, &path_length) || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
-    napi_throw_type_error(env, NULL, "knownSubdirectories(dir: string, names: string[])");
-    return NULL;
-  }
+  napi_value names;
+  if (!dir_and_names(env, info, "knownSubdirectories(dir: string, names: string[])", path, &path_length, &names)) return NULL;
   if (path_length >= sizeof path - 1) return number(env, ENAMETOOLONG);
   /* O_PATH: only stats follow, so no directory stream (glibc's opendir allocates 32 KiB) and no getdents. */
   int dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) return number(env, errno);
   uint32_t count;
-  napi_get_array_length(env, argv[1], &count);
+  napi_get_array_length(env, names, &count);
   struct stat st;
   napi_value result = NULL;
   if (fstat(dirfd, &st) == 0 && st.st_nlink == (nlink_t)count + 2) {
@@ -185,11 +192,9 @@ static napi_value known_subdirectories(napi_env env, napi_callback_info info) {
     napi_create_array_with_length(env, count, &leaves);
     uint32_t i = 0;
     for (; i < count; i++) {
-      napi_value element, leaf;
+      napi_value leaf;
       char name[MAX_NAME];
-      size_t name_length;
-      napi_get_element(env, argv[1], i, &element);
-      if (napi_get_value_string_utf8(env, element, name, sizeof name, &name_length) != napi_ok || name_length >= sizeof name - 1 || strchr(name, '/')) break;
+      if (!name_at(env, names, i, name)) break;
       if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) break;
       napi_get_boolean(env, st.st_nlink == 2, &leaf);
       napi_set_element(env, leaves, i, leaf);

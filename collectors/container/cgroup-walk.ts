@@ -80,8 +80,7 @@ async function walkTree(root: Node, visit: (node: Node) => void, yieldNow: () =>
       node.children = children;
       node.childNames = listed.names;
     }
-    const turn = yieldNow();
-    if (turn) await turn;
+    await yieldNow();
   }
 }
 
