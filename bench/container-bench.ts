@@ -15,7 +15,7 @@
  * rendering come after, in "after-run CPU", with the gzip of the body that both have).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -65,6 +65,8 @@ interface Result {
   p99DelayMs: number;
   bodyMiB: number;
   rssMiB: number;
+  /** Descriptors open after the runs that were not before: the directories the walk holds. */
+  heldFds: number;
 }
 
 /** How the engine runs the collector: in its worker thread (the default), or on the main thread. */
@@ -130,6 +132,7 @@ async function workerThreadCycle(node: Paths, options: Record<string, unknown>, 
 
 /** CPU and wall time of the collection runs, and the event-loop stalls over all of it and what follows (publish, gzip). */
 async function measure(mode: Mode, node: Paths, options: Record<string, unknown> = {}): Promise<Result> {
+  const fdsBefore = openFds();
   const store = new ExpositionStore();
   store.body('prometheus', true);
   const cycle = await (mode === 'thread' ? workerThreadCycle : mode === 'main' ? mainThreadCycle : idleCycle)(node, options, store);
@@ -167,14 +170,19 @@ async function measure(mode: Mode, node: Paths, options: Record<string, unknown>
       p99DelayMs: delay.percentile(99) / 1e6,
       bodyMiB: body.length / 2 ** 20,
       rssMiB: process.memoryUsage().rss / 2 ** 20,
+      heldFds: openFds() - fdsBefore,
     };
   } finally {
     cycle.close();
   }
 }
 
+function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
 function row(label: string, mode: Mode, r: Result): string {
-  const cells = [{ thread: 'worker thread', main: 'main thread', idle: '-' }[mode], r.cgroups, r.series, r.collectCpuMs.toFixed(1), r.publishCpuMs.toFixed(1), (r.collectCpuMs + r.publishCpuMs).toFixed(1), r.collectWallMs.toFixed(1), r.maxStallMs.toFixed(1), r.p99DelayMs.toFixed(1), r.bodyMiB.toFixed(1), r.rssMiB.toFixed(0)];
+  const cells = [{ thread: 'worker thread', main: 'main thread', idle: '-' }[mode], r.cgroups, r.series, r.collectCpuMs.toFixed(1), r.publishCpuMs.toFixed(1), (r.collectCpuMs + r.publishCpuMs).toFixed(1), r.collectWallMs.toFixed(1), r.maxStallMs.toFixed(1), r.p99DelayMs.toFixed(1), r.bodyMiB.toFixed(1), r.rssMiB.toFixed(0), r.heldFds];
   return `| ${label} | ${cells.join(' | ')} |`;
 }
 
@@ -233,8 +241,8 @@ async function measureCase(c: Case): Promise<void> {
  */
 function main(): void {
   console.log(`runs per case: ${RUNS}; node ${process.version} ${process.execArgv.join(' ')}; each case in a process of its own`);
-  console.log('| tree | runs in | cgroups | series | run CPU ms | after-run CPU ms | CPU ms / run | run wall ms | max event-loop stall ms | p99 event-loop delay ms | body MiB | RSS MiB |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| tree | runs in | cgroups | series | run CPU ms | after-run CPU ms | CPU ms / run | run wall ms | max event-loop stall ms | p99 event-loop delay ms | body MiB | RSS MiB | held fds |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const cases: Case[] = [{ tree: 'none', containers: 0, mode: 'idle' }];
   cases.push(...TREES.flatMap((tree) => SIZES.flatMap((containers) => MODES.map((mode) => ({ tree, containers, mode })))));
   if (process.env.REAL === '1') cases.push(...MODES.map((mode) => ({ tree: 'real' as const, containers: 1000, mode })));

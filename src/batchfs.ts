@@ -10,8 +10,11 @@ import { readWhole } from './procfs.js';
  * at install) the same answers come from fs calls, a little slower.
  */
 export interface BatchFs {
-  /** The text of each named file in `dir`, or its errno (a positive number); a directory that cannot be opened gives its errno for every file. */
-  readFilesAt(dir: string, names: readonly string[]): Array<string | number>;
+  /**
+   * The text of each named file in `dir` (a path, or a descriptor from openDirectory), or its errno
+   * (a positive number); a directory that cannot be opened gives its errno for every file.
+   */
+  readFilesAt(dir: string | number, names: readonly string[]): Array<string | number>;
   /**
    * The directories in `dir`, each with whether its link count says it has no subdirectories
    * (kernfs and tmpfs keep it; the fs fallback never claims a leaf); or `dir`'s errno.
@@ -22,7 +25,16 @@ export interface BatchFs {
    * link count is 2 plus their number and each is still a directory): a re-check without listing.
    * null when the set may have changed (the fs fallback always says so), or `dir`'s errno.
    */
-  knownSubdirectories(dir: string, names: readonly string[]): boolean[] | null | number;
+  knownSubdirectories(dir: string | number, names: readonly string[]): boolean[] | null | number;
+  /**
+   * An O_PATH descriptor of `dir` to pass instead of its path: the calls above then neither walk the
+   * path nor open the directory; or -errno (-EMFILE past the thread's budget, half of
+   * RLIMIT_NOFILE; -ENOSYS from the fs fallback, which reads by path). The thread's descriptors
+   * are closed when it ends.
+   */
+  openDirectory(dir: string): number;
+  /** Closes a descriptor from openDirectory (any other is refused with a TypeError). */
+  closeDirectory(fd: number): void;
 }
 
 export interface Subdirectories {
@@ -30,10 +42,18 @@ export interface Subdirectories {
   leaf: boolean[];
 }
 
+const ENOSYS = 38;
+
+/** The fs fallback holds no descriptors: every call takes a path. */
+function pathOnly(dir: string | number): string {
+  if (typeof dir !== 'string') throw new TypeError('the fs fallback reads directories by path only');
+  return dir;
+}
+
 export const fsBatchFs: BatchFs = {
   readFilesAt: (dir, names) => names.map((name) => {
     try {
-      return readSmallFile(join(dir, name));
+      return readSmallFile(join(pathOnly(dir), name));
     } catch (err) {
       return errnoOf(err);
     }
@@ -47,6 +67,10 @@ export const fsBatchFs: BatchFs = {
     }
   },
   knownSubdirectories: () => null,
+  openDirectory: () => -ENOSYS,
+  closeDirectory: (fd) => {
+    throw new TypeError(`closeDirectory(${fd}): the fs fallback holds no descriptors`);
+  },
 };
 
 const addon = loadNativeAddon<BatchFs>('batchfs');

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { containerRunner, valueOf } from './helpers/container-run.js';
 import { cleanupsAfterAll, killed, makeCgroup } from './helpers/real-cgroups.js';
 import { startSpyglass, waitFor, type Running } from './helpers/spyglass.js';
 
@@ -42,6 +43,17 @@ function kernel(path: string): string {
 function series(text: string, name: string, id: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`id="${id}"`));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** How many of this process's descriptors name a directory whose path includes `part` (removed ones too). */
+function descriptorsOf(part: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).includes(part);
+    } catch {
+      return false; // closed meanwhile (the one readdirSync listed with)
+    }
+  }).length;
 }
 
 const cleanups = cleanupsAfterAll();
@@ -91,6 +103,33 @@ describe('container collector on real cgroups', () => {
     await waitFor(async () => !(await scrape()).includes(`id="${CONTAINER}"`), 5000, 'the removed cgroup to be withdrawn');
     assert.ok((await scrape()).includes(`id="${POD}"`), 'its parent is still there');
     await spyglass.stop();
+  });
+
+  it('v1: a cgroup removed and made again under its name between runs (a restarted service) is read afresh; removed ones are let go', async () => {
+    const service = `${TOP}/system.slice/restarted.service`;
+    const make = (limit: number) => {
+      for (const c of V1_CONTROLLERS) makeCgroup(join(V1, c), service, cleanups);
+      writeFileSync(join(V1, 'memory', service, 'memory.limit_in_bytes'), String(limit));
+    };
+    const removeService = () => {
+      for (const c of V1_CONTROLLERS) rmdirSync(join(V1, c, service));
+    };
+    make(64 << 20);
+    // In-process, on this machine's own /proc and /sys: the walk holds its directories open in this process.
+    const run = await containerRunner({ procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${TOP}.*`, spec_interval: '0s' });
+    const limit = async () => {
+      const { families, skipped } = await run();
+      return { limit: valueOf(families, 'container_spec_memory_limit_bytes', { id: service }), skipped };
+    };
+    assert.deepEqual(await limit(), { limit: 64 << 20, skipped: [] });
+    assert.equal(descriptorsOf(service), V1_CONTROLLERS.length, 'one held descriptor per hierarchy');
+    removeService();
+    make(128 << 20);
+    assert.deepEqual(await limit(), { limit: 128 << 20, skipped: [] }, 'the new directory, not the removed one');
+    assert.equal(descriptorsOf(service), V1_CONTROLLERS.length, 'the removed directories\' descriptors were replaced');
+    removeService();
+    assert.deepEqual(await limit(), { limit: undefined, skipped: [] });
+    assert.equal(descriptorsOf(service), 0, 'nothing held of a cgroup that is gone');
   });
 
   it('v2 (the unified hierarchy of this VM, read as a v2 host): CPU seconds from cpu.stat, PSI', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { defineCollector, throwIfAborted, type CollectContext, type Labels } from '../../src/collector.js';
 import { cooperativeYielder } from '../../src/cooperative.js';
 import { DURATION_PATTERN, parseDuration } from '../../src/config/duration.js';
+import { DirectoryHandles } from '../../src/directory-handles.js';
 import { SampleRecycler } from '../../src/metrics/sample-recycler.js';
 import { readOptionalPseudoFile, readPseudoFileOnce } from '../../src/procfs.js';
 import { parseDiskstats } from '../host/proc-diskstats.js';
@@ -44,6 +45,8 @@ interface ContainerState {
   layout?: { value: CgroupLayout | undefined; readAtMs: number };
   cgroups: Map<string, TrackedCgroup>;
   walker: CgroupWalker;
+  /** The walked cgroup directories, held open for the walk's re-checks and the reads. */
+  handles: DirectoryHandles;
   samples: SampleRecycler;
   metadata: MetadataStore;
   devices: Map<string, string>;
@@ -76,7 +79,10 @@ export default defineCollector<ContainerOptions, ContainerState>({
       spec_interval: { type: 'string', pattern: DURATION_PATTERN, default: '1m', description: 'How often the limits (container_spec_*) are read again; 0s reads them every run' },
     },
   },
-  initialState: () => ({ cgroups: new Map(), walker: new CgroupWalker(), samples: new SampleRecycler(), metadata: new MetadataStore(), devices: new Map() }),
+  initialState: () => {
+    const handles = new DirectoryHandles();
+    return { cgroups: new Map(), walker: new CgroupWalker(handles), handles, samples: new SampleRecycler(), metadata: new MetadataStore(), devices: new Map() };
+  },
   async collect(ctx) {
     const { config, state } = ctx;
     const layout = currentLayout(ctx);
@@ -112,7 +118,7 @@ export default defineCollector<ContainerOptions, ContainerState>({
       const { identity } = tracked;
       const isRoot = id === '/';
       try {
-        const files = new CgroupFiles(ctx.skip, tracked.absent);
+        const files = new CgroupFiles(ctx.skip, tracked.absent, state.handles);
         if (ctx.runTimeMs >= tracked.specDueMs) {
           // The first due time is spread over the interval, so cgroups created together are not all read again in one run.
           tracked.specDueMs = ctx.runTimeMs + specIntervalMs * (tracked.spec === undefined ? Math.random() : 1);
