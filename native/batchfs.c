@@ -106,6 +106,16 @@ static bool path_argument(napi_env env, napi_value value, char *path, size_t *le
   return napi_get_value_string_utf8(env, value, path, MAX_DIR_PATH, length) == napi_ok;
 }
 
+/* The (dir: string) argument; false, with a TypeError thrown naming usage, unless it is that. */
+static bool path_only(napi_env env, napi_callback_info info, const char *usage, char *path, size_t *length) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1 && path_argument(env, argv[0], path, length)) return true;
+  napi_throw_type_error(env, NULL, usage);
+  return false;
+}
+
 /*
  * A directory argument: a path into dir (MAX_DIR_PATH bytes), *fd -1; or a descriptor from
  * openDirectory into *fd. false unless it is a string or a descriptor this thread holds.
@@ -186,15 +196,9 @@ static napi_value read_files_at(napi_env env, napi_callback_info info) {
 }
 
 static napi_value subdirectories(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[MAX_DIR_PATH];
   size_t path_length;
-  if (argc < 1 || !path_argument(env, argv[0], path, &path_length)) {
-    napi_throw_type_error(env, NULL, "subdirectories(dir: string)");
-    return NULL;
-  }
+  if (!path_only(env, info, "subdirectories(dir: string)", path, &path_length)) return NULL;
   if (path_length >= sizeof path - 1) return number(env, ENAMETOOLONG);
   DIR *dir = opendir(path);
   if (!dir) return number(env, errno);
@@ -264,15 +268,9 @@ static napi_value known_subdirectories(napi_env env, napi_callback_info info) {
 }
 
 static napi_value open_directory(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[MAX_DIR_PATH];
   size_t path_length;
-  if (argc < 1 || !path_argument(env, argv[0], path, &path_length)) {
-    napi_throw_type_error(env, NULL, "openDirectory(dir: string)");
-    return NULL;
-  }
+  if (!path_only(env, info, "openDirectory(dir: string)", path, &path_length)) return NULL;
   if (path_length >= sizeof path - 1) return number(env, -ENAMETOOLONG);
   Handles *h = handles_of(env);
   if (!h || h->count >= h->budget) return number(env, -EMFILE);
