@@ -9,6 +9,7 @@
  *   BENCH_SIZES=1000 BENCH_TREES=v2 node …         # one case
  *   REAL=1 BENCH_TREES= node …                     # real cgroups only
  *   BENCH_MODES=thread node …                      # only as spyglass runs it (default: thread,main)
+ *   BENCH_SCRAPE=1 node …                          # a gzip scrape right after each run, before the body is rebuilt ahead
  *
  * "run CPU" is the CPU of all threads while a run is under way: in the worker thread that is the
  * collection, the series cap and the rendering; on the main thread the collection alone (capping and
@@ -38,6 +39,8 @@ const TREES = (process.env.BENCH_TREES ?? 'v2,v1').split(',').filter(Boolean) as
 /** `thread`: as spyglass runs the collector (its worker thread); `main`: on the main thread, as before. */
 const MODES = (process.env.BENCH_MODES ?? 'thread,main').split(',') as Mode[];
 const MAX_SERIES = 100_000;
+/** Scrape (gzip, as Prometheus asks) as soon as each run is published: the scrape that races the store's rebuild of the body. */
+const SCRAPE_AFTER_RUN = process.env.BENCH_SCRAPE === '1';
 
 type Paths = Omit<CollectorPaths, 'udevData'>;
 
@@ -153,6 +156,7 @@ async function measure(mode: Mode, node: Paths, options: Record<string, unknown>
       const collected = process.cpuUsage(cpu);
       collectCpu += collected.user + collected.system;
       await run.publish();
+      if (SCRAPE_AFTER_RUN) await store.bodyWhenReady('prometheus', true);
       await sleep(GZIP_SETTLE_MS);
       const published = process.cpuUsage(cpu);
       publishCpu += published.user + published.system - collected.user - collected.system;

@@ -40,6 +40,19 @@ describe('exposition store', () => {
     assert.equal(gunzipSync(s.body('prometheus', true)).toString(), '# HELP a_g h\n# TYPE a_g gauge\na_g 2\n');
   });
 
+  it('never assembles a plain body for a scraper that only asks for gzip, even one that asked before the warm-up', async (t) => {
+    const s = new ExpositionStore();
+    const run = () => [counter('c_total', 'h', Array.from({ length: 2000 }, (_, i) => ({ labels: { i: String(i) }, value: i })))];
+    s.publish('a', run(), opts);
+    const plainLength = gunzipSync(s.body('prometheus', true)).length; // built by this request itself
+    s.publish('a', run(), opts); // the next run: a change, with a body of the same length
+    const allocations = t.mock.method(Buffer, 'allocUnsafe');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the warm-up timer and its threadpool gzip
+    allocations.mock.restore();
+    assert.deepEqual(allocations.mock.calls.map((c) => c.arguments[0]).filter((size) => size === plainLength), [], 'no buffer the size of the plain body');
+    assert.match(gunzipSync(s.body('prometheus', true)).toString(), /^c_total\{i="1999"\} 1999$/m);
+  });
+
   it('renders into the memory of the body before the one served, never into the one served', async () => {
     const s = new ExpositionStore();
     s.body('prometheus', false);
@@ -122,6 +135,32 @@ describe('exposition store', () => {
     failFirst(new Error('run 1 is no longer the last one'));
     await preparing;
     assert.equal(s.body('prometheus', false).toString(), 't 2\n');
+  });
+
+  it('builds a body a scrape asks for off the critical path, once for all who ask, from bytes kept intact while it runs', async () => {
+    const s = new ExpositionStore();
+    const section = (fill: string) => {
+      const storage = Buffer.alloc(3 << 20, fill); // three assembly slices
+      return { familyNames: ['t'], bodies: { prometheus: storage }, storage: { prometheus: storage }, renderElsewhere: () => Promise.reject(new Error('unused')) };
+    };
+    s.publishRendered('t', section('a'));
+    const plain = s.bodyWhenReady('prometheus', false);
+    const gzipped = s.bodyWhenReady('prometheus', true);
+    assert.ok(plain instanceof Promise && gzipped instanceof Promise, 'neither is built in this turn of the event loop');
+    assert.equal(s.bodyWhenReady('prometheus', true), gzipped, 'a second scrape waits for the same build');
+    s.publishRendered('t', section('b'));
+    s.publishRendered('t', section('c')); // the first section's memory is now two generations old
+    assert.deepEqual(s.takeSpares('t'), {}, 'not handed to a render while the builds read it');
+    const [plainBody, gzippedBody] = await Promise.all([plain, gzipped]);
+    assert.ok(plainBody.equals(Buffer.alloc(3 << 20, 'a')) && gunzipSync(gzippedBody).equals(plainBody), 'the series as they were when the scrapes came');
+    const fresh = s.bodyWhenReady('prometheus', true);
+    assert.ok(fresh instanceof Promise, 'a body from before the change is not kept');
+    assert.ok(gunzipSync(await fresh).equals(Buffer.alloc(3 << 20, 'c')));
+    assert.ok(Buffer.isBuffer(s.bodyWhenReady('prometheus', true)), 'then served from the cache');
+    const selected = s.bodyWhenReady('prometheus', true, new Set(['t']));
+    assert.ok(selected instanceof Promise);
+    assert.ok(gunzipSync(await selected).equals(Buffer.alloc(3 << 20, 'c')));
+    assert.equal(s.takeSpares('t').prometheus?.[0], 'b'.charCodeAt(0), 'the body before the one served is handed out again once the builds are done');
   });
 
   it('hands the memory of the body before the one served to whoever renders next, once', () => {

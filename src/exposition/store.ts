@@ -75,17 +75,20 @@ export class ExpositionStore {
   /** Bodies for `collect[]`/`exclude[]` selections. */
   private readonly bodies = new Map<string, Buffer>();
   private warmTimer: NodeJS.Timeout | undefined;
-  /** Bumped on every change, so a compression that finishes after a newer change is thrown away. */
+  /** Bumped on every change, so a body built from the sections as they were before a newer change is not kept. */
   private generation = 0;
   /**
    * Per section and format, the storage of the body before the one served, rendered into again:
    * allocating a fresh 10 MB each run (1,000 containers) made V8 start a full GC every run or two
-   * for external memory pressure. Only renders read section bytes, and they copy them (a sliced
-   * assembly stops at the first change), so storage two generations old is free.
+   * for external memory pressure. Only renders read section bytes, and they copy them; none is
+   * handed out while a build reads them over several turns (see readingParts), so storage two
+   * generations old is free.
    */
   private readonly spares = new Map<string, Buffer>();
-  /** Compressions under way that read the sections' bytes (see compressParts). */
-  private compressing = 0;
+  /** Builds under way that read the sections' bytes over several turns of the event loop (see readingParts). */
+  private reading = 0;
+  /** Bodies being built off the critical path, by bodyKey, with the generation they show. */
+  private readonly building = new Map<string, { generation: number; body: Promise<Buffer> }>();
 
   constructor(private readonly alwaysIncluded: ReadonlySet<string> = new Set()) {}
 
@@ -137,7 +140,7 @@ export class ExpositionStore {
    */
   takeSpares(section: string): Partial<Record<Format, Buffer>> {
     const out: Partial<Record<Format, Buffer>> = {};
-    if (this.compressing > 0) return out; // the threadpool may be reading any section's bytes
+    if (this.reading > 0) return out; // a build may be reading any section's bytes
     for (const format of FORMATS) {
       const key = spareKey(section, format);
       const spare = this.spares.get(key);
@@ -187,22 +190,69 @@ export class ExpositionStore {
    * (sections in `alwaysIncluded` are part of every selection).
    */
   body(format: Format, gzip: boolean, selection?: ReadonlySet<string>): Buffer {
-    if (!selection) {
-      const slot = (format === 'openmetrics' ? 2 : 0) + (gzip ? 1 : 0);
-      this.wanted[slot] = true;
-      return (this.full[slot] ??= this.build(format, gzip, undefined));
-    }
-    const key = `${format}|${gzip ? 'gz' : 'id'}|${[...selection].sort().join(',')}`;
-    const cached = this.bodies.get(key);
+    const cached = this.cached(format, gzip, selection);
     if (cached) return cached;
-    if (this.bodies.size >= FILTERED_CACHE_ENTRIES) this.bodies.delete(this.bodies.keys().next().value as string);
     const body = this.build(format, gzip, selection);
-    this.bodies.set(key, body);
+    this.keep(format, gzip, selection, body);
+    return body;
+  }
+
+  /**
+   * `body` for a scrape: once the sections are prepared (see `prepare`), a body not built yet is
+   * built off the critical path, copied in slices or compressed on the threadpool, so that no
+   * scrape holds up the event loop with a 10 MB body (1,000 containers; gzip alone takes 15–40 ms).
+   * Scrapes that arrive meanwhile, and the warm-up, share that build. The body shows the series
+   * as they were when its build started.
+   */
+  bodyWhenReady(format: Format, gzip: boolean, selection?: ReadonlySet<string>): Buffer | Promise<Buffer> {
+    const preparing = this.prepare(format, selection);
+    if (preparing) return preparing.then(() => this.bodyWhenReady(format, gzip, selection));
+    return this.cached(format, gzip, selection) ?? this.buildInTurns(format, gzip, selection);
+  }
+
+  /** The body built since the last change, if any, for a client: unfiltered ones are marked wanted, so later changes rebuild them ahead. */
+  private cached(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): Buffer | undefined {
+    if (!selection) this.wanted[plainSlot(format) + (gzip ? 1 : 0)] = true;
+    return this.stored(format, gzip, selection);
+  }
+
+  private stored(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): Buffer | undefined {
+    return selection ? this.bodies.get(bodyKey(format, gzip, selection)) : this.full[plainSlot(format) + (gzip ? 1 : 0)];
+  }
+
+  private keep(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined, body: Buffer): void {
+    if (!selection) {
+      this.full[plainSlot(format) + (gzip ? 1 : 0)] = body;
+      return;
+    }
+    if (this.bodies.size >= FILTERED_CACHE_ENTRIES) this.bodies.delete(this.bodies.keys().next().value as string);
+    this.bodies.set(bodyKey(format, gzip, selection), body);
+  }
+
+  /** Builds a body over several turns of the event loop, once per generation however many ask; kept if nothing changed meanwhile. */
+  private buildInTurns(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): Promise<Buffer> {
+    const key = bodyKey(format, gzip, selection);
+    const generation = this.generation;
+    const under = this.building.get(key);
+    if (under?.generation === generation) return under.body;
+    const plain = gzip ? this.stored(format, false, selection) : undefined;
+    const body = gzip ? (plain ? gzipAsync(plain, { level: GZIP_LEVEL }) : this.compressParts(format, selection)) : this.assembleInSlices(format, selection);
+    this.building.set(key, { generation, body });
+    const done = () => {
+      if (this.building.get(key)?.body === body) this.building.delete(key);
+    };
+    body.then((built) => {
+      done();
+      if (generation === this.generation) this.keep(format, gzip, selection, built);
+    }, done);
     return body;
   }
 
   private build(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): Buffer {
-    return gzip ? gzipSync(this.body(format, false, selection), { level: GZIP_LEVEL }) : Buffer.concat(this.parts(format, selection));
+    if (!gzip) return Buffer.concat(this.parts(format, selection));
+    // The plain body is not made wanted: a scraper that only ever asks for gzip (Prometheus) would
+    // then have a 10 MB plain body assembled after every change.
+    return gzipSync(this.stored(format, false, selection) ?? Buffer.concat(this.parts(format, selection)), { level: GZIP_LEVEL });
   }
 
   /** The sections' bytes in output order (rendering a format on first use). */
@@ -221,22 +271,35 @@ export class ExpositionStore {
   }
 
   /**
-   * The full body assembled a slice at a time: copying a 10 MB body (1,000 containers) into
-   * freshly mapped memory takes 5–10 ms, too long for one turn of the event loop. Undefined if
-   * the store changed meanwhile.
+   * A body assembled a slice at a time: copying a 10 MB body (1,000 containers) into freshly
+   * mapped memory takes 5–10 ms, too long for one turn of the event loop.
    */
-  private async assembleInSlices(format: Format, generation: number): Promise<Buffer | undefined> {
-    const parts = this.parts(format);
-    const body = Buffer.allocUnsafe(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      for (let from = 0; from < part.length; from += ASSEMBLY_SLICE_BYTES) {
-        if (at > 0) await nextTurn();
-        if (generation !== this.generation) return undefined;
-        at += part.copy(body, at, from, Math.min(part.length, from + ASSEMBLY_SLICE_BYTES));
+  private async assembleInSlices(format: Format, selection: ReadonlySet<string> | undefined): Promise<Buffer> {
+    return this.readingParts(format, selection, async (parts) => {
+      const body = Buffer.allocUnsafe(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const part of parts) {
+        for (let from = 0; from < part.length; from += ASSEMBLY_SLICE_BYTES) {
+          if (at > 0) await nextTurn();
+          at += part.copy(body, at, from, Math.min(part.length, from + ASSEMBLY_SLICE_BYTES));
+        }
       }
+      return body;
+    });
+  }
+
+  /**
+   * Runs a build that reads the sections' bytes over several turns of the event loop. Meanwhile no
+   * render is handed the memory of a replaced section (takeSpares), so the bytes stay intact
+   * whatever changes.
+   */
+  private async readingParts<T>(format: Format, selection: ReadonlySet<string> | undefined, build: (parts: Buffer[]) => Promise<T>): Promise<T> {
+    this.reading++;
+    try {
+      return await build(this.parts(format, selection));
+    } finally {
+      this.reading--;
     }
-    return body;
   }
 
   /**
@@ -250,34 +313,22 @@ export class ExpositionStore {
       const format = slot >= 2 ? 'openmetrics' : 'prometheus';
       await this.prepare(format);
       if (generation !== this.generation) return;
-      const plainSlot = slot - (slot % 2);
-      const plain = this.full[plainSlot];
-      if (slot === plainSlot) {
-        const assembled = plain ?? (await this.assembleInSlices(format, generation));
-        if (assembled && generation === this.generation) this.full[plainSlot] ??= assembled;
-        continue;
-      }
-      const compressed = await (plain ? gzipAsync(plain, { level: GZIP_LEVEL }) : this.compressParts(format));
-      if (generation !== this.generation) return;
-      this.full[slot] ??= compressed;
+      if (!this.full[slot]) await this.buildInTurns(format, slot % 2 === 1, undefined);
     }
   }
 
   /** The sections' bytes compressed as one body without copying them together first. */
-  private async compressParts(format: Format): Promise<Buffer> {
-    this.compressing++;
-    try {
+  private compressParts(format: Format, selection: ReadonlySet<string> | undefined): Promise<Buffer> {
+    return this.readingParts(format, selection, async (parts) => {
       const chunks: Buffer[] = [];
       const stream = createGzip({ level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES });
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       const ended = once(stream, 'end');
-      for (const part of this.parts(format)) stream.write(part);
+      for (const part of parts) stream.write(part);
       stream.end();
       await ended;
       return Buffer.concat(chunks);
-    } finally {
-      this.compressing--;
-    }
+    });
   }
 
   /** The sections of a selection (sections in `alwaysIncluded` are part of every one), in output order. */
@@ -339,6 +390,15 @@ export class ExpositionStore {
     const names = [...this.sections.keys()].sort();
     this.order = [...names.filter((n) => !this.alwaysIncluded.has(n)), ...names.filter((n) => this.alwaysIncluded.has(n))];
   }
+}
+
+/** The slot of `full` (and `wanted`) that holds a format's plain body; its gzipped one is the next. */
+function plainSlot(format: Format): number {
+  return format === 'openmetrics' ? 2 : 0;
+}
+
+function bodyKey(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): string {
+  return `${format}|${gzip ? 'gz' : 'id'}|${selection ? [...selection].sort().join(',') : '*'}`;
 }
 
 function spareKey(section: string, format: Format): string {

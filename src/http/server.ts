@@ -58,7 +58,7 @@ export class HttpServer {
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);
       const isMetrics = path === '/metrics';
-      if (!isMetrics) this.trackAsync(req.socket, res);
+      this.trackResponse(req.socket, res);
       const serve = () => (isMetrics ? this.serveMetrics(req, res, q === -1 ? '' : url.slice(q + 1)) : app(req, res));
       const admitted = guard ? guard.admit(req, res, path) : true;
       if (admitted === true) return serve();
@@ -112,7 +112,7 @@ export class HttpServer {
     if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('internal error\n');
   }
 
-  private trackAsync(socket: net.Socket, res: http.ServerResponse): void {
+  private trackResponse(socket: net.Socket, res: http.ServerResponse): void {
     this.connections.set(socket, (this.connections.get(socket) ?? 0) + 1);
     if (this.closing) res.shouldKeepAlive = false;
     res.on('close', this.onResponseClosed);
@@ -159,6 +159,9 @@ export class HttpServer {
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.reply(res, 405, 'Method Not Allowed\n', ['Allow', 'GET, HEAD']);
     const limit = this.options.maxRequests;
     if (limit > 0 && this.inFlight >= limit) return this.reply(res, 503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
+    // In flight from here until the response is delivered: waiting for its body, or for a slow reader.
+    this.inFlight++;
+    res.on('close', this.onMetricsResponseClosed);
     let selection: ReadonlySet<string> | undefined;
     if (query) {
       const selected = parseSelection(new URLSearchParams(query), this.engine.knownCollectors(), this.engine.enabledCollectors());
@@ -171,24 +174,29 @@ export class HttpServer {
     this.sendMetrics(req, res, query, format, gzip, selection);
   }
 
-  /** Waits first, when a section rendered in a collector's thread has yet to render this format (see ExpositionStore.prepare). */
+  /** Waits first when the body is still being built, or rendered in a collector's thread (see ExpositionStore.bodyWhenReady). */
   private sendMetrics(req: http.IncomingMessage, res: http.ServerResponse, query: string, format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): void {
-    if (res.destroyed) return;
-    const preparing = this.engine.store.prepare(format, selection);
-    if (preparing) return void preparing.then(() => this.sendMetrics(req, res, query, format, gzip, selection));
-    const body = this.engine.store.body(format, gzip, selection);
-    this.engine.countMetricsRequest(200);
+    // When the scrape came, not when its body was ready: the scheduler times runs by it.
     this.engine.recordScrape(req.socket.remoteAddress, query);
+    const ready = this.engine.store.bodyWhenReady(format, gzip, selection);
+    if (!(ready instanceof Promise)) return this.sendBody(req, res, format, gzip, ready);
+    ready.then(
+      (body) => this.sendBody(req, res, format, gzip, body),
+      (err: unknown) => {
+        this.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'building the /metrics body failed');
+        if (!res.destroyed) this.reply(res, 500, 'The response body could not be built.\n');
+      },
+    );
+  }
+
+  private sendBody(req: http.IncomingMessage, res: http.ServerResponse, format: Format, gzip: boolean, body: Buffer): void {
+    if (res.destroyed) return;
+    this.engine.countMetricsRequest(200);
     const headers = ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(body.length), 'Vary', 'Accept-Encoding'];
     if (gzip) headers.push('Content-Encoding', 'gzip');
     if (this.closing) res.shouldKeepAlive = false;
     res.writeHead(200, headers);
     res.end(req.method === 'HEAD' ? undefined : body);
-    // In flight = still being delivered to a slow reader; usually the kernel took it all at once.
-    if (req.socket.writableLength > 0) {
-      this.inFlight++;
-      res.on('close', this.onMetricsResponseClosed);
-    }
   }
 
   private readonly onMetricsResponseClosed = () => {
