@@ -212,17 +212,17 @@ export class ExpositionStore {
 
   /** The body built since the last change, if any, for a client: unfiltered ones are marked wanted, so later changes rebuild them ahead. */
   private cached(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): Buffer | undefined {
-    if (!selection) this.wanted[plainSlot(format) + (gzip ? 1 : 0)] = true;
+    if (!selection) this.wanted[slotOf(format, gzip)] = true;
     return this.stored(format, gzip, selection);
   }
 
   private stored(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): Buffer | undefined {
-    return selection ? this.bodies.get(bodyKey(format, gzip, selection)) : this.full[plainSlot(format) + (gzip ? 1 : 0)];
+    return selection ? this.bodies.get(bodyKey(format, gzip, selection)) : this.full[slotOf(format, gzip)];
   }
 
   private keep(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined, body: Buffer): void {
     if (!selection) {
-      this.full[plainSlot(format) + (gzip ? 1 : 0)] = body;
+      this.full[slotOf(format, gzip)] = body;
       return;
     }
     if (this.bodies.size >= FILTERED_CACHE_ENTRIES) this.bodies.delete(this.bodies.keys().next().value as string);
@@ -392,9 +392,9 @@ export class ExpositionStore {
   }
 }
 
-/** The slot of `full` (and `wanted`) that holds a format's plain body; its gzipped one is the next. */
-function plainSlot(format: Format): number {
-  return format === 'openmetrics' ? 2 : 0;
+/** The slot of `full` (and `wanted`) that holds a format's body, plain or gzipped. */
+function slotOf(format: Format, gzip: boolean): number {
+  return (format === 'openmetrics' ? 2 : 0) + (gzip ? 1 : 0);
 }
 
 function bodyKey(format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): string {
