@@ -6,9 +6,10 @@
  *
  * readFilesAt(dir, names) → one entry per name: the file's text, or its errno as a number (every
  * entry is the directory's errno when the directory cannot be opened).
- * subdirectories(dir) → { names, leaf }: the directories in dir and, for each, whether its link
- * count (2) says it has no subdirectories of its own, so a tree walk need not list it; or dir's
- * errno as a number. kernfs (cgroupfs) and tmpfs keep a directory's link count at 2 plus its
+ * subdirectories(dir) → { names, leaf, inodes }: the directories in dir and, for each, whether its
+ * link count (2) says it has no subdirectories of its own, so a tree walk need not list it, and its
+ * inode number, which tells one made again under the same name from the one before; or dir's errno
+ * as a number. kernfs (cgroupfs) and tmpfs keep a directory's link count at 2 plus its
  * subdirectories; on a filesystem that does not (btrfs reports 1), nothing is called a leaf.
  * knownSubdirectories(dir, names) → the leaf flag of each of names when they are still exactly the
  * subdirectories of dir (its link count is 2 plus their number and each is still a directory), so a
@@ -18,6 +19,13 @@
  * which then neither walk the path nor open and close the directory again; or -errno (-EMFILE past
  * this thread's share of RLIMIT_NOFILE). closeDirectory(fd) closes one; descriptors another
  * thread or module opened are refused, and those still held when the thread ends are closed.
+ * openWatches() → an inotify descriptor (or -errno), held like those and closed with
+ * closeWatches(watches); watchDirectory(watches, dir) → the watch descriptor (wd) that reports
+ * subdirectories made, removed or moved in dir, and dir itself removed or moved where the
+ * filesystem says so (tmpfs does, cgroupfs does not), or -errno (ENOSPC past
+ * fs.inotify.max_user_watches);
+ * unwatchDirectory(watches, wd); changedDirectories(watches) → the wds with such events since the
+ * last call (a wd may repeat), or null when the kernel's queue overflowed and any may have changed.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -25,6 +33,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,10 +42,12 @@
 #define MAX_DIR_PATH 4096
 #define MAX_NAME 256
 #define WHOLE_FILE_SHORT_READ 2048
+#define HELD_DIRECTORY 1
+#define HELD_WATCHES 2
 
 /*
- * What one thread (napi env) keeps: its read buffer, and the directory descriptors it holds
- * (held[fd] is 1 for those it opened).
+ * What one thread (napi env) keeps: its read buffer, and the descriptors it holds (held[fd] is
+ * HELD_DIRECTORY or HELD_WATCHES for those it opened).
  */
 typedef struct {
   char *buffer;
@@ -64,8 +75,9 @@ static Handles *handles_of(napi_env env) {
 }
 
 static bool is_held(Handles *h, int64_t fd) {
-  return h && fd >= 0 && (size_t)fd < h->held_size && h->held[fd];
+  return h && fd >= 0 && (size_t)fd < h->held_size && h->held[fd] == HELD_DIRECTORY;
 }
+
 
 /* Reads fd to EOF into the thread's buffer; returns the length, or -errno. */
 static ssize_t read_all(Handles *h, int fd) {
@@ -202,9 +214,10 @@ static napi_value subdirectories(napi_env env, napi_callback_info info) {
   if (path_length >= sizeof path - 1) return number(env, ENAMETOOLONG);
   DIR *dir = opendir(path);
   if (!dir) return number(env, errno);
-  napi_value names, leaves;
+  napi_value names, leaves, inodes;
   napi_create_array(env, &names);
   napi_create_array(env, &leaves);
+  napi_create_array(env, &inodes);
   uint32_t count = 0;
   int failed = 0;
   for (;;) {
@@ -219,10 +232,12 @@ static napi_value subdirectories(napi_env env, napi_callback_info info) {
     struct stat st;
     bool known = fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
     if (entry->d_type == DT_UNKNOWN && !(known && S_ISDIR(st.st_mode))) continue;
-    napi_value name, leaf;
+    napi_value name, leaf, inode;
     napi_create_string_utf8(env, entry->d_name, NAPI_AUTO_LENGTH, &name);
     napi_get_boolean(env, known && st.st_nlink == 2, &leaf);
+    napi_create_double(env, (double)entry->d_ino, &inode);
     napi_set_element(env, names, count, name);
+    napi_set_element(env, inodes, count, inode);
     napi_set_element(env, leaves, count++, leaf);
   }
   closedir(dir);
@@ -231,6 +246,7 @@ static napi_value subdirectories(napi_env env, napi_callback_info info) {
   napi_create_object(env, &result);
   napi_set_named_property(env, result, "names", names);
   napi_set_named_property(env, result, "leaf", leaves);
+  napi_set_named_property(env, result, "inodes", inodes);
   return result;
 }
 
@@ -267,6 +283,24 @@ static napi_value known_subdirectories(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* Records fd as held (kind HELD_DIRECTORY or HELD_WATCHES); returns fd, or -errno after closing it. */
+static int hold(Handles *h, int fd, unsigned char kind) {
+  if ((size_t)fd >= h->held_size) {
+    size_t bigger = (size_t)fd * 2 + 64;
+    unsigned char *grown = realloc(h->held, bigger);
+    if (!grown) {
+      close(fd);
+      return -ENOMEM;
+    }
+    memset(grown + h->held_size, 0, bigger - h->held_size);
+    h->held = grown;
+    h->held_size = bigger;
+  }
+  h->held[fd] = kind;
+  h->count++;
+  return fd;
+}
+
 static napi_value open_directory(napi_env env, napi_callback_info info) {
   char path[MAX_DIR_PATH];
   size_t path_length;
@@ -275,37 +309,115 @@ static napi_value open_directory(napi_env env, napi_callback_info info) {
   Handles *h = handles_of(env);
   if (!h || h->count >= h->budget) return number(env, -EMFILE);
   int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return number(env, -errno);
-  if ((size_t)fd >= h->held_size) {
-    size_t bigger = (size_t)fd * 2 + 64;
-    unsigned char *grown = realloc(h->held, bigger);
-    if (!grown) {
-      close(fd);
-      return number(env, -ENOMEM);
-    }
-    memset(grown + h->held_size, 0, bigger - h->held_size);
-    h->held = grown;
-    h->held_size = bigger;
-  }
-  h->held[fd] = 1;
-  h->count++;
-  return number(env, fd);
+  return number(env, fd < 0 ? -errno : hold(h, fd, HELD_DIRECTORY));
 }
 
-static napi_value close_directory(napi_env env, napi_callback_info info) {
+/* The (fd: number) argument when it is a descriptor this thread holds as kind; else -1, with a TypeError thrown naming usage. */
+static int held_argument(napi_env env, napi_value value, unsigned char kind, const char *usage) {
+  int64_t fd;
+  Handles *h = handles_of(env);
+  if (napi_get_value_int64(env, value, &fd) != napi_ok || !h || fd < 0 || (size_t)fd >= h->held_size || h->held[fd] != kind) {
+    napi_throw_type_error(env, NULL, usage);
+    return -1;
+  }
+  return (int)fd;
+}
+
+static napi_value release(napi_env env, napi_callback_info info, unsigned char kind, const char *usage) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int64_t fd;
+  int fd = held_argument(env, argv[0], kind, usage); /* a missing argument is undefined */
+  if (fd < 0) return NULL;
   Handles *h = handles_of(env);
-  if (argc < 1 || napi_get_value_int64(env, argv[0], &fd) != napi_ok || !is_held(h, fd)) {
-    napi_throw_type_error(env, NULL, "closeDirectory(fd): not a descriptor from openDirectory");
-    return NULL;
-  }
   h->held[fd] = 0;
   h->count--;
-  close((int)fd);
+  close(fd);
   return NULL;
+}
+
+static napi_value close_directory(napi_env env, napi_callback_info info) {
+  return release(env, info, HELD_DIRECTORY, "closeDirectory(fd): not a descriptor from openDirectory");
+}
+
+static napi_value open_watches(napi_env env, napi_callback_info info) {
+  (void)info;
+  Handles *h = handles_of(env);
+  if (!h || h->count >= h->budget) return number(env, -EMFILE);
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  return number(env, fd < 0 ? -errno : hold(h, fd, HELD_WATCHES));
+}
+
+static napi_value close_watches(napi_env env, napi_callback_info info) {
+  return release(env, info, HELD_WATCHES, "closeWatches(watches): not a descriptor from openWatches");
+}
+
+/*
+ * What makes a directory's listing stale: a subdirectory made, removed or renamed in or out (cgroups
+ * are made and removed with mkdir and rmdir, which notify on kernfs as anywhere), or the directory
+ * itself removed or moved. Files written in it (a test's tmpfs tree) are not watched.
+ */
+#define WATCHED_EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
+#define SELF_EVENTS (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)
+
+static napi_value watch_directory(napi_env env, napi_callback_info info) {
+  const char *usage = "watchDirectory(watches: number, dir: string)";
+  size_t argc = 2;
+  napi_value argv[2];
+  char path[MAX_DIR_PATH];
+  size_t path_length;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int fd = held_argument(env, argv[0], HELD_WATCHES, usage);
+  if (fd < 0) return NULL;
+  if (!path_argument(env, argv[1], path, &path_length)) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  if (path_length >= sizeof path - 1) return number(env, -ENAMETOOLONG);
+  int wd = inotify_add_watch(fd, path, WATCHED_EVENTS);
+  return number(env, wd < 0 ? -errno : wd);
+}
+
+static napi_value unwatch_directory(napi_env env, napi_callback_info info) {
+  const char *usage = "unwatchDirectory(watches: number, wd: number)";
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t wd;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (napi_get_value_int32(env, argv[1], &wd) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  int fd = held_argument(env, argv[0], HELD_WATCHES, usage);
+  if (fd >= 0) inotify_rm_watch(fd, wd); /* EINVAL when the directory went and took its watch: nothing to undo */
+  return NULL;
+}
+
+static napi_value changed_directories(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int fd = held_argument(env, argv[0], HELD_WATCHES, "changedDirectories(watches: number)");
+  if (fd < 0) return NULL;
+  napi_value changed;
+  napi_create_array(env, &changed);
+  uint32_t count = 0;
+  bool overflowed = false;
+  char events[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+  for (;;) {
+    ssize_t n = read(fd, events, sizeof events);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) overflowed = true; /* cannot tell what was missed */
+    if (n <= 0) break;
+    for (char *at = events; at < events + n;) {
+      const struct inotify_event *e = (const struct inotify_event *)at;
+      at += sizeof *e + e->len;
+      if (e->mask & IN_Q_OVERFLOW) overflowed = true;
+      else if ((e->mask & SELF_EVENTS) || (e->mask & IN_ISDIR)) napi_set_element(env, changed, count++, number(env, e->wd));
+    }
+  }
+  if (overflowed) napi_get_null(env, &changed);
+  return changed;
 }
 
 /*
@@ -331,6 +443,16 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "openDirectory", fn);
   napi_create_function(env, "closeDirectory", NAPI_AUTO_LENGTH, close_directory, NULL, &fn);
   napi_set_named_property(env, exports, "closeDirectory", fn);
+  napi_create_function(env, "openWatches", NAPI_AUTO_LENGTH, open_watches, NULL, &fn);
+  napi_set_named_property(env, exports, "openWatches", fn);
+  napi_create_function(env, "closeWatches", NAPI_AUTO_LENGTH, close_watches, NULL, &fn);
+  napi_set_named_property(env, exports, "closeWatches", fn);
+  napi_create_function(env, "watchDirectory", NAPI_AUTO_LENGTH, watch_directory, NULL, &fn);
+  napi_set_named_property(env, exports, "watchDirectory", fn);
+  napi_create_function(env, "unwatchDirectory", NAPI_AUTO_LENGTH, unwatch_directory, NULL, &fn);
+  napi_set_named_property(env, exports, "unwatchDirectory", fn);
+  napi_create_function(env, "changedDirectories", NAPI_AUTO_LENGTH, changed_directories, NULL, &fn);
+  napi_set_named_property(env, exports, "changedDirectories", fn);
   napi_create_function(env, "readFilesAt", NAPI_AUTO_LENGTH, read_files_at, NULL, &fn);
   napi_set_named_property(env, exports, "readFilesAt", fn);
   napi_create_function(env, "subdirectories", NAPI_AUTO_LENGTH, subdirectories, NULL, &fn);

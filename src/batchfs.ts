@@ -35,11 +35,25 @@ export interface BatchFs {
   openDirectory(dir: string): number;
   /** Closes a descriptor from openDirectory (any other is refused with a TypeError). */
   closeDirectory(fd: number): void;
+  /** An inotify instance for the calls below, or -errno (-ENOSYS from the fs fallback, which watches nothing). */
+  openWatches(): number;
+  closeWatches(watches: number): void;
+  /**
+   * A watch descriptor (wd) of `dir` that reports subdirectories made, removed or moved in it (and
+   * `dir` itself removed, where the filesystem says so: tmpfs does, cgroupfs does not); the same wd
+   * for a directory watched already; or -errno (-ENOSPC past fs.inotify.max_user_watches).
+   */
+  watchDirectory(watches: number, dir: string): number;
+  unwatchDirectory(watches: number, wd: number): void;
+  /** The wds with such events since the last call (one may repeat), or null when the kernel's queue overflowed and any may have. */
+  changedDirectories(watches: number): number[] | null;
 }
 
 export interface Subdirectories {
   names: string[];
   leaf: boolean[];
+  /** Each one's inode number, which tells a directory made again under the same name from the one before (not from the fs fallback). */
+  inodes?: number[];
 }
 
 const ENOSYS = 38;
@@ -71,7 +85,16 @@ export const fsBatchFs: BatchFs = {
   closeDirectory: (fd) => {
     throw new TypeError(`closeDirectory(${fd}): the fs fallback holds no descriptors`);
   },
+  openWatches: () => -ENOSYS,
+  closeWatches: noWatches,
+  watchDirectory: noWatches,
+  unwatchDirectory: noWatches,
+  changedDirectories: noWatches,
 };
+
+function noWatches(watches: number): never {
+  throw new TypeError(`${watches}: the fs fallback watches nothing`);
+}
 
 const addon = loadNativeAddon<BatchFs>('batchfs');
 export const nativeBatchFs: BatchFs | undefined = addon instanceof Error ? undefined : addon;

@@ -83,6 +83,10 @@ export default defineCollector<ContainerOptions, ContainerState>({
     const handles = new DirectoryHandles();
     return { cgroups: new Map(), walker: new CgroupWalker(handles), handles, samples: new SampleRecycler(), metadata: new MetadataStore(), devices: new Map() };
   },
+  dispose(state) {
+    state.walker.close();
+    state.handles.close();
+  },
   async collect(ctx) {
     const { config, state } = ctx;
     const layout = currentLayout(ctx);

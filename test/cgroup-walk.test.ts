@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { batchFs, nativeBatchFs, type BatchFs } from '../src/batchfs.js';
+import { DirectoryHandles } from '../src/directory-handles.js';
+import { DirectoryWatches } from '../src/directory-watches.js';
+import type { CgroupLayout } from '../collectors/container/cgroup-layout.js';
+import { CgroupFiles } from '../collectors/container/cgroup-files.js';
+import { CgroupWalker } from '../collectors/container/cgroup-walk.js';
+import { cleanupsAfterAll, makeCgroup } from './helpers/real-cgroups.js';
+
+const MAX_QUEUED_EVENTS = '/proc/sys/fs/inotify/max_queued_events';
+const noYield = () => undefined;
+
+/** A walker as the collector makes one, with `budget` watches (0: every directory re-checked each run). */
+function walker(budget: number) {
+  const handles = new DirectoryHandles();
+  const watches = new DirectoryWatches(budget);
+  return { walker: new CgroupWalker(handles, watches), handles, watches };
+}
+
+type Walker = ReturnType<typeof walker>;
+
+/** Reads as the collector does: through the walk's descriptors, renewing one that names a removed directory. */
+function filesOf(w: Walker): CgroupFiles {
+  return new CgroupFiles((reason, detail) => assert.fail(`${reason}: ${detail}`), new Set(), w.handles);
+}
+
+async function ids(w: Walker, layout: CgroupLayout): Promise<string[]> {
+  return [...(await w.walker.walk(layout, noYield)).keys()].sort();
+}
+
+/** What a walker that never walked before finds: a full listing. */
+async function listed(layout: CgroupLayout): Promise<string[]> {
+  const fresh = walker(0);
+  try {
+    return await ids(fresh, layout);
+  } finally {
+    fresh.walker.close();
+    fresh.handles.close();
+  }
+}
+
+/**
+ * Each step changes the tree between two walks; every walker (watching all directories, a few, or
+ * none) must then find what a full listing finds, and read a directory made again under an old
+ * name through a descriptor of the new one.
+ */
+async function checkSteps(hierarchy: string, writeMark: (dir: string, value: string) => void, readMark: (w: Walker, dir: string) => string | undefined) {
+  const layout: CgroupLayout = { version: 2, unified: { dir: hierarchy, root: '/' } };
+  const at = (path: string) => join(hierarchy, path);
+  let bMark = '';
+  const mark = (value: string) => {
+    writeMark(at('b'), value);
+    bMark = value;
+  };
+  const walkers = [walker(1000), walker(3), walker(0)];
+  const steps: Array<[string, () => void]> = [
+    ['first walk', () => {}],
+    ['a cgroup made inside a leaf', () => mkdirSync(at('a/x/deep'))],
+    ['one removed, one made beside it', () => {
+      rmdirSync(at('a/y'));
+      mkdirSync(at('c'));
+    }],
+    ['removed and made again under its name', () => {
+      rmSync(at('b'), { recursive: true }); // on tmpfs, with its mark file
+      mkdirSync(at('b'));
+      mark('2');
+    }],
+    ['a cgroup made inside the one made again (its old watch is dead)', () => mkdirSync(at('b/inner'))],
+    ['nothing changed', () => {}],
+    ['a whole subtree removed', () => {
+      for (const dir of ['a/x/deep', 'a/x', 'a']) rmdirSync(at(dir));
+    }],
+  ];
+  for (const dir of ['a', 'a/x', 'a/y', 'b']) mkdirSync(at(dir));
+  mark('1');
+  try {
+    for (const [step, change] of steps) {
+      change();
+      const expected = await listed(layout);
+      for (const w of walkers) {
+        assert.deepEqual(await ids(w, layout), expected, `${step}, ${w.watches.size} watches`);
+        assert.equal(readMark(w, at('b')), bMark, `${step}: /b read through the descriptor held for it, ${w.watches.size} watches`);
+        assert.equal(w.handles.size, expected.length, `${step}: one descriptor per directory, none left over`);
+      }
+      assert.equal(walkers[0]?.watches.size, expected.length, `${step}: every directory watched, and no watch left over`);
+      assert.equal(walkers[1]?.watches.size, 3, `${step}: the budget`);
+    }
+  } finally {
+    for (const w of walkers) {
+      w.walker.close();
+      w.handles.close();
+    }
+  }
+  assert.equal(walkers[0]?.watches.size, 0);
+}
+
+describe('the cgroup walk, watched (inotify) and re-checked', () => {
+  it('the addon is built here, so watching is what is tested', () => assert.ok(nativeBatchFs));
+
+  it('tmpfs: every walker finds what a full listing finds after each change', async () => {
+    const root = mkdtempSync(join('/dev/shm', 'spyglass-walk-'));
+    after(() => rmSync(root, { recursive: true, force: true }));
+    await checkSteps(
+      root,
+      (dir, value) => writeFileSync(join(dir, 'mark'), value),
+      (w, dir) => {
+        const [text] = filesOf(w).read(dir, ['mark']);
+        return text;
+      },
+    );
+  });
+
+  const cleanups = cleanupsAfterAll();
+  it('real cgroups (v1 memory hierarchy of this VM): mkdir and rmdir are seen, a cgroup made again is read afresh', async () => {
+    const hierarchy = makeCgroup('/sys/fs/cgroup/memory', `spyglass-walk-${process.pid}`, cleanups);
+    cleanups.push(() => {
+      for (const dir of ['b/inner', 'b', 'c', 'a/x/deep', 'a/x', 'a/y', 'a']) rmSync(join(hierarchy, dir), { recursive: false, force: true });
+    });
+    await checkSteps(
+      hierarchy,
+      (dir, value) => writeFileSync(join(dir, 'memory.limit_in_bytes'), String(Number(value) << 20)),
+      (w, dir) => {
+        const [text] = filesOf(w).read(dir, ['memory.limit_in_bytes']);
+        return text === undefined ? undefined : String(Number(text) >> 20);
+      },
+    );
+  });
+
+  it('when the kernel drops events (its queue overflowed), the next walk lists everything again', async () => {
+    const root = mkdtempSync(join('/dev/shm', 'spyglass-walk-'));
+    after(() => rmSync(root, { recursive: true, force: true }));
+    const layout: CgroupLayout = { version: 2, unified: { dir: root, root: '/' } };
+    const w = walker(1000);
+    const saved = readFileSync(MAX_QUEUED_EVENTS, 'utf8');
+    // The limit is taken when an inotify instance is made: the walker's (made at its first walk) and a probe's.
+    writeFileSync(MAX_QUEUED_EVENTS, '4');
+    let probe = -1;
+    try {
+      await ids(w, layout);
+      probe = nativeBatchFs?.openWatches() ?? -1;
+      assert.ok(probe >= 0 && (nativeBatchFs as BatchFs).watchDirectory(probe, root) >= 0);
+    } finally {
+      writeFileSync(MAX_QUEUED_EVENTS, saved);
+    }
+    for (let i = 0; i < 20; i++) mkdirSync(join(root, `c${i}`));
+    assert.equal(nativeBatchFs?.changedDirectories(probe), null, 'the queue overflowed');
+    nativeBatchFs?.closeWatches(probe);
+    assert.deepEqual(await ids(w, layout), await listed(layout));
+    assert.equal(w.watches.size, 21);
+    w.walker.close();
+    w.handles.close();
+  });
+});
+
+describe('DirectoryWatches', () => {
+  /** A native stand-in that counts watches and says ENOSPC past `kernelLimit`, as inotify_add_watch does past fs.inotify.max_user_watches. */
+  function countingFs(kernelLimit: number) {
+    const live = new Map<string, number>();
+    let next = 1;
+    const calls = { add: 0 };
+    const fs: BatchFs = {
+      ...batchFs,
+      openWatches: () => 100,
+      closeWatches: () => live.clear(),
+      watchDirectory: (_fd, path) => {
+        calls.add++;
+        const wd = live.get(path);
+        if (wd !== undefined) return wd;
+        if (live.size >= kernelLimit) return -28;
+        live.set(path, next);
+        return next++;
+      },
+      unwatchDirectory: (_fd, wd) => {
+        for (const [path, w] of live) if (w === wd) live.delete(path);
+      },
+      changedDirectories: () => [],
+    };
+    return { fs, live, calls };
+  }
+
+  it('stops asking the kernel once it says the user has no watches left, and keeps within its own budget', () => {
+    const kernel = countingFs(2);
+    const watches = new DirectoryWatches(10, kernel.fs);
+    assert.deepEqual(['/a', '/b', '/c', '/d'].map((p) => watches.watch(p)), [1, 2, undefined, undefined]);
+    assert.equal(kernel.calls.add, 3, 'not asked again after ENOSPC');
+    watches.unwatch('/a');
+    assert.equal(kernel.live.size, 1);
+    const budgeted = new DirectoryWatches(1, countingFs(100).fs);
+    assert.deepEqual([budgeted.watch('/a'), budgeted.watch('/b'), budgeted.watch('/a')], [1, undefined, 1], 'watching a watched path again is within the budget');
+  });
+
+  it('the fs fallback watches nothing, so every directory is re-checked', () => {
+    const watches = new DirectoryWatches(10, { ...batchFs, openWatches: () => -38 });
+    assert.equal(watches.watch('/'), undefined);
+    assert.deepEqual(watches.changed(), new Set());
+  });
+});
