@@ -74,8 +74,8 @@ static Handles *handles_of(napi_env env) {
   return h;
 }
 
-static bool is_held(Handles *h, int64_t fd) {
-  return h && fd >= 0 && (size_t)fd < h->held_size && h->held[fd] == HELD_DIRECTORY;
+static bool is_held(Handles *h, int64_t fd, unsigned char kind) {
+  return h && fd >= 0 && (size_t)fd < h->held_size && h->held[fd] == kind;
 }
 
 
@@ -137,7 +137,7 @@ static bool dir_argument(napi_env env, napi_value value, char *dir, size_t *dir_
   if (napi_typeof(env, value, &type) != napi_ok) return false;
   if (type == napi_number) {
     int64_t n;
-    if (napi_get_value_int64(env, value, &n) != napi_ok || !is_held(handles_of(env), n)) return false;
+    if (napi_get_value_int64(env, value, &n) != napi_ok || !is_held(handles_of(env), n, HELD_DIRECTORY)) return false;
     *fd = (int)n;
     *dir_length = 0;
     dir[0] = '\0';
@@ -315,8 +315,7 @@ static napi_value open_directory(napi_env env, napi_callback_info info) {
 /* The (fd: number) argument when it is a descriptor this thread holds as kind; else -1, with a TypeError thrown naming usage. */
 static int held_argument(napi_env env, napi_value value, unsigned char kind, const char *usage) {
   int64_t fd;
-  Handles *h = handles_of(env);
-  if (napi_get_value_int64(env, value, &fd) != napi_ok || !h || fd < 0 || (size_t)fd >= h->held_size || h->held[fd] != kind) {
+  if (napi_get_value_int64(env, value, &fd) != napi_ok || !is_held(handles_of(env), fd, kind)) {
     napi_throw_type_error(env, NULL, usage);
     return -1;
   }
@@ -438,27 +437,26 @@ static napi_value init(napi_env env, napi_value exports) {
     h->budget = descriptor_budget();
     napi_set_instance_data(env, h, close_held, NULL);
   }
-  napi_value fn;
-  napi_create_function(env, "openDirectory", NAPI_AUTO_LENGTH, open_directory, NULL, &fn);
-  napi_set_named_property(env, exports, "openDirectory", fn);
-  napi_create_function(env, "closeDirectory", NAPI_AUTO_LENGTH, close_directory, NULL, &fn);
-  napi_set_named_property(env, exports, "closeDirectory", fn);
-  napi_create_function(env, "openWatches", NAPI_AUTO_LENGTH, open_watches, NULL, &fn);
-  napi_set_named_property(env, exports, "openWatches", fn);
-  napi_create_function(env, "closeWatches", NAPI_AUTO_LENGTH, close_watches, NULL, &fn);
-  napi_set_named_property(env, exports, "closeWatches", fn);
-  napi_create_function(env, "watchDirectory", NAPI_AUTO_LENGTH, watch_directory, NULL, &fn);
-  napi_set_named_property(env, exports, "watchDirectory", fn);
-  napi_create_function(env, "unwatchDirectory", NAPI_AUTO_LENGTH, unwatch_directory, NULL, &fn);
-  napi_set_named_property(env, exports, "unwatchDirectory", fn);
-  napi_create_function(env, "changedDirectories", NAPI_AUTO_LENGTH, changed_directories, NULL, &fn);
-  napi_set_named_property(env, exports, "changedDirectories", fn);
-  napi_create_function(env, "readFilesAt", NAPI_AUTO_LENGTH, read_files_at, NULL, &fn);
-  napi_set_named_property(env, exports, "readFilesAt", fn);
-  napi_create_function(env, "subdirectories", NAPI_AUTO_LENGTH, subdirectories, NULL, &fn);
-  napi_set_named_property(env, exports, "subdirectories", fn);
-  napi_create_function(env, "knownSubdirectories", NAPI_AUTO_LENGTH, known_subdirectories, NULL, &fn);
-  napi_set_named_property(env, exports, "knownSubdirectories", fn);
+  static const struct {
+    const char *name;
+    napi_callback call;
+  } functions[] = {
+      {"openDirectory", open_directory},
+      {"closeDirectory", close_directory},
+      {"openWatches", open_watches},
+      {"closeWatches", close_watches},
+      {"watchDirectory", watch_directory},
+      {"unwatchDirectory", unwatch_directory},
+      {"changedDirectories", changed_directories},
+      {"readFilesAt", read_files_at},
+      {"subdirectories", subdirectories},
+      {"knownSubdirectories", known_subdirectories},
+  };
+  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].call, NULL, &fn);
+    napi_set_named_property(env, exports, functions[i].name, fn);
+  }
   return exports;
 }
 
