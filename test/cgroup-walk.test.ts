@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { batchFs, nativeBatchFs, type BatchFs } from '../src/batchfs.js';
@@ -117,7 +117,8 @@ describe('the cgroup walk, watched (inotify) and re-checked', () => {
   it('real cgroups (v1 memory hierarchy of this VM): mkdir and rmdir are seen, a cgroup made again is read afresh', async () => {
     const hierarchy = makeCgroup('/sys/fs/cgroup/memory', `spyglass-walk-${process.pid}`, cleanups);
     cleanups.push(() => {
-      for (const dir of ['b/inner', 'b', 'c', 'a/x/deep', 'a/x', 'a/y', 'a']) rmSync(join(hierarchy, dir), { recursive: false, force: true });
+      // Children first; rmSync would refuse every directory (EISDIR) and leave them all behind.
+      for (const dir of ['b/inner', 'b', 'c', 'a/x/deep', 'a/x', 'a/y', 'a']) if (existsSync(join(hierarchy, dir))) rmdirSync(join(hierarchy, dir));
     });
     await checkSteps(
       hierarchy,
