@@ -13,10 +13,13 @@ const unclosed = new FinalizationRegistry(({ fds, fs }: { fds: Map<string, numbe
  *
  * A descriptor keeps naming the directory it was opened on: one removed and made again under the
  * same name (a restarted systemd service) answers ENOENT through the old one, and the caller then
- * renews it.
+ * renews it. Each opening has a serial of its own, so a caller that keeps what it read of a
+ * directory can tell whether the directory is still the one it read.
  */
 export class DirectoryHandles {
   private readonly fds = new Map<string, number>();
+  private readonly serials = new Map<string, number>();
+  private lastSerial = 0;
 
   constructor(private readonly fs: BatchFs = defaultBatchFs) {
     unclosed.register(this, { fds: this.fds, fs }, this);
@@ -26,7 +29,14 @@ export class DirectoryHandles {
   hold(path: string): void {
     if (this.fds.has(path)) return;
     const fd = this.fs.openDirectory(path);
-    if (fd >= 0) this.fds.set(path, fd);
+    if (fd < 0) return;
+    this.fds.set(path, fd);
+    this.serials.set(path, ++this.lastSerial);
+  }
+
+  /** The serial of the descriptor held of `path`, new with every opening; undefined when none is held. */
+  opening(path: string): number | undefined {
+    return this.serials.get(path);
   }
 
   /** What to pass to batchFs for `path`: its descriptor when one is held, else the path. */
@@ -39,6 +49,7 @@ export class DirectoryHandles {
     const fd = this.fds.get(path);
     if (fd === undefined) return;
     this.fds.delete(path);
+    this.serials.delete(path);
     this.fs.closeDirectory(fd);
   }
 

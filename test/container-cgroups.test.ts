@@ -105,7 +105,7 @@ describe('container collector on real cgroups', () => {
     await spyglass.stop();
   });
 
-  it('v1: a cgroup removed and made again under its name between runs (a restarted service) is read afresh; removed ones are let go', async () => {
+  it('v1: a cgroup removed and made again under its name between runs (a restarted service) is read afresh, limits and start time too; removed ones are let go', async () => {
     const service = `${TOP}/system.slice/restarted.service`;
     const make = (limit: number) => {
       for (const c of V1_CONTROLLERS) makeCgroup(join(V1, c), service, cleanups);
@@ -116,20 +116,52 @@ describe('container collector on real cgroups', () => {
     };
     make(64 << 20);
     // In-process, on this machine's own /proc and /sys: the walk holds its directories open in this process.
-    const run = await containerRunner({ procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${TOP}.*`, spec_interval: '0s' });
+    // Limits are kept for spec_interval (1m by default), the start time for good: both must be read again for the new cgroup.
+    const run = await containerRunner({ procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${TOP}.*` });
+    let started: number | undefined;
     const limit = async () => {
       const { families, skipped } = await run();
+      started = valueOf(families, 'container_start_time_seconds', { id: service });
       return { limit: valueOf(families, 'container_spec_memory_limit_bytes', { id: service }), skipped };
     };
     assert.deepEqual(await limit(), { limit: 64 << 20, skipped: [] });
+    const firstStart = started as number;
     assert.equal(descriptorsOf(service), V1_CONTROLLERS.length, 'one held descriptor per hierarchy');
     removeService();
+    await new Promise((r) => setTimeout(r, 20));
     make(128 << 20);
     assert.deepEqual(await limit(), { limit: 128 << 20, skipped: [] }, 'the new directory, not the removed one');
+    assert.ok((started as number) > firstStart, `start time ${started} of the new cgroup, after the first one's ${firstStart}`);
     assert.equal(descriptorsOf(service), V1_CONTROLLERS.length, 'the removed directories\' descriptors were replaced');
     removeService();
     assert.deepEqual(await limit(), { limit: undefined, skipped: [] });
     assert.equal(descriptorsOf(service), 0, 'nothing held of a cgroup that is gone');
+  });
+
+  it('v1: a real OOM kill is counted at the next run, and a cgroup made again under its name starts from its own count', async () => {
+    const service = `${TOP}/system.slice/oom.service`;
+    const dir = join(V1, 'memory', service);
+    const make = () => {
+      makeCgroup(join(V1, 'memory'), service, cleanups);
+      writeFileSync(join(dir, 'memory.limit_in_bytes'), String(64 << 20));
+    };
+    make();
+    const run = await containerRunner({ procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${TOP}.*` });
+    const oomKills = async () => valueOf((await run()).families, 'container_oom_events_total', { id: service });
+    // Three runs: from the third on, the OOM file is read only when /proc/vmstat's count moves.
+    assert.deepEqual([await oomKills(), await oomKills(), await oomKills()], [0, 0, 0]);
+    const hog = spawn(process.execPath, ['-e', `process.stdin.once('data', () => { const held = []; for (;;) held.push(Buffer.alloc(${16 << 20}, 1)); });`], { stdio: ['pipe', 'ignore', 'inherit'] });
+    cleanups.push(() => killed(hog));
+    writeFileSync(join(dir, 'cgroup.procs'), String(hog.pid));
+    hog.stdin?.write('go\n');
+    const [, signal] = await once(hog, 'exit');
+    assert.equal(signal, 'SIGKILL', 'the kernel\'s OOM killer ended the process past its 64 MiB');
+    assert.match(kernel(join(dir, 'memory.oom_control')), /^oom_kill 1$/m);
+    assert.deepEqual([await oomKills(), await oomKills(), await oomKills()], [1, 1, 1]);
+    rmdirSync(dir);
+    make();
+    assert.equal(await oomKills(), 0, 'the new cgroup\'s count, not the removed one\'s');
+    rmdirSync(dir);
   });
 
   it('v2 (the unified hierarchy of this VM, read as a v2 host): CPU seconds from cpu.stat, PSI', async () => {

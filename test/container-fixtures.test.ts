@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -298,6 +298,39 @@ describe('container collector on fixture trees', () => {
     const fresh = (await everyRun()).families;
     assert.equal(valueOf(fresh, 'container_spec_memory_limit_bytes', { id }), 2 ** 29);
     assert.equal(valueOf(fresh, 'container_memory_max_usage_bytes', { id }), 9000);
+  });
+
+  it('an OOM file is read again only when /proc/vmstat counted a kill since the run before last, or its cgroup was made again', async () => {
+    for (const version of ['v1', 'v2'] as const) {
+      const id = `/docker/${hex('5')}`;
+      const node = tempNode(version, [{ path: '/' }, { path: '/docker' }, { path: id, oomKills: 1 }]);
+      const hierarchies = join(node.sysfs, 'fs/cgroup');
+      const file = version === 'v1' ? join(hierarchies, 'memory', id, 'memory.oom_control') : join(hierarchies, id, 'memory.events');
+      // Changed by hand, not by a kill the kernel counted: a file that is read shows it, one that is not does not.
+      const setFile = (kills: number) => writeFileSync(file, version === 'v1' ? `oom_kill_disable 0\nunder_oom 0\noom_kill ${kills}\n` : `low 0\nhigh 0\nmax 0\noom 0\noom_kill ${kills}\noom_group_kill 0\n`);
+      const setVmstat = (kills: number) => writeFileSync(join(node.procfs, 'vmstat'), `pgfault 100\noom_kill ${kills}\npgmajfault 2\n`);
+      setVmstat(7);
+      const run = await containerRunner(node);
+      const oomKills = async () => valueOf((await run()).families, 'container_oom_events_total', { id });
+      assert.deepEqual([await oomKills(), await oomKills()], [1, 1], version);
+      setFile(2);
+      assert.equal(await oomKills(), 1, `${version}: vmstat unchanged, the file is not read`);
+      setVmstat(8);
+      assert.equal(await oomKills(), 2, `${version}: a kill counted, the file is read`);
+      setFile(3);
+      assert.equal(await oomKills(), 3, `${version}: and in the next run too (a kill counted just before a run may not have reached the cgroup yet)`);
+      setFile(4);
+      assert.equal(await oomKills(), 3, `${version}: then it is trusted again`);
+      for (const hierarchy of version === 'v1' ? readdirSync(hierarchies) : ['']) rmSync(join(hierarchies, hierarchy, id), { recursive: true, force: true });
+      writeNode(node.root, version, [{ path: id, oomKills: 0 }]);
+      assert.equal(await oomKills(), 0, `${version}: a cgroup made again under its name has a count of its own`);
+      rmSync(join(node.procfs, 'vmstat'));
+      setFile(5);
+      assert.equal(await oomKills(), 5, `${version}: without vmstat's count every run reads the file`);
+      setFile(6);
+      assert.equal(await oomKills(), 6, version);
+      rmSync(node.root, { recursive: true, force: true });
+    }
   });
 
   it('a run\'s families stay as returned while the next run is built (samples are recycled every other run)', async () => {

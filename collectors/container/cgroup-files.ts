@@ -39,6 +39,11 @@ export class CgroupFiles {
     return texts as Array<string | undefined>;
   }
 
+  /** Changes when `dir` is opened afresh (made again under its name); undefined when it is read by path, which tells nothing. */
+  opening(dir: string): number | undefined {
+    return this.handles.opening(dir);
+  }
+
   text(dir: string, file: string): string | undefined {
     return this.read(dir, [file])[0];
   }

@@ -7,12 +7,13 @@ import { DirectoryHandles } from '../../src/directory-handles.js';
 import { SampleRecycler } from '../../src/metrics/sample-recycler.js';
 import { readOptionalPseudoFile, readPseudoFileOnce } from '../../src/procfs.js';
 import { parseDiskstats } from '../host/proc-diskstats.js';
+import { pickKeyValues } from '../host/proc-keyvalue.js';
 import { parseMountinfo } from '../host/proc-mountinfo.js';
 import { parseNetDev, type NetDevStats } from '../host/proc-netdev.js';
 import { parseProcStat } from '../host/proc-stat.js';
 import { cgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { CgroupFiles, CgroupVanished } from './cgroup-files.js';
-import { readCgroupSpec, readCgroupUsage, type CgroupDirs, type CgroupMemo, type CgroupSpec } from './cgroup-stats.js';
+import { readCgroupSpec, readCgroupUsage, type CgroupDirs, type CgroupMemo, type CgroupSpec, type NodeOomKills } from './cgroup-stats.js';
 import { CgroupWalker } from './cgroup-walk.js';
 import { containerFamilies, type ContainerReading } from './container-families.js';
 import { identifyCgroup, type PathIdentity } from './identity.js';
@@ -32,6 +33,8 @@ interface ContainerOptions {
 /** What the collector keeps of one cgroup between runs. */
 interface TrackedCgroup extends CgroupMemo {
   identity: PathIdentity;
+  /** The serial of its directory's descriptor (DirectoryHandles.opening): a new one means the cgroup was made again. */
+  opening?: number | undefined;
   startTimeSeconds?: number;
   /** Files this cgroup does not have (controller off, older kernel); tried again with the next spec read. */
   absent: Set<string>;
@@ -51,12 +54,15 @@ interface ContainerState {
   metadata: MetadataStore;
   devices: Map<string, string>;
   bootTimeSeconds?: number;
+  /** /proc/vmstat `oom_kill` at the start of the last run. */
+  nodeOomKills?: number;
 }
 
 /** Mount tables change rarely; re-read them at most this often. */
 const LAYOUT_TTL_MS = 60_000;
 /** cAdvisor leaves out the interfaces of these prefixes (loopback and the host ends of container links). */
 const SKIPPED_INTERFACES = /^(lo|veth|docker|nerdctl)/;
+const OOM_KILL_KEY = ['oom_kill'];
 
 export default defineCollector<ContainerOptions, ContainerState>({
   name: 'container',
@@ -114,6 +120,7 @@ export default defineCollector<ContainerOptions, ContainerState>({
     }, ctx.runTimeMs);
     throwIfAborted(ctx.signal);
 
+    const nodeOomKills = readNodeOomKills(ctx);
     const specIntervalMs = parseDuration(config.spec_interval) ?? 0;
     const seenNetns = new Set<string>();
     const readings: ContainerReading[] = [];
@@ -129,7 +136,12 @@ export default defineCollector<ContainerOptions, ContainerState>({
           tracked.absent.clear();
           tracked.spec = readCgroupSpec(files, dirs, isRoot);
         }
-        const usage = readCgroupUsage(files, dirs, tracked, { perCpu: config.percpu, isRoot, cfs: tracked.spec?.cpuQuota !== undefined });
+        const usage = readCgroupUsage(files, dirs, tracked, { perCpu: config.percpu, isRoot, cfs: tracked.spec?.cpuQuota !== undefined, nodeOomKills });
+        // After the reads, which renew a descriptor of a removed directory: a restarted service has new limits and start time.
+        if (openedAfresh(files, dirs, tracked)) {
+          tracked.spec = readCgroupSpec(files, dirs, isRoot);
+          tracked.startTimeSeconds = undefined;
+        }
         const metadata = identity.containerId ? state.metadata.container(identity.containerId) : undefined;
         const reading: ContainerReading = { labels: labelsFor(id, tracked, metadata, state, config), usage, spec: tracked.spec as CgroupSpec };
         const start = metadata?.startedAt ?? startTime(ctx, state, tracked, dirs);
@@ -163,6 +175,17 @@ function currentLayout(ctx: CollectContext<ContainerOptions, ContainerState>): C
   return value;
 }
 
+/** This run's and the last run's count of the node's OOM kills; undefined where the kernel has none (before 4.13), so every cgroup's is read. */
+function readNodeOomKills(ctx: CollectContext<ContainerOptions, ContainerState>): NodeOomKills | undefined {
+  const text = readOptionalPseudoFile(ctx.paths.procfs, 'vmstat');
+  const parsed = text === undefined ? undefined : pickKeyValues(text, join(ctx.paths.procfs, 'vmstat'), OOM_KILL_KEY);
+  if (parsed && !parsed.ok) ctx.skip('malformed', parsed.error);
+  const now = parsed?.ok ? parsed.value[0] : undefined;
+  const lastRun = ctx.state.nodeOomKills;
+  ctx.state.nodeOomKills = now;
+  return now === undefined ? undefined : { now, lastRun };
+}
+
 function cgroupFilter(config: ContainerOptions): (id: string) => boolean {
   const include = config.cgroup_include === undefined ? undefined : new RegExp(`^(?:${config.cgroup_include})$`);
   const exclude = config.cgroup_exclude === '' ? undefined : new RegExp(`^(?:${config.cgroup_exclude})$`);
@@ -192,6 +215,13 @@ function labelsFor(id: string, tracked: TrackedCgroup, metadata: ContainerMetada
   for (const key of config.container_labels) labels[`container_label_${key.replace(/[^a-zA-Z0-9_]/g, '_')}`] = metadata?.labels[key] ?? '';
   tracked.labels = { value: labels, metadata, pod, runtimeLabels: config.container_labels };
   return labels;
+}
+
+function openedAfresh(files: CgroupFiles, dirs: CgroupDirs, tracked: TrackedCgroup): boolean {
+  const dir = dirs.version === 2 ? dirs.dir : (dirs.dirs.memory ?? dirs.dirs.cpuacct ?? dirs.dirs.cpu ?? dirs.dirs.pids ?? dirs.dirs.blkio);
+  const before = tracked.opening;
+  tracked.opening = dir === undefined ? undefined : files.opening(dir);
+  return before !== undefined && tracked.opening !== before;
 }
 
 /** cAdvisor's creation time: the oldest mtime among the cgroup's directories, never before boot. */

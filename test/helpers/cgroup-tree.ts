@@ -3,7 +3,7 @@
  * container collector's fixture tests and benchmark. File formats follow the kernel's (cgroup v1
  * files as captured on this VM, v2 as Documentation/admin-guide/cgroup-v2.rst prints them).
  */
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export type TreeVersion = 'v1' | 'hybrid' | 'v2';
@@ -82,6 +82,8 @@ export function writeNode(root: string, version: TreeVersion, cgroups: readonly 
   mkdirSync(node.rootfs, { recursive: true });
   write(join(node.procfs, '1/mountinfo'), MOUNTINFO[version] + '\n');
   write(join(node.procfs, 'stat'), `cpu  1 2 3 4 5 6 7 0 0 0\nbtime ${bootTime}\n`);
+  // The node's OOM kill count: trees written again into the same root keep the one there.
+  if (!existsSync(join(node.procfs, 'vmstat'))) write(join(node.procfs, 'vmstat'), 'pgfault 4242\noom_kill 0\npgmajfault 42\n');
   write(join(node.procfs, 'diskstats'), '   8       0 sda 100 0 800 10 200 0 1600 20 0 30 30 0 0 0 0 0 0\n 253       0 dm-0 1 0 8 1 2 0 16 2 0 3 3 0 0 0 0 0 0\n');
   for (const c of cgroups) {
     if (version === 'v2') writeV2(join(node.sysfs, 'fs/cgroup', c.path), c);
