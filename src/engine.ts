@@ -11,8 +11,8 @@ import { CollectorThread, type ThreadRendered, type ThreadRunOutcome } from './s
 import { publishableFamilies } from './scheduler/publishable.js';
 import { runCollector, type RunOutcome } from './scheduler/run.js';
 import { phaseOffsetMs } from './scheduler/schedule.js';
-import { Scheduler, type ScheduledJob } from './scheduler/scheduler.js';
-import { lockedOffsetMs, ScrapeTracker } from './scheduler/scrape-phase.js';
+import { Scheduler, type Plan, type ScheduledJob } from './scheduler/scheduler.js';
+import { followedIntervalMs, lockedOffsetMs, ScrapeTracker } from './scheduler/scrape-phase.js';
 import { runtimeRegistry, SELF_SECTION, selfMetricFamilies, type CollectorStatus, type EngineStatus } from './self-metrics.js';
 
 /** One collector on its schedule: runs it, publishes or withdraws its series, keeps its status. */
@@ -43,6 +43,7 @@ class CollectorJob implements ScheduledJob {
       skippedItems: new Map(),
       runs: { success: 0, error: 0, timeout: 0, skipped: 0 },
       phaseLocked: false,
+      intervalMs: settings.schedule.kind === 'interval' ? settings.schedule.ms : undefined,
     };
     if (d.workerModule) this.thread = new CollectorThread(this.threadSetup(d.workerModule), logger, (reason, n) => this.countSkipped(reason, n));
     else this.state = d.initialState?.();
@@ -122,6 +123,7 @@ class CollectorJob implements ScheduledJob {
     const failure = o.result === 'success' ? await this.publish(o) : { result: o.result, error: o.error ?? o.result };
     const result = failure?.result ?? 'success';
     const s = this.status;
+    if (s.lastResult !== undefined && s.lastResult !== result) this.engine.refreshSelfMetricsSoon();
     s.runs[result]++;
     s.lastResult = result;
     s.lastDurationMs = o.durationMs;
@@ -169,7 +171,10 @@ class CollectorJob implements ScheduledJob {
   }
 }
 
-/** Refreshes the self-metrics section (spyglass_*, node_scrape_*, runtime) on its own interval. */
+/** How long before a scrape the self-metrics are refreshed. */
+const SELF_LEAD_MS = 300;
+
+/** Refreshes the self-metrics section (spyglass_*, node_scrape_*, runtime) on its own schedule. */
 class SelfMetricsJob implements ScheduledJob {
   readonly name = SELF_SECTION;
   private pending = false;
@@ -214,6 +219,7 @@ export class Engine {
   private readonly scrapes = new ScrapeTracker();
   private reloadState = { successful: true, lastSuccessMs: Date.now() };
   private ready = false;
+  private selfRefresh: NodeJS.Timeout | undefined;
   /** The web config's state, when `--web.config.file` is given. */
   webStatus: (() => WebGuardStatus) | undefined;
 
@@ -274,9 +280,23 @@ export class Engine {
     return this.known;
   }
 
-  /** A full /metrics response went to a client (address + query: one scrape job): input for phase locking. */
+  /** A full /metrics response went to a client (address + query: one scrape job): schedules follow the scrapers. */
   recordScrape(address: string | undefined, query: string): void {
-    this.scrapes.record(address ?? '', query, Date.now());
+    if (this.scrapes.record(address ?? '', query, Date.now())) this.scheduler?.replan();
+  }
+
+  /**
+   * Refreshes the self-metrics now rather than before the next scrape: a reload's result or a
+   * collector that starts or stops failing shows on the very next scrape.
+   */
+  refreshSelfMetricsSoon(): void {
+    if (this.selfRefresh || !this.ready) return;
+    this.selfRefresh = setTimeout(() => {
+      this.selfRefresh = undefined;
+      if (this.selfJob.busy()) this.refreshSelfMetricsSoon();
+      else void this.selfJob.run();
+    }, 10);
+    this.selfRefresh.unref();
   }
 
   countMetricsRequest(code: number): void {
@@ -292,6 +312,7 @@ export class Engine {
   /** Records a failed reload attempt; the running configuration stays. */
   reloadFailed(): void {
     this.reloadState.successful = false;
+    this.refreshSelfMetricsSoon();
   }
 
   /** Swaps in a new configuration. Collectors whose settings did not change keep their state. */
@@ -312,17 +333,30 @@ export class Engine {
 
   private schedule(): Promise<void> {
     const enabled = this.jobs.filter((j) => j.settings.enabled);
-    this.scheduler = new Scheduler([...enabled, this.selfJob], this.offsetFor);
+    this.scheduler = new Scheduler([...enabled, this.selfJob], this.planFor);
     return this.scheduler.start();
   }
 
-  /** Locked to the scrapers when possible (see scrape-phase.ts), else spread by a hash of the name. */
-  private readonly offsetFor = (job: ScheduledJob, intervalMs: number): number => {
+  /**
+   * How often and when a job runs now: at the period of the scrapers learned unless its interval
+   * is pinned, just before their scrapes when it can serve them (see scrape-phase.ts), else at
+   * a phase spread by a hash of its name.
+   */
+  private readonly planFor = (job: ScheduledJob): Plan => {
     const collector = job instanceof CollectorJob ? job : undefined;
+    const own = (job.schedule as { ms: number }).ms;
+    const follow = collector ? collector.settings.followScrapes : this.config.selfMetrics.followScrapes;
     const lock = collector ? collector.settings.phaseLock : this.config.selfMetrics.phaseLock;
-    const locked = lock ? lockedOffsetMs(intervalMs, this.scrapes.scrapers(Date.now()), collector?.leadMs(intervalMs) ?? Math.min(1000, intervalMs / 2)) : undefined;
-    if (collector) collector.status.phaseLocked = locked !== undefined;
-    return locked ?? phaseOffsetMs(job.name, intervalMs);
+    const scrapers = follow || lock ? this.scrapes.scrapers(Date.now()) : [];
+    const intervalMs = (follow ? followedIntervalMs(scrapers, this.config.minIntervalMs) : undefined) ?? own;
+    // Self-metrics run after the collectors (whose lead is at least 1 s), so they show those runs.
+    const lead = collector ? collector.leadMs(intervalMs) : Math.min(SELF_LEAD_MS, intervalMs / 4);
+    const locked = lock ? lockedOffsetMs(intervalMs, scrapers, lead) : undefined;
+    if (collector) {
+      collector.status.phaseLocked = locked !== undefined;
+      collector.status.intervalMs = intervalMs;
+    }
+    return { intervalMs, offsetMs: locked ?? phaseOffsetMs(job.name, intervalMs) };
   };
 
   private makeSelfJob(): SelfMetricsJob {

@@ -25,6 +25,8 @@ export interface CollectorStatus {
   runs: RunCounts;
   /** Runs line up just before the scrapes (see scheduler/scrape-phase.ts). */
   phaseLocked: boolean;
+  /** The interval it runs at now (the scrapers' period when it follows them); undefined for cron schedules. */
+  intervalMs: number | undefined;
 }
 
 export interface EngineStatus {
@@ -43,8 +45,10 @@ export const SELF_SECTION = 'spyglass';
 /** prom-client's Node runtime metrics (process_*, nodejs_*), gathered into a registry of their own. */
 export function runtimeRegistry(): client.Registry {
   const registry = new client.Registry();
-  // The event-loop delay monitor samples on a timer; prom-client's default (10 ms) alone costs ~9 ms of CPU per second.
-  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  // The event-loop delay monitor wakes the process on a timer: at prom-client's default (10 ms) that
+  // alone cost ~9 ms of CPU per second, at 100 ms ~0.8 ms, at 1 s ~0.1 ms (docs/benchmarks.md).
+  // A stall still shows as the delay of the tick it holds up.
+  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1000 });
   return registry;
 }
 
@@ -74,6 +78,7 @@ export async function selfMetricFamilies(status: EngineStatus, runtime?: client.
       'Items (containers, files, fields) left out of otherwise successful runs, by reason; the rest was served.',
       enabled.flatMap((c) => [...c.skippedItems].map(([reason, value]) => ({ labels: { collector: c.name, reason }, value }))),
     ),
+    gauge('spyglass_collector_interval_seconds', 'The interval each collector runs at now: the period of the scrapers it follows, or its configured interval.', per((c) => seconds(c.intervalMs)), 'seconds'),
     gauge('spyglass_collector_phase_locked', 'Whether each collector runs just before the scrapes (1) or on its own phase (0).', per((c) => Number(c.phaseLocked))),
     gauge('spyglass_config_last_reload_successful', 'Whether the last configuration reload attempt succeeded.', [{ value: Number(status.reload.successful) }]),
     gauge('spyglass_config_last_reload_success_timestamp_seconds', 'Unix time of the last successful configuration load.', [{ value: status.reload.lastSuccessMs / 1000 }], 'seconds'),

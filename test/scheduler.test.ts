@@ -4,7 +4,7 @@ import type { CollectorDefinition } from '../src/collector.js';
 import type { CollectorSettings } from '../src/config/load.js';
 import { nextSlotMs, parseSchedule, phaseOffsetMs } from '../src/scheduler/schedule.js';
 import { runCollector } from '../src/scheduler/run.js';
-import { Scheduler, type ScheduledJob } from '../src/scheduler/scheduler.js';
+import { Scheduler, type Plan, type ScheduledJob } from '../src/scheduler/scheduler.js';
 
 const paths = { procfs: '/proc', sysfs: '/sys', rootfs: '/', udevData: '/run/udev/data' };
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -14,6 +14,7 @@ const settings = (collect: CollectorDefinition['collect'], timeoutMs = 200): Col
   schedule: { kind: 'interval', ms: 1000, text: '1s' },
   timeoutMs,
   phaseLock: false,
+  followScrapes: false,
   sampleTimestamps: false,
   maxSeries: undefined,
   options: {},
@@ -85,6 +86,30 @@ describe('scheduler', () => {
     assert.ok(runs.length >= 2 && runs.length <= 3, `runs: ${runs.length}`);
     assert.ok(skipped >= 2, `skipped: ${skipped}`);
     for (let i = 1; i < runs.length; i++) assert.ok((runs[i] as number) - (runs[i - 1] as number) >= 2400, 'no overlapping runs');
+  });
+
+  it('follows a changed plan at once when told to replan, and sleeps while nothing is due', async () => {
+    const runs: number[] = [];
+    const job: ScheduledJob = {
+      name: 'follower',
+      schedule: { kind: 'interval', ms: 60_000, text: '60s' },
+      busy: () => false,
+      skipped: () => undefined,
+      async run() {
+        runs.push(Date.now());
+      },
+    };
+    let plan: Plan = { intervalMs: 60_000, offsetMs: 0 };
+    const s = new Scheduler([job], () => plan);
+    await s.start();
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal(runs.length, 1, 'only the start-up run within a 60 s plan');
+    plan = { intervalMs: 1000, offsetMs: 500 };
+    s.replan();
+    await new Promise((r) => setTimeout(r, 3100));
+    s.stop();
+    assert.ok(runs.length >= 4 && runs.length <= 5, `runs: ${runs.length}`);
+    for (const at of runs.slice(1)) assert.ok(Math.abs((at % 1000) - 500) < 100, `run at ${at % 1000} ms into the second, planned at 500`);
   });
 
   it('drives cron-expression schedules through node-cron', async () => {

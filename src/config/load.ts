@@ -34,6 +34,12 @@ export interface CollectorSettings {
   timeoutMs: number;
   /** Run just before the scrapes of scrapers whose period the interval divides. */
   phaseLock: boolean;
+  /**
+   * Run at the period of the scrapers learned (at least `scheduler.min_interval`), `schedule`
+   * being the interval until one is learned. False when the user set an interval for the
+   * collector, its definition has one of its own, or `scheduler.follow_scrapes` is off.
+   */
+  followScrapes: boolean;
   sampleTimestamps: boolean;
   /** Series published at most per run (whole `seriesGroupLabel` items are dropped beyond it). */
   maxSeries: number | undefined;
@@ -56,7 +62,9 @@ export interface Config {
   };
   paths: Paths;
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'json' | 'logfmt' };
-  selfMetrics: { intervalMs: number; runtime: boolean; phaseLock: boolean };
+  /** `scheduler.min_interval`: schedules that follow scrapers run at most this often. */
+  minIntervalMs: number;
+  selfMetrics: { intervalMs: number; runtime: boolean; phaseLock: boolean; followScrapes: boolean };
   collectors: CollectorSettings[];
 }
 
@@ -288,6 +296,7 @@ function buildConfig(
       schedule,
       timeoutMs,
       phaseLock: typeof phase_lock === 'boolean' ? phase_lock : raw.scheduler.phase_lock,
+      followScrapes: raw.scheduler.follow_scrapes && interval === undefined && d.defaultInterval === undefined && schedule.kind === 'interval',
       sampleTimestamps: typeof sample_timestamps === 'boolean' ? sample_timestamps : raw.scheduler.sample_timestamps,
       maxSeries: typeof max_series === 'number' ? max_series : d.defaultMaxSeries,
       options,
@@ -311,7 +320,13 @@ function buildConfig(
       },
       paths: { procfs: raw.paths.procfs, sysfs: raw.paths.sysfs, rootfs: raw.paths.rootfs, udevData: raw.paths.udev_data },
       log: { level: raw.log.level as Config['log']['level'], format: raw.log.format as Config['log']['format'] },
-      selfMetrics: { intervalMs: ms(raw.self_metrics.interval), runtime: raw.self_metrics.runtime, phaseLock: raw.scheduler.phase_lock },
+      minIntervalMs: ms(raw.scheduler.min_interval),
+      selfMetrics: {
+        intervalMs: ms(raw.self_metrics.interval),
+        runtime: raw.self_metrics.runtime,
+        phaseLock: raw.scheduler.phase_lock,
+        followScrapes: raw.scheduler.follow_scrapes,
+      },
       collectors,
     },
   };

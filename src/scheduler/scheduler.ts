@@ -1,10 +1,20 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { nextSlotMs, phaseOffsetMs, type Schedule } from './schedule.js';
 
-/** Where in its interval a job runs (ms, a whole second); may change as scrapers are learned. */
-export type OffsetFor = (job: ScheduledJob, intervalMs: number) => number;
+/** When an interval job runs: every `intervalMs`, at `offsetMs` into each interval (Unix-time grid). */
+export interface Plan {
+  intervalMs: number;
+  offsetMs: number;
+}
 
-const hashOffset: OffsetFor = (job, intervalMs) => phaseOffsetMs(job.name, intervalMs);
+/** The plan of an interval job now; it may change as scrapers are learned (see scrape-phase.ts). */
+export type PlanFor = (job: ScheduledJob) => Plan;
+
+/** Its own interval, at a phase spread by a hash of its name. */
+export const fixedPlan: PlanFor = (job) => {
+  const intervalMs = (job.schedule as { ms: number }).ms;
+  return { intervalMs, offsetMs: phaseOffsetMs(job.name, intervalMs) };
+};
 
 export interface ScheduledJob {
   name: string;
@@ -31,34 +41,41 @@ export async function startOneByOne<T>(items: readonly T[], start: (item: T) => 
   await Promise.all(running);
 }
 
-/** Ticks earlier than this before a slot still count as on time (node-cron fires a few ms late or early). */
-const SLOT_TOLERANCE_MS = 50;
+/** Ticks earlier than this before a slot still count as on time (timers fire a few ms early or late). */
+const SLOT_TOLERANCE_MS = 20;
+/** A new plan whose phase is this close to the current one keeps the current one: scrape arrival jitter does not move runs. */
+const PHASE_HYSTERESIS_MS = 250;
+
+interface Due {
+  at: number;
+  plan: Plan;
+}
 
 /**
- * Drives every job with node-cron. Interval jobs share one per-second cron task and fire on
- * their own grid `offset + k·interval` (offsets spread jobs apart, or line them up just before
- * the scrapes, see scrape-phase.ts); cron-expression jobs get a task each. Every job runs once
- * at start. A tick that finds the job's previous run still busy is counted as skipped, so runs
- * never overlap and a hung collector cannot pile up calls.
+ * Runs every job once at start, then interval jobs on their plan's grid with one timer armed for
+ * the earliest slot (a process with nothing due sleeps), and cron-expression jobs through
+ * node-cron, one task each. A slot that finds the job's previous run still busy is counted as
+ * skipped, so runs never overlap and a hung collector cannot pile up calls.
  */
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
-  private readonly due = new Map<ScheduledJob, { at: number; offset: number }>();
+  private readonly due = new Map<ScheduledJob, Due>();
+  private readonly intervalJobs: ScheduledJob[];
+  private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
     private readonly jobs: readonly ScheduledJob[],
-    private readonly offsetFor: OffsetFor = hashOffset,
-  ) {}
+    private readonly planFor: PlanFor = fixedPlan,
+  ) {
+    this.intervalJobs = jobs.filter((j) => j.schedule.kind === 'interval');
+  }
 
   /** Runs every job once now; resolves when each first run has an outcome. */
   start(): Promise<void> {
     const now = Date.now();
-    const intervalJobs = this.jobs.filter((j) => j.schedule.kind === 'interval');
-    for (const j of intervalJobs) this.due.set(j, this.nextSlot(j, now));
-    if (intervalJobs.length) {
-      this.tasks.push(cron.schedule('* * * * * *', () => this.tickIntervals(intervalJobs), { name: 'spyglass-intervals', unref: true }));
-    }
+    for (const j of this.intervalJobs) this.due.set(j, this.slotAfter(this.planFor(j), now));
+    this.arm();
     for (const j of this.jobs) {
       if (j.schedule.kind === 'cron') {
         this.tasks.push(cron.schedule(j.schedule.expression, () => this.fire(j), { name: `spyglass-${j.name}`, unref: true }));
@@ -69,28 +86,49 @@ export class Scheduler {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.timer);
     for (const t of this.tasks) void t.destroy();
     this.tasks.length = 0;
   }
 
-  private tickIntervals(jobs: readonly ScheduledJob[]): void {
+  /** Plans may have changed (a scraper was learned or forgotten): re-reads them and re-arms. */
+  replan(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    for (const j of this.intervalJobs) {
+      const current = this.due.get(j) as Due;
+      const plan = this.planFor(j);
+      if (!samePlan(current.plan, plan)) this.due.set(j, this.slotAfter(plan, now));
+    }
+    this.arm();
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    if (this.stopped || this.due.size === 0) return;
+    let earliest = Infinity;
+    for (const d of this.due.values()) earliest = Math.min(earliest, d.at);
+    this.timer = setTimeout(() => this.tick(), Math.max(0, earliest - Date.now()));
+    this.timer.unref();
+  }
+
+  private tick(): void {
     const now = Date.now();
     const dueNow: ScheduledJob[] = [];
-    for (const j of jobs) {
-      let due = this.due.get(j) as { at: number; offset: number };
-      const interval = (j.schedule as { ms: number }).ms;
-      if (this.offsetFor(j, interval) !== due.offset) this.due.set(j, (due = this.nextSlot(j, now)));
-      if (now + SLOT_TOLERANCE_MS < due.at) continue;
-      this.due.set(j, this.nextSlot(j, now + SLOT_TOLERANCE_MS));
+    for (const j of this.intervalJobs) {
+      let d = this.due.get(j) as Due;
+      const plan = this.planFor(j);
+      if (!samePlan(d.plan, plan)) this.due.set(j, (d = this.slotAfter(plan, now - SLOT_TOLERANCE_MS)));
+      if (now + SLOT_TOLERANCE_MS < d.at) continue;
+      this.due.set(j, this.slotAfter(d.plan, now + SLOT_TOLERANCE_MS));
       dueNow.push(j);
     }
+    this.arm();
     if (dueNow.length) void startOneByOne(dueNow, (j) => this.fire(j));
   }
 
-  private nextSlot(j: ScheduledJob, now: number): { at: number; offset: number } {
-    const interval = (j.schedule as { ms: number }).ms;
-    const offset = this.offsetFor(j, interval);
-    return { at: nextSlotMs(now, interval, offset), offset };
+  private slotAfter(plan: Plan, now: number): Due {
+    return { at: nextSlotMs(now, plan.intervalMs, plan.offsetMs), plan };
   }
 
   private async fire(j: ScheduledJob): Promise<void> {
@@ -101,4 +139,14 @@ export class Scheduler {
     }
     await j.run();
   }
+}
+
+/** Equal, or only as far apart in phase as arrival jitter moves it. */
+function samePlan(a: Plan, b: Plan): boolean {
+  return a.intervalMs === b.intervalMs && phaseDistance(a.offsetMs, b.offsetMs, a.intervalMs) <= PHASE_HYSTERESIS_MS;
+}
+
+function phaseDistance(a: number, b: number, intervalMs: number): number {
+  const d = Math.abs(a - b) % intervalMs;
+  return Math.min(d, intervalMs - d);
 }

@@ -14,7 +14,7 @@ export interface Scraper {
 }
 
 const HISTORY = 5; // intervals kept per scraper
-const MIN_INTERVALS = 3; // before a period is trusted
+const MIN_INTERVALS = 2; // before a period is trusted (Prometheus keeps its interval to the millisecond)
 const TOLERANCE = 0.05; // relative spread allowed among the intervals
 const MAX_SCRAPERS = 64;
 
@@ -28,22 +28,28 @@ export class ScrapeTracker {
   private readonly tracks = new Map<string, Map<string, Track>>();
   private count = 0;
 
-  /** Records a scrape by a client (address plus query: one Prometheus job). */
-  record(address: string, query: string, nowMs: number): void {
+  /**
+   * Records a scrape by a client (address plus query: one Prometheus job). True when that made a
+   * steady period known, or changed it by a second or more: schedules that follow scrapers change.
+   */
+  record(address: string, query: string, nowMs: number): boolean {
     let byQuery = this.tracks.get(address);
     const t = byQuery?.get(query);
     if (!t) {
-      if (this.count >= MAX_SCRAPERS) return; // enough scrapers known; the rest keep the hash phase
+      if (this.count >= MAX_SCRAPERS) return false; // enough scrapers known; the rest keep their schedules
       if (!byQuery) this.tracks.set(address, (byQuery = new Map()));
       byQuery.set(query, { last: nowMs, intervals: [] });
       this.count++;
-      return;
+      return false;
     }
     const interval = nowMs - t.last;
-    if (interval < 500) return; // a retry or a person with curl, not a periodic scrape
+    if (interval < 500) return false; // a retry or a person with curl, not a periodic scrape
+    const before = steadyPeriod(t.intervals);
     t.intervals.push(interval);
     if (t.intervals.length > HISTORY) t.intervals.shift();
     t.last = nowMs;
+    const after = steadyPeriod(t.intervals);
+    return before === undefined ? after !== undefined : after === undefined || Math.abs(after - before) >= 1000;
   }
 
   /** Scrapers with a steady period that have come within the last three periods. */
@@ -74,11 +80,29 @@ function steadyPeriod(intervals: readonly number[]): number | undefined {
 }
 
 /**
- * Offset (ms, a whole second, in [0, interval)) at which a collector with `intervalMs` should
- * run so that it finishes at least `leadMs` before the scrapes it can serve: those of scrapers
- * whose period is a whole multiple of the interval. With several such scrapers, it runs just
- * before the one that follows the longest quiet stretch, so no scrape lands right on a run.
- * Undefined when no scraper fits.
+ * The interval that serves every scraper once per scrape: the greatest common divisor of their
+ * periods (in whole seconds, as Prometheus configures them), at least `floorMs`. Undefined
+ * when no scraper is known.
+ */
+export function followedIntervalMs(scrapers: readonly Scraper[], floorMs: number): number | undefined {
+  let g = 0;
+  for (const s of scrapers) g = gcd(g, Math.max(1, Math.round(s.periodMs / 1000)));
+  if (g === 0) return undefined;
+  const ms = g * 1000;
+  return ms >= floorMs ? ms : Math.ceil(floorMs / ms) * ms;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * Offset (ms, in [0, interval)) at which a collector with `intervalMs` should run so that it
+ * finishes at least `leadMs` before the scrapes it can serve: those of scrapers whose period is
+ * a whole multiple of the interval. With several such scrapers, it runs just before the one that
+ * follows the longest quiet stretch, so no scrape lands right on a run. Undefined when no
+ * scraper fits.
  */
 export function lockedOffsetMs(intervalMs: number, scrapers: readonly Scraper[], leadMs: number): number | undefined {
   const phases = scrapers
@@ -96,7 +120,7 @@ export function lockedOffsetMs(intervalMs: number, scrapers: readonly Scraper[],
       target = phase;
     }
   }
-  return mod(Math.floor((target - leadMs) / 1000) * 1000, intervalMs);
+  return mod(Math.round(target - leadMs), intervalMs);
 }
 
 function isMultiple(periodMs: number, intervalMs: number): boolean {
