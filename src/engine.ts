@@ -94,7 +94,7 @@ class CollectorJob implements ScheduledJob {
     const store = this.engine.store;
     const outcome = this.thread
       ? await this.thread.run(store.wantedFormats(), store.takeSpares(this.name))
-      : await runCollector({ settings: this.settings, paths: this.engine.config.paths, logger: this.logger, state: this.state, countSkipped: (reason) => this.countSkipped(reason, 1) });
+      : await runCollector({ settings: this.settings, paths: this.engine.config.paths, logger: this.logger, state: this.state, countSkipped: (reason) => this.countSkipped(reason, 1), runSoon: this.runSoon });
     try {
       await this.record(outcome);
     } catch (err) {
@@ -107,6 +107,8 @@ class CollectorJob implements ScheduledJob {
       });
     }
   }
+
+  private readonly runSoon = (): void => this.engine.runSoon(this);
 
   private countSkipped(reason: string, count: number): void {
     const skipped = this.status.skippedItems;
@@ -302,6 +304,11 @@ export class Engine {
   countMetricsRequest(code: number): void {
     if (code === 200) this.metricsOk++;
     else this.metricsRequests.set(code, (this.metricsRequests.get(code) ?? 0) + 1);
+  }
+
+  /** A run of the job ahead of its schedule, if it is still in force. */
+  runSoon(job: CollectorJob): void {
+    if (this.isActive(job)) this.scheduler?.runSoon(job);
   }
 
   /** Whether the job belongs to the configuration in force and is enabled in it. */

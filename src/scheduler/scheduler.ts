@@ -46,6 +46,9 @@ const SLOT_TOLERANCE_MS = 20;
 /** A new plan whose phase is this close to the current one keeps the current one: scrape arrival jitter does not move runs. */
 const PHASE_HYSTERESIS_MS = 250;
 
+/** Requests for an early run that come this close together make one run. */
+const RUN_SOON_MS = 200;
+
 interface Due {
   at: number;
   plan: Plan;
@@ -62,6 +65,7 @@ export class Scheduler {
   private readonly due = new Map<ScheduledJob, Due>();
   private readonly intervalJobs: ScheduledJob[];
   private timer: NodeJS.Timeout | undefined;
+  private readonly soon = new Set<ScheduledJob>();
   private stopped = false;
 
   constructor(
@@ -101,6 +105,16 @@ export class Scheduler {
       if (!samePlan(current.plan, plan)) this.due.set(j, this.slotAfter(plan, now));
     }
     this.arm();
+  }
+
+  /** Runs a job shortly (once for all the requests of RUN_SOON_MS), unless it is busy then. */
+  runSoon(job: ScheduledJob): void {
+    if (this.stopped || this.soon.has(job)) return;
+    this.soon.add(job);
+    setTimeout(() => {
+      this.soon.delete(job);
+      if (!this.stopped && !job.busy()) void job.run();
+    }, RUN_SOON_MS).unref();
   }
 
   private arm(): void {
