@@ -43,6 +43,11 @@ export interface CollectContext<Config = Record<string, unknown>, State = unknow
    * still served: `spyglass_collector_skipped_total{collector,reason}`. Keep `reason` to a few fixed words.
    */
   skip(reason: string, detail: string): void;
+  /**
+   * Asks for a run soon, ahead of the schedule: for a collector whose background work produced
+   * news the next scrape should show (a probe target's first result). Runs still never overlap.
+   */
+  runSoon(): void;
 }
 
 /** JSON Schema (draft 2020-12 subset that ajv understands) of a collector's own options. */

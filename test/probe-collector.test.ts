@@ -166,3 +166,25 @@ test('spyglass probe prints each phase over several probes, JSON on request, and
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown module nope/);
 });
+
+test('a --probe target has its first result when /readyz turns ready, and a target added later within about a second', async () => {
+  writeFileSync(join(dir, 'sidecar-sd.json'), '[]');
+  writeFileSync(join(dir, 'sidecar.yml'), ['collectors:', '  probe:', '    file_sd:', `      - files: [${join(dir, 'sidecar-sd.json')}]`].join('\n'));
+  const startedAt = performance.now();
+  const sidecar = await startSpyglass(['--collector.disable-defaults', `--probe=http://127.0.0.1:${app.port}/?from=sidecar`, `--config.file=${join(dir, 'sidecar.yml')}`]);
+  const readyAfterMs = performance.now() - startedAt;
+  try {
+    const target = `probe_success{module="http_2xx",target="http://127.0.0.1:${app.port}/?from=sidecar"}`;
+    assert.equal(sampleValue(await (await fetch(`${sidecar.base}/metrics`)).text(), target), 1, 'ready means the probe result is there');
+    assert.ok(readyAfterMs < 5000, `ready after ${readyAfterMs.toFixed(0)} ms`);
+    writeFileSync(join(dir, 'sidecar-sd.json'), JSON.stringify([{ targets: [`http://127.0.0.1:${app.port}/?from=added`] }]));
+    const addedAt = performance.now();
+    const added = `probe_success{module="http_2xx",target="http://127.0.0.1:${app.port}/?from=added"}`;
+    await waitFor(async () => sampleValue(await (await fetch(`${sidecar.base}/metrics`)).text(), added) === 1, 10_000, 'the added target');
+    const shownAfterMs = performance.now() - addedAt;
+    // The file is watched; the new target is probed within a second, and its result is published at once.
+    assert.ok(shownAfterMs < 4000, `the added target's first result showed after ${shownAfterMs.toFixed(0)} ms`);
+  } finally {
+    await sidecar.stop();
+  }
+});

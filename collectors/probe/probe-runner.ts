@@ -25,6 +25,10 @@ export class ProbeRunner {
   private readonly skipped = { busy: 0, queue: 0 };
   private readonly lastResult = new Map<string, string>();
   private readonly shutdown = new AbortController();
+  /** Called when a target has its first result: the collector publishes it without waiting for its next run. */
+  onFirstResult: () => void = () => undefined;
+  /** Waiting for the first probes of the targets known at start (see firstRound). */
+  private firstRoundDone: (() => void) | undefined;
 
   constructor(
     private readonly options: ProbeOptions,
@@ -47,6 +51,22 @@ export class ProbeRunner {
   async start(): Promise<void> {
     await Promise.all(this.discoveries.map((d) => d.start(() => this.updateTargets())));
     this.updateTargets();
+  }
+
+  /**
+   * Settles once every target has its first result (new targets are probed within a second), or
+   * after `waitMs`, whichever comes first: the first run publishes results, and readiness waits for them.
+   */
+  firstRound(waitMs: number): Promise<void> {
+    if (this.targets.every((t) => this.lastResult.has(t.key))) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, waitMs);
+      timer.unref();
+      this.firstRoundDone = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   /** Discovers the targets and probes each once, all at once up to max_concurrent (`spyglass dump`). */
@@ -93,7 +113,14 @@ export class ProbeRunner {
     const outcome = await runProbe(t.target, module, t.timeoutMs, { logger: this.logger }, signal);
     if (signal.aborted && this.shutdown.signal.aborted) return;
     this.results.record(t.key, outcome, startedMs);
+    const first = !this.lastResult.has(t.key);
     this.logTransition(t, outcome);
+    if (!first) return;
+    if (this.firstRoundDone && this.targets.every((x) => this.lastResult.has(x.key))) {
+      this.firstRoundDone();
+      this.firstRoundDone = undefined;
+    }
+    this.onFirstResult();
   }
 
   /** Logs when a target starts failing, fails differently or recovers; not every failed probe. */

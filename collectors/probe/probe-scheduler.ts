@@ -1,7 +1,7 @@
 /**
- * Runs every target on its own interval. Each target fires on a fixed grid
- * (offset + k·interval, the offset a hash of the target, so starts are spread over the interval
- * and stay put across restarts); at most `maxConcurrent` probes run at once and the rest wait in
+ * Runs every target on its own interval. A new target is probed within its first second (spread
+ * by a hash of the target), then on a fixed grid (offset + k·interval, the offset a hash of the
+ * target, so starts are spread over the interval and stay put across restarts); at most `maxConcurrent` probes run at once and the rest wait in
  * line; a target whose previous probe is still running, or still waiting when its next slot
  * comes, skips that slot instead of piling up. Timers are plain setTimeout: node-cron ticks once
  * a second, too coarse to spread 1,000 targets and measure their start delay.
@@ -63,7 +63,7 @@ export class ProbeScheduler<T extends ScheduledTarget> {
     const now = Date.now();
     for (const t of wanted.values()) {
       if (this.entries.has(t.key)) continue;
-      const e: Entry<T> = { target: t, timer: undefined, nextSlotMs: firstSlot(t, now), running: false, queuedSlotMs: undefined };
+      const e: Entry<T> = { target: t, timer: undefined, nextSlotMs: now + (hashOf(t) % Math.min(t.intervalMs, FIRST_PROBE_SPREAD_MS)), running: false, queuedSlotMs: undefined };
       this.entries.set(t.key, e);
       this.arm(e);
     }
@@ -84,8 +84,7 @@ export class ProbeScheduler<T extends ScheduledTarget> {
   private due(e: Entry<T>): void {
     if (this.stopped || this.entries.get(e.target.key) !== e) return;
     const slot = e.nextSlotMs;
-    e.nextSlotMs = slot + e.target.intervalMs;
-    while (e.nextSlotMs <= Date.now()) e.nextSlotMs += e.target.intervalMs; // the process was suspended
+    e.nextSlotMs = firstSlot(e.target, Math.max(slot, Date.now())); // past slots are gone if the process was suspended
     this.arm(e);
     if (e.running) return this.events.skipped(e.target, 'busy');
     if (e.queuedSlotMs !== undefined) {
@@ -120,9 +119,16 @@ export class ProbeScheduler<T extends ScheduledTarget> {
   }
 }
 
-/** The target's first slot after `now`: offset (a hash of its key) + k·interval. */
+/** New targets' first probes are spread over this much time (or their interval, if shorter). */
+const FIRST_PROBE_SPREAD_MS = 1000;
+
+function hashOf(t: ScheduledTarget): number {
+  return createHash('sha1').update(t.key).digest().readUInt32BE(0);
+}
+
+/** The target's first grid slot after `now`: offset (a hash of its key) + k·interval. */
 export function firstSlot(t: ScheduledTarget, now: number): number {
-  const offset = createHash('sha1').update(t.key).digest().readUInt32BE(0) % t.intervalMs;
+  const offset = hashOf(t) % t.intervalMs;
   const base = now - (now % t.intervalMs) + offset;
   return base > now ? base : base + t.intervalMs;
 }

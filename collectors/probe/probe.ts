@@ -8,6 +8,9 @@ import { ProbeEndpoint, text } from './probe-endpoint.js';
 import { ProbeRunner } from './probe-runner.js';
 import { moduleTable, normalizeOptions, PROBE_OPTIONS_SCHEMA, targetDefaults, validateOptions, type ProbeOptions, type RawProbeOptions } from './probe-options.js';
 
+/** How long the first run waits for the first probes of every target. */
+const FIRST_ROUND_WAIT_MS = 5000;
+
 interface State {
   runner?: ProbeRunner;
   starting?: Promise<ProbeRunner>;
@@ -33,7 +36,10 @@ export default defineCollector<RawProbeOptions, State>({
     }
     ctx.state.starting ??= newRunner(options, ctx.logger).then(async (runner) => {
       ctx.state.runner = runner;
+      runner.onFirstResult = ctx.runSoon;
       await runner.start();
+      // Within the run's deadline (10 s by default), so a slow target cannot turn it into a timeout.
+      await runner.firstRound(FIRST_ROUND_WAIT_MS);
       return runner;
     });
     return (await ctx.state.starting).families();

@@ -28,6 +28,8 @@ export interface RunInput {
   countSkipped?: (reason: string) => void;
   /** The only run (`spyglass dump`), see CollectContext.once. */
   once?: boolean;
+  /** See CollectContext.runSoon; without it the request is ignored. */
+  runSoon?: () => void;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function runCollector(input: RunInput): Promise<RunOutcome> {
     runTimeMs,
     state: input.state,
     once: input.once ?? false,
+    runSoon: input.runSoon ?? (() => undefined),
     skip(reason, detail) {
       input.countSkipped?.(reason);
       input.logger.debug({ reason, detail }, 'skipped');
