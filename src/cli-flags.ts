@@ -61,6 +61,7 @@ export interface GlobalFlags {
   'config.file'?: string;
   'web.listenAddress'?: string;
   'web.maxRequests'?: string;
+  'web.enableDiagnostics'?: boolean;
   'path.procfs'?: string;
   'path.sysfs'?: string;
   'path.rootfs'?: string;
@@ -79,6 +80,7 @@ export function overridesFrom(flags: GlobalFlags, collectors: Record<string, Rec
     web: {
       listen_address: flags['web.listenAddress'],
       max_requests: maxRequests === undefined ? undefined : Number(maxRequests),
+      diagnostics: flags['web.enableDiagnostics'] ? true : undefined,
     },
     paths: { procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], rootfs: flags['path.rootfs'], udev_data: flags['path.udev.data'] },
     log: { level: flags['log.level'], format: flags['log.format'] },

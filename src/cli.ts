@@ -6,6 +6,7 @@ import { extractCollectorFlags, overridesFrom, type GlobalFlags } from './cli-fl
 import { formatConfigError, loadConfig, type ConfigOverrides } from './config/load.js';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_PORT } from './config/schema.js';
 import { exitProcess } from './exit.js';
+import { debugCommand } from './debug-command.js';
 import { dump, DUMP_FORMATS, type DumpFormat } from './dump.js';
 import { serve } from './serve.js';
 import { loadWebConfig } from './http/web-config-load.js';
@@ -78,6 +79,7 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--web.listen-address <address>', `address to listen on (default ${DEFAULT_LISTEN_ADDRESS})`).env('SPYGLASS_WEB_LISTEN_ADDRESS'))
     .addOption(new Option('--web.config.file <path>', 'TLS, basic auth, headers and rate limit, in exporter-toolkit\'s web-config.yml format (re-read when it or its certificates change)').env('SPYGLASS_WEB_CONFIG_FILE'))
     .addOption(new Option('--web.max-requests <n>', 'maximum concurrent /metrics requests, 0 for no limit').env('SPYGLASS_WEB_MAX_REQUESTS'))
+    .option('--web.enable-diagnostics', 'serve /debug/cpu-profile and /debug/heap-snapshot (behind the web config\'s authentication)')
     .addOption(new Option('--probe <target>', 'probe this target (repeatable), e.g. http://127.0.0.1:8080/healthz as a sidecar; enables the probe collector').argParser((v: string, prev: string[] = []) => [...prev, v]))
     .action(async (flags: GlobalFlags & { 'web.config.file'?: string }) => {
       const overrides: ConfigOverrides = overridesFrom(flags, collectors);
@@ -120,6 +122,24 @@ export async function main(argv: string[]): Promise<void> {
       }
       process.stdout.write(result.output, () => exitProcess(result.failed ? 1 : 0));
     });
+
+  const debug = program.command('debug').description('take a diagnostic from a running spyglass started with --web.enable-diagnostics (docs/diagnostics.md)');
+  for (const [kind, what] of [['cpu-profile', 'a CPU profile of its main thread (open in Chrome DevTools)'], ['heap-snapshot', 'a V8 heap snapshot (open in Chrome DevTools)']] as const) {
+    const cmd = debug
+      .command(kind)
+      .description(`write ${what} to a file`)
+      .option('--url <url>', 'the running spyglass; user:password@ in it is sent as basic auth', `http://127.0.0.1:${DEFAULT_PORT}`)
+      .option('-o, --output <file>', 'where to write it (default: a timestamped file here)');
+    if (kind === 'cpu-profile') cmd.option('--seconds <n>', 'how long to profile, 1 to 60', '10');
+    cmd.action(async (opts: { url: string; seconds?: string; output?: string }) => {
+      const result = await debugCommand(kind, opts);
+      if ('error' in result) {
+        process.stderr.write(`spyglass: ${result.error}\n`);
+        process.exit(1);
+      }
+      process.stdout.write(`${result.file}\n`);
+    });
+  }
 
   program
     .command('check-config')

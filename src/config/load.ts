@@ -59,6 +59,7 @@ export interface Config {
     requestTimeoutMs: number;
     shutdownTimeoutMs: number;
     maxHeaderBytes: number;
+    diagnostics: boolean;
   };
   paths: Paths;
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'json' | 'logfmt' };
@@ -317,6 +318,7 @@ function buildConfig(
         requestTimeoutMs: ms(w.request_timeout),
         shutdownTimeoutMs: ms(w.shutdown_timeout),
         maxHeaderBytes: w.max_header_bytes,
+        diagnostics: w.diagnostics,
       },
       paths: { procfs: raw.paths.procfs, sysfs: raw.paths.sysfs, rootfs: raw.paths.rootfs, udevData: raw.paths.udev_data },
       log: { level: raw.log.level as Config['log']['level'], format: raw.log.format as Config['log']['format'] },

@@ -18,6 +18,7 @@ export const DEFAULTS = {
     request_timeout: '30s',
     shutdown_timeout: '10s',
     max_header_bytes: 16384,
+    diagnostics: false,
   },
   paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/', udev_data: '/run/udev/data' },
   log: { level: 'info', format: 'json' },
@@ -59,6 +60,7 @@ export function configSchema(definitions: readonly CollectorDefinition[]) {
       request_timeout: DURATION,
       shutdown_timeout: DURATION,
       max_header_bytes: { type: 'integer', minimum: 1024, maximum: 1048576 },
+      diagnostics: { type: 'boolean' },
     }),
     paths: object({
       procfs: { type: 'string', minLength: 1 },

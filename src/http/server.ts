@@ -6,6 +6,7 @@ import express from 'express';
 import type { Engine } from '../engine.js';
 import type { Logger } from '../log.js';
 import type { Format } from '../metrics/render.js';
+import { Diagnostics, profileSeconds } from './diagnostics.js';
 import { renderLandingPage } from './landing.js';
 import { acceptsGzip, CONTENT_TYPES, negotiateFormat } from './negotiate.js';
 import { parseSelection } from './selection.js';
@@ -18,6 +19,8 @@ export interface HttpOptions {
   headerTimeoutMs: number;
   requestTimeoutMs: number;
   maxHeaderBytes: number;
+  /** Serve /debug/cpu-profile and /debug/heap-snapshot (see diagnostics.ts). */
+  diagnostics: boolean;
 }
 
 export type ReloadHandler = () => Promise<{ ok: true } | { ok: false; error: string }>;
@@ -227,6 +230,40 @@ export class HttpServer {
       const result = await reload();
       if (result.ok) res.type('text').send('configuration reloaded\n');
       else res.status(500).type('text').send(`failed to reload config: ${result.error}\n`);
+    });
+    const diagnostics = new Diagnostics(this.options.diagnostics);
+    const admitDiagnostic = (res: express.Response): boolean => {
+      const refused = diagnostics.admit();
+      if (!refused) return true;
+      if (refused.retryAfterS) res.set('Retry-After', String(refused.retryAfterS));
+      res.status(refused.status).type('text').send(refused.message);
+      return false;
+    };
+    app.get('/debug/cpu-profile', async (req, res) => {
+      const seconds = profileSeconds(typeof req.query.seconds === 'string' ? req.query.seconds : undefined);
+      if (typeof seconds === 'string') return void res.status(400).type('text').send(`${seconds}\n`);
+      if (!admitDiagnostic(res)) return;
+      const clientGone = new AbortController();
+      res.on('close', () => clientGone.abort());
+      try {
+        const profile = await diagnostics.cpuProfile(seconds, clientGone.signal);
+        this.logger.info({ seconds }, 'CPU profile taken');
+        res.type('application/json').set('Content-Disposition', 'attachment; filename="spyglass.cpuprofile"').send(profile);
+      } finally {
+        diagnostics.done();
+      }
+    });
+    app.get('/debug/heap-snapshot', async (_req, res) => {
+      if (!admitDiagnostic(res)) return;
+      try {
+        res.type('application/json').set('Content-Disposition', 'attachment; filename="spyglass.heapsnapshot"');
+        const refused = await diagnostics.heapSnapshot((chunk) => res.write(chunk));
+        if (refused) return void res.status(refused.status).type('text').send(refused.message);
+        this.logger.info('heap snapshot taken');
+        res.end();
+      } finally {
+        diagnostics.done();
+      }
     });
     app.all(['/-/reload', '/healthz', '/readyz', '/'], (req, res) => {
       res.status(405).set('Allow', req.path === '/-/reload' ? 'POST' : 'GET, HEAD').type('text').send('Method Not Allowed\n');
