@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type tls from 'node:tls';
-import express from 'express';
+import type express from 'express';
 import type { Engine } from '../engine.js';
 import type { Logger } from '../log.js';
 import type { Format } from '../metrics/render.js';
@@ -48,7 +48,13 @@ export class HttpServer {
     /** From `--web.config.file`: TLS, auth, rate limit and headers. */
     private readonly guard?: WebGuard,
   ) {
-    const app = this.expressApp(reload);
+    // Express serves the pages people and operators open; loaded on the first such request, so a
+    // process only scraped and health-checked never holds it (about 10 MiB, docs/benchmarks.md).
+    let app: Promise<express.Express> | undefined;
+    const viaExpress = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      app ??= this.expressApp(reload);
+      app.then((handler) => handler(req, res), (err: Error) => this.failed(res, err));
+    };
     const serverOptions: http.ServerOptions = {
       maxHeaderSize: options.maxHeaderBytes,
       headersTimeout: options.headerTimeoutMs,
@@ -62,7 +68,11 @@ export class HttpServer {
       const path = q === -1 ? url : url.slice(0, q);
       const isMetrics = path === '/metrics';
       this.trackResponse(req.socket, res);
-      const serve = () => (isMetrics ? this.serveMetrics(req, res, q === -1 ? '' : url.slice(q + 1)) : app(req, res));
+      const serve = () => {
+        if (isMetrics) return this.serveMetrics(req, res, q === -1 ? '' : url.slice(q + 1));
+        if (path === '/healthz' || path === '/readyz') return this.serveHealth(req, res, path);
+        viaExpress(req, res);
+      };
       const admitted = guard ? guard.admit(req, res, path) : true;
       if (admitted === true) return serve();
       if (admitted === false) return this.refused(isMetrics, res);
@@ -202,6 +212,18 @@ export class HttpServer {
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
+  /** The kubelet's and load balancers' probes, every few seconds: answered without Express. */
+  private serveHealth(req: http.IncomingMessage, res: http.ServerResponse, path: '/healthz' | '/readyz'): void {
+    const text = (code: number, body: string, extra: string[] = []) => {
+      res.writeHead(code, ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), ...extra]);
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'Method Not Allowed\n', ['Allow', 'GET, HEAD']);
+    if (path === '/healthz') return text(200, 'OK\n');
+    if (this.engine.isReady()) return text(200, 'ready\n');
+    text(503, 'not ready: collectors have not all finished their first run\n');
+  }
+
   private readonly onMetricsResponseClosed = () => {
     this.inFlight--;
   };
@@ -212,19 +234,13 @@ export class HttpServer {
     res.end(body);
   }
 
-  private expressApp(reload: ReloadHandler): express.Express {
+  private async expressApp(reload: ReloadHandler): Promise<express.Express> {
+    const { default: express } = await import('express');
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
     app.get('/', (_req, res) => {
       res.type('html').send(renderLandingPage(this.engine.status(), this.engine.isReady()));
-    });
-    app.get('/healthz', (_req, res) => {
-      res.type('text').send('OK\n');
-    });
-    app.get('/readyz', (_req, res) => {
-      if (this.engine.isReady()) res.type('text').send('ready\n');
-      else res.status(503).type('text').send('not ready: collectors have not all finished their first run\n');
     });
     app.post('/-/reload', async (_req, res) => {
       const result = await reload();
@@ -265,7 +281,7 @@ export class HttpServer {
         diagnostics.done();
       }
     });
-    app.all(['/-/reload', '/healthz', '/readyz', '/'], (req, res) => {
+    app.all(['/-/reload', '/'], (req, res) => {
       res.status(405).set('Allow', req.path === '/-/reload' ? 'POST' : 'GET, HEAD').type('text').send('Method Not Allowed\n');
     });
     app.get(/.*/, async (req, res, next) => {
