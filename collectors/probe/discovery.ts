@@ -4,7 +4,8 @@
  * fails keeps the targets it had and reports the error.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readBounded } from '../../src/bounded-read.js';
 import { Resolver } from 'node:dns/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import yaml from 'js-yaml';
@@ -165,8 +166,9 @@ export class FileDiscovery extends PollingDiscovery {
     for (const file of [...this.byFile.keys()]) if (!files.includes(file)) this.byFile.delete(file);
     for (const file of files) {
       try {
-        const buf = await readFile(file);
-        if (buf.length > MAX_FILE_BYTES) throw new Error(`${file}: ${buf.length} bytes is more than the ${MAX_FILE_BYTES} allowed`);
+        const buf = await readBounded(file, MAX_FILE_BYTES).catch((err: NodeJS.ErrnoException) => {
+          throw err.code ? err : new Error(`${file}: ${err.message}`);
+        });
         this.byFile.set(file, parseFileSd(buf.toString('utf8'), file));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;

@@ -8,7 +8,7 @@
  *   processing  request written → response headers parsed (Node has no first-byte hook)
  *   transfer    headers → end of body (final hop)
  */
-import { readFile } from 'node:fs/promises';
+import { readBounded } from '../../src/bounded-read.js';
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -305,9 +305,12 @@ async function addAuthorization(headers: OutgoingHttpHeaders, s: HttpSettings, u
   }
 }
 
+/** A request body read from a file (blackbox's body_file): sent whole, so it is bounded. */
+const MAX_BODY_FILE_BYTES = 16 << 20;
+
 async function readBodyFile(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return (await readBounded(file, MAX_BODY_FILE_BYTES)).toString('utf8');
   } catch (err) {
     throw new ProbeError(`cannot read body_file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readBounded } from '../../src/bounded-read.js';
+
+const MAX_SECRET_BYTES = 64 * 1024;
 import { inspect } from 'node:util';
 
 /** A credential from the config, a file or the environment. Prints as `<secret>` wherever it ends up. */
@@ -21,7 +23,7 @@ export class SecretSource implements Secret {
       return v;
     }
     try {
-      return (await readFile(s.file, 'utf8')).replace(/\r?\n$/, '');
+      return (await readBounded(s.file, MAX_SECRET_BYTES)).toString('utf8').replace(/\r?\n$/, '');
     } catch (err) {
       throw new Error(`cannot read secret file ${s.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }

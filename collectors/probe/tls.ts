@@ -1,6 +1,9 @@
 /** TLS for probes: client options from a module's tls_config, and blackbox's certificate gauges. */
 import { createHash, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readBounded } from '../../src/bounded-read.js';
+
+/** Certificates and keys: a chain of a few certificates is a few KiB. */
+const MAX_TLS_FILE_BYTES = 1 << 20;
 import { isIP } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import type { TlsSettings } from './module.js';
@@ -14,7 +17,7 @@ const GO_ZERO_TIME_UNIX = -62135596800;
 export async function tlsClientOptions(s: TlsSettings, defaultServerName: string): Promise<ConnectionOptions> {
   const read = async (what: string, file: string) => {
     try {
-      return await readFile(file);
+      return await readBounded(file, MAX_TLS_FILE_BYTES);
     } catch (err) {
       throw new ProbeError(`cannot read TLS ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }

@@ -1,4 +1,5 @@
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { readBounded } from '../../src/bounded-read.js';
 import { join, sep } from 'node:path';
 import { defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import type { HistogramSample, SummarySample } from '../../src/metrics/model.js';
@@ -91,10 +92,7 @@ async function readTextfile(path: string, realDir: string, maxBytes: number): Pr
       if (!target.startsWith(realDir + sep)) return { error: `symlink points outside the directory (${target})` };
     }
     const info = await stat(path);
-    if (!info.isFile()) return { error: 'not a regular file' };
-    if (info.size > maxBytes) return { error: `file is ${info.size} bytes; the limit is ${maxBytes}` };
-    const text = await readFile(path, 'utf8');
-    if (Buffer.byteLength(text) > maxBytes) return { error: `file grew past the ${maxBytes}-byte limit while being read` };
+    const text = (await readBounded(path, maxBytes)).toString('utf8');
     return { text, mtimeMs: info.mtimeMs };
   } catch (err) {
     return { error: (err as Error).message };

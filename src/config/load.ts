@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import yaml from 'js-yaml';
+import { readBounded } from '../bounded-read.js';
 import type { CollectorDefinition, Paths } from '../collector.js';
 import { parseSchedule, periodMs, type Schedule } from '../scheduler/schedule.js';
 import { parseDuration } from './duration.js';
@@ -142,9 +142,7 @@ async function collectorOptionProblems(collectors: readonly CollectorSettings[],
 
 async function readConfigText(file: string): Promise<{ text: string } | { error: ConfigError }> {
   try {
-    const buf = await readFile(file);
-    if (buf.length > MAX_CONFIG_BYTES) return { error: { file, message: `config file is ${buf.length} bytes; the limit is ${MAX_CONFIG_BYTES}` } };
-    return { text: buf.toString('utf8') };
+    return { text: (await readBounded(file, MAX_CONFIG_BYTES)).toString('utf8') };
   } catch (err) {
     return { error: { file, message: `cannot read config file: ${(err as Error).message}` } };
   }

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readBounded } from '../bounded-read.js';
 import tls from 'node:tls';
 import { formatWebConfigProblem, parseWebConfig, type PemSource, type TlsSettings, type WebSettings } from './web-config.js';
 
@@ -89,7 +90,5 @@ export async function sourcesFingerprint(sources: readonly string[]): Promise<st
 }
 
 async function readLimited(path: string): Promise<string> {
-  const buf = await readFile(path);
-  if (buf.length > MAX_FILE_BYTES) throw new Error(`${buf.length} bytes; the limit is ${MAX_FILE_BYTES}`);
-  return buf.toString('utf8');
+  return (await readBounded(path, MAX_FILE_BYTES)).toString('utf8');
 }
