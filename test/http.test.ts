@@ -300,6 +300,40 @@ describe('reload', () => {
   });
 });
 
+describe('slow readers', () => {
+  it('lose their slot when request_timeout passes, and one client holds at most half the slots', async () => {
+    const cfg = configFile('slow.yml', `collector_modules: [${fixture('collectors/many-series.mjs')}]\nweb: {max_requests: 4, header_timeout: 1s, request_timeout: 2s}\ncollectors:\n  many_series: {interval: 1m, timeout: 30s}\n`);
+    const s = await startSpyglass([`--config.file=${cfg}`]);
+    const stalled: net.Socket[] = [];
+    /** The first bytes of the response a stalled client got, read now. */
+    const statusLine = (sock: net.Socket) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        sock.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+          if (text.includes('\r\n')) resolve(text);
+        });
+        setTimeout(() => resolve(text), 1000);
+        sock.resume();
+      });
+    try {
+      // A client at 127.0.0.2 that never reads (a 10 MB body): two of its requests are admitted, the rest refused.
+      for (let i = 0; i < 4; i++) stalled.push(await stalledGet(s.port, '/metrics', '127.0.0.2'));
+      await new Promise((r) => setTimeout(r, 300));
+      for (const sock of stalled.slice(2)) assert.match(await statusLine(sock), /^HTTP\/1\.1 503 .*one client reached \(2\)/s);
+      assert.equal((await get(`${s.base}/metrics?collect[]=many_series`)).status, 200, 'another client is served meanwhile');
+      // Once request_timeout has passed, the two held slots are free: the same client is admitted again.
+      await new Promise((r) => setTimeout(r, 2500));
+      const again = await stalledGet(s.port, '/metrics', '127.0.0.2');
+      stalled.push(again);
+      assert.match(await statusLine(again), /^HTTP\/1\.1 200 /);
+    } finally {
+      for (const sock of stalled) sock.destroy();
+      await s.stop();
+    }
+  });
+});
+
 describe('shutdown', () => {
   it('on SIGTERM stops accepting, finishes the in-flight scrape, and exits 0 within the bound', async () => {
     const cfg = configFile('shutdown.yml', `collector_modules: [${fixture('collectors/many-series.mjs')}]\nweb: {shutdown_timeout: 5s}\ncollectors:\n  many_series: {interval: 1m, timeout: 30s}\n`);

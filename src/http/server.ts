@@ -32,6 +32,8 @@ export type ReloadHandler = () => Promise<{ ok: true } | { ok: false; error: str
 export class HttpServer {
   readonly server: http.Server | https.Server;
   private inFlight = 0;
+  /** /metrics requests in flight per client address: one client may hold half the slots at most. */
+  private readonly inFlightByClient = new Map<string, number>();
   /**
    * Open connections, with how many Express requests (which may be async, like a reload) each has
    * in progress, for a graceful shutdown. /metrics needs no entry: it writes its whole response
@@ -172,9 +174,21 @@ export class HttpServer {
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.reply(res, 405, 'Method Not Allowed\n', ['Allow', 'GET, HEAD']);
     const limit = this.options.maxRequests;
     if (limit > 0 && this.inFlight >= limit) return this.reply(res, 503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
-    // In flight from here until the response is delivered: waiting for its body, or for a slow reader.
+    const client = req.socket.remoteAddress ?? '';
+    const ofClient = this.inFlightByClient.get(client) ?? 0;
+    if (limit > 0 && ofClient >= Math.ceil(limit / 2)) return this.reply(res, 503, `Limit of concurrent requests from one client reached (${Math.ceil(limit / 2)}), try again later.\n`);
+    // In flight from here until the response is delivered: waiting for its body, or for a slow reader,
+    // who loses the slot (and the connection) when request_timeout passes before the last byte went out.
     this.inFlight++;
-    res.on('close', this.onMetricsResponseClosed);
+    this.inFlightByClient.set(client, ofClient + 1);
+    const deadline = setTimeout(() => res.destroy(), this.options.requestTimeoutMs);
+    res.on('close', () => {
+      clearTimeout(deadline);
+      this.inFlight--;
+      const left = (this.inFlightByClient.get(client) ?? 1) - 1;
+      if (left > 0) this.inFlightByClient.set(client, left);
+      else this.inFlightByClient.delete(client);
+    });
     let selection: ReadonlySet<string> | undefined;
     if (query) {
       const selected = parseSelection(new URLSearchParams(query), this.engine.knownCollectors(), this.engine.enabledCollectors());
@@ -223,10 +237,6 @@ export class HttpServer {
     if (this.engine.isReady()) return text(200, 'ready\n');
     text(503, 'not ready: collectors have not all finished their first run\n');
   }
-
-  private readonly onMetricsResponseClosed = () => {
-    this.inFlight--;
-  };
 
   private reply(res: http.ServerResponse, code: number, body: string, extraHeaders: string[] = []): void {
     this.engine.countMetricsRequest(code);

@@ -18,10 +18,10 @@ export function rawRequest(port: number, payload: string | Buffer, waitMs = 3000
   });
 }
 
-/** Opens a connection, sends a GET for `path`, and never reads: the response stays in flight. */
-export function stalledGet(port: number, path: string): Promise<net.Socket> {
+/** Opens a connection (from `localAddress`, another loopback address for another client), sends a GET for `path`, and never reads: the response stays in flight. */
+export function stalledGet(port: number, path: string, localAddress = '127.0.0.1'): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1', () => {
+    const sock = net.connect({ port, host: '127.0.0.1', localAddress }, () => {
       sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
       sock.pause();
       resolve(sock);
