@@ -9,7 +9,8 @@
  *
  * Usage: npm run build && node dist/bench/footprint.js
  *   FOOTPRINT_SECONDS   steady window per interval (default 600)
- *   FOOTPRINT_WARMUP    seconds before the window opens (default 60)
+ *   FOOTPRINT_WARMUP    seconds before the window opens (default 60; at least four scrape
+ *                       intervals, so that spyglass has learned the scrape period)
  *   FOOTPRINT_INTERVALS scrape intervals in seconds (default "15,60")
  * Writes the report to stdout and bench/results/footprint-latest.md.
  */
@@ -136,8 +137,8 @@ async function measure(intervalS: number): Promise<Row[]> {
   const targets = running.map((r) => `'127.0.0.1:${r.port}'`).join(', ');
   const prom = await startPrometheus(`  - job_name: footprint\n    scrape_interval: ${intervalS}s\n    scrape_timeout: ${Math.min(10, intervalS)}s\n    static_configs:\n      - targets: [${targets}]\n`);
   try {
-    process.stderr.write(`footprint: ${intervalS}s scrapes, warming up ${WARMUP_S}s, then ${WINDOW_S}s\n`);
-    await sleep(WARMUP_S * 1000);
+    process.stderr.write(`footprint: ${intervalS}s scrapes, warming up ${warmupS(intervalS)}s, then ${WINDOW_S}s\n`);
+    await sleep(warmupS(intervalS) * 1000);
     const series = running.map((): Series => ({ cpu: [], rss: [], anon: [] }));
     const samples = Math.floor(WINDOW_S / SAMPLE_EVERY_S) + 1;
     const t0 = Date.now();
@@ -175,6 +176,10 @@ async function readiness(n: number): Promise<number[]> {
   return out;
 }
 
+function warmupS(intervalS: number): number {
+  return Math.max(WARMUP_S, 4 * intervalS);
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -183,7 +188,7 @@ function table(intervalS: number, rows: Row[]): string {
   const ne = rows[0]!;
   const f = (x: number, d = 1) => x.toFixed(d);
   const lines = [
-    `### Scraped every ${intervalS} s (window ${WINDOW_S} s after ${WARMUP_S} s warm-up)`,
+    `### Scraped every ${intervalS} s (window ${WINDOW_S} s after ${warmupS(intervalS)} s warm-up)`,
     '',
     '| process | CPU s/hour | per-minute range | × node_exporter | RSS median / max MiB | anon RSS MiB | RSS growth MiB | scrape p99 ms | scrapes |',
     '|---|---|---|---|---|---|---|---|---|',
