@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildModule, type ProbeModule, type RawModule } from '../collectors/probe/module.js';
@@ -255,6 +257,37 @@ describe('https', () => {
     assert.match(info.fingerprint_sha256 as string, /^[0-9a-f]{64}$/);
     assert.match(info.serialnumber as string, /^[0-9a-f]+$/);
     assert.ok(o.report.gauges.get('probe_tls_cipher_info')?.[0]?.labels?.cipher?.startsWith('TLS_'));
+  });
+
+  test('certificate gauges also when the server closes right after the response: openssl s_server -www (HTTP/1.0), and chunked then close', async () => {
+    const expectTls = (o: ProbeOutcome, server: string) => {
+      assert.equal(o.success, true, `${server}: ${o.failure}`);
+      const notAfter = Date.parse(new X509Certificate(readFileSync(certs.serverCert)).validTo) / 1000;
+      assert.equal(gauge(o, 'probe_ssl_earliest_cert_expiry'), notAfter, server);
+      assert.ok(o.report.gauges.get('probe_tls_version_info')?.length, `${server}: probe_tls_version_info`);
+      assert.equal((o.report.gauges.get('probe_ssl_last_chain_info')?.[0]?.labels as Record<string, string> | undefined)?.subject, 'CN=localhost,O=spyglass test', `${server}: probe_ssl_last_chain_info`);
+    };
+    const port = await freePort();
+    const openssl = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', certs.serverCert, '-key', certs.serverKey, '-www', '-quiet'], { stdio: 'ignore' });
+    try {
+      await waitFor(() => new Promise<boolean>((resolve) => {
+        const c = connect(port, '127.0.0.1', () => (c.destroy(), resolve(true)));
+        c.on('error', () => resolve(false));
+      }), 5000, 'openssl s_server');
+      expectTls(await probe(`https://localhost:${port}/`, module({ http: { tls_config: { ca_file: certs.caFile } } })), 'openssl s_server -www');
+    } finally {
+      openssl.kill();
+    }
+    const closing = await startHttpsServer(certs.serverCert, certs.serverKey, undefined, {}, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('chunk one\n');
+      res.end('chunk two\n', () => res.socket?.destroy());
+    });
+    try {
+      expectTls(await probe(`https://localhost:${closing.port}/`, module({ http: { tls_config: { ca_file: certs.caFile } } })), 'chunked, then close');
+    } finally {
+      closing.server.close();
+    }
   });
 
   test('an IP target is checked against the IP SAN; server_name and the Host header set the name checked', async () => {

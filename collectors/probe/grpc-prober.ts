@@ -11,7 +11,7 @@ import type { GrpcSettings } from './module.js';
 import type { ProbeContext } from './prober.js';
 import type { ProbeReport } from './probe-report.js';
 import { ProbeError, resolveTarget, seconds, socketFailure, splitHostPort } from './resolve.js';
-import { recordTls, tlsClientOptions } from './tls.js';
+import { recordTls, tlsClientOptions, tlsFacts } from './tls.js';
 
 export const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
 const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
@@ -34,7 +34,7 @@ export async function probeGrpc(target: string, s: GrpcSettings, ctx: ProbeConte
   let outcome: CallOutcome;
   const onTls = (socket: TLSSocket) => {
     report.set('probe_grpc_ssl', 1);
-    recordTls(socket, report, { cipher: false, chainExpiry: false });
+    recordTls(tlsFacts(socket), report, { cipher: false, chainExpiry: false });
   };
   try {
     outcome = await check({ resolved, port, authority, tlsOptions, s, signal: ctx.signal, deadline: ctx.deadline, onTls });

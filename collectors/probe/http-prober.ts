@@ -19,7 +19,7 @@ import type { HttpSettings } from './module.js';
 import type { ProbeContext } from './prober.js';
 import type { ProbeReport } from './probe-report.js';
 import { ProbeError, resolveTarget, seconds, socketFailure, splitHostPort, stripBrackets } from './resolve.js';
-import { recordTls, tlsClientOptions } from './tls.js';
+import { recordTls, tlsClientOptions, tlsFacts, type TlsFacts } from './tls.js';
 
 const MAX_REDIRECTS = 10;
 /** Bodies are kept in memory only for regex checks, and never beyond this (body_size_limit can lower it). */
@@ -87,7 +87,8 @@ function parseTarget(target: string): URL {
 interface Hop {
   res: IncomingMessage;
   times: HopTimes;
-  tls: TLSSocket | undefined;
+  /** Taken at the handshake (see TlsFacts); undefined for plain HTTP. */
+  tls: TlsFacts | undefined;
 }
 
 interface HopInput {
@@ -121,7 +122,7 @@ async function requestOnce(url: URL, h: HopInput): Promise<Hop> {
   const serverName = h.hostOverride ? (splitHostPort(h.hostOverride, 443)?.host ?? h.hostOverride) : stripBrackets(url.hostname);
   const tlsOptions = isTls ? await tlsClientOptions(s.tls, serverName) : {};
   const port = url.port ? Number(url.port) : isTls ? 443 : 80;
-  let tlsSocket: TLSSocket | undefined;
+  let tls: TlsFacts | undefined;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = (isTls ? httpsRequest : httpRequest)({
       host: resolved.address,
@@ -139,8 +140,10 @@ async function requestOnce(url: URL, h: HopInput): Promise<Hop> {
     req.once('socket', (socket) => {
       socket.once('connect', () => (times.connected = performance.now()));
       if (isTls) {
-        tlsSocket = socket as TLSSocket;
-        socket.once('secureConnect', () => (times.secured = performance.now()));
+        socket.once('secureConnect', () => {
+          times.secured = performance.now();
+          tls = tlsFacts(socket as TLSSocket);
+        });
       }
     });
     req.once('response', (r) => {
@@ -150,7 +153,7 @@ async function requestOnce(url: URL, h: HopInput): Promise<Hop> {
     req.once('error', (err) => reject(hopError(err, times, isTls)));
     req.end(h.body);
   });
-  return { res, times, tls: tlsSocket };
+  return { res, times, tls };
 }
 
 function hopError(err: Error, times: HopTimes, isTls: boolean): Error {
@@ -196,7 +199,7 @@ async function finalResponse(hop: Hop, redirects: number, s: HttpSettings, repor
   return success;
 }
 
-function finishResponse(report: ProbeReport, res: IncomingMessage, tls: TLSSocket | undefined, redirects: number, bodyBytes: number): void {
+function finishResponse(report: ProbeReport, res: IncomingMessage, tls: TlsFacts | undefined, redirects: number, bodyBytes: number): void {
   const length = Number(res.headers['content-length']);
   report.set('probe_http_status_code', res.statusCode ?? 0);
   report.set('probe_http_content_length', res.headers['content-length'] !== undefined && Number.isSafeInteger(length) ? length : -1);

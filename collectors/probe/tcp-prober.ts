@@ -9,7 +9,7 @@ import type { QueryResponse, TcpSettings } from './module.js';
 import type { ProbeContext } from './prober.js';
 import type { ProbeReport } from './probe-report.js';
 import { ProbeError, resolveTarget, socketFailure, splitHostPort } from './resolve.js';
-import { recordTls, tlsClientOptions } from './tls.js';
+import { recordTls, tlsClientOptions, tlsFacts } from './tls.js';
 
 /** A line longer than this fails the probe instead of growing the buffer (bufio.Scanner's limit is 64 KiB). */
 const MAX_LINE_BYTES = 64 * 1024;
@@ -25,7 +25,7 @@ export async function probeTcp(target: string, s: TcpSettings, ctx: ProbeContext
   const tlsOptions = s.tls || s.queryResponse.some((q) => q.startTls) ? await tlsClientOptions(s.tlsConfig, serverName) : undefined;
   let socket = await openSocket({ host: resolved.address, port, family: resolved.family, ...(s.ip.sourceAddress ? { localAddress: s.ip.sourceAddress } : {}) }, s.tls ? tlsOptions : undefined, ctx.signal);
   try {
-    if (s.tls) recordTls(socket as TLSSocket, report, { cipher: false });
+    if (s.tls) recordTls(tlsFacts(socket as TLSSocket), report, { cipher: false });
     let reader = new LineReader(socket, ctx.signal);
     for (const [i, q] of s.queryResponse.entries()) {
       let send = q.send;
@@ -50,7 +50,7 @@ export async function probeTcp(target: string, s: TcpSettings, ctx: ProbeContext
       if (send !== undefined && send !== '') await write(socket, `${send}\n`);
       if (q.startTls) {
         socket = await upgrade(socket, tlsOptions as ConnectionOptions, ctx.signal);
-        recordTls(socket as TLSSocket, report, { cipher: false });
+        recordTls(tlsFacts(socket as TLSSocket), report, { cipher: false });
         reader = new LineReader(socket, ctx.signal);
       }
     }

@@ -38,16 +38,32 @@ export async function tlsClientOptions(s: TlsSettings, defaultServerName: string
   return options;
 }
 
+/**
+ * What a TLS connection showed at its handshake. Taken then: once the server closes the connection
+ * (right after an HTTP/1.0 or `Connection: close` response) the socket no longer has the peer's
+ * certificates to give.
+ */
+export interface TlsFacts {
+  chain: X509Certificate[];
+  authorized: boolean;
+  protocol: string | null;
+  cipher: string | undefined;
+}
+
+export function tlsFacts(socket: TLSSocket): TlsFacts {
+  return { chain: peerChain(socket), authorized: socket.authorized, protocol: socket.getProtocol(), cipher: socket.getCipher()?.standardName };
+}
+
 /** The gauges blackbox sets for a TLS connection (http, tcp with tls, grpc with tls). */
-export function recordTls(socket: TLSSocket, report: ProbeReport, opts: { cipher: boolean; chainExpiry?: boolean }): void {
-  const chain = peerChain(socket);
+export function recordTls(facts: TlsFacts, report: ProbeReport, opts: { cipher: boolean; chainExpiry?: boolean }): void {
+  const { chain } = facts;
   const leaf = chain[0];
   if (!leaf) return;
   const expiries = chain.map((c) => Date.parse(c.validTo) / 1000).filter((t) => Number.isFinite(t));
   report.set('probe_ssl_earliest_cert_expiry', Math.min(...expiries));
-  if (opts.chainExpiry !== false) report.set('probe_ssl_last_chain_expiry_timestamp_seconds', socket.authorized ? Math.min(...expiries) : GO_ZERO_TIME_UNIX);
-  report.set('probe_tls_version_info', 1, { version: tlsVersionName(socket.getProtocol()) });
-  if (opts.cipher) report.set('probe_tls_cipher_info', 1, { cipher: socket.getCipher()?.standardName ?? 'unknown' });
+  if (opts.chainExpiry !== false) report.set('probe_ssl_last_chain_expiry_timestamp_seconds', facts.authorized ? Math.min(...expiries) : GO_ZERO_TIME_UNIX);
+  report.set('probe_tls_version_info', 1, { version: tlsVersionName(facts.protocol) });
+  if (opts.cipher) report.set('probe_tls_cipher_info', 1, { cipher: facts.cipher ?? 'unknown' });
   report.set('probe_ssl_last_chain_info', 1, {
     fingerprint_sha256: createHash('sha256').update(leaf.raw).digest('hex'),
     subject: goName(leaf.subject),

@@ -153,11 +153,18 @@ export function startHttpServer(served: ServedRequest[] = [], host = '127.0.0.1'
   return listen(createHttpServer({ keepAlive: false }, probeHandler(served)), 0, host);
 }
 
-export function startHttpsServer(cert: string, key: string, served: ServedRequest[] = [], options: { ca?: string; requestCert?: boolean } = {}): Promise<Listening<Server>> {
+/** An HTTPS server answering like the probe test server, or with `handler` when given. */
+export function startHttpsServer(
+  cert: string,
+  key: string,
+  served: ServedRequest[] = [],
+  options: { ca?: string; requestCert?: boolean } = {},
+  handler?: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Listening<Server>> {
   return listen(
     createHttpsServer(
       { cert: readFileSync(cert), key: readFileSync(key), ...(options.ca ? { ca: readFileSync(options.ca) } : {}), requestCert: options.requestCert ?? false, rejectUnauthorized: options.requestCert ?? false },
-      probeHandler(served),
+      handler ?? probeHandler(served),
     ) as unknown as Server,
   );
 }
