@@ -73,6 +73,12 @@ export interface CollectorDefinition<Config = any, State = any> {
    * when the series cap (`max_series`) is hit, whole items are dropped, never half of one.
    */
   seriesGroupLabel?: string;
+  /**
+   * The collector hands out the same labels object for a series run after run (the container and
+   * probe collectors keep one per item): its rendered form is then cached on that object. For
+   * labels made afresh each run, the cache would only cost memory and GC time.
+   */
+  stableLabels?: boolean;
   /** Default for the `max_series` option; unlimited when unset. */
   defaultMaxSeries?: number;
   options?: OptionsSchema;

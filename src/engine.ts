@@ -147,7 +147,7 @@ class CollectorJob implements ScheduledJob {
     if (!publishable.ok) return { result: 'error', error: publishable.error };
     const { families, dropped } = publishable;
     this.noteDropped(dropped);
-    const options = { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs };
+    const options = { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs, cacheLabels: this.settings.definition.stableLabels === true };
     const rendered = await this.engine.store.prerender(this.name, families, options, cooperativeYielder());
     if (!this.engine.isActive(this)) return undefined; // retired by a reload while rendering
     const published = this.engine.store.publish(this.name, families, options, rendered);

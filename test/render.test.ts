@@ -55,6 +55,24 @@ describe('text exposition', () => {
     );
   });
 
+  it('renders the same bytes with and without the labels cache, run after run', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ a: fc.string({ unit: 'binary' }), b: fc.constantFrom('x', 'y\n', 'z"') }), { minLength: 1, maxLength: 30 }), fc.float({ noNaN: true }), (labelSets, v) => {
+        const families: MetricFamily[] = [
+          gauge('test_g', 'g', labelSets.map((labels, i) => ({ labels, value: i + v }))),
+          { name: 'test_h', help: 'h', type: 'histogram', samples: labelSets.slice(0, 3).map((labels) => ({ labels, buckets: [[1, 1], [Infinity, 2]], sum: 3, count: 2 })) },
+        ];
+        for (const format of ['prometheus', 'openmetrics'] as const) {
+          const plain = renderFamilies(families, { format, timestamps: false, defaultTimestampMs: 0 });
+          const cached = () => renderFamilies(families, { format, timestamps: false, defaultTimestampMs: 0, cacheLabels: true });
+          assert.equal(cached(), plain);
+          assert.equal(cached(), plain, 'again, from the cache');
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
   it('round-trips any label value through escaping', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (v) => {

@@ -70,6 +70,7 @@ export default defineCollector<ContainerOptions, ContainerState>({
   enabledByDefault: true,
   group: 'container',
   seriesGroupLabel: 'id',
+  stableLabels: true,
   defaultMaxSeries: 100_000,
   // 50,000 samples per run at 1,000 containers: their garbage made GC pauses of 10–20 ms on the scrape thread.
   workerModule: import.meta.url,

@@ -23,6 +23,7 @@ export default defineCollector<RawProbeOptions, State>({
   enabledByDefault: true,
   group: 'probe',
   seriesGroupLabel: 'target',
+  stableLabels: true,
   options: PROBE_OPTIONS_SCHEMA,
   validate: validateOptions,
   initialState: () => ({}),

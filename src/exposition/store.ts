@@ -41,6 +41,8 @@ export type PublishResult = { ok: true } | { ok: false; error: string };
 export interface PublishOptions {
   timestamps: boolean;
   runTimeMs: number;
+  /** See CollectorDefinition.stableLabels. */
+  cacheLabels?: boolean;
 }
 
 const FORMATS = ['prometheus', 'openmetrics'] as const;
@@ -406,5 +408,5 @@ function spareKey(section: string, format: Format): string {
 }
 
 function renderOptions(format: Format, opts: PublishOptions) {
-  return { format, timestamps: opts.timestamps, defaultTimestampMs: opts.runTimeMs };
+  return { format, timestamps: opts.timestamps, defaultTimestampMs: opts.runTimeMs, cacheLabels: opts.cacheLabels === true };
 }

@@ -10,6 +10,8 @@ export interface RenderOptions {
   timestamps: boolean;
   /** Timestamp for samples that carry none, in ms since the epoch. */
   defaultTimestampMs: number;
+  /** Cache the rendered labels on each labels object (see CollectorDefinition.stableLabels). */
+  cacheLabels?: boolean;
   /** Expected size in bytes (the previous render of the same section), so the output buffer rarely grows. */
   sizeHint?: number;
   /** Where the output buffer comes from (Buffer.allocUnsafe unless given). */
@@ -50,15 +52,20 @@ function* renderSteps(families: readonly MetricFamily[], opts: RenderOptions, ou
     renderHeader(out, f, opts.format);
     const stamp = opts.timestamps && (f.type === 'counter' || f.type === 'histogram');
     const samples = f.samples as Array<Sample | HistogramSample | SummarySample>;
-    const order = labelOrder(f.name, samples);
+    const cache = opts.cacheLabels === true;
+    const order = labelOrder(f.name, samples, cache);
     const name = f.type === 'histogram' || f.type === 'summary' ? undefined : Buffer.from(f.name);
     for (let i = 0; i < samples.length; i++) {
       const s = samples[order ? (order[i] as number) : i] as Sample | HistogramSample | SummarySample;
-      if (f.type === 'histogram') renderHistogram(out, f.name, s as HistogramSample, stampOf(stamp, s, opts));
-      else if (f.type === 'summary') renderSummary(out, f.name, s as SummarySample);
+      if (f.type === 'histogram') renderHistogram(out, f.name, s as HistogramSample, stampOf(stamp, s, opts), cache);
+      else if (f.type === 'summary') renderSummary(out, f.name, s as SummarySample, cache);
       else {
         out.bytes(name as Buffer);
-        out.bytes(labelBlock(s.labels));
+        if (cache) out.bytes(labelBlock(s.labels));
+        else if (s.labels) {
+          const pairs = labelPairs(s.labels, false);
+          if (pairs) out.text(`{${pairs}}`);
+        }
         out.byte(SPACE);
         out.number((s as Sample).value, formatValue);
         if (stamp) out.text(stampOf(true, s, opts));
@@ -94,8 +101,8 @@ export function openMetricsFamily(name: string, type: MetricType): { familyName:
   return { familyName: name, type: type === 'untyped' ? 'unknown' : type };
 }
 
-function renderHistogram(out: ByteWriter, name: string, s: HistogramSample, stamp: string): void {
-  const base = labelPairs(s.labels);
+function renderHistogram(out: ByteWriter, name: string, s: HistogramSample, stamp: string, cache: boolean): void {
+  const base = labelPairs(s.labels, cache);
   const prefix = base ? `{${base},le="` : '{le="';
   let text = '';
   let sawInf = false;
@@ -108,8 +115,8 @@ function renderHistogram(out: ByteWriter, name: string, s: HistogramSample, stam
   out.text(`${text}${name}_sum${block} ${formatValue(s.sum)}${stamp}\n${name}_count${block} ${formatValue(s.count)}${stamp}\n`);
 }
 
-function renderSummary(out: ByteWriter, name: string, s: SummarySample): void {
-  const base = labelPairs(s.labels);
+function renderSummary(out: ByteWriter, name: string, s: SummarySample, cache: boolean): void {
+  const base = labelPairs(s.labels, cache);
   const prefix = base ? `{${base},quantile="` : '{quantile="';
   let text = '';
   for (const [q, v] of s.quantiles) text += `${name}${prefix}${formatValue(q)}"} ${formatValue(v)}\n`;
@@ -124,23 +131,25 @@ function stampOf(enabled: boolean, s: { timestampMs?: number }, opts: RenderOpti
 }
 
 /**
- * Rendered label pairs, `{…}` blocks as bytes and sort keys per labels object. Collectors that
+ * Rendered label pairs, `{…}` blocks as bytes and sort keys per labels object, for collectors that
  * hand out the same labels object for every family of an item, run after run (the container
- * collector does, for ~30 families of each of thousands of cgroups), pay for escaping, encoding
- * and key building once.
+ * collector does, for ~30 families of each of thousands of cgroups): they pay for escaping,
+ * encoding and key building once. For labels made afresh each run (the host collectors) the
+ * caches cost more than they save: about 14% of the process's CPU at a 15 s scrape
+ * (docs/benchmarks.md).
  */
 const pairsCache = new WeakMap<Labels, string>();
 const blockCache = new WeakMap<Labels, Buffer>();
 const sortKeyCache = new WeakMap<Labels, string>();
 const NO_LABELS = Buffer.alloc(0);
 
-function labelPairs(labels: Labels | undefined): string {
+function labelPairs(labels: Labels | undefined, cache: boolean): string {
   if (!labels) return '';
-  let s = pairsCache.get(labels);
+  let s = cache ? pairsCache.get(labels) : undefined;
   if (s !== undefined) return s;
   s = '';
   for (const n of Object.keys(labels).sort()) s += `${s ? ',' : ''}${n}="${escapeLabelValue(labels[n] as string)}"`;
-  pairsCache.set(labels, s);
+  if (cache) pairsCache.set(labels, s);
   return s;
 }
 
@@ -148,7 +157,7 @@ function labelBlock(labels: Labels | undefined): Buffer {
   if (!labels) return NO_LABELS;
   let block = blockCache.get(labels);
   if (block === undefined) {
-    const pairs = labelPairs(labels);
+    const pairs = labelPairs(labels, true);
     block = pairs ? Buffer.from(`{${pairs}}`) : NO_LABELS;
     blockCache.set(labels, block);
   }
@@ -165,12 +174,12 @@ const REMEMBERED_ORDER_MIN_SAMPLES = 256;
 /** Families whose order is remembered (textfiles may bring any names; old ones go first). */
 const REMEMBERED_ORDER_FAMILIES = 1024;
 
-function labelOrder(family: string, samples: ReadonlyArray<{ labels?: Labels }>): Uint32Array | undefined {
+function labelOrder(family: string, samples: ReadonlyArray<{ labels?: Labels }>, cache: boolean): Uint32Array | undefined {
   if (samples.length < 2) return undefined;
-  const remember = samples.length >= REMEMBERED_ORDER_MIN_SAMPLES;
+  const remember = cache && samples.length >= REMEMBERED_ORDER_MIN_SAMPLES;
   const last = remember ? lastOrders.get(family) : undefined;
   if (last && last.labels.length === samples.length && last.labels.every((l, i) => l === samples[i]?.labels)) return last.order;
-  const keys = samples.map((s) => sortKey(s.labels));
+  const keys = samples.map((s) => sortKey(s.labels, cache));
   let order: Uint32Array | undefined;
   if (keys.some((k, i) => i > 0 && k < (keys[i - 1] as string))) {
     order = Uint32Array.from(keys.keys());
@@ -186,13 +195,13 @@ function labelOrder(family: string, samples: ReadonlyArray<{ labels?: Labels }>)
   return order;
 }
 
-function sortKey(labels: Labels | undefined): string {
+function sortKey(labels: Labels | undefined, cache: boolean): string {
   if (!labels) return '';
-  let key = sortKeyCache.get(labels);
+  let key = cache ? sortKeyCache.get(labels) : undefined;
   if (key === undefined) {
     key = '';
     for (const n of Object.keys(labels).sort()) key += `${n}\u0000${labels[n]}\u0001`;
-    sortKeyCache.set(labels, key);
+    if (cache) sortKeyCache.set(labels, key);
   }
   return key;
 }

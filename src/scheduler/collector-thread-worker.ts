@@ -79,7 +79,7 @@ function renderAgain(m: Extract<ToThread, { type: 'render' }>): void {
 function render(families: readonly MetricFamily[], format: Format, runTimeMs: number, spare: Buffer | undefined): MovedBytes {
   const memory = reusingAllocator(spare, (size) => Buffer.allocUnsafeSlow(size));
   const sizeHint = lastSize[format];
-  const body = renderFamiliesToBuffer(families, { format, timestamps: setup.sampleTimestamps, defaultTimestampMs: runTimeMs, ...(sizeHint ? { sizeHint } : {}), allocate: memory.allocate });
+  const body = renderFamiliesToBuffer(families, { format, timestamps: setup.sampleTimestamps, defaultTimestampMs: runTimeMs, cacheLabels: definition.stableLabels === true, ...(sizeHint ? { sizeHint } : {}), allocate: memory.allocate });
   const storage = memory.storage();
   lastSize[format] = body.length;
   // The writer copies a body out of storage much larger than it; that copy may sit in a shared pool.
