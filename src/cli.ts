@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import './threadpool.js'; // first: sizes libuv's threadpool before anything uses it
+import './runtime-flags.js'; // and V8's tier-up budget before our code is compiled
 import { Command, Option } from 'commander';
 import { builtinCollectors } from '../collectors/index.js';
 import { extractCollectorFlags, overridesFrom, type GlobalFlags } from './cli-flags.js';
