@@ -5,6 +5,13 @@ import { VERSION } from '../version.js';
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The landing page: each collector's state, with links to the endpoints. */
+/** The schedule as configured, and what it runs at now when that differs (following the scrapers). */
+function scheduleText(c: EngineStatus['collectors'][number]): string {
+  const now = c.intervalMs === undefined ? undefined : `${c.intervalMs / 1000}s`;
+  const lock = c.phaseLocked ? ', just before the scrapes' : '';
+  return now && now !== c.schedule ? `every ${now} (scrapers' period; ${c.schedule} until one is learned)${lock}` : `${c.schedule}${lock}`;
+}
+
 export function renderLandingPage(status: EngineStatus, ready: boolean): string {
   const rows = status.collectors
     .map((c) => {
@@ -13,7 +20,7 @@ export function renderLandingPage(status: EngineStatus, ready: boolean): string 
         c.name,
         c.group,
         state,
-        c.enabled ? c.schedule : '',
+        c.enabled ? scheduleText(c) : '',
         c.lastDurationMs === undefined ? '' : `${c.lastDurationMs.toFixed(2)} ms`,
         c.enabled ? String(c.series) : '',
         c.lastError ?? '',
