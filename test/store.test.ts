@@ -106,7 +106,9 @@ describe('exposition store', () => {
     };
     const published = s.publishRendered('t', { familyNames: ['t'], bodies: { prometheus: Buffer.from('# TYPE t gauge\nt 1\n') }, storage: {}, renderElsewhere });
     assert.deepEqual(published, { ok: true });
-    assert.equal(s.prepare('prometheus'), undefined, 'nothing missing in the format it was rendered in');
+    await s.prepare('prometheus'); // renders section a, in slices
+    assert.deepEqual(asked, [], 'nothing asked of the thread in the format it rendered');
+    assert.equal(s.prepare('prometheus'), undefined, 'nothing missing once prepared');
     assert.ok(s.body('prometheus', false).toString().endsWith('a_g 1\n# TYPE t gauge\nt 1\n'));
     assert.throws(() => s.body('openmetrics', false), /section t has no openmetrics body yet/);
     const twoScrapes = [s.prepare('openmetrics'), s.prepare('openmetrics')];

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { createGzip, gzip, gzipSync } from 'node:zlib';
+import { cooperativeYielder } from '../cooperative.js';
 import { reusingAllocator } from '../metrics/byte-writer.js';
 import type { MetricFamily } from '../metrics/model.js';
 import { OPENMETRICS_EOF, renderFamiliesInSlices, renderFamiliesToBuffer, type Format } from '../metrics/render.js';
@@ -11,8 +12,11 @@ const gzipAsync = promisify(gzip);
 interface Section {
   /** Rendered on first use per format: most deployments are scraped in one format only. */
   rendered: Partial<Record<Format, Buffer>>;
-  /** Renders a format here, or (for a collector in a worker thread) there: see `prepare`. */
-  render: { here: (format: Format) => Buffer } | { elsewhere: (format: Format) => Promise<Buffer> };
+  /**
+   * Renders a format here (at once, or in slices for a scrape: see `prepare`), or, for a collector
+   * in a worker thread, there.
+   */
+  render: { here: (format: Format) => Buffer; inSlices: (format: Format) => Promise<Buffer> } | { elsewhere: (format: Format) => Promise<Buffer> };
   /** Renders elsewhere under way, shared by the scrapes waiting for them. */
   rendering: Partial<Record<Format, Promise<void>>>;
   familyNames: string[];
@@ -115,11 +119,12 @@ export class ExpositionStore {
     const conflict = this.ownershipConflict(section, families.map((f) => f.name));
     if (conflict) return conflict;
     const here = (format: Format) => renderFamiliesToBuffer(families, renderOptions(format, opts));
+    const inSlices = (format: Format) => renderFamiliesInSlices(families, renderOptions(format, opts), cooperativeYielder());
     const rendered: Section['rendered'] = { ...prerendered.bodies };
     // Formats a client has asked for are rendered now, while the run's data is hot.
     for (const format of this.wantedFormats()) rendered[format] ??= here(format);
     const familyNames = families.filter((f) => f.samples.length > 0).map((f) => f.name);
-    this.swapIn(section, { rendered, render: { here }, rendering: {}, familyNames, storage: prerendered.storage });
+    this.swapIn(section, { rendered, render: { here, inSlices }, rendering: {}, familyNames, storage: prerendered.storage });
     return { ok: true };
   }
 
@@ -153,17 +158,18 @@ export class ExpositionStore {
   }
 
   /**
-   * Settles once every section (of the selection) has its bytes in `format`: sections rendered in
-   * a worker thread render a format asked for after their run there. Undefined when nothing is
-   * missing, the usual case. A section that cannot render it is served empty in that format until its next run.
+   * Settles once every section (of the selection) has its bytes in `format`: a format first asked
+   * for after a run is rendered then, in slices (90,000 textfile series took 850 ms in one turn)
+   * or in the collector's worker thread. Undefined when nothing is missing, the usual case. A
+   * section that cannot render it is served empty in that format until its next run.
    */
   prepare(format: Format, selection?: ReadonlySet<string>): Promise<void> | undefined {
     const pending: Array<Promise<void>> = [];
     for (const [name, s] of this.selected(selection)) {
-      if (s.rendered[format] || 'here' in s.render) continue;
-      const renderElsewhere = s.render.elsewhere;
+      if (s.rendered[format]) continue;
+      const renderLater = 'here' in s.render ? s.render.inSlices : s.render.elsewhere;
       pending.push(
-        (s.rendering[format] ??= renderElsewhere(format).then(
+        (s.rendering[format] ??= renderLater(format).then(
           (body) => void (s.rendered[format] ??= body),
           () => {
             // The thread ended, or a newer run finished there: then its section has replaced this one
