@@ -48,6 +48,13 @@ export interface CollectContext<Config = Record<string, unknown>, State = unknow
    * news the next scrape should show (a probe target's first result). Runs still never overlap.
    */
   runSoon(): void;
+  /**
+   * The other collector that serves a family of this name, if one does. For a collector whose
+   * family names come from outside (see `yieldsFamilyNames`), to leave such a family out.
+   */
+  servedElsewhere(familyName: string): string | undefined;
+  /** The collector's series cap (`max_series`), for a collector that keeps whole items within it itself. */
+  maxSeries: number | undefined;
 }
 
 /** JSON Schema (draft 2020-12 subset that ajv understands) of a collector's own options. */
@@ -79,6 +86,11 @@ export interface CollectorDefinition<Config = any, State = any> {
    * labels made afresh each run, the cache would only cost memory and GC time.
    */
   stableLabels?: boolean;
+  /**
+   * Its family names come from outside (the textfile collector's files): a family another collector
+   * also serves is that collector's, and this one is run again to leave it out.
+   */
+  yieldsFamilyNames?: boolean;
   /** Default for the `max_series` option; unlimited when unset. */
   defaultMaxSeries?: number;
   options?: OptionsSchema;

@@ -20,20 +20,20 @@ export async function dump(config: Config, names: readonly string[], format: Dum
   if (unknown.length) return { error: `unknown collector(s): ${unknown.join(', ')}; see \`spyglass collectors\`` };
   const chosen: CollectorSettings[] = names.length ? names.map((n) => byName.get(n) as CollectorSettings) : config.collectors.filter((c) => c.enabled);
   const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level, config.log.format);
-  const outcomes = await Promise.all(
-    chosen.map(async (s) => ({
-      name: s.definition.name,
-      outcome: await runOnce(s, config, logger),
-    })),
-  );
+  const runAll = (settings: CollectorSettings[], servedElsewhere?: (family: string) => string | undefined) =>
+    Promise.all(settings.map(async (s) => ({ name: s.definition.name, outcome: await runOnce(s, config, logger, servedElsewhere) })));
+  // As in `serve`, a family the others serve is theirs: collectors that yield names run after them.
+  const outcomes = await runAll(chosen.filter((s) => !s.definition.yieldsFamilyNames));
+  const served = new Map(outcomes.flatMap((o) => (o.outcome.families ?? []).map((f) => [f.name, o.name] as const)));
+  outcomes.push(...(await runAll(chosen.filter((s) => s.definition.yieldsFamilyNames), (family) => served.get(family))));
   const failures = outcomes.filter((o) => o.outcome.result !== 'success').map((o) => ({ collector: o.name, reason: o.outcome.error ?? o.outcome.result }));
   return { output: formatDump(outcomes, format), failures };
 }
 
-async function runOnce(s: CollectorSettings, config: Config, logger: Logger): Promise<RunOutcome> {
+async function runOnce(s: CollectorSettings, config: Config, logger: Logger, servedElsewhere?: (family: string) => string | undefined): Promise<RunOutcome> {
   const state: unknown = s.definition.initialState?.();
   try {
-    return await runCollector({ settings: s, paths: config.paths, logger: logger.child({ collector: s.definition.name }), state, once: true });
+    return await runCollector({ settings: s, paths: config.paths, logger: logger.child({ collector: s.definition.name }), state, once: true, ...(servedElsewhere ? { servedElsewhere } : {}) });
   } finally {
     s.definition.dispose?.(state);
   }

@@ -94,7 +94,7 @@ class CollectorJob implements ScheduledJob {
     const store = this.engine.store;
     const outcome = this.thread
       ? await this.thread.run(store.wantedFormats(), store.takeSpares(this.name))
-      : await runCollector({ settings: this.settings, paths: this.engine.config.paths, logger: this.logger, state: this.state, countSkipped: (reason) => this.countSkipped(reason, 1), runSoon: this.runSoon });
+      : await runCollector({ settings: this.settings, paths: this.engine.config.paths, logger: this.logger, state: this.state, countSkipped: (reason) => this.countSkipped(reason, 1), runSoon: this.runSoon, servedElsewhere: this.servedElsewhere });
     try {
       await this.record(outcome);
     } catch (err) {
@@ -109,6 +109,19 @@ class CollectorJob implements ScheduledJob {
   }
 
   private readonly runSoon = (): void => this.engine.runSoon(this);
+
+  private readonly servedElsewhere = (familyName: string): string | undefined => {
+    const owner = this.engine.store.ownerOf(familyName);
+    return owner === this.name ? undefined : owner;
+  };
+
+  /** Withdraws this collector's series (they name a family another collector serves) and runs it again to leave it out. */
+  giveWayTo(collector: string, family: string): void {
+    this.engine.store.withdraw(this.name);
+    this.status.series = 0;
+    this.logger.warn({ metric: family, served_by: collector }, 'a family this collector served is now served by another collector; running again without it');
+    this.engine.runSoon(this);
+  }
 
   private countSkipped(reason: string, count: number): void {
     const skipped = this.status.skippedItems;
@@ -150,7 +163,8 @@ class CollectorJob implements ScheduledJob {
     const options = { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs, cacheLabels: this.settings.definition.stableLabels === true };
     const rendered = await this.engine.store.prerender(this.name, families, options, cooperativeYielder());
     if (!this.engine.isActive(this)) return undefined; // retired by a reload while rendering
-    const published = this.engine.store.publish(this.name, families, options, rendered);
+    let published = this.engine.store.publish(this.name, families, options, rendered);
+    if (!published.ok && this.engine.yieldFamily(published.owner, this.name, published.family)) published = this.engine.store.publish(this.name, families, options, rendered);
     if (!published.ok) return { result: 'error', error: published.error };
     this.status.series = seriesCount(families);
     return undefined;
@@ -160,7 +174,9 @@ class CollectorJob implements ScheduledJob {
     this.noteDropped(r.dropped);
     if (!this.engine.isActive(this)) return undefined;
     const renderElsewhere = (format: Format) => thread.render(r.runId, format);
-    const published = this.engine.store.publishRendered(this.name, { familyNames: r.familyNames, bodies: r.bodies, storage: r.storage, renderElsewhere });
+    const section = { familyNames: r.familyNames, bodies: r.bodies, storage: r.storage, renderElsewhere };
+    let published = this.engine.store.publishRendered(this.name, section);
+    if (!published.ok && this.engine.yieldFamily(published.owner, this.name, published.family)) published = this.engine.store.publishRendered(this.name, section);
     if (!published.ok) return { result: 'error', error: published.error };
     this.status.series = r.series;
     return undefined;
@@ -309,6 +325,17 @@ export class Engine {
   /** A run of the job ahead of its schedule, if it is still in force. */
   runSoon(job: CollectorJob): void {
     if (this.isActive(job)) this.scheduler?.runSoon(job);
+  }
+
+  /**
+   * When the collector serving `family` takes its names from outside (textfiles), it gives the
+   * family up to `claimant`, whose own names always win; true if it did.
+   */
+  yieldFamily(owner: string, claimant: string, family: string): boolean {
+    const job = this.jobs.find((j) => j.name === owner);
+    if (!job?.settings.definition.yieldsFamilyNames) return false;
+    job.giveWayTo(claimant, family);
+    return true;
   }
 
   /** Whether the job belongs to the configuration in force and is enabled in it. */

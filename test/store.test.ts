@@ -91,7 +91,7 @@ describe('exposition store', () => {
   it('refuses a family another section already exports, and frees names on withdraw', () => {
     const s = new ExpositionStore();
     s.publish('a', [counter('shared_total', 'h', [{ value: 1 }])], opts);
-    assert.deepEqual(s.publish('b', [counter('shared_total', 'h', [{ value: 2 }])], opts), { ok: false, error: 'metric family shared_total is already exported by collector a' });
+    assert.deepEqual(s.publish('b', [counter('shared_total', 'h', [{ value: 2 }])], opts), { ok: false, error: 'metric family shared_total is already exported by collector a', family: 'shared_total', owner: 'a' });
     s.withdraw('a');
     assert.deepEqual(s.publish('b', [counter('shared_total', 'h', [{ value: 2 }])], opts), { ok: true });
   });
@@ -116,7 +116,7 @@ describe('exposition store', () => {
     assert.deepEqual(asked, ['openmetrics'], 'one render for both waiting scrapes');
     assert.ok(s.body('openmetrics', false).toString().endsWith('t 1\n# EOF\n'));
     assert.equal(s.prepare('openmetrics', new Set(['a'])), undefined);
-    assert.deepEqual(s.publishRendered('u', { familyNames: ['a_g'], bodies: {}, storage: {}, renderElsewhere }), { ok: false, error: 'metric family a_g is already exported by collector a' });
+    assert.deepEqual(s.publishRendered('u', { familyNames: ['a_g'], bodies: {}, storage: {}, renderElsewhere }), { ok: false, error: 'metric family a_g is already exported by collector a', family: 'a_g', owner: 'a' });
   });
 
   it('serves a section that cannot render a format empty in it until its next run, and the rest in full', async () => {

@@ -40,7 +40,8 @@ export interface Prerendered {
   storage: Partial<Record<Format, Buffer>>;
 }
 
-export type PublishResult = { ok: true } | { ok: false; error: string };
+/** A failed publish names the family and the section that already serves it. */
+export type PublishResult = { ok: true } | { ok: false; error: string; family: string; owner: string };
 
 export interface PublishOptions {
   timestamps: boolean;
@@ -134,6 +135,11 @@ export class ExpositionStore {
     if (conflict) return conflict;
     this.swapIn(section, { rendered: { ...r.bodies }, render: { elsewhere: r.renderElsewhere }, rendering: {}, familyNames: r.familyNames, storage: r.storage });
     return { ok: true };
+  }
+
+  /** The section that serves a family of this name, if any. */
+  ownerOf(familyName: string): string | undefined {
+    return this.owners.get(familyName);
   }
 
   /** The formats clients have asked for, which a run renders ahead of the scrapes. */
@@ -350,7 +356,7 @@ export class ExpositionStore {
   private ownershipConflict(section: string, familyNames: readonly string[]): PublishResult | undefined {
     for (const name of familyNames) {
       const owner = this.owners.get(name);
-      if (owner !== undefined && owner !== section) return { ok: false, error: `metric family ${name} is already exported by collector ${owner}` };
+      if (owner !== undefined && owner !== section) return { ok: false, error: `metric family ${name} is already exported by collector ${owner}`, family: name, owner };
     }
     return undefined;
   }

@@ -17,7 +17,7 @@ const setup = workerData as ThreadSetup;
 lowerPriority();
 const port = parentPort as MessagePort;
 const definition = await loadDefinition(setup);
-const settings = { definition, options: setup.options, timeoutMs: setup.timeoutMs, builtin: setup.builtin };
+const settings = { definition, options: setup.options, timeoutMs: setup.timeoutMs, builtin: setup.builtin, maxSeries: setup.maxSeries };
 const state: unknown = definition.initialState?.();
 const skipped = new Map<string, number>();
 const logger: CollectorLogger = { debug: setup.debug ? logAt('debug') : () => {}, info: logAt('info'), warn: logAt('warn'), error: logAt('error') };

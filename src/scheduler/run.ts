@@ -17,7 +17,7 @@ export interface RunOutcome {
 }
 
 /** What a run needs of a collector's settings. */
-export type RunSettings = Pick<CollectorSettings, 'definition' | 'options' | 'timeoutMs' | 'builtin'>;
+export type RunSettings = Pick<CollectorSettings, 'definition' | 'options' | 'timeoutMs' | 'builtin' | 'maxSeries'>;
 
 export interface RunInput {
   settings: RunSettings;
@@ -30,6 +30,8 @@ export interface RunInput {
   once?: boolean;
   /** See CollectContext.runSoon; without it the request is ignored. */
   runSoon?: () => void;
+  /** See CollectContext.servedElsewhere; without it no family is. */
+  servedElsewhere?: (familyName: string) => string | undefined;
 }
 
 /**
@@ -50,6 +52,8 @@ export async function runCollector(input: RunInput): Promise<RunOutcome> {
     state: input.state,
     once: input.once ?? false,
     runSoon: input.runSoon ?? (() => undefined),
+    servedElsewhere: input.servedElsewhere ?? (() => undefined),
+    maxSeries: settings.maxSeries,
     skip(reason, detail) {
       input.countSkipped?.(reason);
       input.logger.debug({ reason, detail }, 'skipped');
