@@ -9,6 +9,7 @@ import { parseDuration } from './duration.js';
 import { goRegExp } from './go-regexp.js';
 import { locateKey } from './locate.js';
 import { configSchema, DEFAULTS, type RawConfig } from './schema.js';
+import { importWithDeadline } from './trial-import.js';
 
 const MAX_CONFIG_BYTES = 1 << 20;
 const COLLECTOR_NAME = /^[a-z][a-z0-9_]*$/;
@@ -177,7 +178,7 @@ async function loadCollectorModules(
     const fail = (message: string) => errors.push({ ...locate(['collector_modules', i]), message });
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(resolve(baseDir, spec)).href)) as Record<string, unknown>;
+      mod = await importWithDeadline(pathToFileURL(resolve(baseDir, spec)).href);
     } catch (err) {
       fail(`cannot load collector module ${spec}: ${(err as Error).message}`);
       continue;
