@@ -43,7 +43,7 @@ describe('serve with embedded defaults', () => {
     assert.match(body, /^spyglass_build_info\{nodejs_version="v20\.[\d.]+",version="[\d.]+"\} 1$/m);
     assert.match(body, /^process_resident_memory_bytes \d+/m);
     assert.equal(sampleValue(body, 'node_scrape_collector_success{collector="cpu"}'), 1);
-    assert.equal(r.headers.vary, 'Accept-Encoding');
+    assert.equal(r.headers.vary, 'Accept, Accept-Encoding', 'caches must key on both negotiated headers');
   });
 
   it('negotiates OpenMetrics the way Prometheus asks for it', async () => {
@@ -64,6 +64,16 @@ describe('serve with embedded defaults', () => {
     assert.match(gunzipSync(r.body).toString(), /^node_load1 /m);
     const om = await get(`${s.base}/metrics`, { 'Accept-Encoding': 'gzip, deflate', Accept: PROMETHEUS_ACCEPT });
     assert.ok(gunzipSync(om.body).toString().endsWith('# EOF\n'));
+    // RFC 9110 §12.5.3: identity is fine unless refused; refusing both gzip and identity gets 406.
+    for (const header of ['identity;q=0, *;q=0', 'identity;q=0', 'br, identity;q=0']) {
+      const refused = await get(`${s.base}/metrics`, { 'Accept-Encoding': header });
+      assert.equal(refused.status, 406, header);
+    }
+    for (const [header, encoding] of [['br', undefined], ['identity', undefined], ['*', 'gzip'], ['gzip;q=0, identity;q=0.5', undefined], ['*;q=0, gzip', 'gzip']] as const) {
+      const r = await get(`${s.base}/metrics`, { 'Accept-Encoding': header });
+      assert.equal(r.status, 200, header);
+      assert.equal(r.headers['content-encoding'], encoding, header);
+    }
   });
 
   it('filters with collect[] and exclude[] like node_exporter, answering 400 on unknown names', async () => {
@@ -77,7 +87,18 @@ describe('serve with embedded defaults', () => {
     const unknown = await get(`${s.base}/metrics?collect[]=nosuch`);
     assert.equal(unknown.status, 400);
     assert.equal(unknown.body.toString(), "couldn't create filtered metrics handler: missing collector: nosuch\n");
+    const markup = await get(`${s.base}/metrics?collect[]=${encodeURIComponent('<script>alert(1)</script>')}`);
+    assert.equal(markup.status, 400);
+    assert.equal(markup.body.toString(), "couldn't create filtered metrics handler: missing collector: (not a collector name)\n", 'a value that is no collector name is not echoed');
     assert.equal((await get(`${s.base}/metrics?collect[]=cpu&exclude[]=meminfo`)).status, 400);
+  });
+
+  it('refuses a request line without an HTTP version (HTTP/0.9)', async () => {
+    for (const request of ['GET /metrics\r\nHost: x\r\n\r\n', 'GET /healthz\r\n\r\n']) {
+      const r = await rawRequest(s.port, request, 2000);
+      assert.match(r.response, /^HTTP\/1\.1 400 /, JSON.stringify(request));
+      assert.doesNotMatch(r.response, /node_load1/);
+    }
   });
 
   it('answers health, readiness, the landing page, 404 and 405', async () => {

@@ -298,6 +298,26 @@ describe('spyglass serving with --web.config.file', () => {
     }
   });
 
+  it('protects the health endpoints too when web.unauthenticated_paths is empty, as exporter-toolkit does', async () => {
+    const file = join(dir, 'auth-every-path.yml');
+    writeFileSync(file, `basic_auth_users:\n  prom: ${promHash}\n`);
+    const config = join(dir, 'protect-health.yml');
+    writeFileSync(config, 'web: {unauthenticated_paths: [/readyz]}\n');
+    const sg = await startSpyglass([...baseArgs, `--web.config.file=${file}`, `--config.file=${config}`], { isUp: async (port) => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok });
+    try {
+      const auth = { headers: { authorization: `Basic ${Buffer.from('prom:s3cret').toString('base64')}` } };
+      assert.equal((await fetch(`${sg.base}/healthz`)).status, 401, 'not listed: needs credentials');
+      assert.equal((await fetch(`${sg.base}/healthz`, auth)).status, 200);
+      assert.equal((await fetch(`${sg.base}/readyz`)).status, 200, 'listed: open');
+    } finally {
+      assert.equal(await sg.stop(), 0);
+    }
+    writeFileSync(config, 'web: {unauthenticated_paths: [/metrics]}\n');
+    const check = await runCli(['check-config', config]);
+    assert.equal(check.code, 1, 'only the health endpoints can be left open');
+    assert.match(check.stderr + check.stdout, /unauthenticated_paths/);
+  });
+
   it('answers an unknown user as slowly as a known one (dummy hash), without blocking the event loop', async () => {
     const file = join(dir, 'auth-only.yml');
     writeFileSync(file, `basic_auth_users:\n  prom: ${promHash}\n`);

@@ -61,6 +61,8 @@ export interface Config {
     shutdownTimeoutMs: number;
     maxHeaderBytes: number;
     diagnostics: boolean;
+    /** Paths served without the web config's basic auth and rate limit. */
+    unauthenticatedPaths: ReadonlySet<string>;
   };
   paths: Paths;
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'json' | 'logfmt' };
@@ -318,6 +320,7 @@ function buildConfig(
         shutdownTimeoutMs: ms(w.shutdown_timeout),
         maxHeaderBytes: w.max_header_bytes,
         diagnostics: w.diagnostics,
+        unauthenticatedPaths: new Set(w.unauthenticated_paths),
       },
       paths: { procfs: raw.paths.procfs, sysfs: raw.paths.sysfs, rootfs: raw.paths.rootfs, udevData: raw.paths.udev_data },
       log: { level: raw.log.level as Config['log']['level'], format: raw.log.format as Config['log']['format'] },

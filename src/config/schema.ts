@@ -19,6 +19,7 @@ export const DEFAULTS = {
     shutdown_timeout: '10s',
     max_header_bytes: 16384,
     diagnostics: false,
+    unauthenticated_paths: ['/healthz', '/readyz'],
   },
   paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/', udev_data: '/run/udev/data' },
   log: { level: 'info', format: 'json' },
@@ -61,6 +62,8 @@ export function configSchema(definitions: readonly CollectorDefinition[]) {
       shutdown_timeout: DURATION,
       max_header_bytes: { type: 'integer', minimum: 1024, maximum: 1048576 },
       diagnostics: { type: 'boolean' },
+      // Only the health endpoints may answer without the web config's auth (kubelet probes carry none).
+      unauthenticated_paths: { type: 'array', uniqueItems: true, items: { enum: ['/healthz', '/readyz'] } },
     }),
     paths: object({
       procfs: { type: 'string', minLength: 1 },

@@ -40,7 +40,8 @@ function memoizeLast<T>(f: (header: string | undefined) => T): (header: string |
 /** OpenMetrics 1.0 when the client prefers it (as Prometheus does); the text format otherwise. */
 export const negotiateFormat = memoizeLast(negotiateFormatUncached);
 
-export const acceptsGzip = memoizeLast(acceptsGzipUncached);
+/** `gzip` when the client takes it, else `identity` unless refused (then undefined: 406), per RFC 9110 §12.5.3. */
+export const negotiateEncoding = memoizeLast(negotiateEncodingUncached);
 
 function negotiateFormatUncached(accept: string | undefined): Format {
   if (!accept || !accept.includes('openmetrics')) return 'prometheus';
@@ -56,8 +57,17 @@ function negotiateFormatUncached(accept: string | undefined): Format {
   return om > 0 && om >= text ? 'openmetrics' : 'prometheus';
 }
 
-function acceptsGzipUncached(acceptEncoding: string | undefined): boolean {
-  if (!acceptEncoding) return false;
-  for (const r of parseList(acceptEncoding)) if ((r.type === 'gzip' || r.type === '*') && r.q > 0) return true;
-  return false;
+function negotiateEncodingUncached(acceptEncoding: string | undefined): 'gzip' | 'identity' | undefined {
+  if (!acceptEncoding) return 'identity';
+  let gzip: number | undefined;
+  let identity: number | undefined;
+  let any: number | undefined;
+  for (const r of parseList(acceptEncoding)) {
+    if (r.type === 'gzip' || r.type === 'x-gzip') gzip = Math.max(gzip ?? 0, r.q);
+    else if (r.type === 'identity') identity = Math.max(identity ?? 0, r.q);
+    else if (r.type === '*') any = Math.max(any ?? 0, r.q);
+  }
+  if ((gzip ?? any ?? 0) > 0) return 'gzip';
+  // identity is acceptable unless named with q=0, or `*;q=0` covers it.
+  return (identity ?? any ?? 1) > 0 ? 'identity' : undefined;
 }

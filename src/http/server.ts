@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import type { Format } from '../metrics/render.js';
 import { Diagnostics, profileSeconds } from './diagnostics.js';
 import { renderLandingPage } from './landing.js';
-import { acceptsGzip, CONTENT_TYPES, negotiateFormat } from './negotiate.js';
+import { CONTENT_TYPES, negotiateEncoding, negotiateFormat } from './negotiate.js';
 import { parseSelection } from './selection.js';
 import type { LoadedTls } from './web-config-load.js';
 import type { WebGuard } from './web-guard.js';
@@ -21,6 +21,8 @@ export interface HttpOptions {
   maxHeaderBytes: number;
   /** Serve /debug/cpu-profile and /debug/heap-snapshot (see diagnostics.ts). */
   diagnostics: boolean;
+  /** Paths the web config's auth and rate limit leave open (web.unauthenticated_paths). */
+  unauthenticatedPaths: ReadonlySet<string>;
 }
 
 export type ReloadHandler = () => Promise<{ ok: true } | { ok: false; error: string }>;
@@ -75,7 +77,9 @@ export class HttpServer {
         if (path === '/healthz' || path === '/readyz') return this.serveHealth(req, res, path);
         viaExpress(req, res);
       };
-      const admitted = guard ? guard.admit(req, res, path) : true;
+      // HTTP/0.9 (a request line without a version) has no status line or headers to answer with.
+      if (req.httpVersionMajor < 1) return this.badRequest(res, 'a request line needs an HTTP version');
+      const admitted = guard ? guard.admit(req, res, path, options.unauthenticatedPaths) : true;
       if (admitted === true) return serve();
       if (admitted === false) return this.refused(isMetrics, res);
       admitted.then((ok) => (ok ? serve() : this.refused(isMetrics, res)), (err: Error) => this.failed(res, err));
@@ -120,6 +124,11 @@ export class HttpServer {
 
   private refused(isMetrics: boolean, res: http.ServerResponse): void {
     if (isMetrics) this.engine.countMetricsRequest(res.statusCode);
+  }
+
+  private badRequest(res: http.ServerResponse, why: string): void {
+    res.shouldKeepAlive = false;
+    res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }).end(`Bad Request: ${why}\n`);
   }
 
   private failed(res: http.ServerResponse, err: Error): void {
@@ -197,8 +206,9 @@ export class HttpServer {
     }
 
     const format = negotiateFormat(req.headers.accept);
-    const gzip = acceptsGzip(req.headers['accept-encoding']);
-    this.sendMetrics(req, res, query, format, gzip, selection);
+    const encoding = negotiateEncoding(req.headers['accept-encoding']);
+    if (encoding === undefined) return this.reply(res, 406, 'Not Acceptable: the body is available as gzip or identity, and Accept-Encoding refuses both\n', ['Vary', 'Accept-Encoding']);
+    this.sendMetrics(req, res, query, format, encoding === 'gzip', selection);
   }
 
   /** Waits first when the body is still being built, or rendered in a collector's thread (see ExpositionStore.bodyWhenReady). */
@@ -219,7 +229,7 @@ export class HttpServer {
   private sendBody(req: http.IncomingMessage, res: http.ServerResponse, format: Format, gzip: boolean, body: Buffer): void {
     if (res.destroyed) return;
     this.engine.countMetricsRequest(200);
-    const headers = ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(body.length), 'Vary', 'Accept-Encoding'];
+    const headers = ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(body.length), 'Vary', 'Accept, Accept-Encoding'];
     if (gzip) headers.push('Content-Encoding', 'gzip');
     if (this.closing) res.shouldKeepAlive = false;
     res.writeHead(200, headers);

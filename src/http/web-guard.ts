@@ -5,8 +5,6 @@ import { BasicAuth } from './basic-auth.js';
 import { TokenBucket } from './rate-limit.js';
 import { loadWebConfig, sourcesFingerprint, type LoadedTls, type WebConfig } from './web-config-load.js';
 
-/** Kubelet probes carry no credentials; these answer without auth or rate limit and reveal nothing. */
-const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 const POLL_MS = 2000;
 
 export type Rejection = 'rate_limited' | 'auth_missing' | 'auth_malformed' | 'auth_failed' | 'auth_busy' | 'client_cert' | 'tls_handshake';
@@ -104,12 +102,13 @@ export class WebGuard {
 
   /**
    * Headers, rate limit and auth for one request: true to go on; otherwise the answer is sent.
+   * `openPaths` (web.unauthenticated_paths: the health endpoints, which reveal nothing) skip rate limit and auth.
    * Synchronous unless a password has to go through bcrypt.
    */
-  admit(req: http.IncomingMessage, res: http.ServerResponse, path: string): boolean | Promise<boolean> {
+  admit(req: http.IncomingMessage, res: http.ServerResponse, path: string, openPaths: ReadonlySet<string>): boolean | Promise<boolean> {
     const config = this.config;
     for (const [name, value] of config.headers) res.setHeader(name, value);
-    if (OPEN_PATHS.has(path)) return true;
+    if (openPaths.has(path)) return true;
     if (this.bucket && !this.bucket.take()) return this.refuse(res, 'rate_limited', 429, 'Too Many Requests');
     if (config.users.size === 0) return true;
     const verdict = this.auth.check(config.users, req.headers.authorization);
