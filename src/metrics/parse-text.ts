@@ -13,6 +13,8 @@ export interface ParsedText {
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Prometheus's text format separates tokens with spaces and tabs only (a CR is not blank). */
+const BLANK_LINE = /^[ \t]*$/;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const TYPES = new Set(['counter', 'gauge', 'untyped', 'histogram', 'summary']);
@@ -69,11 +71,12 @@ function* parseSteps(input: string | Buffer, file: string, limits: ParseLimits):
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     if (i % LINES_PER_STEP === LINES_PER_STEP - 1) yield;
-    const line = (lines[i] as string).replace(/\r$/, '');
+    // No CR stripping: Prometheus's parser refuses CRLF files, and node_exporter with it.
+    const line = lines[i] as string;
     const n = i + 1;
-    if (line.trim() === '') continue;
+    if (BLANK_LINE.test(line)) continue;
     if (line.startsWith('#')) {
-      const m = /^#\s+(HELP|TYPE)\s+(\S+)(?:\s(.*))?$/.exec(line);
+      const m = /^#[ \t]+(HELP|TYPE)[ \t]+([^ \t]+)(?:[ \t](.*))?$/s.exec(line); // s: a CR or U+2028 is text here, not a line end
       if (!m) continue; // an ordinary comment
       const [, keyword, name, rest = ''] = m as unknown as [string, string, string, string | undefined];
       if (!NAME.test(name)) return parseFailure(file, n, `invalid metric name ${JSON.stringify(name)}`);
@@ -81,7 +84,7 @@ function* parseSteps(input: string | Buffer, file: string, limits: ParseLimits):
         if (help.has(name)) return parseFailure(file, n, `second HELP line for metric name ${name}`);
         help.set(name, rest.replace(/\\(\\|n)/g, (_s, c: string) => (c === 'n' ? '\n' : '\\')));
       } else {
-        const type = rest.trim();
+        const type = rest.replace(/^[ \t]+|[ \t]+$/g, '');
         if (!TYPES.has(type)) return parseFailure(file, n, `unknown metric type ${JSON.stringify(type)}`);
         if (types.has(name) || samplesByFamily.has(name)) return parseFailure(file, n, `second TYPE line for metric name ${name}, or TYPE reported after samples`);
         types.set(name, type as MetricType);
@@ -160,7 +163,7 @@ function parseSampleLine(line: string): { name: string; labels: Record<string, s
         pos++;
         break;
       }
-      const ln = /^([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"/.exec(line.slice(pos));
+      const ln = /^([a-zA-Z_][a-zA-Z0-9_]*)[ \t]*=[ \t]*"/.exec(line.slice(pos));
       if (!ln) return { error: `invalid label in ${JSON.stringify(line.slice(0, 80))}` };
       const labelName = ln[1] as string;
       pos += ln[0].length;
@@ -195,7 +198,7 @@ function parseSampleLine(line: string): { name: string; labels: Record<string, s
       else if (line[pos] !== '}') return { error: `expected , or } after label ${labelName}` };
     }
   }
-  const rest = line.slice(pos).trim().split(/\s+/);
+  const rest = line.slice(pos).replace(/^[ \t]+|[ \t]+$/g, '').split(/[ \t]+/);
   if (rest.length < 1 || rest.length > 2 || rest[0] === '') return { error: `expected a value and an optional timestamp after ${name}` };
   const value = parseFloatValue(rest[0] as string);
   if (value === undefined) return { error: `invalid value ${JSON.stringify(rest[0])} for ${name}` };
