@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -9,6 +10,7 @@ import textfile from '../collectors/textfile/textfile.js';
 import type { MetricFamily } from '../src/metrics/model.js';
 import { renderFamilies } from '../src/metrics/render.js';
 import { runCollector } from '../src/scheduler/run.js';
+import { rawRequest } from './helpers/raw-http.js';
 import { runCli, sampleValue, startSpyglass } from './helpers/spyglass.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-hardening-'));
@@ -104,8 +106,113 @@ describe('textfile fuzzing', () => {
         const input = promtoolCheck(bytes);
         assert.notEqual(input.code, 1, `accepted without a flag a file promtool rejects:\n${JSON.stringify(bytes.toString('latin1'))}\n${input.output}`);
       }),
-      { numRuns: Number(process.env.SPYGLASS_FUZZ_RUNS ?? 200) },
+      { numRuns: Number(process.env.SPYGLASS_FUZZ_RUNS ?? 200), includeErrorInReport: true },
     );
     assert.ok(flagged > 20 && served > 20, `both outcomes exercised: ${flagged} flagged, ${served} served`);
+  });
+});
+
+/** Request shapes from well-formed to hostile: methods, targets, versions, header sets (smuggling shapes included), bodies. */
+function requestShapes(): fc.Arbitrary<string> {
+  const method = fc.oneof({ weight: 6, arbitrary: fc.constantFrom('GET', 'HEAD') }, fc.constantFrom('POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'get', 'G ET', 'PRI', ''));
+  const target = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('/metrics', '/healthz', '/metrics?collect[]=loadavg') },
+    fc.constantFrom('/metrics', '/healthz', '/readyz', '/', '/-/reload', '//metrics', '/metrics/../healthz', '/%2e%2e/%2e%2e/etc/passwd', '*', 'http://127.0.0.1/metrics', '/metrics?collect[]=loadavg', '/metrics?collect[]=%3Cscript%3E', '/metrics?exclude[]=cpu&collect[]=cpu', '/metrics#x', `/${'a'.repeat(9000)}`, '/debug/cpu-profile', '/metrics?%ff=%00'),
+    fc.string({ unit: 'binary-ascii', maxLength: 20 }).map((s) => `/${s}`),
+  );
+  const version = fc.oneof({ weight: 8, arbitrary: fc.constant(' HTTP/1.1') }, fc.constantFrom(' HTTP/1.0', ' HTTP/2.0', ' HTTP/1.1 junk', '', ' HTTP/9.9', ' http/1.1'));
+  const header = fc.oneof(
+    fc.constantFrom(
+      'Host: 127.0.0.1',
+      'Host: a\r\nHost: b',
+      'Content-Length: 5',
+      'Content-Length: -1',
+      'Content-Length: 5\r\nContent-Length: 6',
+      'Content-Length: 99999999999999999999',
+      'Transfer-Encoding: chunked',
+      'Transfer-Encoding: chunked\r\nContent-Length: 3',
+      'Transfer-Encoding: gzip, chunked',
+      'Transfer-Encoding : chunked',
+      'Accept: application/openmetrics-text;version=1.0.0;q=0.9, */*;q=0.1',
+      'Accept: ;;;,,,q=x',
+      'Accept-Encoding: gzip;q=NaN, identity;q=-1',
+      'Accept-Encoding: identity;q=0, *;q=0',
+      'Authorization: Basic %%%',
+      'Connection: close',
+      'Expect: 100-continue',
+      'X-Folded: a\r\n b',
+      `X-Long: ${'x'.repeat(20_000)}`,
+      'Bad Header Name: 1',
+      'X-Nul: a\u0000b',
+    ),
+    fc.tuple(fc.stringMatching(/^[A-Za-z-]{1,10}$/), fc.string({ unit: 'binary-ascii', maxLength: 12 })).map(([n, v]) => `${n}: ${v.replace(/[\r\n]/g, '')}`),
+  );
+  const body = fc.constantFrom('', '', '', 'hello', '0\r\n\r\n', '5\r\nhello\r\n0\r\n\r\n', 'zz\r\n', '0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  const host = fc.oneof({ weight: 6, arbitrary: fc.constant(['Host: x']) }, fc.constant([]));
+  const headers = fc.tuple(host, fc.oneof({ weight: 2, arbitrary: fc.constant([]) }, fc.array(header, { maxLength: 3 }))).map(([h, more]) => [...h, ...more]);
+  return fc.tuple(method, target, version, headers, body).map(([m, t, v, hs, b]) => `${m} ${t}${v}\r\n${hs.map((h) => `${h}\r\n`).join('')}\r\n${b}`);
+}
+
+/**
+ * Sends raw bytes; resolves once the server closes, or once a final response is complete
+ * (Content-Length worth of body; none for HEAD), or after `waitMs`: keep-alive answers need no wait.
+ */
+function exchange(port: number, request: string, waitMs = 1500): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let response = '';
+    const done = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(response);
+    };
+    const timer = setTimeout(done, waitMs);
+    sock.on('connect', () => sock.write(request));
+    sock.on('data', (d) => {
+      response += d.toString('latin1');
+      const final = /(?:^|\r\n\r\n)(HTTP\/1\.1 [2-5]\d\d [^]*?\r\n\r\n)([^]*)$/.exec(response);
+      if (!final) return;
+      const length = /\r\ncontent-length: (\d+)/i.exec(final[1] as string);
+      if (request.startsWith('HEAD ') || (length && Buffer.byteLength(final[2] as string, 'latin1') >= Number(length[1]))) done();
+    });
+    sock.on('close', done);
+    sock.on('error', () => undefined);
+  });
+}
+
+describe('HTTP fuzzing and memory', () => {
+  it('answers every request shape with a well-formed response or a closed connection, never crashes or grows', { timeout: 300_000 }, async () => {
+    const s = await startSpyglass(['--collector.disable-defaults', '--collector.loadavg', '--collector.cpu']);
+    const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${s.proc.pid}/status`, 'utf8'))?.[1]);
+    try {
+      for (let i = 0; i < 50; i++) await rawRequest(s.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 2000);
+      const before = rssKiB();
+      const codes = new Map<string, number>();
+      await fc.assert(
+        fc.asyncProperty(requestShapes(), async (request) => {
+          const r = { response: await exchange(s.port, request) };
+          const statusLines = r.response.match(/HTTP\/1\.1 [2-5]\d\d /g) ?? []; // 100 Continue is not an answer
+          const code = statusLines[0]?.slice(9, 12) ?? 'none';
+          codes.set(code, (codes.get(code) ?? 0) + 1);
+          if (r.response !== '') assert.match(r.response, /^HTTP\/1\.1 [1-5]\d\d /, `malformed answer to ${JSON.stringify(request.slice(0, 200))}`);
+          assert.ok(!/^HTTP\/1\.1 5(0[0-24-9]|[1-9]\d) /m.test(r.response), `server error for ${JSON.stringify(request.slice(0, 200))}: ${r.response.slice(0, 200)}`);
+          // One answer per request; bytes past the framed body are a second request: a well-formed
+          // one (sent inside the body) may be answered, garbage gets 400.
+          const embedded = request.split('\r\n\r\n').slice(1).join('').includes('HTTP/1.1');
+          assert.ok(statusLines.length <= 2, `${statusLines.length} answers to ${JSON.stringify(request.slice(0, 200))}`);
+          if (statusLines.length === 2 && !embedded) assert.equal(statusLines[1], 'HTTP/1.1 400 ', `second answer to ${JSON.stringify(request.slice(0, 200))}`);
+          if (code === '200' && request.startsWith('GET /metrics ')) assert.match(r.response, /\r\n\r\n(# (HELP|TYPE) |\x1f\x8b)/, 'a /metrics body');
+        }),
+        { numRuns: Number(process.env.SPYGLASS_FUZZ_RUNS ?? 300), includeErrorInReport: true },
+      );
+      assert.ok((codes.get('200') ?? 0) > 10 && (codes.get('400') ?? 0) > 10, `both served and refused shapes: ${JSON.stringify([...codes])}`);
+      for (let i = 0; i < 50; i++) await rawRequest(s.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 2000);
+      const grownKiB = rssKiB() - before;
+      assert.ok(grownKiB < 10 * 1024, `RSS grew by ${grownKiB} KiB over the attacks`);
+      assert.equal((await fetch(`${s.base}/healthz`)).status, 200);
+      assert.equal(s.proc.exitCode, null);
+    } finally {
+      assert.equal(await s.stop(), 0);
+    }
   });
 });
