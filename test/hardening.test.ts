@@ -216,3 +216,62 @@ describe('HTTP fuzzing and memory', () => {
     }
   });
 });
+
+describe('hostile files an operator names', () => {
+  const fifo = join(dir, 'fifo');
+  spawnSync('mkfifo', [fifo]);
+  const big = join(dir, 'big');
+  writeFileSync(big, Buffer.alloc(20 << 20, '#'));
+
+  it('refuses a FIFO, /dev/zero or an oversized file at once, wherever it is named', { timeout: 120_000 }, async () => {
+    const started = performance.now();
+    for (const [target, reason] of [[fifo, /not a regular file/], ['/dev/zero', /not a regular file/], [big, /20971520 bytes; the limit is 1048576/]] as const) {
+      const config = join(dir, 'named-config.yml');
+      writeFileSync(config, `collectors:\n  probe:\n    modules_file: ${JSON.stringify(target)}\n`);
+      const check = await runCli(['check-config', config]);
+      assert.equal(check.code, 1, `modules_file ${target}`);
+      assert.match(check.stdout + check.stderr, reason, `modules_file ${target}`);
+      const web = await runCli(['serve', '--web.listen-address=127.0.0.1:0', `--web.config.file=${target}`]);
+      assert.notEqual(web.code, 0, `web config ${target}`);
+      assert.match(web.stdout + web.stderr, reason, `web config ${target}`);
+    }
+    const tlsWeb = join(dir, 'web-tls.yml');
+    writeFileSync(tlsWeb, `tls_server_config:\n  cert_file: ${fifo}\n  key_file: /dev/zero\n`);
+    const tlsRun = await runCli(['serve', '--web.listen-address=127.0.0.1:0', `--web.config.file=${tlsWeb}`]);
+    assert.notEqual(tlsRun.code, 0);
+    assert.match(tlsRun.stdout + tlsRun.stderr, /not a regular file/, 'certificate files');
+
+    const modules = join(dir, 'modules.yml');
+    writeFileSync(
+      modules,
+      `collectors:\n  probe:\n    modules:\n      ca: {prober: http, http: {tls_config: {ca_file: ${fifo}}}}\n      secret: {prober: http, http: {basic_auth: {username: u, password_file: /dev/zero}}}\n      body: {prober: http, http: {method: POST, body_file: ${fifo}}}\n`,
+    );
+    for (const [module, reason] of [['ca', /cannot read TLS CA file .*: not a regular file/], ['secret', /cannot read secret file \/dev\/zero: not a regular file/], ['body', /cannot read body_file .*: not a regular file/]] as const) {
+      const r = await runCli(['probe', `--config.file=${modules}`, `--module=${module}`, 'https://127.0.0.1:1/']);
+      assert.equal(r.code, 1, module);
+      assert.match(r.stdout, reason, module);
+    }
+    assert.ok(performance.now() - started < 60_000, 'nothing blocked on a FIFO');
+  });
+
+  it('keeps probing the other targets when a file_sd file is a FIFO or /dev/zero', { timeout: 60_000 }, async () => {
+    const config = join(dir, 'file-sd.yml');
+    writeFileSync(config, `collectors:\n  probe:\n    targets: [127.0.0.1:1]\n    file_sd:\n      - files: [${fifo}, /dev/zero]\n        refresh_interval: 1s\n`);
+    const s = await startSpyglass([`--config.file=${config}`, '--collector.disable-defaults', '--collector.probe']);
+    try {
+      let text = '';
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        text = await (await fetch(`${s.base}/metrics`)).text();
+        if ((sampleValue(text, 'spyglass_probe_discovery_errors_total{mechanism="file_sd"}') ?? 0) >= 2 && sampleValue(text, 'probe_success{module="tcp_connect",target="127.0.0.1:1"}') !== undefined) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.ok((sampleValue(text, 'spyglass_probe_discovery_errors_total{mechanism="file_sd"}') ?? 0) >= 2, 'both files counted as failed reads');
+      assert.equal(sampleValue(text, 'probe_success{module="tcp_connect",target="127.0.0.1:1"}'), 0, 'the static target is still probed');
+      assert.match(s.logs(), /not a regular file/);
+      assert.equal((await fetch(`${s.base}/healthz`)).status, 200);
+    } finally {
+      assert.equal(await s.stop(), 0);
+    }
+  });
+});
