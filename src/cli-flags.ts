@@ -1,29 +1,45 @@
 import type { ConfigOverrides } from './config/load.js';
+import { IGNORED_NODE_EXPORTER_FLAGS } from './node-exporter-flags.js';
 
 /**
  * node_exporter-style collector flags, which commander cannot declare ahead of time because
  * collectors loaded from modules are only known after the config is read:
  *   --collector.NAME  --no-collector.NAME  --collector.NAME.OPTION=VALUE (repeat for lists)
+ *   --collector.NAME.OPTION / --no-collector.NAME.OPTION for a boolean option, as in node_exporter
+ * node_exporter flags with no meaning here are taken out with a note saying why (see node-exporter-flags.ts).
  */
 export interface CollectorFlags {
   collectors: Record<string, Record<string, unknown>>;
   /** argv without the collector flags, for commander. */
   rest: string[];
+  /** Flags that were ignored, and why, for the caller to log. */
+  notes: string[];
 }
 
+/** Whether a collector's option is a boolean, so that its flag takes no value. */
+export type BooleanOption = (collector: string, option: string) => boolean;
+
 const TOGGLE = /^--(no-)?collector\.([a-z][a-z0-9_]*)$/;
-const OPTION = /^--collector\.([a-z][a-z0-9_]*)\.([a-z][a-z0-9_-]*)(?:=(.*))?$/s;
+const OPTION = /^--(no-)?collector\.([a-z][a-z0-9_]*)\.([a-z][a-zA-Z0-9_.-]*)(?:=(.*))?$/s;
 const RESERVED = new Set(['disable-defaults']);
 
-export function extractCollectorFlags(argv: readonly string[]): CollectorFlags | { error: string } {
+export function extractCollectorFlags(argv: readonly string[], isBoolean: BooleanOption = () => false): CollectorFlags | { error: string } {
   const collectors: Record<string, Record<string, unknown>> = {};
   const rest: string[] = [];
+  const notes: string[] = [];
   const entry = (name: string) => (collectors[name] ??= {});
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') {
       rest.push(...argv.slice(i));
       break;
+    }
+    const flag = /^--(?:no-)?([^=]+)(=.*)?$/s.exec(arg);
+    const ignored = flag ? IGNORED_NODE_EXPORTER_FLAGS[flag[1] as string] : undefined;
+    if (ignored) {
+      notes.push(`--${flag?.[1] as string} ignored: ${ignored.reason}`);
+      if (!ignored.boolean && flag?.[2] === undefined && argv[i + 1] !== undefined && !(argv[i + 1] as string).startsWith('--')) i++;
+      continue;
     }
     const toggle = TOGGLE.exec(arg);
     if (toggle && !RESERVED.has(toggle[2] as string)) {
@@ -32,22 +48,30 @@ export function extractCollectorFlags(argv: readonly string[]): CollectorFlags |
     }
     const option = OPTION.exec(arg);
     if (option) {
-      let value = option[3];
-      if (value === undefined) {
-        value = argv[i + 1];
-        if (value === undefined || value.startsWith('--')) return { error: `flag ${arg} needs a value` };
-        i++;
+      const [, negated, collector, name, given] = option as unknown as [string, string | undefined, string, string, string | undefined];
+      const key = name.replace(/-/g, '_');
+      let value: unknown;
+      if (negated) {
+        if (given !== undefined) return { error: `flag ${arg}: a --no- flag takes no value` };
+        value = false;
+      } else if (given !== undefined) value = parseFlagValue(given);
+      else {
+        const next = argv[i + 1];
+        if (isBoolean(collector, key) || next === undefined || next.startsWith('--')) value = true;
+        else {
+          value = parseFlagValue(next);
+          i++;
+        }
       }
-      const key = (option[2] as string).replace(/-/g, '_');
-      const target = entry(option[1] as string);
-      const parsed = parseFlagValue(value);
+      const target = entry(collector);
       const previous = target[key];
-      target[key] = previous === undefined ? parsed : ([] as unknown[]).concat(previous, parsed);
+      // A repeated switch: the last one wins, as in node_exporter; other repeated options make a list.
+      target[key] = previous === undefined || typeof value === 'boolean' ? value : ([] as unknown[]).concat(previous, value);
       continue;
     }
     rest.push(arg);
   }
-  return { collectors, rest };
+  return { collectors, rest, notes };
 }
 
 function parseFlagValue(v: string): unknown {
@@ -62,6 +86,9 @@ export interface GlobalFlags {
   'web.listenAddress'?: string;
   'web.maxRequests'?: string;
   'web.enableDiagnostics'?: boolean;
+  'web.telemetryPath'?: string;
+  /** node_exporter's switch for its process_* and go_* metrics: here process_* and nodejs_*. */
+  'web.disableExporterMetrics'?: boolean;
   'path.procfs'?: string;
   'path.sysfs'?: string;
   'path.rootfs'?: string;
@@ -81,7 +108,9 @@ export function overridesFrom(flags: GlobalFlags, collectors: Record<string, Rec
       listen_address: flags['web.listenAddress'],
       max_requests: maxRequests === undefined ? undefined : Number(maxRequests),
       diagnostics: flags['web.enableDiagnostics'] ? true : undefined,
+      telemetry_path: flags['web.telemetryPath'],
     },
+    self_metrics: { runtime: flags['web.disableExporterMetrics'] ? false : undefined },
     paths: { procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], rootfs: flags['path.rootfs'], udev_data: flags['path.udev.data'] },
     log: { level: flags['log.level'], format: flags['log.format'] },
     collectors: flags.probe?.length ? { ...collectors, probe: { enabled: true, ...collectors.probe } } : collectors,

@@ -60,16 +60,29 @@ async function loadOrExit(flags: GlobalFlags, collectors: Record<string, Record<
     for (const e of result.errors) process.stderr.write(`spyglass: config error: ${formatConfigError(e)}\n`);
     process.exit(1);
   }
+  for (const note of [...notesFromFlags, ...result.config.notes]) process.stderr.write(`spyglass: ${note}\n`);
   return result.config;
 }
 
+/** Flags taken out before commander parses the rest (see cli-flags.ts), set by main. */
+let notesFromFlags: readonly string[] = [];
+
+const COMMON_BOOLEAN_OPTIONS = new Set(['enabled', 'phase_lock', 'sample_timestamps']);
+
+/** Built-in collectors' boolean options take no value on the command line, as node_exporter's do. */
+function isBooleanOption(collector: string, option: string): boolean {
+  if (COMMON_BOOLEAN_OPTIONS.has(option)) return true;
+  return builtinCollectors.find((d) => d.name === collector)?.options?.properties[option]?.type === 'boolean';
+}
+
 export async function main(argv: string[]): Promise<void> {
-  const extracted = extractCollectorFlags(argv.slice(2));
+  const extracted = extractCollectorFlags(argv.slice(2), isBooleanOption);
   if ('error' in extracted) {
     process.stderr.write(`spyglass: ${extracted.error}\n`);
     process.exit(2);
   }
-  const { collectors } = extracted;
+  const { collectors, notes } = extracted;
+  notesFromFlags = notes;
   const program = new Command('spyglass')
     .description('Prometheus exporter for host, container and service-latency metrics')
     .version(VERSION, '--version')
@@ -81,10 +94,14 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--web.config.file <path>', 'TLS, basic auth, headers and rate limit, in exporter-toolkit\'s web-config.yml format (re-read when it or its certificates change)').env('SPYGLASS_WEB_CONFIG_FILE'))
     .addOption(new Option('--web.max-requests <n>', 'maximum concurrent /metrics requests, 0 for no limit').env('SPYGLASS_WEB_MAX_REQUESTS'))
     .option('--web.enable-diagnostics', 'serve /debug/cpu-profile and /debug/heap-snapshot (behind the web config\'s authentication)')
+    .addOption(new Option('--web.telemetry-path <path>', 'path the metrics are served at (default /metrics)').env('SPYGLASS_WEB_TELEMETRY_PATH'))
+    .option('--web.disable-exporter-metrics', 'leave out process_* and nodejs_* (node_exporter leaves out process_* and go_*)')
+    .option('--no-web.disable-exporter-metrics', 'keep them (the default)')
+    .option('--dry-run', 'check the flags, config and web config, say what would run, and exit')
     .addOption(new Option('--probe <target>', 'probe this target (repeatable), e.g. http://127.0.0.1:8080/healthz as a sidecar; enables the probe collector').argParser((v: string, prev: string[] = []) => [...prev, v]))
-    .action(async (flags: GlobalFlags & { 'web.config.file'?: string }) => {
+    .action(async (flags: GlobalFlags & { 'web.config.file'?: string; dryRun?: boolean }) => {
       const overrides: ConfigOverrides = overridesFrom(flags, collectors);
-      await serve({ file: flags['config.file'], webConfigFile: flags['web.config.file'], overrides, disableDefaults: flags['collector.disableDefaults'] ?? false });
+      await serve({ file: flags['config.file'], webConfigFile: flags['web.config.file'], overrides, disableDefaults: flags['collector.disableDefaults'] ?? false, notes, dryRun: flags.dryRun ?? false });
     });
 
   addConfigOptions(program.command('dump').description('run collectors once and print their metrics; exits 1 if any fails'))

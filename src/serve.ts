@@ -12,6 +12,10 @@ export interface ServeOptions {
   webConfigFile: string | undefined;
   overrides: ConfigOverrides;
   disableDefaults: boolean;
+  /** Flags taken out before parsing, and why (see cli-flags.ts). */
+  notes?: readonly string[];
+  /** Check the flags and files, say what would run, and exit without serving. */
+  dryRun?: boolean;
 }
 
 /** `spyglass serve`: load the config, start the HTTP server and the schedules, handle signals. */
@@ -24,7 +28,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   const config = first.config;
   const logger = createLogger(config.log.level, config.log.format);
-  const engine = new Engine(config, logger);
+  for (const note of [...(opts.notes ?? []), ...config.notes]) logger.warn(note);
   let guard: WebGuard | undefined;
   if (opts.webConfigFile) {
     const loaded = await WebGuard.load(opts.webConfigFile, logger);
@@ -33,8 +37,18 @@ export async function serve(opts: ServeOptions): Promise<void> {
       process.exit(1);
     }
     guard = loaded.guard;
-    engine.webStatus = () => loaded.guard.status();
-    guard.watch();
+  }
+  if (opts.dryRun) {
+    const enabled = config.collectors.filter((c) => c.enabled).map((c) => c.definition.name);
+    logger.info({ address: config.web.listenAddress, telemetry_path: config.web.telemetryPath, web_config: opts.webConfigFile, collectors: enabled }, 'dry run: the flags and files are valid; exiting without serving');
+    await guard?.stop();
+    return;
+  }
+  const engine = new Engine(config, logger);
+  if (guard) {
+    const running = guard;
+    engine.webStatus = () => running.status();
+    running.watch();
   }
 
   let reloading: Promise<unknown> = Promise.resolve();

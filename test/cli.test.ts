@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { cliPath, fixture, freePort, runCli, sampleValue, waitFor } from './helpers/spyglass.js';
 
@@ -111,6 +111,90 @@ describe('spyglass check-config, collectors, --version, --help', () => {
     try {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 10000, 'ready');
       assert.match(logs, /^time=\S+ level=info msg=listening address=127\.0\.0\.1:\d+/m);
+    } finally {
+      proc.kill('SIGTERM');
+      await once(proc, 'exit');
+    }
+  });
+});
+
+describe('migrating a node_exporter unit', () => {
+  /** Every flag of the installed node_exporter, from its own --help: name, default (if shown), and whether it is a switch. */
+  const nodeExporterFlags = () => {
+    const help = spawnSync('prometheus-node-exporter', ['--help'], { encoding: 'utf8' });
+    const flags: Array<{ name: string; value?: string; placeholder: boolean; boolean: boolean }> = [];
+    for (const line of (help.stdout + help.stderr).split('\n')) {
+      const m = /^\s+(?:-\w, )?--(?:\[no-\])?([a-z][\w.-]*)(?:=("(?:[^"\\]|\\.)*"|\S+))?/.exec(line);
+      if (!m || m[1] === 'help' || m[1] === 'help-long' || m[1] === 'help-man' || m[1] === 'version') continue;
+      const raw = m[2];
+      // A default is shown quoted or plain (`=40`, `=info`); a value without one as its name in capitals.
+      const placeholder = raw !== undefined && /^[A-Z][A-Z0-9_.-]*$/.test(raw);
+      const value = raw === undefined || placeholder ? undefined : raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
+      flags.push({ name: m[1] as string, ...(value !== undefined ? { value } : {}), placeholder, boolean: raw === undefined });
+    }
+    return flags;
+  };
+
+  it("accepts node_exporter's whole flag surface, applying each flag or saying why it is ignored", async () => {
+    const flags = nodeExporterFlags();
+    assert.ok(flags.length > 100, `${flags.length} flags read from prometheus-node-exporter --help`);
+    const names = new Set(flags.map((f) => f.name));
+    const toggles = flags.filter((f) => f.boolean && /^collector\.[a-z_]+$/.test(f.name) && f.name !== 'collector.disable-defaults');
+    const switches = flags.filter((f) => f.boolean && !toggles.includes(f) && f.name !== 'collector.disable-defaults');
+    const valued = flags.filter((f) => !f.boolean && !['web.listen-address', 'web.config.file'].includes(f.name));
+    const args = [
+      '--dry-run',
+      '--web.listen-address=127.0.0.1:0',
+      // As a unit file does: every collector off that spyglass lacks or that the unit does not want, and every switch on.
+      ...toggles.map((f) => `--no-${f.name}`),
+      ...switches.map((f) => `--${f.name}`),
+      // Values: the defaults node_exporter shows; for those without one, a plausible value, but never
+      // an include next to an exclude that has a default (node_exporter refuses both).
+      ...valued.flatMap((f) => {
+        if (f.value !== undefined) return [`--${f.name}=${f.value}`];
+        if (f.name.endsWith('-include') && flags.some((g) => g.name === f.name.replace(/-include$/, '-exclude') && g.value !== undefined)) return [];
+        if (f.name.endsWith('-exclude') && names.has(f.name.replace(/-exclude$/, '-include'))) return [];
+        return [`--${f.name}=${f.name.includes('tracepoint') ? 'sched:sched_switch' : '^eth'}`];
+      }),
+    ];
+    const r = await runCli(['serve', ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    const log = r.stdout + r.stderr;
+    assert.match(log, /dry run: the flags and files are valid/);
+    assert.doesNotMatch(log, /unknown (collector|key|option)/);
+    // Each flag is applied or named in an "ignored: <reason>" line.
+    for (const name of ['runtime.gomaxprocs', 'web.systemd-socket', 'collector.cpu.info', 'collector.stat.softirq', 'collector.netdev.netlink', 'no-collector.wifi', 'no-collector.systemd', 'collector.ntp.server']) {
+      assert.match(log, new RegExp(`--${name.replace(/\./g, '\\.')}[^"\\n]* ignored: \\w`), name);
+    }
+    assert.match(log, /"telemetry_path":"\/metrics"|telemetry_path=\/metrics/);
+
+    // The other way round: switches off, every collector spyglass has on.
+    const ours = (await runCli(['collectors'])).stdout;
+    const have = toggles.filter((f) => new RegExp(`^${f.name.slice('collector.'.length)}\\s`, 'm').test(ours));
+    assert.ok(have.length >= 25, `${have.length} of node_exporter's collectors are spyglass's too`);
+    const back = await runCli(['serve', '--dry-run', '--web.listen-address=127.0.0.1:0', ...have.map((f) => `--${f.name}`), ...switches.map((f) => `--no-${f.name}`)]);
+    assert.equal(back.code, 0, back.stderr);
+  });
+
+  it('refuses a collector it does not have when asked to enable it, naming the closest', async () => {
+    const wifi = await runCli(['serve', '--dry-run', '--collector.wifi']);
+    assert.equal(wifi.code, 1);
+    assert.match(wifi.stderr, /unknown collector "wifi": node_exporter's wifi collector is not in spyglass/);
+    const typo = await runCli(['serve', '--dry-run', '--collector.lodavg']);
+    assert.equal(typo.code, 1);
+    assert.match(typo.stderr, /unknown collector "lodavg"; did you mean "loadavg"\?/);
+  });
+
+  it('serves at --web.telemetry-path and leaves out runtime metrics with --web.disable-exporter-metrics', async () => {
+    const port = await freePort();
+    const proc = spawn(process.execPath, [cliPath, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--web.telemetry-path=/node/metrics', '--web.disable-exporter-metrics', '--collector.disable-defaults', '--collector.loadavg'], { stdio: 'ignore' });
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, 'ready');
+      const body = await (await fetch(`http://127.0.0.1:${port}/node/metrics`)).text();
+      assert.notEqual(sampleValue(body, 'node_load1'), undefined);
+      assert.doesNotMatch(body, /^(process|nodejs)_/m);
+      assert.match(body, /^spyglass_build_info/m, "spyglass's own metrics stay");
+      assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 404);
     } finally {
       proc.kill('SIGTERM');
       await once(proc, 'exit');

@@ -45,7 +45,7 @@ describe('config', () => {
   });
 
   it('rejects an unknown collector with its position', async () => {
-    assert.deepEqual(await errorsOf('collectors:\n  cpu: {}\n  cpux:\n    interval: 5s\n'), ['FILE:3:3: collectors.cpux: unknown collector "cpux"']);
+    assert.deepEqual(await errorsOf('collectors:\n  cpu: {}\n  cpux:\n    interval: 5s\n'), ['FILE:3:3: collectors.cpux: unknown collector "cpux"; did you mean "cpu"?']);
   });
 
   it('reports wrong types, bad enums and bad durations, all at once', async () => {
@@ -134,8 +134,21 @@ describe('collector flags', () => {
     assert.deepEqual(r.collectors, { cpu: { enabled: false, interval: '5s' }, meminfo: { enabled: true }, x: { list: ['a', 'b'] } });
     assert.deepEqual(r.rest, ['--collector.disable-defaults', '--log.level=debug']);
   });
-  it('asks for a missing value', () => {
-    assert.deepEqual(extractCollectorFlags(['--collector.cpu.interval']), { error: 'flag --collector.cpu.interval needs a value' });
+  it('takes boolean options as node_exporter does: no value, a --no- form, the last one wins', () => {
+    const isBoolean = (c: string, o: string) => c === 'cpu' && o === 'guest';
+    const r = extractCollectorFlags(['dump', '--collector.cpu.guest', 'cpu', '--collector.netdev.address-info', '--no-collector.x.flag', '--collector.y.on', '--no-collector.y.on'], isBoolean);
+    assert.ok(!('error' in r));
+    assert.deepEqual(r.collectors, { cpu: { guest: true }, x: { flag: false }, y: { on: false } });
+    assert.deepEqual(r.rest, ['dump', 'cpu'], 'a boolean option does not take the next word as its value');
+    assert.deepEqual(r.notes, ['--collector.netdev.address-info ignored: spyglass does not emit node_network_address_info yet']);
+    assert.deepEqual(extractCollectorFlags(['--no-collector.cpu.guest=true']), { error: 'flag --no-collector.cpu.guest=true: a --no- flag takes no value' });
+  });
+  it('takes out node_exporter flags with no meaning here, with their values, and says why', () => {
+    const r = extractCollectorFlags(['--runtime.gomaxprocs', '2', '--web.systemd-socket', 'serve']);
+    assert.ok(!('error' in r));
+    assert.deepEqual(r.rest, ['serve']);
+    assert.equal(r.notes.length, 2);
+    assert.match(r.notes[0] as string, /^--runtime\.gomaxprocs ignored: it sets Go's thread count/);
   });
 });
 

@@ -10,6 +10,8 @@ import { goRegExp } from './go-regexp.js';
 import { locateKey } from './locate.js';
 import { configSchema, DEFAULTS, type RawConfig } from './schema.js';
 import { importWithDeadline } from './trial-import.js';
+import { closestName } from './suggest.js';
+import { nodeExporterOnly } from '../node-exporter-flags.js';
 
 const MAX_CONFIG_BYTES = 1 << 20;
 const COLLECTOR_NAME = /^[a-z][a-z0-9_]*$/;
@@ -61,10 +63,13 @@ export interface Config {
     shutdownTimeoutMs: number;
     maxHeaderBytes: number;
     diagnostics: boolean;
+    telemetryPath: string;
     /** Paths served without the web config's basic auth and rate limit. */
     unauthenticatedPaths: ReadonlySet<string>;
   };
   paths: Paths;
+  /** Flags that were ignored, and why (node_exporter flags with no counterpart): the caller logs them. */
+  notes: string[];
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'json' | 'logfmt' };
   /** `scheduler.min_interval`: schedules that follow scrapers run at most this often. */
   minIntervalMs: number;
@@ -117,15 +122,17 @@ export async function loadConfig(opts: LoadOptions): Promise<ConfigResult> {
   const definitions = [...opts.builtins, ...loaded.definitions];
 
   const collectorsRaw = (isObject(merged.collectors) ? merged.collectors : {}) as Record<string, unknown>;
+  const notes = dropAbsentCollectorFlags(collectorsRaw, opts.overrides?.collectors ?? {}, new Set(definitions.map((d) => d.name)), fromFile);
   for (const d of definitions) collectorsRaw[d.name] ??= {};
   merged.collectors = collectorsRaw;
 
   const validate = validatorFor(definitions);
   if (!validate(merged)) {
-    return { ok: false, errors: (validate.errors ?? []).map((e) => ajvError(e, locate)) };
+    return { ok: false, errors: (validate.errors ?? []).map((e) => ajvError(e, locate, definitions)) };
   }
   const built = buildConfig(merged as unknown as RawConfig, definitions, file, locate, opts.disableDefaults ?? false, opts.builtins);
   if (!built.ok) return built;
+  built.config.notes = notes;
   const problems = await collectorOptionProblems(built.config.collectors, locate);
   return problems.length ? { ok: false, errors: problems } : built;
 }
@@ -253,12 +260,34 @@ export async function loadYamlFile(file: string, schema: object): Promise<{ valu
   return { errors: (validate.errors ?? []).map((e) => ajvError(e, locate)) };
 }
 
-function ajvError(e: ErrorObject, locate: (path: Array<string | number>) => ConfigError): ConfigError {
+/**
+ * Collectors named only by flags that no definition has: disabling one is a note, as is setting an
+ * option of a node_exporter collector spyglass lacks (a node_exporter unit's flags carry over);
+ * enabling one stays an error (see ajvError).
+ */
+function dropAbsentCollectorFlags(collectors: Record<string, unknown>, fromFlags: Record<string, Record<string, unknown>>, known: ReadonlySet<string>, fromFile: Record<string, unknown>): string[] {
+  const notes: string[] = [];
+  for (const [name, set] of Object.entries(fromFlags)) {
+    if (known.has(name) || hasPath(fromFile, ['collectors', name]) || set.enabled === true) continue;
+    const options = Object.keys(set).filter((k) => k !== 'enabled');
+    if (options.length > 0 && !nodeExporterOnly(name)) continue;
+    const flags = [...(set.enabled === false ? [`--no-collector.${name}`] : []), ...options.map((k) => `--collector.${name}.${k.replace(/_/g, '-')}`)];
+    notes.push(`${flags.join(', ')} ignored: spyglass has no ${name} collector${nodeExporterOnly(name) ? " (node_exporter's)" : ''}`);
+    delete collectors[name];
+  }
+  return notes;
+}
+
+function ajvError(e: ErrorObject, locate: (path: Array<string | number>) => ConfigError, definitions: readonly CollectorDefinition[] = []): ConfigError {
   const path = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (e.keyword === 'additionalProperties') {
     const extra = String((e.params as { additionalProperty: string }).additionalProperty);
-    const what = path.length === 1 && path[0] === 'collectors' ? 'unknown collector' : 'unknown key';
-    return { ...locate([...path, extra]), message: `${what} "${extra}"` };
+    if (path.length === 1 && path[0] === 'collectors') {
+      const closest = closestName(extra, definitions.map((d) => d.name));
+      const hint = nodeExporterOnly(extra) ? `: node_exporter's ${extra} collector is not in spyglass (spyglass collectors lists what is)` : closest ? `; did you mean "${closest}"?` : '';
+      return { ...locate([...path, extra]), message: `unknown collector "${extra}"${hint}` };
+    }
+    return { ...locate([...path, extra]), message: `unknown key "${extra}"` };
   }
   const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues;
   const message = allowed ? `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}` : (e.message ?? 'is invalid');
@@ -311,6 +340,7 @@ function buildConfig(
     ok: true,
     config: {
       file,
+      notes: [],
       web: {
         listenAddress: w.listen_address,
         maxRequests: w.max_requests,
@@ -321,6 +351,7 @@ function buildConfig(
         maxHeaderBytes: w.max_header_bytes,
         diagnostics: w.diagnostics,
         unauthenticatedPaths: new Set(w.unauthenticated_paths),
+        telemetryPath: w.telemetry_path,
       },
       paths: { procfs: raw.paths.procfs, sysfs: raw.paths.sysfs, rootfs: raw.paths.rootfs, udevData: raw.paths.udev_data },
       log: { level: raw.log.level as Config['log']['level'], format: raw.log.format as Config['log']['format'] },

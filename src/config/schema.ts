@@ -20,6 +20,7 @@ export const DEFAULTS = {
     max_header_bytes: 16384,
     diagnostics: false,
     unauthenticated_paths: ['/healthz', '/readyz'],
+    telemetry_path: '/metrics',
   },
   paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/', udev_data: '/run/udev/data' },
   log: { level: 'info', format: 'json' },
@@ -64,6 +65,7 @@ export function configSchema(definitions: readonly CollectorDefinition[]) {
       diagnostics: { type: 'boolean' },
       // Only the health endpoints may answer without the web config's auth (kubelet probes carry none).
       unauthenticated_paths: { type: 'array', uniqueItems: true, items: { enum: ['/healthz', '/readyz'] } },
+      telemetry_path: { type: 'string', pattern: '^/[^?#]*$', not: { enum: ['/', '/healthz', '/readyz', '/-/reload', '/probe'] } },
     }),
     paths: object({
       procfs: { type: 'string', minLength: 1 },

@@ -12,7 +12,7 @@ function scheduleText(c: EngineStatus['collectors'][number]): string {
   return now && now !== c.schedule ? `every ${now} (scrapers' period; ${c.schedule} until one is learned)${lock}` : `${c.schedule}${lock}`;
 }
 
-export function renderLandingPage(status: EngineStatus, ready: boolean): string {
+export function renderLandingPage(status: EngineStatus, ready: boolean, telemetryPath = '/metrics'): string {
   const rows = status.collectors
     .map((c) => {
       const state = !c.enabled ? 'disabled' : (c.lastResult ?? 'pending');
@@ -35,7 +35,7 @@ export function renderLandingPage(status: EngineStatus, ready: boolean): string 
 tr.error td:nth-child(3),tr.timeout td:nth-child(3){color:#b00;font-weight:bold}tr.success td:nth-child(3){color:#070}</style></head>
 <body><h1>spyglass ${escapeHtml(VERSION)}</h1>
 <p>Ready: ${ready ? 'yes' : 'no'} · config reload: ${status.reload.successful ? 'ok' : 'failed'}</p>
-<ul><li><a href="metrics">/metrics</a></li><li><a href="healthz">/healthz</a></li><li><a href="readyz">/readyz</a></li></ul>
+<ul><li><a href="${escapeHtml(telemetryPath.slice(1))}">${escapeHtml(telemetryPath)}</a></li><li><a href="healthz">/healthz</a></li><li><a href="readyz">/readyz</a></li></ul>
 <table><thead><tr><th>collector</th><th>group</th><th>state</th><th>schedule</th><th>last duration</th><th>series</th><th>last error</th><th>description</th></tr></thead>
 <tbody>
 ${rows}

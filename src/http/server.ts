@@ -21,6 +21,8 @@ export interface HttpOptions {
   maxHeaderBytes: number;
   /** Serve /debug/cpu-profile and /debug/heap-snapshot (see diagnostics.ts). */
   diagnostics: boolean;
+  /** Where the metrics are served (`web.telemetry_path`, node_exporter's --web.telemetry-path). */
+  telemetryPath: string;
   /** Paths the web config's auth and rate limit leave open (web.unauthenticated_paths). */
   unauthenticatedPaths: ReadonlySet<string>;
 }
@@ -70,7 +72,7 @@ export class HttpServer {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);
-      const isMetrics = path === '/metrics';
+      const isMetrics = path === options.telemetryPath;
       this.trackResponse(req.socket, res);
       const serve = () => {
         if (isMetrics) return this.serveMetrics(req, res, q === -1 ? '' : url.slice(q + 1));
@@ -260,7 +262,7 @@ export class HttpServer {
     app.disable('x-powered-by');
     app.set('etag', false);
     app.get('/', (_req, res) => {
-      res.type('html').send(renderLandingPage(this.engine.status(), this.engine.isReady()));
+      res.type('html').send(renderLandingPage(this.engine.status(), this.engine.isReady(), this.options.telemetryPath));
     });
     app.post('/-/reload', async (_req, res) => {
       const result = await reload();
