@@ -290,6 +290,11 @@ export class Engine {
     return undefined;
   }
 
+  /** The disabled collector that would answer `path` if it were enabled (to say so instead of a bare 404). */
+  disabledRouteOwner(path: string): string | undefined {
+    return this.jobs.find((j) => !j.settings.enabled && j.settings.definition.routes?.[path])?.name;
+  }
+
   enabledCollectors(): ReadonlySet<string> {
     return this.enabled;
   }

@@ -83,13 +83,16 @@ describe('/probe on a real spyglass', () => {
     assert.doesNotMatch(r.text, /target=/);
   });
 
-  test('a disallowed address is never connected to, directly or through a redirect', async () => {
-    const direct = await probe({ target: `http://127.0.0.2:${forbidden.port}/`, debug: 'true' });
-    assert.equal(direct.status, 200);
-    assert.match(direct.text, /Probe failed: address 127\.0\.0\.2 is not allowed: not in the \/probe allow list/);
-    const viaRedirect = await probe({ target: `http://127.0.0.1:${allowed.port}/?redirect=${encodeURIComponent(`http://127.0.0.2:${forbidden.port}/secret`)}`, debug: 'true' });
-    assert.match(viaRedirect.text, /Probe failed: address 127\.0\.0\.2 is not allowed/);
-    assert.equal(sampleValue(viaRedirect.text, 'probe_success'), 0);
+  test('a disallowed address is never connected to, directly or through a redirect, and the answer says so', async () => {
+    const direct = await probe({ target: `http://127.0.0.2:${forbidden.port}/` });
+    assert.deepEqual([direct.status, direct.text], [403, 'Probe refused: address 127.0.0.2 is not allowed: not in the /probe allow list (collectors.probe.endpoint.allow)\n']);
+    assert.match(spyglass.logs(), /"reason":"address 127\.0\.0\.2 is not allowed: not in the \/probe allow list","msg":"\/probe refused a target outside the allow list"/);
+    const debugged = await probe({ target: `http://127.0.0.2:${forbidden.port}/`, debug: 'true' });
+    assert.equal(debugged.status, 200);
+    assert.match(debugged.text, /Probe failed: address 127\.0\.0\.2 is not allowed: not in the \/probe allow list/);
+    const viaRedirect = await probe({ target: `http://127.0.0.1:${allowed.port}/?redirect=${encodeURIComponent(`http://127.0.0.2:${forbidden.port}/secret`)}` });
+    assert.equal(viaRedirect.status, 403);
+    assert.match(viaRedirect.text, /^Probe refused: address 127\.0\.0\.2 /);
     const viaName = await probe({ target: `http://127.0.0.1:${allowed.port}/?redirect=${encodeURIComponent(`http://localhost:${allowed.port}/next`)}` });
     assert.equal(sampleValue(viaName.text, 'probe_success'), 1, 'a redirect to an allowed name is followed');
     assert.equal(sampleValue(viaName.text, 'probe_http_redirects'), 1);
@@ -129,6 +132,14 @@ test('/probe is off by default; enabling it without an allow list is a config er
     const res = await fetch(`${running.base}/probe?target=127.0.0.1:1&module=tcp_connect`);
     assert.equal(res.status, 404);
     assert.match(await res.text(), /\/probe is off/);
+    const disabled = await startSpyglass(['--no-collector.probe', '--collector.disable-defaults', '--collector.loadavg']);
+    try {
+      const off = await fetch(`${disabled.base}/probe?target=127.0.0.1:1&module=tcp_connect`);
+      assert.equal(off.status, 404);
+      assert.match(await off.text(), /\/probe is served by the probe collector, which is off: enable it with --collector\.probe/);
+    } finally {
+      await disabled.stop();
+    }
     const config = join(dir, 'open.yml');
     writeFileSync(config, ['collectors:', '  probe:', '    endpoint:', '      enabled: true', '      allow: [10.0.0.0/99]'].join('\n'));
     const r = await runCli(['check-config', config]);

@@ -139,13 +139,23 @@ export class ProbeEndpoint {
     const probeLogger = debug ? captureLogger(logs) : logger;
     this.inFlight++;
     let outcome: ProbeOutcome;
+    let refused: string | undefined;
     try {
-      const check = (address: string, family: 4 | 6, host: string) => this.allowList.check(address, family, host);
+      const check = (address: string, family: 4 | 6, host: string) => {
+        const denied = this.allowList.check(address, family, host);
+        if (denied) refused = `address ${address}${host === address ? '' : ` (${host})`} is not allowed: ${denied}`;
+        return denied;
+      };
       outcome = await runProbe(target, module, timeoutMs, { logger: probeLogger, checkAddress: check, ...(hostname ? { hostname } : {}) }, req.signal);
     } finally {
       this.inFlight--;
     }
     if (!outcome.success) probeLogger.debug({ target, module: moduleName, reason: outcome.failure }, 'probe failed');
+    // A refusal is the operator's rule, not the target's health: say so, rather than a silent probe_success 0.
+    if (refused && !debug) {
+      logger.warn({ target, module: moduleName, reason: refused }, '/probe refused a target outside the allow list');
+      return text(403, `Probe refused: ${refused} (collectors.probe.endpoint.allow)\n`);
+    }
     const metrics = renderOutcome(outcome);
     if (!debug) return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: metrics };
     const verdict = outcome.success ? 'Probe succeeded' : `Probe failed: ${outcome.failure}`;

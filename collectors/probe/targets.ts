@@ -60,7 +60,7 @@ export function buildTarget(spec: TargetSpec, modules: ReadonlyMap<string, Probe
   if (!target) return { message: `target ${JSON.stringify(spec.target)} is empty` };
   if (!moduleName) return { message: `target ${JSON.stringify(spec.target)} names no module, and neither its scheme (http, https, tcp, grpc, grpcs, icmp) nor a host:port form implies one` };
   const module = modules.get(moduleName);
-  if (!module) return { message: `target ${spec.target}: unknown module ${moduleName}` };
+  if (!module) return { message: `target ${spec.target}: unknown module ${moduleName}; the modules are ${[...modules.keys()].sort().join(', ')}` };
   if (module instanceof Error) return { message: `target ${spec.target}: module ${moduleName} is invalid: ${module.message}` };
   for (const name of Object.keys(spec.labels ?? {})) {
     if (!LABEL_NAME.test(name) || name.startsWith('__')) return { message: `target ${spec.target}: invalid label name ${JSON.stringify(name)}` };

@@ -315,8 +315,10 @@ export class HttpServer {
       const answer = await handler({ query, headers: req.headers, signal: clientGone.signal });
       if (!res.headersSent && !res.destroyed) res.status(answer.status).type(answer.contentType).send(answer.body);
     });
-    app.use((_req, res) => {
-      res.status(404).type('text').send('404 page not found\n');
+    app.use((req, res) => {
+      const owner = this.engine.disabledRouteOwner(req.path);
+      const hint = owner ? `${req.path} is served by the ${owner} collector, which is off: enable it with --collector.${owner} (collectors.${owner}.enabled: true) and see its README for its options\n` : '';
+      res.status(404).type('text').send(`404 page not found\n${hint}`);
     });
     app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       this.logger.error({ err: err.message }, 'HTTP handler failed');
