@@ -9,8 +9,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { dump } from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import { dashboardFiles, dashboards } from '../dashboards/src/index.js';
+import { DEFAULT_DASHBOARD_DIR, grafanaProvisioning } from '../dashboards/src/provisioning.js';
 import { DEFAULT_MIXIN_CONFIG } from '../src/mixin/config.js';
 import { dashboardQueries, type DashboardJson, type PanelJson } from './helpers/dashboards.js';
 import { promtool } from './helpers/prometheus.js';
@@ -29,10 +30,13 @@ describe('Grafana dashboards', () => {
     for (const [name, text] of Object.entries(dashboardFiles(DEFAULT_MIXIN_CONFIG))) {
       assert.equal(readFileSync(`${repoRoot}dashboards/${name}`, 'utf8'), text, `dashboards/${name} is stale: run \`npm run generate\``);
     }
+    assert.equal(readFileSync(`${repoRoot}dashboards/grafana-provisioning.yaml`, 'utf8'), grafanaProvisioning(DEFAULT_DASHBOARD_DIR), 'dashboards/grafana-provisioning.yaml is stale: run `npm run generate`');
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-dash-'));
     const r = await runCli(['dashboards', 'export', dir]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim().split('\n').length, 4);
+    assert.equal(r.stdout.trim().split('\n').length, 5, 'four dashboards and the provisioning file');
+    const provider = load(readFileSync(join(dir, 'grafana-provisioning.yaml'), 'utf8')) as { providers: Array<{ type: string; options: { path: string } }> };
+    assert.deepEqual([provider.providers[0]?.type, provider.providers[0]?.options.path], ['file', dir], 'the provider points at the exported folder');
   });
 
   it('have a stable uid, a title, tags, a schemaVersion Grafana migrates, and link to each other', () => {

@@ -1,7 +1,8 @@
-/** `npm run generate`: rewrites deploy/kubernetes from deploy/src. */
+/** `npm run generate`: rewrites deploy/kubernetes from deploy/src, and the committed Grafana provisioning example. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_DASHBOARD_DIR, grafanaProvisioning } from '../../dashboards/src/provisioning.js';
 import { kubernetesFiles } from './index.js';
 
 const root = fileURLToPath(new URL('../../../deploy/kubernetes/', import.meta.url));
@@ -11,3 +12,8 @@ for (const [rel, text] of Object.entries(kubernetesFiles())) {
   writeFileSync(path, text);
   process.stdout.write(`${path}\n`);
 }
+
+// `dashboards export dashboards` just wrote one pointing at this checkout: put back the example for the documented path.
+const provisioning = fileURLToPath(new URL('../../../dashboards/grafana-provisioning.yaml', import.meta.url));
+writeFileSync(provisioning, grafanaProvisioning(DEFAULT_DASHBOARD_DIR));
+process.stdout.write(`${provisioning}\n`);

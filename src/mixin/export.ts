@@ -1,8 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { ruleFiles } from '../../alerts/src/index.js';
 import { dashboardFiles } from '../../dashboards/src/index.js';
+import { grafanaProvisioning } from '../../dashboards/src/provisioning.js';
 import { mixinConfig, type MixinConfig } from './config.js';
 
 export type MixinKind = 'rules' | 'dashboards';
@@ -24,12 +25,16 @@ export function mixinFiles(kind: MixinKind, config: MixinConfig): Record<string,
   return kind === 'rules' ? ruleFiles(config) : dashboardFiles(config);
 }
 
-/** Writes the rule files or the dashboards into `dir`; returns the paths written. */
+/** Writes the rule files, or the dashboards and Grafana's provisioning file for them, into `dir`; returns the paths written. */
 export function exportMixin(kind: MixinKind, dir: string, config: MixinConfig): string[] {
   mkdirSync(dir, { recursive: true });
-  return Object.entries(mixinFiles(kind, config)).map(([name, text]) => {
+  const files = mixinFiles(kind, config);
+  if (kind === 'dashboards') files[PROVISIONING_FILE] = grafanaProvisioning(resolve(dir));
+  return Object.entries(files).map(([name, text]) => {
     const path = join(dir, name);
     writeFileSync(path, text);
     return path;
   });
 }
+
+export const PROVISIONING_FILE = 'grafana-provisioning.yaml';
