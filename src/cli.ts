@@ -15,6 +15,8 @@ import { createLogger } from './log.js';
 import { probeCommand, type ProbeCommandOptions } from '../collectors/probe/probe-command.js';
 import type { RawProbeOptions } from '../collectors/probe/probe-options.js';
 import { VERSION } from './version.js';
+import { closestName } from './config/suggest.js';
+import { describeCollector } from './collector-help.js';
 import { exportMixin, readMixinConfig, type MixinKind } from './mixin/export.js';
 
 const EXAMPLES = `
@@ -76,6 +78,11 @@ function isBooleanOption(collector: string, option: string): boolean {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `spyglass collectors | head`: a reader that goes away is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const extracted = extractCollectorFlags(argv.slice(2), isBooleanOption);
   if ('error' in extracted) {
     process.stderr.write(`spyglass: ${extracted.error}\n`);
@@ -200,14 +207,24 @@ export async function main(argv: string[]): Promise<void> {
       .action((dir: string, opts: { config?: string }) => exportCommand(kind, dir, opts.config));
   }
 
-  addConfigOptions(program.command('collectors').description('list collectors with their descriptions and defaults')).action(
-    async (flags: GlobalFlags) => {
+  addConfigOptions(program.command('collectors').description('list collectors with their descriptions and defaults, or one collector\'s options'))
+    .argument('[name]', 'a collector: show its options with their types and defaults')
+    .action(async (name: string | undefined, flags: GlobalFlags) => {
       const config = await loadOrExit(flags, collectors);
+      if (name !== undefined) {
+        const settings = config.collectors.find((c) => c.definition.name === name);
+        if (!settings) {
+          const closest = closestName(name, config.collectors.map((c) => c.definition.name));
+          process.stderr.write(`spyglass: unknown collector ${JSON.stringify(name)}${closest ? `; did you mean ${JSON.stringify(closest)}?` : ''}\n`);
+          process.exit(2);
+        }
+        process.stdout.write(describeCollector(settings));
+        return;
+      }
       const rows = config.collectors.map((c) => [c.definition.name, c.enabled ? 'enabled' : 'disabled', c.definition.enabledByDefault ? 'default on' : 'default off', c.schedule.text, c.definition.description]);
       const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
       for (const r of rows) process.stdout.write(`${r.slice(0, 4).map((v, i) => v.padEnd(widths[i] as number)).join('  ')}  ${r[4]}\n`);
-    },
-  );
+    });
 
   await program.parseAsync(['node', 'spyglass', ...extracted.rest]);
 }

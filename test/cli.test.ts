@@ -201,3 +201,24 @@ describe('migrating a node_exporter unit', () => {
     }
   });
 });
+
+describe('spyglass collectors NAME', () => {
+  it("shows a collector's options with types and defaults, and suggests a name for a typo", async () => {
+    const r = await runCli(['collectors', 'textfile']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^textfile: Metrics from \*\.prom files/);
+    assert.match(r.stdout, /^ {2}directory\s+string or list of string\s+\[\]\s+Directories to read/m);
+    assert.match(r.stdout, /^ {2}max_file_bytes\s+integer\s+16777216\s/m);
+    assert.match(r.stdout, /^ {2}max_series\s+integer\s+100000\s/m);
+    const typo = await runCli(['collectors', 'filesytem']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /unknown collector "filesytem"; did you mean "filesystem"\?/);
+  });
+
+  it('stops quietly when its reader goes away (| head)', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${cliPath}" collectors | head -1`], { encoding: 'utf8' });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^arp\s/);
+    assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/);
+  });
+});
