@@ -81,7 +81,7 @@ describe('spyglass check-config, collectors, --version, --help', () => {
     writeFileSync(bad, 'web:\n  listen_address: nonsense\n');
     const r = await runCli(['serve', `--config.file=${bad}`]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /bad-serve\.yml:2:3: web\.listen_address: must match pattern/);
+    assert.match(r.stderr, /bad-serve\.yml:2:3: web\.listen_address: must be an address like :9473, 127\.0\.0\.1:9473 or \[::1\]:9473, not /);
   });
 
   it('lists collectors with defaults and descriptions', async () => {
@@ -220,5 +220,25 @@ describe('spyglass collectors NAME', () => {
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^arp\s/);
     assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/);
+  });
+});
+
+describe('spyglass check-config messages', () => {
+  it('one message per problem, in file order, in words, with "did you mean"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spyglass-messages-'));
+    const file = join(dir, 'typos.yml');
+    writeFileSync(file, ['scheduler:', '  interval: "*/5 * * * * * *"', '  timeout: 10', 'web:', '  max_requsts: 40', 'collectors:', '  filesytem: {}', '  textfile:', '    directory: 5', ''].join('\n'));
+    const r = await runCli(['check-config', file]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.stderr.trim().split('\n'), [
+      `${file}:3:3: scheduler.timeout: must be a duration like 10s, 1m30s or 500ms, not the number 10 (write 10s?)`,
+      `${file}:5:3: web.max_requsts: unknown key "max_requsts"; did you mean "max_requests"?`,
+      `${file}:7:3: collectors.filesytem: unknown collector "filesytem"; did you mean "filesystem"?`,
+      `${file}:9:5: collectors.textfile.directory: must be a string or a list of strings`,
+      `${file}: 4 error(s)`,
+    ]);
+    writeFileSync(file, 'scheduler:\n  interval: "*/5 * * * * * *"\n');
+    const cron = await runCli(['check-config', file]);
+    assert.deepEqual(cron.stderr.trim().split('\n'), [`${file}:2:3: scheduler.interval: "*/5 * * * * * *" is neither an interval like 15s nor a valid five- or six-field cron expression`, `${file}: 1 error(s)`], 'once, not once per collector');
   });
 });

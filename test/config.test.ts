@@ -41,7 +41,7 @@ describe('config', () => {
   });
 
   it('names file, line, column and key of an unknown key', async () => {
-    assert.deepEqual(await errorsOf('web:\n  listen_address: ":1234"\n  listen_adress: ":1"\n'), ['FILE:3:3: web.listen_adress: unknown key "listen_adress"']);
+    assert.deepEqual(await errorsOf('web:\n  listen_address: ":1234"\n  listen_adress: ":1"\n'), ['FILE:3:3: web.listen_adress: unknown key "listen_adress"; did you mean "listen_address"?']);
   });
 
   it('rejects an unknown collector with its position', async () => {
@@ -52,9 +52,9 @@ describe('config', () => {
     const errors = await errorsOf('log:\n  level: loud\nweb:\n  max_requests: many\nscheduler:\n  timeout: 10 seconds\ncollectors:\n  cpu: {guest: maybe}\n');
     assert.deepEqual(errors.sort(), [
       'FILE:2:3: log.level: must be one of "debug", "info", "warn", "error"',
-      'FILE:4:3: web.max_requests: must be integer',
-      'FILE:6:3: scheduler.timeout: must match pattern "^([0-9]+(ms|s|m|h|d))+$"',
-      'FILE:8:9: collectors.cpu.guest: must be boolean',
+      'FILE:4:3: web.max_requests: must be a whole number, not "many"',
+      'FILE:6:3: scheduler.timeout: must be a duration like 10s, 1m30s or 500ms, not "10 seconds"',
+      'FILE:8:9: collectors.cpu.guest: must be true or false, not "maybe"',
     ]);
   });
 
@@ -100,7 +100,7 @@ describe('config', () => {
     assert.ok(ok.ok);
     assert.deepEqual(ok.config.collectors.find((c) => c.definition.name === 'uptime')?.options, { extra_labels: { role: 'db' } });
     assert.deepEqual(await errorsOf(`collector_modules:\n  - ${JSON.stringify(p)}\ncollectors:\n  uptime: {extra_labels: {role: 1}}\n`), [
-      'FILE:4:12: collectors.uptime.extra_labels.role: must be string',
+      'FILE:4:12: collectors.uptime.extra_labels.role: must be a string, not 1',
     ]);
     const missing = await errorsOf('collector_modules:\n  - ./nope.mjs\n');
     assert.match(missing[0] as string, /^FILE:2:3: collector_modules\[0\]: cannot load collector module \.\/nope\.mjs/);

@@ -4,6 +4,7 @@
  * rejected with a message saying so, instead of being silently ignored.
  */
 import { DURATION_PATTERN } from '../../src/config/duration.js';
+import { EXPECTED } from '../../src/config/schema.js';
 
 /**
  * blackbox_exporter options spyglass refuses with this explanation rather than the schema's bare
@@ -24,7 +25,7 @@ export const UNSUPPORTED: Record<string, string> = {
   websocket: 'the websocket prober is not supported',
 };
 
-const DURATION = { type: 'string', pattern: DURATION_PATTERN };
+const DURATION = { type: 'string', pattern: DURATION_PATTERN, [EXPECTED]: 'a duration like 10s, 1m30s or 500ms' };
 const REGEX = { type: 'string', format: 'regex' };
 const REGEXES = { type: 'array', items: REGEX };
 const IP_PROTOCOL = { enum: ['ip4', 'ip6'] };

@@ -5,10 +5,10 @@ import yaml from 'js-yaml';
 import { readBounded } from '../bounded-read.js';
 import type { CollectorDefinition, Paths } from '../collector.js';
 import { parseSchedule, periodMs, type Schedule } from '../scheduler/schedule.js';
-import { parseDuration } from './duration.js';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { goRegExp } from './go-regexp.js';
 import { locateKey } from './locate.js';
-import { configSchema, DEFAULTS, type RawConfig } from './schema.js';
+import { configSchema, DEFAULTS, EXPECTED, type RawConfig } from './schema.js';
 import { importWithDeadline } from './trial-import.js';
 import { closestName } from './suggest.js';
 import { nodeExporterOnly } from '../node-exporter-flags.js';
@@ -95,7 +95,13 @@ export interface LoadOptions {
   disableDefaults?: boolean;
 }
 
+/** Loads and checks the configuration; problems come one per line of the file they concern, in file order. */
 export async function loadConfig(opts: LoadOptions): Promise<ConfigResult> {
+  const result = await loadUnordered(opts);
+  return result.ok ? result : { ok: false, errors: inFileOrder(result.errors) };
+}
+
+async function loadUnordered(opts: LoadOptions): Promise<ConfigResult> {
   const file = opts.file;
   let text = '';
   let fromFile: Record<string, unknown> = {};
@@ -128,7 +134,7 @@ export async function loadConfig(opts: LoadOptions): Promise<ConfigResult> {
 
   const validate = validatorFor(definitions);
   if (!validate(merged)) {
-    return { ok: false, errors: (validate.errors ?? []).map((e) => ajvError(e, locate, definitions)) };
+    return { ok: false, errors: schemaErrors(validate.errors ?? [], locate, definitions) };
   }
   const built = buildConfig(merged as unknown as RawConfig, definitions, file, locate, opts.disableDefaults ?? false, opts.builtins);
   if (!built.ok) return built;
@@ -234,7 +240,8 @@ function compiled(schema: object): ValidateFunction {
   const key = JSON.stringify(schema);
   let v = ajvCache.get(key);
   if (!v) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+    // verbose: errors carry their schema and data, for messages in words (see schemaErrors).
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
     ajv.addFormat('regex', (pattern: string) => isValidRegExp(pattern));
     v = ajv.compile(schema);
     ajvCache.set(key, v);
@@ -257,7 +264,7 @@ export async function loadYamlFile(file: string, schema: object): Promise<{ valu
     const pos = locateKey(read.text, path);
     return { file, ...(pos ? { line: pos.line, column: pos.column } : {}), key: dotted(path), message: '' };
   };
-  return { errors: (validate.errors ?? []).map((e) => ajvError(e, locate)) };
+  return { errors: schemaErrors(validate.errors ?? [], locate) };
 }
 
 /**
@@ -278,6 +285,57 @@ function dropAbsentCollectorFlags(collectors: Record<string, unknown>, fromFlags
   return notes;
 }
 
+/**
+ * One message per problem, in file order, in words: the alternatives of an `anyOf` are one
+ * message, not one per alternative; a duration says what a duration looks like; an unknown key
+ * gets the closest known one.
+ */
+function schemaErrors(errors: readonly ErrorObject[], locate: (path: Array<string | number>) => ConfigError, definitions: readonly CollectorDefinition[] = []): ConfigError[] {
+  const withAnyOf = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  return errors.filter((e) => !(withAnyOf.has(e.instancePath) && e.schemaPath.includes('/anyOf/'))).map((e) => ajvError(e, locate, definitions));
+}
+
+/** Each problem once (a bad scheduler.interval is every collector's), sorted by where it is. */
+function inFileOrder(errors: readonly ConfigError[]): ConfigError[] {
+  const seen = new Set<string>();
+  const unique = errors.filter((e) => {
+    const key = formatConfigError(e);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const position = (e: ConfigError) => [e.file ?? '\uffff', e.line ?? Infinity, e.column ?? 0] as const;
+  return unique.sort((a, b) => {
+    const [fa, la, ca] = position(a);
+    const [fb, lb, cb] = position(b);
+    return fa < fb ? -1 : fa > fb ? 1 : la - lb || ca - cb;
+  });
+}
+
+/** What a schema accepts, in words: "a string", "a list of strings", "a duration like 10s …". */
+function describeSchema(schema: unknown): string {
+  if (!isObject(schema)) return 'a value';
+  if (typeof schema[EXPECTED] === 'string') return schema[EXPECTED];
+  if (Array.isArray(schema.anyOf)) return schema.anyOf.map(describeSchema).join(' or ');
+  if (Array.isArray(schema.enum)) return `one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`;
+  switch (schema.type) {
+    case 'array':
+      return `a list of ${describeSchema(schema.items).replace(/^an? /, '')}s`.replace(/ss$/, 's');
+    case 'object':
+      return 'a mapping';
+    case 'integer':
+      return 'a whole number';
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'true or false';
+    case 'string':
+      return 'a string';
+    default:
+      return 'a value';
+  }
+}
+
 function ajvError(e: ErrorObject, locate: (path: Array<string | number>) => ConfigError, definitions: readonly CollectorDefinition[] = []): ConfigError {
   const path = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (e.keyword === 'additionalProperties') {
@@ -287,8 +345,18 @@ function ajvError(e: ErrorObject, locate: (path: Array<string | number>) => Conf
       const hint = nodeExporterOnly(extra) ? `: node_exporter's ${extra} collector is not in spyglass (spyglass collectors lists what is)` : closest ? `; did you mean "${closest}"?` : '';
       return { ...locate([...path, extra]), message: `unknown collector "${extra}"${hint}` };
     }
-    return { ...locate([...path, extra]), message: `unknown key "${extra}"` };
+    const keys = isObject(e.parentSchema) && isObject(e.parentSchema.properties) ? Object.keys(e.parentSchema.properties) : [];
+    const closest = closestName(extra, keys);
+    return { ...locate([...path, extra]), message: `unknown key "${extra}"${closest ? `; did you mean "${closest}"?` : ''}` };
   }
+  if (e.keyword === 'anyOf') return { ...locate(path), message: `must be ${describeSchema({ anyOf: e.schema })}` };
+  const expected = isObject(e.parentSchema) ? e.parentSchema[EXPECTED] : undefined;
+  if (typeof expected === 'string') {
+    const isDuration = isObject(e.parentSchema) && e.parentSchema.pattern === DURATION_PATTERN;
+    const given = typeof e.data === 'number' && isDuration ? `the number ${e.data} (write ${e.data}s?)` : JSON.stringify(e.data);
+    return { ...locate(path), message: `must be ${expected}, not ${given}` };
+  }
+  if (e.keyword === 'type') return { ...locate(path), message: `must be ${describeSchema(e.parentSchema)}, not ${JSON.stringify(e.data)}` };
   const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues;
   const message = allowed ? `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}` : (e.message ?? 'is invalid');
   return { ...locate(path), message };

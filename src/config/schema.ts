@@ -4,7 +4,9 @@ import { DURATION_PATTERN } from './duration.js';
 export const DEFAULT_PORT = 9473;
 export const DEFAULT_LISTEN_ADDRESS = `:${DEFAULT_PORT}`;
 
-const DURATION = { type: 'string', pattern: DURATION_PATTERN };
+/** What a value must look like, in words, for error messages (an annotation ajv ignores). */
+export const EXPECTED = 'x-expected';
+const DURATION = { type: 'string', pattern: DURATION_PATTERN, [EXPECTED]: 'a duration like 10s, 1m30s or 500ms' };
 /** An interval (`15s`) or a five/six-field cron expression. */
 const SCHEDULE = { type: 'string', minLength: 1 };
 
@@ -55,7 +57,7 @@ export function configSchema(definitions: readonly CollectorDefinition[]) {
   }
   return object({
     web: object({
-      listen_address: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]*):[0-9]{1,5}$' },
+      listen_address: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]*):[0-9]{1,5}$', [EXPECTED]: 'an address like :9473, 127.0.0.1:9473 or [::1]:9473' },
       max_requests: { type: 'integer', minimum: 0 },
       max_connections: { type: 'integer', minimum: 1 },
       header_timeout: DURATION,
@@ -65,7 +67,7 @@ export function configSchema(definitions: readonly CollectorDefinition[]) {
       diagnostics: { type: 'boolean' },
       // Only the health endpoints may answer without the web config's auth (kubelet probes carry none).
       unauthenticated_paths: { type: 'array', uniqueItems: true, items: { enum: ['/healthz', '/readyz'] } },
-      telemetry_path: { type: 'string', pattern: '^/[^?#]*$', not: { enum: ['/', '/healthz', '/readyz', '/-/reload', '/probe'] } },
+      telemetry_path: { type: 'string', pattern: '^/[^?#]*$', not: { enum: ['/', '/healthz', '/readyz', '/-/reload', '/probe'] }, [EXPECTED]: 'a path like /metrics, other than /, /healthz, /readyz, /-/reload and /probe' },
     }),
     paths: object({
       procfs: { type: 'string', minLength: 1 },
