@@ -181,34 +181,40 @@ function exchange(port: number, request: string, waitMs = 1500): Promise<string>
 }
 
 describe('HTTP fuzzing and memory', () => {
-  it('answers every request shape with a well-formed response or a closed connection, never crashes or grows', { timeout: 300_000 }, async () => {
+  it('answers every request shape with a well-formed response or a closed connection, never crashes or leaks', { timeout: 300_000 }, async () => {
     const s = await startSpyglass(['--collector.disable-defaults', '--collector.loadavg', '--collector.cpu']);
     const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${s.proc.pid}/status`, 'utf8'))?.[1]);
     try {
-      for (let i = 0; i < 50; i++) await rawRequest(s.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 2000);
-      const before = rssKiB();
       const codes = new Map<string, number>();
-      await fc.assert(
-        fc.asyncProperty(requestShapes(), async (request) => {
-          const r = { response: await exchange(s.port, request) };
-          const statusLines = r.response.match(/HTTP\/1\.1 [2-5]\d\d /g) ?? []; // 100 Continue is not an answer
-          const code = statusLines[0]?.slice(9, 12) ?? 'none';
-          codes.set(code, (codes.get(code) ?? 0) + 1);
-          if (r.response !== '') assert.match(r.response, /^HTTP\/1\.1 [1-5]\d\d /, `malformed answer to ${JSON.stringify(request.slice(0, 200))}`);
-          assert.ok(!/^HTTP\/1\.1 5(0[0-24-9]|[1-9]\d) /m.test(r.response), `server error for ${JSON.stringify(request.slice(0, 200))}: ${r.response.slice(0, 200)}`);
-          // One answer per request; bytes past the framed body are a second request: a well-formed
-          // one (sent inside the body) may be answered, garbage gets 400.
-          const embedded = request.split('\r\n\r\n').slice(1).join('').includes('HTTP/1.1');
-          assert.ok(statusLines.length <= 2, `${statusLines.length} answers to ${JSON.stringify(request.slice(0, 200))}`);
-          if (statusLines.length === 2 && !embedded) assert.equal(statusLines[1], 'HTTP/1.1 400 ', `second answer to ${JSON.stringify(request.slice(0, 200))}`);
-          if (code === '200' && request.startsWith('GET /metrics ')) assert.match(r.response, /\r\n\r\n(# (HELP|TYPE) |\x1f\x8b)/, 'a /metrics body');
-        }),
-        { numRuns: Number(process.env.SPYGLASS_FUZZ_RUNS ?? 300), includeErrorInReport: true },
-      );
+      const campaign = () =>
+        fc.assert(
+          fc.asyncProperty(requestShapes(), async (request) => {
+            const r = { response: await exchange(s.port, request) };
+            const statusLines = r.response.match(/HTTP\/1\.1 [2-5]\d\d /g) ?? []; // 100 Continue is not an answer
+            const code = statusLines[0]?.slice(9, 12) ?? 'none';
+            codes.set(code, (codes.get(code) ?? 0) + 1);
+            if (r.response !== '') assert.match(r.response, /^HTTP\/1\.1 [1-5]\d\d /, `malformed answer to ${JSON.stringify(request.slice(0, 200))}`);
+            assert.ok(!/^HTTP\/1\.1 5(0[0-24-9]|[1-9]\d) /m.test(r.response), `server error for ${JSON.stringify(request.slice(0, 200))}: ${r.response.slice(0, 200)}`);
+            // One answer per request; bytes past the framed body are a second request: a well-formed
+            // one (sent inside the body) may be answered, garbage gets 400.
+            const embedded = request.split('\r\n\r\n').slice(1).join('').includes('HTTP/1.1');
+            assert.ok(statusLines.length <= 2, `${statusLines.length} answers to ${JSON.stringify(request.slice(0, 200))}`);
+            if (statusLines.length === 2 && !embedded) assert.equal(statusLines[1], 'HTTP/1.1 400 ', `second answer to ${JSON.stringify(request.slice(0, 200))}`);
+            if (code === '200' && request.startsWith('GET /metrics ')) assert.match(r.response, /\r\n\r\n(# (HELP|TYPE) |\x1f\x8b)/, 'a /metrics body');
+          }),
+          { numRuns: Number(process.env.SPYGLASS_FUZZ_RUNS ?? 300), includeErrorInReport: true },
+        );
+      // RSS climbs ~10 MiB over a few hundred requests until V8 compacts (then drops ~40 MiB): one
+      // reading means little. A leak shows as the last rounds staying above the first rounds' peak.
+      const rounds: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        await campaign();
+        rounds.push(rssKiB());
+      }
+      const firstPeak = Math.max(...rounds.slice(0, 4));
+      const lastLow = Math.min(...rounds.slice(4));
       assert.ok((codes.get('200') ?? 0) > 10 && (codes.get('400') ?? 0) > 10, `both served and refused shapes: ${JSON.stringify([...codes])}`);
-      for (let i = 0; i < 50; i++) await rawRequest(s.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 2000);
-      const grownKiB = rssKiB() - before;
-      assert.ok(grownKiB < 10 * 1024, `RSS grew by ${grownKiB} KiB over the attacks`);
+      assert.ok(lastLow < firstPeak + 8 * 1024, `RSS after each round (KiB): ${rounds.join(', ')}: the last rounds stay above the first rounds' peak`);
       assert.equal((await fetch(`${s.base}/healthz`)).status, 200);
       assert.equal(s.proc.exitCode, null);
     } finally {
