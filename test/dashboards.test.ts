@@ -127,11 +127,15 @@ describe('Grafana dashboards', () => {
     assert.match(r.output, new RegExp(`SUCCESS: ${queries.length} rules found`));
   });
 
-  it('the npm package contains the dashboards, rules, Alertmanager example, runbooks and the export code', () => {
+  it('the npm package contains the dashboards, rules, Alertmanager example, runbooks, export code, the bin and the collector READMEs', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json'], { cwd: repoRoot, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const files = new Set((JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map((f) => f.path));
-    const wanted = [...Object.keys(dashboardFiles(DEFAULT_MIXIN_CONFIG)).map((f) => `dashboards/${f}`), 'dashboards/grafana-provisioning.yaml', 'alerts/spyglass-alerts.yaml', 'alerts/spyglass-rules.yaml', 'alerts/alertmanager.yml', 'docs/runbooks.md', 'docs/mixin.md', 'dist/dashboards/src/index.js', 'dist/alerts/src/index.js', 'dist/src/mixin/export.js'];
+    const wanted = [...Object.keys(dashboardFiles(DEFAULT_MIXIN_CONFIG)).map((f) => `dashboards/${f}`), 'dashboards/grafana-provisioning.yaml', 'alerts/spyglass-alerts.yaml', 'alerts/spyglass-rules.yaml', 'alerts/alertmanager.yml', 'docs/runbooks.md', 'docs/mixin.md', 'dist/dashboards/src/index.js', 'dist/alerts/src/index.js', 'dist/src/mixin/export.js', 'bin/spyglass'];
+    // Every collector README the README links to.
+    const readme = readFileSync(`${repoRoot}README.md`, 'utf8');
+    wanted.push(...[...readme.matchAll(/\]\((collectors\/[^)#]+\.md)/g)].map((m) => m[1] as string));
+    assert.ok(wanted.some((f) => f === 'collectors/textfile/README.md'));
     assert.deepEqual(wanted.filter((f) => !files.has(f)), []);
   });
 

@@ -99,8 +99,10 @@ describe('the npm package', () => {
     const run = await runAndScrape('npx', ['--no-install', 'spyglass', 'serve', `--web.listen-address=127.0.0.1:${port}`], port, { cwd: app });
     try {
       assert.match(run.metrics, /^spyglass_build_info\{/m);
-      // npx runs spyglass as its child: stop spyglass itself, and npx exits with its code.
-      process.kill(pidOf(`node_modules/.bin/spyglass serve --web.listen-address=127.0.0.1:${port}`), 'SIGTERM');
+      // npx runs the bin as its child, which execs Node with its runtime options: stop spyglass itself, and npx exits with its code.
+      const pid = pidOf(`dist/src/cli.js serve --web.listen-address=127.0.0.1:${port}`);
+      assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '), /^node --v8-pool-size=1 \S+node_modules\/spyglass\/bin\/\.\.\/dist\/src\/cli\.js serve /, 'the bin runs Node with one V8 helper thread');
+      process.kill(pid, 'SIGTERM');
       assert.equal(await run.exited, 0, run.logs());
     } finally {
       run.proc.kill('SIGKILL');
