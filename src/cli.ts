@@ -116,6 +116,8 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--format <format>', 'output format').choices(DUMP_FORMATS).default('prometheus'))
     .action(async (names: string[], flags: GlobalFlags & { format: DumpFormat }) => {
       const config = await loadOrExit(flags, collectors);
+      // A table is for a person at a terminal: so are its warnings, unless a format was asked for.
+      if (flags.format === 'table' && flags['log.format'] === undefined) config.log.format = 'logfmt';
       const result = await dump(config, names, flags.format);
       if ('error' in result) {
         process.stderr.write(`spyglass: ${result.error}\n`);

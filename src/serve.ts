@@ -5,6 +5,7 @@ import { exitProcess } from './exit.js';
 import { HttpServer } from './http/server.js';
 import { WebGuard } from './http/web-guard.js';
 import { createLogger } from './log.js';
+import { VERSION } from './version.js';
 
 export interface ServeOptions {
   file: string | undefined;
@@ -28,6 +29,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   const config = first.config;
   const logger = createLogger(config.log.level, config.log.format);
+  logger.info({ version: VERSION, node: process.version, config_file: opts.file ?? '(embedded defaults)', ...(opts.webConfigFile ? { web_config_file: opts.webConfigFile } : {}) }, 'starting spyglass');
   for (const note of [...(opts.notes ?? []), ...config.notes]) logger.warn(note);
   let guard: WebGuard | undefined;
   if (opts.webConfigFile) {

@@ -110,7 +110,8 @@ describe('spyglass check-config, collectors, --version, --help', () => {
     proc.stderr.on('data', (d) => (logs += d));
     try {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 10000, 'ready');
-      assert.match(logs, /^time=\S+ level=info msg=listening address=127\.0\.0\.1:\d+/m);
+      assert.match(logs, /^ts=\S+ caller=src\/serve\.js:\d+ level=info msg=listening address=127\.0\.0\.1:\d+/m);
+      assert.match(logs, /^ts=\S+ caller=\S+ level=info msg="starting spyglass" version=[\d.]+ node=v20\.[\d.]+ config_file="\(embedded defaults\)"/m);
     } finally {
       proc.kill('SIGTERM');
       await once(proc, 'exit');
