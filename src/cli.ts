@@ -130,19 +130,25 @@ export async function main(argv: string[]): Promise<void> {
   addConfigOptions(program.command('probe').description('probe a target now and print each phase\'s latency; exits 1 if a probe fails'))
     .argument('<target>', 'a URL, host:port, or anything a probe module takes (modules from the config and modules_file apply)')
     .option('--module <name>', 'probe module (default: implied by the target, e.g. http_2xx for http:// URLs, tcp_connect for host:port)')
-    .option('--count <n>', 'number of probes', (v) => Number(v), 1)
+    .option('--count <n>', 'number of probes; 0 probes until Ctrl-C', (v) => Number(v), 1)
     .option('--interval <duration>', 'pause between probes', '1s')
     .option('--timeout <duration>', 'timeout of each probe (default: the module\'s, else 10s)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (target: string, flags: GlobalFlags & ProbeCommandOptions) => {
-      if (!Number.isInteger(flags.count) || flags.count < 1) {
-        process.stderr.write('spyglass: --count must be a positive integer\n');
+      if (!Number.isInteger(flags.count) || flags.count < 0) {
+        process.stderr.write('spyglass: --count must be a whole number (0: until Ctrl-C)\n');
         process.exit(2);
       }
       const config = await loadOrExit(flags, collectors);
       const probeSettings = config.collectors.find((c) => c.definition.name === 'probe');
       const logger = createLogger(config.log.level === 'info' ? 'error' : config.log.level, config.log.format);
-      const result = await probeCommand(target, probeSettings?.options as RawProbeOptions, flags, logger);
+      // Ctrl-C ends the run with the summary of the probes so far; a second one exits at once.
+      const stop = new AbortController();
+      process.once('SIGINT', () => {
+        stop.abort();
+        process.once('SIGINT', () => exitProcess(130));
+      });
+      const result = await probeCommand(target, probeSettings?.options as RawProbeOptions, flags, logger, { write: (text) => process.stdout.write(text), stop: stop.signal });
       if (result.error) {
         process.stderr.write(`spyglass: ${result.error}\n`);
         process.exit(2);

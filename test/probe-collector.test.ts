@@ -4,14 +4,15 @@
  * histogram and counters on /metrics; reasons on the landing page; config errors at start-up.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseExposition } from './helpers/exposition.js';
 import { startHttpServer, type Listening } from './helpers/probe-servers.js';
-import { freePort, runCli, sampleValue, startSpyglass, waitFor, type Running } from './helpers/spyglass.js';
+import { cliPath, freePort, runCli, sampleValue, startSpyglass, waitFor, type Running } from './helpers/spyglass.js';
 import type { Server } from 'node:http';
 
 let dir: string;
@@ -186,5 +187,23 @@ test('a --probe target has its first result when /readyz turns ready, and a targ
     assert.ok(shownAfterMs < 4000, `the added target's first result showed after ${shownAfterMs.toFixed(0)} ms`);
   } finally {
     await sidecar.stop();
+  }
+});
+
+test('spyglass probe --count 0 prints each probe as it comes and the summary on Ctrl-C', async () => {
+  const proc = spawn(process.execPath, [cliPath, 'probe', `127.0.0.1:${app.port}`, '--count', '0', '--interval', '200ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  try {
+    await waitFor(() => /^ {2}#3 {2}success/m.test(out), 10_000, 'three probe lines while it runs');
+    assert.match(out, /^probing 127\.0\.0\.1:\d+ with module tcp_connect\n {2}#1 {2}success {2}[0-9.]+ ms\n/);
+    assert.doesNotMatch(out, /succeeded/, 'no summary before it is stopped');
+    proc.kill('SIGINT');
+    const [code] = (await once(proc, 'exit')) as [number | null];
+    assert.equal(code, 0);
+    const probes = out.match(/^ {2}#\d+ {2}success/gm)?.length ?? 0;
+    assert.match(out, new RegExp(`^phase \\(ms\\)\\s+min\\s+p50\\s+p90\\s+p99\\s+max\\n(.+\\n)+\\n${probes}/${probes} succeeded\\n$`, 'm'));
+  } finally {
+    proc.kill('SIGKILL');
   }
 });

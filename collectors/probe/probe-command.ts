@@ -1,6 +1,7 @@
 /**
- * `spyglass probe TARGET`: probes one target `count` times and prints each phase's
- * min/p50/p90/p99/max (or JSON), for debugging latency by hand.
+ * `spyglass probe TARGET`: probes one target `count` times (0: until stopped), printing each result
+ * as it comes (table format), then each phase's min/p50/p90/p99/max, or all of it as JSON, for
+ * debugging latency by hand. Stopping (Ctrl-C) ends the run with the summary of what ran.
  */
 import type { CollectorLogger } from '../../src/collector.js';
 import { parseDuration } from '../../src/config/duration.js';
@@ -11,6 +12,7 @@ import { buildTarget } from './targets.js';
 
 export interface ProbeCommandOptions {
   module?: string;
+  /** 0: until `stop` aborts. */
   count: number;
   interval: string;
   timeout?: string;
@@ -25,7 +27,14 @@ export interface ProbeCommandResult {
   error?: string;
 }
 
-export async function probeCommand(target: string, probeOptions: RawProbeOptions, o: ProbeCommandOptions, logger: CollectorLogger): Promise<ProbeCommandResult> {
+export interface ProbeCommandIO {
+  /** Lines as they happen (the table's header and one line per probe). */
+  write: (text: string) => void;
+  /** Ends the run early (Ctrl-C); the probe under way is abandoned. */
+  stop?: AbortSignal;
+}
+
+export async function probeCommand(target: string, probeOptions: RawProbeOptions, o: ProbeCommandOptions, logger: CollectorLogger, io: ProbeCommandIO = { write: () => undefined }): Promise<ProbeCommandResult> {
   const options = normalizeOptions(probeOptions);
   const { modules } = await moduleTable(options);
   const intervalMs = parseDuration(o.interval);
@@ -37,13 +46,32 @@ export async function probeCommand(target: string, probeOptions: RawProbeOptions
   const built = buildTarget({ target, module: o.module, timeoutMs }, modules, { ...defaults, intervalMs: Number.MAX_SAFE_INTEGER }, 'command line');
   if ('message' in built) return { output: '', failed: 0, error: built.message };
   const outcomes: ProbeOutcome[] = [];
-  for (let i = 0; i < o.count; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, intervalMs));
-    outcomes.push(await runProbe(built.target, modules.get(built.module) as never, built.timeoutMs, { logger }));
+  const stop = io.stop;
+  const live = o.format === 'table';
+  if (live) io.write(`probing ${built.target} with module ${built.module}\n`);
+  for (let i = 0; (o.count === 0 || i < o.count) && !stop?.aborted; i++) {
+    if (i > 0 && !(await pause(intervalMs, stop))) break;
+    const outcome = await runProbe(built.target, modules.get(built.module) as never, built.timeoutMs, { logger }, stop);
+    if (stop?.aborted) break; // cut short by the user: not a result
+    outcomes.push(outcome);
+    if (live) io.write(probeLine(outcomes.length, outcome));
   }
   const failed = outcomes.filter((x) => !x.success).length;
-  const output = o.format === 'json' ? json(built.target, built.module, outcomes) : table(built.target, built.module, outcomes);
+  const output = o.format === 'json' ? json(built.target, built.module, outcomes) : summary(outcomes);
   return { output, failed };
+}
+
+/** Waits `ms`; false if stopped meanwhile. */
+function pause(ms: number, stop: AbortSignal | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (stop?.aborted) return resolve(false);
+    const timer = setTimeout(() => resolve(true), ms);
+    stop?.addEventListener('abort', () => (clearTimeout(timer), resolve(false)), { once: true });
+  });
+}
+
+function probeLine(n: number, o: ProbeOutcome): string {
+  return `  #${n}  ${o.success ? 'success' : 'FAILED '}  ${(o.durationSeconds * 1000).toFixed(3)} ms${o.failure ? `  ${o.failure}` : ''}\n`;
 }
 
 /** Each phase's durations over the probes (ms), and the whole probe's. */
@@ -78,9 +106,10 @@ function stats(values: readonly number[]) {
   return { min: sorted[0] as number, p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1] as number };
 }
 
-function table(target: string, module: string, outcomes: readonly ProbeOutcome[]): string {
-  const lines: string[] = [`probing ${target} with module ${module}`];
-  for (const [i, o] of outcomes.entries()) lines.push(`  #${i + 1}  ${o.success ? 'success' : 'FAILED '}  ${(o.durationSeconds * 1000).toFixed(3)} ms${o.failure ? `  ${o.failure}` : ''}`);
+/** The phases table and the count, after the per-probe lines. */
+function summary(outcomes: readonly ProbeOutcome[]): string {
+  const lines: string[] = [];
+  if (outcomes.length === 0) return '\nno probe finished\n';
   const rows = [['phase (ms)', 'min', 'p50', 'p90', 'p99', 'max']];
   for (const [phase, values] of phaseSeries(outcomes)) {
     const s = stats(values);
