@@ -6,6 +6,8 @@ import { IGNORED_NODE_EXPORTER_FLAGS } from './node-exporter-flags.js';
  * collectors loaded from modules are only known after the config is read:
  *   --collector.NAME  --no-collector.NAME  --collector.NAME.OPTION=VALUE (repeat for lists)
  *   --collector.NAME.OPTION / --no-collector.NAME.OPTION for a boolean option, as in node_exporter
+ *   --collector.NAME.A.B=VALUE for option B of the mapping A (--collector.probe.endpoint.allow=CIDR)
+ *   blackbox_exporter's --timeout-offset (the /probe endpoint's timeout_offset)
  * node_exporter flags with no meaning here are taken out with a note saying why (see node-exporter-flags.ts).
  */
 export interface CollectorFlags {
@@ -16,14 +18,17 @@ export interface CollectorFlags {
   notes: string[];
 }
 
-/** Whether a collector's option is a boolean, so that its flag takes no value. */
-export type BooleanOption = (collector: string, option: string) => boolean;
+/**
+ * What a collector's option (`a.b` for option b of mapping a) holds, where it matters on a command
+ * line: a boolean's flag takes no value; a list's flag given once is a list of one.
+ */
+export type OptionKind = (collector: string, option: string) => 'boolean' | 'list' | undefined;
 
 const TOGGLE = /^--(no-)?collector\.([a-z][a-z0-9_]*)$/;
 const OPTION = /^--(no-)?collector\.([a-z][a-z0-9_]*)\.([a-z][a-zA-Z0-9_.-]*)(?:=(.*))?$/s;
 const RESERVED = new Set(['disable-defaults']);
 
-export function extractCollectorFlags(argv: readonly string[], isBoolean: BooleanOption = () => false): CollectorFlags | { error: string } {
+export function extractCollectorFlags(argv: readonly string[], kindOf: OptionKind = () => undefined): CollectorFlags | { error: string } {
   const collectors: Record<string, Record<string, unknown>> = {};
   const rest: string[] = [];
   const notes: string[] = [];
@@ -39,6 +44,14 @@ export function extractCollectorFlags(argv: readonly string[], isBoolean: Boolea
     if (ignored) {
       notes.push(`--${flag?.[1] as string} ignored: ${ignored.reason}`);
       if (!ignored.boolean && flag?.[2] === undefined && argv[i + 1] !== undefined && !(argv[i + 1] as string).startsWith('--')) i++;
+      continue;
+    }
+    const offset = /^--timeout-offset(?:=(.*))?$/s.exec(arg);
+    if (offset) {
+      const value = offset[1] ?? argv[++i];
+      if (value === undefined) return { error: 'flag --timeout-offset needs a value' };
+      const probe = entry('probe');
+      probe.endpoint = { ...(probe.endpoint as object | undefined), timeout_offset: /^\d+(\.\d+)?$/.test(value) ? `${Math.round(Number(value) * 1000)}ms` : value };
       continue;
     }
     const toggle = TOGGLE.exec(arg);
@@ -57,16 +70,22 @@ export function extractCollectorFlags(argv: readonly string[], isBoolean: Boolea
       } else if (given !== undefined) value = parseFlagValue(given);
       else {
         const next = argv[i + 1];
-        if (isBoolean(collector, key) || next === undefined || next.startsWith('--')) value = true;
+        if (kindOf(collector, key) === 'boolean' || next === undefined || next.startsWith('--')) value = true;
         else {
           value = parseFlagValue(next);
           i++;
         }
       }
-      const target = entry(collector);
-      const previous = target[key];
+      // endpoint.allow: an option of a nested mapping.
+      const path = key.split('.');
+      let target = entry(collector);
+      for (const part of path.slice(0, -1)) target = (target[part] ??= {}) as Record<string, unknown>;
+      const last = path.at(-1) as string;
+      const previous = target[last];
       // A repeated switch: the last one wins, as in node_exporter; other repeated options make a list.
-      target[key] = previous === undefined || typeof value === 'boolean' ? value : ([] as unknown[]).concat(previous, value);
+      if (typeof value === 'boolean') target[last] = value;
+      else if (previous !== undefined || kindOf(collector, key) === 'list') target[last] = ([] as unknown[]).concat(previous ?? [], value);
+      else target[last] = value;
       continue;
     }
     rest.push(arg);

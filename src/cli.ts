@@ -71,10 +71,13 @@ let notesFromFlags: readonly string[] = [];
 
 const COMMON_BOOLEAN_OPTIONS = new Set(['enabled', 'phase_lock', 'sample_timestamps']);
 
-/** Built-in collectors' boolean options take no value on the command line, as node_exporter's do. */
-function isBooleanOption(collector: string, option: string): boolean {
-  if (COMMON_BOOLEAN_OPTIONS.has(option)) return true;
-  return builtinCollectors.find((d) => d.name === collector)?.options?.properties[option]?.type === 'boolean';
+/** Built-in collectors' boolean options take no value on the command line, as node_exporter's do; list options given once are lists. */
+function builtinOptionKind(collector: string, option: string): 'boolean' | 'list' | undefined {
+  if (COMMON_BOOLEAN_OPTIONS.has(option)) return 'boolean';
+  let schema: unknown = { properties: builtinCollectors.find((d) => d.name === collector)?.options?.properties };
+  for (const part of option.split('.')) schema = (schema as { properties?: Record<string, unknown> } | undefined)?.properties?.[part];
+  const type = (schema as { type?: unknown } | undefined)?.type;
+  return type === 'boolean' ? 'boolean' : type === 'array' ? 'list' : undefined;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -83,7 +86,7 @@ export async function main(argv: string[]): Promise<void> {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  const extracted = extractCollectorFlags(argv.slice(2), isBooleanOption);
+  const extracted = extractCollectorFlags(argv.slice(2), builtinOptionKind);
   if ('error' in extracted) {
     process.stderr.write(`spyglass: ${extracted.error}\n`);
     process.exit(2);

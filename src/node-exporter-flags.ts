@@ -1,6 +1,7 @@
 /**
- * node_exporter's command line (1.5 to 1.9, as its `--help` lists it), so that a unit file's flags
- * carry over: what spyglass has no counterpart for is named here with the reason it is ignored.
+ * node_exporter's command line (1.5 to 1.9, as its `--help` lists it) and blackbox_exporter's, so
+ * that a unit file's flags carry over: what spyglass has no counterpart for is named here with the
+ * reason it is ignored.
  */
 
 /** Collectors of node_exporter that spyglass does not have (flag names, as node_exporter spells them). */
@@ -33,6 +34,11 @@ export const IGNORED_NODE_EXPORTER_FLAGS: Readonly<Record<string, IgnoredFlag>> 
   'collector.netdev.address-info': { boolean: true, reason: 'spyglass does not emit node_network_address_info yet' },
   'collector.netdev.enable-detailed-metrics': { boolean: true, reason: "spyglass does not emit netdev's detailed metrics yet" },
   'collector.stat.softirq': { boolean: true, reason: 'spyglass does not emit node_softirqs_total yet' },
+  // blackbox_exporter's.
+  'history.limit': { boolean: false, reason: 'spyglass keeps no page of past probes; debug=true on /probe shows one probe in full' },
+  'log.prober': { boolean: false, reason: 'a probe\'s own log is on /probe?debug=true, and at --log.level=debug' },
+  'web.route-prefix': { boolean: false, reason: 'spyglass serves its paths at the root' },
+  'web.external-url': { boolean: false, reason: 'spyglass serves its paths at the root and links relatively' },
 };
 
 /** Whether a `--collector.NAME...` flag names a node_exporter collector spyglass does not have. */

@@ -243,3 +243,30 @@ describe('spyglass check-config messages', () => {
     assert.deepEqual(cron.stderr.trim().split('\n'), [`${file}:2:3: scheduler.interval: "*/5 * * * * * *" is neither an interval like 15s nor a valid five- or six-field cron expression`, `${file}: 1 error(s)`], 'once, not once per collector');
   });
 });
+
+describe("migrating a blackbox_exporter unit", () => {
+  it("takes blackbox.yml as --config.file with blackbox's flags, and says what /probe still needs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spyglass-bbflags-'));
+    const blackboxYml = join(dir, 'blackbox.yml');
+    writeFileSync(blackboxYml, 'modules:\n  http_2xx: {prober: http}\n  tcp_connect: {prober: tcp, timeout: 5s}\n');
+    const refused = await runCli(['serve', '--dry-run', `--config.file=${blackboxYml}`]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /enabled without an allow list: .*--collector\.probe\.endpoint\.allow=CIDR on the command line/);
+    const r = await runCli(['serve', '--dry-run', `--config.file=${blackboxYml}`, '--collector.probe.endpoint.allow=127.0.0.0/8', '--timeout-offset=0.3', '--history.limit=100', '--log.prober=info', '--web.listen-address=127.0.0.1:0']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /is a blackbox_exporter configuration: its modules serve \/probe/);
+    assert.match(r.stderr, /--history\.limit ignored: /);
+    assert.match(r.stderr, /--log\.prober ignored: /);
+    const port = await freePort();
+    const proc = spawn(process.execPath, [cliPath, 'serve', `--config.file=${blackboxYml}`, '--collector.probe.endpoint.allow=127.0.0.0/8', '--timeout-offset=0.3', `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, 'ready');
+      const body = await (await fetch(`http://127.0.0.1:${port}/probe?target=127.0.0.1:${port}&module=tcp_connect`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '2' } })).text();
+      assert.equal(sampleValue(body, 'probe_success'), 1);
+      assert.equal(sampleValue(body, 'probe_timeout_seconds'), 1.7, 'the scrape timeout less --timeout-offset');
+    } finally {
+      proc.kill('SIGTERM');
+      await once(proc, 'exit');
+    }
+  });
+});

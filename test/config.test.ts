@@ -135,7 +135,7 @@ describe('collector flags', () => {
     assert.deepEqual(r.rest, ['--collector.disable-defaults', '--log.level=debug']);
   });
   it('takes boolean options as node_exporter does: no value, a --no- form, the last one wins', () => {
-    const isBoolean = (c: string, o: string) => c === 'cpu' && o === 'guest';
+    const isBoolean = (c: string, o: string) => (c === 'cpu' && o === 'guest' ? 'boolean' : undefined);
     const r = extractCollectorFlags(['dump', '--collector.cpu.guest', 'cpu', '--collector.netdev.address-info', '--no-collector.x.flag', '--collector.y.on', '--no-collector.y.on'], isBoolean);
     assert.ok(!('error' in r));
     assert.deepEqual(r.collectors, { cpu: { guest: true }, x: { flag: false }, y: { on: false } });

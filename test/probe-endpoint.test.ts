@@ -59,7 +59,7 @@ describe('/probe on a real spyglass', () => {
     allowed = await startHttpServer(allowedServed, '127.0.0.1');
     forbidden = await startHttpServer(forbiddenServed, '127.0.0.2');
     const config = join(dir, 'spyglass.yml');
-    writeFileSync(config, ['collectors:', '  probe:', '    endpoint:', '      enabled: true', '      allow: [127.0.0.1/32, localhost]', '    modules:', '      quick: {prober: http, timeout: 300ms}'].join('\n'));
+    writeFileSync(config, ['collectors:', '  probe:', '    endpoint:', '      enabled: true', '      allow: [127.0.0.1/32, localhost]', '    modules:', '      quick: {prober: http, timeout: 300ms}', '      authed: {prober: http, http: {valid_status_codes: [200], basic_auth: {username: u, password: hunter2}, tls_config: {insecure_skip_verify: true}}}'].join('\n'));
     spyglass = await startSpyglass([`--config.file=${config}`]);
   });
   after(async () => {
@@ -106,6 +106,10 @@ describe('/probe on a real spyglass', () => {
     assert.match(r.text, /Probe succeeded/);
     assert.match(r.text, /Module configuration:\nname: http_2xx\nprober: http\n/);
     assert.equal(allowedServed.find((s) => s.path === '/host-check')?.headers.host, 'app.example');
+    const authed = await probe({ target: `http://127.0.0.1:${allowed.port}/`, module: 'authed', debug: 'true' });
+    const shown = authed.text.slice(authed.text.indexOf('Module configuration:'));
+    assert.match(shown, /^name: authed\nprober: http\nhttp:\n {2}valid_status_codes:\n {4}- 200\n {2}basic_auth:\n {4}username: u\n {4}password: <secret>\n {2}tls_config:\n {4}insecure_skip_verify: true\n/m, 'in blackbox.yml\'s keys, the secret hidden');
+    assert.doesNotMatch(authed.text, /hunter2|validStatusCodes|tlsConfig/);
   });
 
   test("the scrape timeout header bounds the probe, as blackbox's", async () => {

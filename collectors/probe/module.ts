@@ -110,7 +110,8 @@ export interface GrpcSettings {
   metadata: Record<string, string[]>;
 }
 
-export type ProbeModule = { name: string; timeoutMs: number | undefined } & (
+/** `source`: the module as written, in blackbox.yml's keys, for /probe?debug=true. */
+export type ProbeModule = { name: string; timeoutMs: number | undefined; source?: RawModule } & (
   | { prober: 'http'; http: HttpSettings }
   | { prober: 'tcp'; tcp: TcpSettings }
   | { prober: 'dns'; dns: DnsSettings }

@@ -100,7 +100,7 @@ function normalizeName(name: string): string {
 export function endpointProblems(o: EndpointOptions | undefined): OptionProblem[] {
   if (!o) return [];
   const problems: OptionProblem[] = AllowList.problems(o.allow ?? []).map((p) => ({ path: ['endpoint', 'allow', p.index], message: p.message }));
-  if (o.enabled && !o.allow?.length) problems.push({ path: ['endpoint'], message: 'enabled without an allow list: the /probe endpoint needs `allow` (addresses, CIDRs such as 127.0.0.0/8, or host names)' });
+  if (o.enabled && !o.allow?.length) problems.push({ path: ['endpoint'], message: 'enabled without an allow list: the /probe endpoint needs `allow` (addresses, CIDRs such as 127.0.0.0/8, or host names), or --collector.probe.endpoint.allow=CIDR on the command line (repeatable)' });
   if (o.timeout_offset !== undefined && parseDuration(o.timeout_offset) === undefined) problems.push({ path: ['endpoint', 'timeout_offset'], message: 'must be a duration such as 500ms' });
   return problems;
 }
@@ -182,8 +182,16 @@ export function renderOutcome(outcome: ProbeOutcome): string {
 
 /** The module as YAML: regexps as their source, secrets as `<secret>` (SecretSource#toJSON). */
 function describeModule(module: ProbeModule): string {
+  if (module.source) return yaml.dump({ name: module.name, ...(redactSecrets(module.source) as Record<string, unknown>) }, { lineWidth: -1 });
   const plain: unknown = JSON.parse(JSON.stringify(module, (_key, value: unknown) => (value instanceof RegExp ? value.source : value)));
   return yaml.dump(plain, { lineWidth: -1 });
+}
+
+/** Secrets written inline (password, credentials, bearer_token, …) as `<secret>`, as blackbox shows them; file names stay. */
+function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, /password|credentials|token|secret|client_secret/.test(k) && !k.endsWith('_file') && typeof v === 'string' ? '<secret>' : redactSecrets(v)]));
 }
 
 function captureLogger(lines: string[]): CollectorLogger {

@@ -136,7 +136,7 @@ export async function moduleTable(o: Pick<ProbeOptions, 'modules' | 'modules_fil
       continue;
     }
     try {
-      modules.set(name, buildModule(name, module));
+      modules.set(name, { ...buildModule(name, module), source: module });
     } catch (err) {
       modules.set(name, err as Error);
       problems.push({ path, message: (err as Error).message });

@@ -105,6 +105,7 @@ async function loadUnordered(opts: LoadOptions): Promise<ConfigResult> {
   const file = opts.file;
   let text = '';
   let fromFile: Record<string, unknown> = {};
+  const fileNotes: string[] = [];
   if (file) {
     const read = await readConfigText(file);
     if ('error' in read) return { ok: false, errors: [read.error] };
@@ -112,6 +113,11 @@ async function loadUnordered(opts: LoadOptions): Promise<ConfigResult> {
     const parsed = parseYaml(text, file);
     if ('error' in parsed) return { ok: false, errors: [parsed.error] };
     fromFile = parsed.value;
+    if (isBlackboxConfig(fromFile)) {
+      // blackbox_exporter's --config.file: its modules, served on /probe as blackbox serves them.
+      fromFile = { collectors: { probe: { modules_file: resolve(file), endpoint: { enabled: true } } } };
+      fileNotes.push(`${file} is a blackbox_exporter configuration: its modules serve /probe?target=&module= (collectors.probe.modules_file)`);
+    }
   }
   const locate = (path: Array<string | number>): ConfigError => {
     if (!file || !hasPath(fromFile, path)) return { key: dotted(path), message: '' };
@@ -138,7 +144,7 @@ async function loadUnordered(opts: LoadOptions): Promise<ConfigResult> {
   }
   const built = buildConfig(merged as unknown as RawConfig, definitions, file, locate, opts.disableDefaults ?? false, opts.builtins);
   if (!built.ok) return built;
-  built.config.notes = notes;
+  built.config.notes = [...fileNotes, ...notes];
   const problems = await collectorOptionProblems(built.config.collectors, locate);
   return problems.length ? { ok: false, errors: problems } : built;
 }
@@ -265,6 +271,12 @@ export async function loadYamlFile(file: string, schema: object): Promise<{ valu
     return { file, ...(pos ? { line: pos.line, column: pos.column } : {}), key: dotted(path), message: '' };
   };
   return { errors: schemaErrors(validate.errors ?? [], locate) };
+}
+
+/** blackbox.yml holds nothing but `modules:`; a spyglass config never has that key. */
+function isBlackboxConfig(raw: Record<string, unknown>): boolean {
+  const keys = Object.keys(raw);
+  return keys.length === 1 && keys[0] === 'modules' && isObject(raw.modules);
 }
 
 /**
