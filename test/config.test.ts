@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { builtinCollectors } from '../collectors/index.js';
 import { extractCollectorFlags } from '../src/cli-flags.js';
+import { exampleConfig } from '../src/config/example.js';
 import { locateKey } from '../src/config/locate.js';
 import { formatConfigError, loadConfig, type ConfigOverrides } from '../src/config/load.js';
 import { repoRoot } from './helpers/spyglass.js';
@@ -111,6 +112,15 @@ describe('config', () => {
     const threaded = mod.replace(/\.mjs$/, '-threaded.mjs'); // a new path: modules are cached by URL
     writeFileSync(threaded, 'export default { name: "threaded_routes", description: "d", enabledByDefault: true, collect: () => [], workerModule: import.meta.url, routes: { "/x": async () => ({}) } };\n');
     assert.match((await errorsOf(`collector_modules: [${JSON.stringify(threaded)}]\n`))[0] as string, /a collector in a worker thread has no routes or statusTable/);
+  });
+
+  it('ships examples/spyglass.yml, generated from the schemas: every key of every collector, described', async () => {
+    const committed = readFileSync(join(repoRoot, 'examples/spyglass.yml'), 'utf8');
+    assert.equal(committed, exampleConfig(builtinCollectors), 'examples/spyglass.yml is stale: run `npm run generate`');
+    for (const d of builtinCollectors) {
+      assert.match(committed, new RegExp(`^ {2}${d.name}: +# `, 'm'), d.name);
+      for (const key of Object.keys(d.options?.properties ?? {})) assert.match(committed, new RegExp(`^ {4}(# )?${key}: .*# \\S`, 'm'), `${d.name}.${key} with its meaning`);
+    }
   });
 
   it('ships examples/spyglass.yml spelling out exactly the embedded defaults', async () => {

@@ -40,14 +40,14 @@ export default defineCollector<Options>({
   options: {
     type: 'object',
     properties: {
-      mount_points_exclude: { type: 'string', format: 'regex' },
-      mount_points_include: { type: 'string', format: 'regex' },
-      fs_types_exclude: { type: 'string', format: 'regex' },
-      fs_types_include: { type: 'string', format: 'regex' },
-      ignored_mount_points: { type: 'string', format: 'regex' },
-      ignored_fs_types: { type: 'string', format: 'regex' },
-      mount_timeout: { type: 'string', pattern: DURATION_PATTERN, default: '5s' },
-      stat_workers: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
+      mount_points_exclude: { type: 'string', format: 'regex', description: "Regexp of mount points to leave out (node_exporter's default when unset)" },
+      mount_points_include: { type: 'string', format: 'regex', description: 'Regexp of mount points to report' },
+      fs_types_exclude: { type: 'string', format: 'regex', description: "Regexp of filesystem types to leave out (node_exporter's default when unset)" },
+      fs_types_include: { type: 'string', format: 'regex', description: 'Regexp of filesystem types to report' },
+      ignored_mount_points: { type: 'string', format: 'regex', description: 'Deprecated name of mount_points_exclude' },
+      ignored_fs_types: { type: 'string', format: 'regex', description: 'Deprecated name of fs_types_exclude' },
+      mount_timeout: { type: 'string', pattern: DURATION_PATTERN, default: '5s', description: 'A statfs slower than this marks the mount stuck (node_filesystem_device_error)' },
+      stat_workers: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'statfs calls in parallel' },
     },
   },
   async collect(ctx) {
