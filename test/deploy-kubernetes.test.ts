@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
@@ -298,5 +299,27 @@ describe('the manifests\' own arguments on this machine', () => {
       },
       /^probe_success\{/m,
     );
+  });
+});
+
+describe("docs/deploy.md's Kubernetes quick start", () => {
+  it('run as written (steps 2 and 3) on a copy, it renders the image the user named on every spyglass container', () => {
+    const doc = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+    const block = /<!-- quickstart:[^>]*-->\n```sh\n([^]*?)```/.exec(doc)?.[1];
+    assert.ok(block, 'the quick start block');
+    const steps = block.slice(block.indexOf('# 2.')).replaceAll('REGISTRY', 'registry.acme.test/ops').replaceAll('TAG', '1.2.3');
+    const work = mkdtempSync(join(tmpdir(), 'spyglass-quickstart-'));
+    execFileSync('cp', ['-r', join(repoRoot, 'deploy'), join(work, 'deploy')]);
+    // No cluster here: `kubectl apply -k DIR` renders DIR with kubectl's kustomize and keeps what it would send.
+    const bin = join(work, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'kubectl'), `#!/bin/sh\nif [ "$1" = apply ]; then shift; while [ "$1" != -k ]; do shift; done; exec ${JSON.stringify(execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim())} kustomize "$2" > applied.yaml; fi\nexit 2\n`, { mode: 0o755 });
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', steps], { cwd: work, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    assert.equal(run.status, 0, run.stderr);
+    const objects = yaml.loadAll(readFileSync(join(work, 'applied.yaml'), 'utf8')) as Array<{ kind: string; spec?: { template?: { spec?: { containers?: Array<{ name: string; image: string }>; initContainers?: Array<{ name: string; image: string }> } } } }>;
+    const images = objects.flatMap((o) => [...(o.spec?.template?.spec?.containers ?? []), ...(o.spec?.template?.spec?.initContainers ?? [])]).filter((c) => c.name === 'spyglass').map((c) => c.image);
+    assert.ok(images.length >= 1, 'a DaemonSet with a spyglass container');
+    assert.deepEqual([...new Set(images)], ['registry.acme.test/ops/spyglass:1.2.3']);
+    rmSync(work, { recursive: true, force: true });
   });
 });
