@@ -179,10 +179,10 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('check-config')
-    .description('validate a configuration file (and the collector modules it loads)')
+    .description('validate a configuration file (and the collector modules it loads), with the --collector.* flags that would go with it')
     .argument('<file>')
     .action(async (file: string) => {
-      const result = await loadConfig({ file, builtins: builtinCollectors });
+      const result = await loadConfig({ file, builtins: builtinCollectors, overrides: { collectors } });
       if (!result.ok) {
         for (const e of result.errors) process.stderr.write(`${formatConfigError(e)}\n`);
         process.stderr.write(`${file}: ${result.errors.length} error(s)\n`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { goRegExp } from '../src/config/go-regexp.js';
 import { cliPath, fixture, freePort, runCli, sampleValue, waitFor } from './helpers/spyglass.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'spyglass-cli-'));
@@ -245,6 +246,17 @@ describe('spyglass check-config messages', () => {
 });
 
 describe("migrating a blackbox_exporter unit", () => {
+  it("checks Debian's stock blackbox.yml as blackbox does (RE2's ^+OK included), with the flags that go with it", async () => {
+    const stock = '/etc/prometheus/blackbox.yml'; // from prometheus-blackbox-exporter
+    assert.match(readFileSync(stock, 'utf8'), /expect: "\^\+OK"/, 'the stock file still has the RE2-only pattern this test is about');
+    const r = await runCli(['check-config', stock, '--collector.probe.endpoint.allow=127.0.0.0/8']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /blackbox\.yml: OK/);
+    for (const [pattern, js] of [['^+OK', '/^OK/'], ['(?i)^+ok', '/^ok/i'], ['^*x', '/x/'], ['a$+', '/a$/'], ['[^+]', '/[^+]/'], ['\\^+', '/\\^+/'], ['x{2}', '/x{2}/']]) {
+      assert.equal(String(goRegExp(pattern as string)), js, pattern);
+    }
+  });
+
   it("takes blackbox.yml as --config.file with blackbox's flags, and says what /probe still needs", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-bbflags-'));
     const blackboxYml = join(dir, 'blackbox.yml');
