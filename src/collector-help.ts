@@ -11,7 +11,7 @@ export function describeCollector(s: CollectorSettings): string {
   ];
   const rows: string[][] = [['option', 'type', 'default', 'meaning']];
   for (const [key, schema] of Object.entries(d.options?.properties ?? {})) {
-    rows.push([key, typeOf(schema), 'default' in schema ? JSON.stringify(schema.default) : '-', String(schema.description ?? '')]);
+    rows.push([key, typeOf(schema), 'default' in schema ? shortened(JSON.stringify(schema.default)) : '-', String(schema.description ?? '')]);
   }
   rows.push(
     ['enabled', 'boolean', String(d.enabledByDefault), 'run it (--collector.NAME / --no-collector.NAME)'],
@@ -24,6 +24,11 @@ export function describeCollector(s: CollectorSettings): string {
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   for (const r of rows) lines.push(`  ${r.slice(0, 3).map((v, i) => v.padEnd(widths[i] as number)).join('  ')}  ${r[3]}`.trimEnd());
   return `${lines.join('\n')}\n`;
+}
+
+/** Long defaults (the probe's 20 buckets, netstat's field regexp) would make the table 200 columns wide. */
+function shortened(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
 function typeOf(schema: Record<string, unknown>): string {

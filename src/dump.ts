@@ -1,4 +1,5 @@
 import type { CollectorSettings, Config } from './config/load.js';
+import { closestName } from './config/suggest.js';
 import { createLogger, type Logger } from './log.js';
 import { formatValue } from './metrics/escape.js';
 import type { MetricFamily } from './metrics/model.js';
@@ -17,7 +18,13 @@ export interface DumpResult {
 export async function dump(config: Config, names: readonly string[], format: DumpFormat): Promise<DumpResult | { error: string }> {
   const byName = new Map(config.collectors.map((c) => [c.definition.name, c]));
   const unknown = names.filter((n) => !byName.has(n));
-  if (unknown.length) return { error: `unknown collector(s): ${unknown.join(', ')}; see \`spyglass collectors\`` };
+  if (unknown.length) {
+    const hints = unknown.map((n) => {
+      const closest = closestName(n, byName.keys());
+      return closest ? `${n} (did you mean ${closest}?)` : n;
+    });
+    return { error: `unknown collector(s): ${hints.join(', ')}; see \`spyglass collectors\`` };
+  }
   const chosen: CollectorSettings[] = names.length ? names.map((n) => byName.get(n) as CollectorSettings) : config.collectors.filter((c) => c.enabled);
   const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level, config.log.format);
   const runAll = (settings: CollectorSettings[], servedElsewhere?: (family: string) => string | undefined) =>

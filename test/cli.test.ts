@@ -233,15 +233,24 @@ describe('spyglass check-config messages', () => {
     const r = await runCli(['check-config', file]);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stderr.trim().split('\n'), [
+      `${file}:2:3: scheduler.interval: "*/5 * * * * * *" is neither an interval like 15s nor a valid five- or six-field cron expression`,
       `${file}:3:3: scheduler.timeout: must be a duration like 10s, 1m30s or 500ms, not the number 10 (write 10s?)`,
       `${file}:5:3: web.max_requsts: unknown key "max_requsts"; did you mean "max_requests"?`,
       `${file}:7:3: collectors.filesytem: unknown collector "filesytem"; did you mean "filesystem"?`,
       `${file}:9:5: collectors.textfile.directory: must be a string or a list of strings`,
-      `${file}: 4 error(s)`,
+      `${file}: 5 error(s)`,
     ]);
     writeFileSync(file, 'scheduler:\n  interval: "*/5 * * * * * *"\n');
     const cron = await runCli(['check-config', file]);
     assert.deepEqual(cron.stderr.trim().split('\n'), [`${file}:2:3: scheduler.interval: "*/5 * * * * * *" is neither an interval like 15s nor a valid five- or six-field cron expression`, `${file}: 1 error(s)`], 'once, not once per collector');
+    writeFileSync(file, 'scheduler:\n  timeout: 15y\n  interval: 15x\ncollectors:\n  cpu:\n    interval: 7q\n');
+    const all = await runCli(['check-config', file]);
+    assert.deepEqual(all.stderr.trim().split('\n').map((l) => l.replace(/: .*?(must|"\w+" is)/, ': $1')), [
+      `${file}:2:3: must be a duration like 10s, 1m30s or 500ms, not "15y"`,
+      `${file}:3:3: "15x" is neither an interval like 15s nor a valid five- or six-field cron expression`,
+      `${file}:6:5: "7q" is neither an interval like 15s nor a valid five- or six-field cron expression`,
+      `${file}: 3 error(s)`,
+    ], 'schedules are checked alongside the schema, not after the other errors are fixed');
   });
 });
 

@@ -140,7 +140,8 @@ async function loadUnordered(opts: LoadOptions): Promise<ConfigResult> {
 
   const validate = validatorFor(definitions);
   if (!validate(merged)) {
-    return { ok: false, errors: schemaErrors(validate.errors ?? [], locate, definitions) };
+    // Schedules are checked past the schema; say what is wrong with them now too, not after the next fix.
+    return { ok: false, errors: [...schemaErrors(validate.errors ?? [], locate, definitions), ...scheduleProblems(merged, locate)] };
   }
   const built = buildConfig(merged as unknown as RawConfig, definitions, file, locate, opts.disableDefaults ?? false, opts.builtins);
   if (!built.ok) return built;
@@ -271,6 +272,19 @@ export async function loadYamlFile(file: string, schema: object): Promise<{ valu
     return { file, ...(pos ? { line: pos.line, column: pos.column } : {}), key: dotted(path), message: '' };
   };
   return { errors: schemaErrors(validate.errors ?? [], locate) };
+}
+
+/** Intervals and cron expressions that do not parse, wherever a string is given for one. */
+function scheduleProblems(merged: Record<string, unknown>, locate: (path: Array<string | number>) => ConfigError): ConfigError[] {
+  const candidates: Array<[Array<string | number>, unknown]> = [[['scheduler', 'interval'], (merged.scheduler as Record<string, unknown> | undefined)?.interval]];
+  for (const [name, c] of Object.entries((merged.collectors ?? {}) as Record<string, unknown>)) if (isObject(c)) candidates.push([['collectors', name, 'interval'], c.interval]);
+  const errors: ConfigError[] = [];
+  for (const [path, value] of candidates) {
+    if (typeof value !== 'string') continue;
+    const schedule = parseSchedule(value);
+    if ('error' in schedule) errors.push({ ...locate(path), message: schedule.error });
+  }
+  return errors;
 }
 
 /** blackbox.yml holds nothing but `modules:`; a spyglass config never has that key. */
