@@ -396,8 +396,13 @@ describe('spyglass serving with --web.config.file', () => {
         await waitFor(async () => JSON.stringify(await outcomes()) === JSON.stringify(expected), 10_000, `${mode} ${extra.trim()} in force`).catch(() => undefined);
         assert.deepEqual(await outcomes(), expected, `${mode} ${extra.trim()}`);
       }
-      const stats = (await get(sg.port, '/metrics', { ca, ...named })).body;
-      assert.ok((sampleValue(stats, 'spyglass_http_rejected_total{reason="client_cert"}') ?? 0) >= 6);
+      // Self-metrics refresh on their schedule (15 s until a scraper's period is learned): wait for it.
+      let stats = '';
+      await waitFor(async () => {
+        stats = (await get(sg.port, '/metrics', { ca, ...named })).body;
+        return (sampleValue(stats, 'spyglass_http_rejected_total{reason="client_cert"}') ?? 0) >= 6;
+      }, 20_000, 'the client_cert refusals counted').catch(() => undefined);
+      assert.ok((sampleValue(stats, 'spyglass_http_rejected_total{reason="client_cert"}') ?? 0) >= 6, stats.split('\n').filter((l) => l.startsWith('spyglass_http_rejected_total')).join('; '));
     } finally {
       assert.equal(await sg.stop(), 0);
     }
@@ -499,7 +504,7 @@ describe('spyglass serving with --web.config.file', () => {
       writeFileSync(file, yaml);
       const run = await runCli(['serve', '--web.listen-address=127.0.0.1:0', `--web.config.file=${file}`]);
       assert.equal(run.code, 1, run.stderr);
-      assert.match(run.stderr, /^spyglass: web config error: /);
+      assert.match(run.stderr, /^spyglass: web config error: /m, 'after the start-up line');
       assert.match(run.stderr, expected);
       const check = await runCli(['check-web-config', file]);
       assert.equal(check.code, 1);
