@@ -24,14 +24,15 @@ import { fileURLToPath } from 'node:url';
 import container from '../collectors/container/container.js';
 import type { Paths as CollectorPaths } from '../src/collector.js';
 import { cooperativeYielder } from '../src/cooperative.js';
-import { ExpositionStore } from '../src/exposition/store.js';
-import { capSeries } from '../src/metrics/series-cap.js';
+import { BodyCache } from '../src/exposition/body-cache.js';
+import { SectionTable } from '../src/exposition/sections.js';
 import { CollectorThread } from '../src/scheduler/collector-thread.js';
+import { renderCollectorRun } from '../src/scheduler/render-run.js';
 import { writeNode, type FakeCgroup, type TreeVersion } from '../test/helpers/cgroup-tree.js';
 import { containerRunner, containerSettings } from '../test/helpers/container-run.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
-/** Time for the store's delayed, threadpool gzip of the new body to finish before the next run. */
+/** Time for the body cache's delayed, threadpool gzip of the new body to finish before the next run. */
 const GZIP_SETTLE_MS = 300;
 /** Narrow a run while working on one case: BENCH_SIZES=1000 BENCH_TREES=v2 */
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);
@@ -39,10 +40,15 @@ const TREES = (process.env.BENCH_TREES ?? 'v2,v1').split(',').filter(Boolean) as
 /** `thread`: as spyglass runs the collector (its worker thread); `main`: on the main thread, as before. */
 const MODES = (process.env.BENCH_MODES ?? 'thread,main').split(',') as Mode[];
 const MAX_SERIES = 100_000;
-/** Scrape (gzip, as Prometheus asks) as soon as each run is published: the scrape that races the store's rebuild of the body. */
+/** Scrape (gzip, as Prometheus asks) as soon as each run is published: the scrape that races the rebuild of the body. */
 const SCRAPE_AFTER_RUN = process.env.BENCH_SCRAPE === '1';
 
 type Paths = Omit<CollectorPaths, 'udevData'>;
+/** What the engine serves from: the sections collectors publish, and the bodies made of them. */
+interface Exposition {
+  sections: SectionTable;
+  bodies: BodyCache;
+}
 
 function podCgroups(containers: number, top = ''): FakeCgroup[] {
   const out: FakeCgroup[] = [{ path: top || '/', cpuUsageNs: 1e12, memoryUsage: 4e9 }, { path: `${top}/kubepods` }, { path: `${top}/kubepods/burstable` }];
@@ -85,10 +91,10 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * As the engine does it on the main thread: collect, cap, render in slices and swap into the
- * exposition store, whose body a scraper asking for gzip-compressed text (as Prometheus does) has
- * wanted; the store compresses it on the threadpool shortly after.
+ * sections, whose body a scraper asking for gzip-compressed text (as Prometheus does) has wanted;
+ * the body cache compresses it on the threadpool shortly after.
  */
-async function mainThreadCycle(node: Paths, options: Record<string, unknown>, store: ExpositionStore): Promise<Cycle> {
+async function mainThreadCycle(node: Paths, options: Record<string, unknown>, { sections, bodies }: Exposition): Promise<Cycle> {
   const run = await containerRunner(node, options);
   return {
     async collect() {
@@ -96,9 +102,20 @@ async function mainThreadCycle(node: Paths, options: Record<string, unknown>, st
       return {
         series: families.reduce((n, f) => n + f.samples.length, 0),
         async publish() {
-          const capped = (await capSeries(families, MAX_SERIES, 'id', cooperativeYielder())).families;
-          const opts = { timestamps: false, runTimeMs: Date.now() };
-          store.publish('container', capped, opts, await store.prerender('container', capped, opts, cooperativeYielder()));
+          const rendered = await renderCollectorRun(families, {
+            collector: 'container',
+            maxSeries: MAX_SERIES,
+            groupLabel: 'id',
+            formats: bodies.wantedFormats(),
+            spares: sections.takeSpares('container'),
+            sizeHint: (format) => sections.sizeOf('container', format),
+            timestamps: false,
+            runTimeMs: Date.now(),
+            cacheLabels: false,
+            yieldNow: cooperativeYielder(),
+          });
+          if (!rendered.ok) throw new Error(rendered.error);
+          sections.publish('container', { ...rendered, renderLater: () => Promise.reject(new Error('every format is rendered ahead here')) });
         },
       };
     },
@@ -112,20 +129,20 @@ async function idleCycle(): Promise<Cycle> {
 }
 
 /** As the engine does it for a collector with a worker thread: collect, cap and render there, swap the bytes in here. */
-async function workerThreadCycle(node: Paths, options: Record<string, unknown>, store: ExpositionStore): Promise<Cycle> {
+async function workerThreadCycle(node: Paths, options: Record<string, unknown>, { sections, bodies }: Exposition): Promise<Cycle> {
   const settings = await containerSettings(options);
   const paths = { ...node, udevData: '/nonexistent' };
   const setup = { module: container.workerModule as string, name: 'container', options: settings.options, timeoutMs: 60_000, maxSeries: MAX_SERIES, builtin: true, sampleTimestamps: false, paths, debug: false };
   const thread = new CollectorThread(setup, quiet, () => {});
   return {
     async collect() {
-      const outcome = await thread.run(store.wantedFormats(), store.takeSpares('container'));
+      const outcome = await thread.run(bodies.wantedFormats(), sections.takeSpares('container'));
       const rendered = outcome.rendered;
       if (!rendered) throw new Error(`run failed: ${outcome.error}`);
       return {
         series: rendered.series + rendered.dropped, // before the cap, as the main-thread cycle counts them
         async publish() {
-          store.publishRendered('container', { ...rendered, renderElsewhere: (format) => thread.render(rendered.runId, format) });
+          sections.publish('container', { ...rendered, renderLater: (format) => thread.render(rendered.runId, format) });
         },
       };
     },
@@ -136,9 +153,10 @@ async function workerThreadCycle(node: Paths, options: Record<string, unknown>, 
 /** CPU and wall time of the collection runs, and the event-loop stalls over all of it and what follows (publish, gzip). */
 async function measure(mode: Mode, node: Paths, options: Record<string, unknown> = {}): Promise<Result> {
   const fdsBefore = openFds();
-  const store = new ExpositionStore();
-  store.body('prometheus', true);
-  const cycle = await (mode === 'thread' ? workerThreadCycle : mode === 'main' ? mainThreadCycle : idleCycle)(node, options, store);
+  const sections = new SectionTable();
+  const exposition = { sections, bodies: new BodyCache(sections) };
+  await exposition.bodies.bodyWhenReady('prometheus', true); // a scraper that asks for gzip
+  const cycle = await (mode === 'thread' ? workerThreadCycle : mode === 'main' ? mainThreadCycle : idleCycle)(node, options, exposition);
   try {
     const first = await cycle.collect(); // discovery, metadata lookups and start times happen once
     await first.publish();
@@ -156,14 +174,14 @@ async function measure(mode: Mode, node: Paths, options: Record<string, unknown>
       const collected = process.cpuUsage(cpu);
       collectCpu += collected.user + collected.system;
       await run.publish();
-      if (SCRAPE_AFTER_RUN) await store.bodyWhenReady('prometheus', true);
+      if (SCRAPE_AFTER_RUN) await exposition.bodies.bodyWhenReady('prometheus', true);
       await sleep(GZIP_SETTLE_MS);
       const published = process.cpuUsage(cpu);
       publishCpu += published.user + published.system - collected.user - collected.system;
     }
     delay.disable();
     global.gc?.();
-    const body = store.body('prometheus', false);
+    const body = await exposition.bodies.bodyWhenReady('prometheus', false);
     return {
       cgroups: body.toString('latin1').split('\ncontainer_last_seen{').length - 1,
       series: first.series,

@@ -2,13 +2,13 @@ import type client from 'prom-client';
 import type { CollectorHttpRequest, CollectorHttpResponse } from './collector.js';
 import type { Config, CollectorSettings } from './config/load.js';
 import { cooperativeYielder } from './cooperative.js';
-import { ExpositionStore } from './exposition/store.js';
+import { BodyCache } from './exposition/body-cache.js';
+import { SectionTable, type RenderedSection } from './exposition/sections.js';
 import type { Logger } from './log.js';
 import type { WebGuardStatus } from './http/web-guard.js';
 import type { Format } from './metrics/render.js';
-import { seriesCount } from './metrics/model.js';
 import { CollectorThread, type ThreadRendered, type ThreadRunOutcome } from './scheduler/collector-thread.js';
-import { publishableFamilies } from './scheduler/publishable.js';
+import { renderCollectorRun, renderFormats, renderLaterInSlices } from './scheduler/render-run.js';
 import { runCollector, type RunOutcome } from './scheduler/run.js';
 import { phaseOffsetMs } from './scheduler/schedule.js';
 import { Scheduler, type Plan, type ScheduledJob } from './scheduler/scheduler.js';
@@ -91,9 +91,8 @@ class CollectorJob implements ScheduledJob {
 
   async run(): Promise<void> {
     this.pending = true;
-    const store = this.engine.store;
     const outcome = this.thread
-      ? await this.thread.run(store.wantedFormats(), store.takeSpares(this.name))
+      ? await this.thread.run(this.engine.bodies.wantedFormats(), this.engine.sections.takeSpares(this.name))
       : await runCollector({ settings: this.settings, paths: this.engine.config.paths, logger: this.logger, state: this.state, countSkipped: (reason) => this.countSkipped(reason, 1), runSoon: this.runSoon, servedElsewhere: this.servedElsewhere });
     try {
       await this.record(outcome);
@@ -111,13 +110,13 @@ class CollectorJob implements ScheduledJob {
   private readonly runSoon = (): void => this.engine.runSoon(this);
 
   private readonly servedElsewhere = (familyName: string): string | undefined => {
-    const owner = this.engine.store.ownerOf(familyName);
+    const owner = this.engine.sections.ownerOf(familyName);
     return owner === this.name ? undefined : owner;
   };
 
   /** Withdraws this collector's series (they name a family another collector serves) and runs it again to leave it out. */
   giveWayTo(collector: string, family: string): void {
-    this.engine.store.withdraw(this.name);
+    this.engine.sections.withdraw(this.name);
     this.status.series = 0;
     this.logger.warn({ metric: family, served_by: collector }, 'a family this collector served is now served by another collector; running again without it');
     this.engine.runSoon(this);
@@ -147,7 +146,7 @@ class CollectorJob implements ScheduledJob {
       delete s.lastError;
       return;
     }
-    this.engine.store.withdraw(this.name);
+    this.engine.sections.withdraw(this.name);
     s.series = 0;
     s.lastError = failure.error;
     this.logger.error({ result, err: failure.error }, 'collector run failed');
@@ -155,31 +154,37 @@ class CollectorJob implements ScheduledJob {
 
   /** Swaps in a successful run's series; says why when they cannot be published. */
   private async publish(o: RunOutcome | ThreadRunOutcome): Promise<{ result: 'error'; error: string } | undefined> {
-    if ('rendered' in o) return this.publishRendered(o.rendered as ThreadRendered, this.thread as CollectorThread);
-    const publishable = await publishableFamilies(this.name, (o as RunOutcome).families ?? [], this.settings.maxSeries, this.settings.definition.seriesGroupLabel, cooperativeYielder());
-    if (!publishable.ok) return { result: 'error', error: publishable.error };
-    const { families, dropped } = publishable;
-    this.noteDropped(dropped);
-    const options = { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs, cacheLabels: this.settings.definition.stableLabels === true };
-    const rendered = await this.engine.store.prerender(this.name, families, options, cooperativeYielder());
+    const section = 'rendered' in o ? this.renderedInThread(o.rendered as ThreadRendered) : await this.renderHere(o as RunOutcome);
+    if (!section.ok) return { result: 'error', error: section.error };
+    this.noteDropped(section.dropped);
     if (!this.engine.isActive(this)) return undefined; // retired by a reload while rendering
-    let published = this.engine.store.publish(this.name, families, options, rendered);
-    if (!published.ok && this.engine.yieldFamily(published.owner, this.name, published.family)) published = this.engine.store.publish(this.name, families, options, rendered);
+    const sections = this.engine.sections;
+    let published = sections.publish(this.name, section);
+    if (!published.ok && this.engine.yieldFamily(published.owner, this.name, published.family)) published = sections.publish(this.name, section);
     if (!published.ok) return { result: 'error', error: published.error };
-    this.status.series = seriesCount(families);
+    this.status.series = section.series;
     return undefined;
   }
 
-  private publishRendered(r: ThreadRendered, thread: CollectorThread): { result: 'error'; error: string } | undefined {
-    this.noteDropped(r.dropped);
-    if (!this.engine.isActive(this)) return undefined;
-    const renderElsewhere = (format: Format) => thread.render(r.runId, format);
-    const section = { familyNames: r.familyNames, bodies: r.bodies, storage: r.storage, renderElsewhere };
-    let published = this.engine.store.publishRendered(this.name, section);
-    if (!published.ok && this.engine.yieldFamily(published.owner, this.name, published.family)) published = this.engine.store.publishRendered(this.name, section);
-    if (!published.ok) return { result: 'error', error: published.error };
-    this.status.series = r.series;
-    return undefined;
+  private async renderHere(o: RunOutcome): Promise<(RenderedSection & { ok: true; series: number; dropped: number }) | { ok: false; error: string }> {
+    const settings = { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs, cacheLabels: this.settings.definition.stableLabels === true };
+    const { sections, bodies } = this.engine;
+    const run = await renderCollectorRun(o.families ?? [], {
+      ...settings,
+      collector: this.name,
+      maxSeries: this.settings.maxSeries,
+      groupLabel: this.settings.definition.seriesGroupLabel,
+      formats: bodies.wantedFormats(),
+      spares: sections.takeSpares(this.name),
+      sizeHint: (format) => sections.sizeOf(this.name, format),
+      yieldNow: cooperativeYielder(),
+    });
+    return run.ok ? { ...run, renderLater: renderLaterInSlices(run.families, settings) } : run;
+  }
+
+  private renderedInThread(r: ThreadRendered): RenderedSection & { ok: true; series: number; dropped: number } {
+    const thread = this.thread as CollectorThread;
+    return { ok: true, ...r, renderLater: (format: Format) => thread.render(r.runId, format) };
   }
 
   private noteDropped(dropped: number): void {
@@ -213,7 +218,12 @@ class SelfMetricsJob implements ScheduledJob {
     this.pending = true;
     try {
       const families = await selfMetricFamilies(this.engine.status(), this.runtime);
-      const published = this.engine.store.publish(SELF_SECTION, families, { timestamps: false, runTimeMs: Date.now() });
+      const settings = { timestamps: false, runTimeMs: Date.now(), cacheLabels: false };
+      const { sections, bodies } = this.engine;
+      const spares = sections.takeSpares(SELF_SECTION);
+      const rendered = await renderFormats(families, { ...settings, formats: bodies.wantedFormats(), spares, sizeHint: (format) => sections.sizeOf(SELF_SECTION, format), yieldNow: () => undefined });
+      const familyNames = families.filter((f) => f.samples.length > 0).map((f) => f.name);
+      const published = sections.publish(SELF_SECTION, { ...rendered, familyNames, renderLater: renderLaterInSlices(families, settings) });
       if (!published.ok) this.logger.error({ err: published.error }, 'self-metrics not published');
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'self-metrics refresh failed');
@@ -223,9 +233,10 @@ class SelfMetricsJob implements ScheduledJob {
   }
 }
 
-/** The running exporter: collectors on their schedules, the exposition store, readiness and reload. */
+/** The running exporter: collectors on their schedules, the sections they publish and the bodies served, readiness and reload. */
 export class Engine {
-  readonly store = new ExpositionStore(new Set([SELF_SECTION]));
+  readonly sections = new SectionTable(new Set([SELF_SECTION]));
+  readonly bodies = new BodyCache(this.sections);
   private readonly metricsRequests = new Map<number, number>();
   private metricsOk = 0;
   private jobs: CollectorJob[] = [];
@@ -362,7 +373,7 @@ export class Engine {
     this.setJobs(this.buildJobs(next, previous));
     for (const j of previous) {
       if (!this.jobs.includes(j)) j.retire();
-      if (!this.enabled.has(j.name)) this.store.withdraw(j.name);
+      if (!this.enabled.has(j.name)) this.sections.withdraw(j.name);
     }
     this.selfJob = this.makeSelfJob();
     this.reloadState = { successful: true, lastSuccessMs: Date.now() };

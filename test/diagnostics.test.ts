@@ -38,7 +38,7 @@ describe('opt-in diagnostics', () => {
       assert.equal(r.code, 0, r.stderr);
       const snapshot = JSON.parse(readFileSync(out, 'utf8')) as { snapshot: { node_count: number }; strings: string[] };
       assert.ok(snapshot.snapshot.node_count > 1000, `${snapshot.snapshot.node_count} nodes`);
-      assert.ok(snapshot.strings.includes('ExpositionStore'), 'the snapshot shows spyglass objects');
+      assert.ok(snapshot.strings.includes('SectionTable'), 'the snapshot shows spyglass objects');
       assert.match(s.logs(), /heap snapshot taken/);
     } finally {
       await s.stop();

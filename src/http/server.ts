@@ -213,11 +213,11 @@ export class HttpServer {
     this.sendMetrics(req, res, query, format, encoding === 'gzip', selection);
   }
 
-  /** Waits first when the body is still being built, or rendered in a collector's thread (see ExpositionStore.bodyWhenReady). */
+  /** Waits first when the body is still being built, or rendered in a collector's thread (see BodyCache.bodyWhenReady). */
   private sendMetrics(req: http.IncomingMessage, res: http.ServerResponse, query: string, format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): void {
     // When the scrape came, not when its body was ready: the scheduler times runs by it.
     this.engine.recordScrape(req.socket.remoteAddress, query);
-    const ready = this.engine.store.bodyWhenReady(format, gzip, selection);
+    const ready = this.engine.bodies.bodyWhenReady(format, gzip, selection);
     if (!(ready instanceof Promise)) return this.sendBody(req, res, format, gzip, ready);
     ready.then(
       (body) => this.sendBody(req, res, format, gzip, body),

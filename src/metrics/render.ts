@@ -2,7 +2,8 @@ import { ByteWriter } from './byte-writer.js';
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue, formatValue } from './escape.js';
 import type { HistogramSample, Labels, MetricFamily, MetricType, Sample, SummarySample } from './model.js';
 
-export type Format = 'prometheus' | 'openmetrics';
+export const FORMATS = ['prometheus', 'openmetrics'] as const;
+export type Format = (typeof FORMATS)[number];
 
 export interface RenderOptions {
   format: Format;
@@ -37,7 +38,10 @@ export function renderFamiliesToBuffer(families: readonly MetricFamily[], opts: 
  */
 export async function renderFamiliesInSlices(families: readonly MetricFamily[], opts: RenderOptions, yieldNow: () => Promise<void> | undefined): Promise<Buffer> {
   const out = new ByteWriter(opts.sizeHint, opts.allocate);
-  for (const _ of renderSteps(families, opts, out)) await yieldNow();
+  for (const _ of renderSteps(families, opts, out)) {
+    const turn = yieldNow();
+    if (turn) await turn;
+  }
   return out.finish();
 }
 

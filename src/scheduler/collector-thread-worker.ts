@@ -6,10 +6,9 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { CollectorDefinition, CollectorLogger } from '../collector.js';
-import { reusingAllocator } from '../metrics/byte-writer.js';
-import { seriesCount, type MetricFamily } from '../metrics/model.js';
-import { renderFamiliesToBuffer, type Format } from '../metrics/render.js';
-import { publishableFamilies } from './publishable.js';
+import type { MetricFamily } from '../metrics/model.js';
+import type { Format } from '../metrics/render.js';
+import { renderCollectorRun, renderFormats } from './render-run.js';
 import { errorMessage, runCollector, type RunOutcome } from './run.js';
 import type { FromThread, MovedBytes, ThreadSetup, ToThread } from './thread-messages.js';
 
@@ -28,7 +27,7 @@ const lastSize: Partial<Record<Format, number>> = {};
 
 port.on('message', (m: ToThread) => {
   if (m.type === 'run') void run(m);
-  else renderAgain(m);
+  else void renderAgain(m);
 });
 
 async function run(m: Extract<ToThread, { type: 'run' }>): Promise<void> {
@@ -51,38 +50,58 @@ async function run(m: Extract<ToThread, { type: 'run' }>): Promise<void> {
 
 async function renderRun(m: Extract<ToThread, { type: 'run' }>, outcome: RunOutcome, moved: ArrayBuffer[]): Promise<Partial<Extract<FromThread, { type: 'done' }>>> {
   last = undefined;
-  const publishable = await publishableFamilies(setup.name, outcome.families ?? [], setup.maxSeries, definition.seriesGroupLabel, () => undefined);
-  if (!publishable.ok) return { result: 'error', error: publishable.error };
-  const { families, dropped } = publishable;
+  const spares: Partial<Record<Format, Buffer>> = {};
+  for (const [format, spare] of Object.entries(m.spares) as Array<[Format, ArrayBuffer]>) spares[format] = Buffer.from(spare);
+  const run = await renderCollectorRun(outcome.families ?? [], {
+    ...renderOptionsFor(outcome.runTimeMs),
+    collector: setup.name,
+    maxSeries: setup.maxSeries,
+    groupLabel: definition.seriesGroupLabel,
+    formats: m.formats,
+    spares,
+  });
+  if (!run.ok) return { result: 'error', error: run.error };
   const bodies: Partial<Record<Format, MovedBytes>> = {};
-  for (const format of m.formats) {
-    const spare = m.spares[format];
-    bodies[format] = render(families, format, outcome.runTimeMs, spare ? Buffer.from(spare) : undefined);
+  for (const [format, body] of Object.entries(run.bodies) as Array<[Format, Buffer]>) {
+    lastSize[format] = body.length;
+    bodies[format] = movable(body, run.storage[format]);
     moved.push(bodies[format].buffer);
   }
-  last = { runId: m.id, families, runTimeMs: outcome.runTimeMs };
-  const familyNames = families.filter((f) => f.samples.length > 0).map((f) => f.name);
-  return { familyNames, series: seriesCount(families), dropped, bodies };
+  last = { runId: m.id, families: run.families, runTimeMs: outcome.runTimeMs };
+  return { familyNames: run.familyNames, series: run.series, dropped: run.dropped, bodies };
 }
 
-function renderAgain(m: Extract<ToThread, { type: 'render' }>): void {
+async function renderAgain(m: Extract<ToThread, { type: 'render' }>): Promise<void> {
   if (last?.runId !== m.runId) return post({ type: 'rendered', id: m.id, error: `run ${m.runId} is no longer the last one` });
   try {
-    const body = render(last.families, m.format, last.runTimeMs, undefined);
+    const { bodies, storage } = await renderFormats(last.families, { ...renderOptionsFor(last.runTimeMs), formats: [m.format], spares: {} });
+    const rendered = bodies[m.format] as Buffer;
+    lastSize[m.format] = rendered.length;
+    const body = movable(rendered, storage[m.format]);
     post({ type: 'rendered', id: m.id, body }, [body.buffer]);
   } catch (err) {
     post({ type: 'rendered', id: m.id, error: errorMessage(err) });
   }
 }
 
-/** Renders into the spare when it fits (not more than twice the size needed), else into memory of its own that can be moved. */
-function render(families: readonly MetricFamily[], format: Format, runTimeMs: number, spare: Buffer | undefined): MovedBytes {
-  const memory = reusingAllocator(spare, (size) => Buffer.allocUnsafeSlow(size));
-  const sizeHint = lastSize[format];
-  const body = renderFamiliesToBuffer(families, { format, timestamps: setup.sampleTimestamps, defaultTimestampMs: runTimeMs, cacheLabels: definition.stableLabels === true, ...(sizeHint ? { sizeHint } : {}), allocate: memory.allocate });
-  const storage = memory.storage();
-  lastSize[format] = body.length;
-  // The writer copies a body out of storage much larger than it; that copy may sit in a shared pool.
+/** Rendered at once (this thread serves no scrapes), into memory that can be moved, not pooled memory. */
+function renderOptionsFor(runTimeMs: number) {
+  return {
+    timestamps: setup.sampleTimestamps,
+    runTimeMs,
+    cacheLabels: definition.stableLabels === true,
+    sizeHint: (format: Format) => lastSize[format],
+    fresh: (size: number) => Buffer.allocUnsafeSlow(size),
+    yieldNow: () => undefined,
+  };
+}
+
+/**
+ * The body as memory that can be moved to the main thread: its storage when the body fills it from
+ * the start, else a copy (the writer copies a body out of storage much larger than it; that copy
+ * may sit in a shared pool).
+ */
+function movable(body: Buffer, storage: Buffer | undefined): MovedBytes {
   if (body.buffer === storage?.buffer && body.byteOffset === 0) return { buffer: body.buffer as ArrayBuffer, length: body.length };
   const own = Buffer.allocUnsafeSlow(body.length);
   body.copy(own);

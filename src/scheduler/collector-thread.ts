@@ -11,7 +11,7 @@ export interface ThreadRendered {
   series: number;
   dropped: number;
   bodies: Partial<Record<Format, Buffer>>;
-  /** The memory each body sits in, to be handed back (see ExpositionStore.takeSpares) once it is no longer served. */
+  /** The memory each body sits in, to be handed back (see SectionTable.takeSpares) once it is no longer served. */
   storage: Partial<Record<Format, Buffer>>;
 }
 
