@@ -1,6 +1,6 @@
 import { defineCollector, gauge } from '../../src/collector.js';
 import { parseFailure, type ParseResult } from '../../src/parse.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 import { DEVICE_FILTER_OPTIONS, deviceFilter, type DeviceFilterOptions } from './device-filter.js';
 
 /**

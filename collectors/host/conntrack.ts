@@ -1,6 +1,6 @@
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
 import { parseFailure, type ParseResult } from '../../src/parse.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 import { readSingleNumber } from './single-values.js';
 
 const STAT_FIELDS: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { readOptionalDir, readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalDir, readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 /** A kernel CPU list such as `0-3,8,10-11` (cpulist format) as CPU numbers; undefined if malformed. */
 export function parseCpuList(text: string): number[] | undefined {

@@ -1,5 +1,5 @@
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
 import { clampCpuTimes } from './cpu-clamp.js';
 import { readCpuOnline, readCpuTopology, readIsolatedCpus, readThrottleCounts, type CpuTopology } from './cpu-sysfs.js';
 import { parseProcStat, type CpuTimes } from './proc-stat.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
-import { readOptionalPseudoFile, readPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile, readPseudoFile } from '../../src/fs/procfs.js';
 import { DEVICE_FILTER_OPTIONS, deviceFilter, type DeviceFilterOptions } from './device-filter.js';
 import { parseDiskstats, parseUdevProperties } from './proc-diskstats.js';
 

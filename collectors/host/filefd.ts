@@ -1,6 +1,6 @@
 import { defineCollector, gauge } from '../../src/collector.js';
 import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
 
 /** /proc/sys/fs/file-nr: "allocated  unused  maximum". */
 export function parseFileNr(text: string): ParseResult<{ allocated: number; maximum: number }> {

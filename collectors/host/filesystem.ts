@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { defineCollector, gauge, type Sample } from '../../src/collector.js';
 import { DURATION_PATTERN, parseDuration } from '../../src/config/duration.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 import { isReadOnly, parseMountinfo, stripRootfs, type Mount } from './proc-mountinfo.js';
 import { statfsGuard, type StatfsResult } from './statfs-guard.js';
 

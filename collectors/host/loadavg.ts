@@ -1,5 +1,5 @@
 import { defineCollector, gauge } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
 import { parseLoadavg } from './proc-loadavg.js';
 
 export default defineCollector({

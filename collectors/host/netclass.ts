@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
-import { readOptionalDir, readPseudoFile } from '../../src/procfs.js';
+import { readOptionalDir, readPseudoFile } from '../../src/fs/procfs.js';
 
 /** Numeric attributes of /sys/class/net/<iface>: file → metric (gauges unless marked counter). */
 const NUMERIC: Array<[file: string, metric: string, type: 'gauge' | 'counter']> = [

@@ -1,6 +1,6 @@
 import { defineCollector, untyped } from '../../src/collector.js';
 import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 export const NETSTAT_DEFAULT_FIELDS =
   '^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$';

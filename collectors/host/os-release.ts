@@ -1,6 +1,6 @@
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
 import { parseFailure, type ParseResult } from '../../src/parse.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 /** os-release(5): KEY=value lines, values optionally in single or double quotes (with backslash escapes). */
 export function parseOsRelease(text: string): ParseResult<Map<string, string>> {

@@ -1,6 +1,6 @@
 import { counter, defineCollector, type MetricFamily } from '../../src/collector.js';
 import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 import { plainInteger } from './proc-keyvalue.js';
 
 export interface PressureTotals {

@@ -1,7 +1,7 @@
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
 import { cooperativeYielder } from '../../src/cooperative.js';
 import { parseFailure, type ParseResult } from '../../src/parse.js';
-import { readOptionalDir, readPseudoFileOnce } from '../../src/procfs.js';
+import { readOptionalDir, readPseudoFileOnce } from '../../src/fs/procfs.js';
 import { readSingleNumber } from './single-values.js';
 
 /** State letter and thread count from /proc/PID/stat; comm may hold spaces and parentheses, so fields start after the last ')'. */

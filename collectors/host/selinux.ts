@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 const MODES: Record<string, number> = { enforcing: 1, permissive: 0, disabled: -1 };
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
 import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 /** One `PROTO: key value key value…` line per protocol; `sockets: used N` is kept as protocol "sockets". */
 export function parseSockstat(text: string, file: string): ParseResult<Map<string, Map<string, number>>> {

@@ -1,6 +1,6 @@
 import { counter, defineCollector, gauge, type Sample } from '../../src/collector.js';
 import { parseFailure, type ParseResult } from '../../src/parse.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 /** Columns of /proc/net/softnet_stat (net/core/net-procfs.c, softnet_seq_show), all hex. */
 const COLUMNS = { processed: 0, dropped: 1, times_squeezed: 2, cpu_collision: 8, received_rps: 9, flow_limit_count: 10, backlog_len: 11, cpu_index: 12 } as const;

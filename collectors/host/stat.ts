@@ -1,5 +1,5 @@
 import { counter, defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
 import { parseProcStat } from './proc-stat.js';
 
 export default defineCollector({

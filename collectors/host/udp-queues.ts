@@ -1,6 +1,6 @@
 import { defineCollector, gauge, type Sample } from '../../src/collector.js';
 import { parseFailure, type ParseResult } from '../../src/parse.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 export interface UdpQueueTotals {
   tx: number;

@@ -1,5 +1,5 @@
 import { defineCollector, untyped } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
 import { parseKeyValueLines } from './proc-keyvalue.js';
 
 export const VMSTAT_DEFAULT_FIELDS = '^(oom_kill|pgpg|pswp|pg.*fault).*';

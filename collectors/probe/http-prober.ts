@@ -8,7 +8,7 @@
  *   processing  request written → response headers parsed (Node has no first-byte hook)
  *   transfer    headers → end of body (final hop)
  */
-import { readBounded } from '../../src/bounded-read.js';
+import { readBounded } from '../../src/fs/bounded-read.js';
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';

@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
-import { readBounded } from '../../src/bounded-read.js';
+import { readBounded } from '../../src/fs/bounded-read.js';
 import { join, sep } from 'node:path';
 import { defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import { seriesCount, type HistogramSample, type Labels, type SummarySample } from '../../src/metrics/model.js';
