@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
-import type { ParseResult } from '../../src/parse.js';
+import type { ParseResult } from '../../src/parsers/parse-result.js';
 import { batchFs } from '../../src/fs/batchfs.js';
 import type { DirectoryHandles } from '../../src/fs/directory-handles.js';
 

@@ -1,5 +1,5 @@
 import { defineCollector, gauge } from '../../src/collector.js';
-import { parseFailure, type ParseResult } from '../../src/parse.js';
+import { parseFailure, type ParseResult } from '../../src/parsers/parse-result.js';
 import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 import { DEVICE_FILTER_OPTIONS, deviceFilter, type DeviceFilterOptions } from './device-filter.js';
 

@@ -1,5 +1,5 @@
 import { defineCollector, gauge } from '../../src/collector.js';
-import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
+import { parseFailure, parseNumber, type ParseResult } from '../../src/parsers/parse-result.js';
 import { readPseudoFile } from '../../src/fs/procfs.js';
 
 /** /proc/sys/fs/file-nr: "allocated  unused  maximum". */

@@ -1,5 +1,5 @@
 import { defineCollector, untyped } from '../../src/collector.js';
-import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
+import { parseFailure, parseNumber, type ParseResult } from '../../src/parsers/parse-result.js';
 import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 export const NETSTAT_DEFAULT_FIELDS =

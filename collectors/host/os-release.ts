@@ -1,5 +1,5 @@
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
-import { parseFailure, type ParseResult } from '../../src/parse.js';
+import { parseFailure, type ParseResult } from '../../src/parsers/parse-result.js';
 import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 /** os-release(5): KEY=value lines, values optionally in single or double quotes (with backslash escapes). */

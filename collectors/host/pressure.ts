@@ -1,7 +1,7 @@
 import { counter, defineCollector, type MetricFamily } from '../../src/collector.js';
-import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
+import { parseFailure, parseNumber, type ParseResult } from '../../src/parsers/parse-result.js';
 import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
-import { plainInteger } from './proc-keyvalue.js';
+import { plainInteger } from '../../src/parsers/key-value-lines.js';
 
 export interface PressureTotals {
   /** `some total=` in seconds: time at least one task stalled. */

@@ -1,6 +1,6 @@
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
 import { cooperativeYielder } from '../../src/cooperative.js';
-import { parseFailure, type ParseResult } from '../../src/parse.js';
+import { parseFailure, type ParseResult } from '../../src/parsers/parse-result.js';
 import { readOptionalDir, readPseudoFileOnce } from '../../src/fs/procfs.js';
 import { readSingleNumber } from './single-values.js';
 

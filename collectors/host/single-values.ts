@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parseNumber } from '../../src/parse.js';
+import { parseNumber } from '../../src/parsers/parse-result.js';
 import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 /**

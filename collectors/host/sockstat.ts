@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
-import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
+import { parseFailure, parseNumber, type ParseResult } from '../../src/parsers/parse-result.js';
 import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 /** One `PROTO: key value key value…` line per protocol; `sockets: used N` is kept as protocol "sockets". */

@@ -1,5 +1,5 @@
 import { counter, defineCollector, gauge, type Sample } from '../../src/collector.js';
-import { parseFailure, type ParseResult } from '../../src/parse.js';
+import { parseFailure, type ParseResult } from '../../src/parsers/parse-result.js';
 import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 /** Columns of /proc/net/softnet_stat (net/core/net-procfs.c, softnet_seq_show), all hex. */

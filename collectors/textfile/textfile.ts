@@ -6,7 +6,7 @@ import { defineCollector, gauge, type MetricFamily, type Sample } from '../../sr
 import { seriesCount, type HistogramSample, type Labels, type SummarySample } from '../../src/metrics/model.js';
 import { cooperativeYielder } from '../../src/cooperative.js';
 import { labelsKey, parseTextFormatInSlices, type ParsedText } from '../../src/metrics/parse-text.js';
-import type { ParseResult } from '../../src/parse.js';
+import type { ParseResult } from '../../src/parsers/parse-result.js';
 import { SELF_METRIC_PREFIXES } from '../../src/metrics/reserved-prefixes.js';
 import { expandDirectoryGlob } from './glob.js';
 
