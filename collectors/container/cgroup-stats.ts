@@ -1,5 +1,5 @@
 import { pickKeyValues } from '../../src/parsers/key-value-lines.js';
-import { parsePressure, type PressureTotals } from '../host/pressure.js';
+import { parsePressure, type PressureTotals } from '../../src/parsers/pressure.js';
 import type { Controller } from './cgroup-layout.js';
 import type { CgroupFiles } from './cgroup-files.js';
 import { parseBlkio, parseCgroupValue, parseCpuMax, parseIoStat, parsePidList, specMemoryValue, weightToShares, type DeviceIo } from '../../src/parsers/cgroup.js';

@@ -9,7 +9,7 @@ import { readOptionalPseudoFile, readPseudoFileOnce } from '../../src/fs/procfs.
 import { parseDiskstats } from '../../src/parsers/proc-diskstats.js';
 import { pickKeyValues } from '../../src/parsers/key-value-lines.js';
 import { parseMountinfo } from '../../src/parsers/proc-mountinfo.js';
-import { parseNetDev, type NetDevStats } from '../../src/parsers/proc-netdev.js';
+import { parseNetDev, type NetDevStats } from '../../src/parsers/proc-net-dev.js';
 import { parseProcStat } from '../../src/parsers/proc-stat.js';
 import { cgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { CgroupFiles, CgroupVanished } from './cgroup-files.js';
