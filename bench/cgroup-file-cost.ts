@@ -10,7 +10,7 @@
  *   node dist/bench/cgroup-file-cost.js
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmdirSync } from 'node:fs';
-import { batchFs } from '../src/batchfs.js';
+import { batchFs } from '../src/fs/batchfs.js';
 
 const ROUNDS = 5;
 const FILES: Record<string, string[]> = {

@@ -1,4 +1,4 @@
 /** Public API for collector authors: `import { defineCollector, gauge } from 'spyglass'`. */
 export * from './collector.js';
 export { parseDuration } from './config/duration.js';
-export type { ParseResult } from './parse.js';
+export type { ParseResult } from './parsers/parse-result.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { fsBatchFs, nativeBatchFs, type BatchFs, type Subdirectories } from '../src/batchfs.js';
+import { fsBatchFs, nativeBatchFs, type BatchFs, type Subdirectories } from '../src/fs/batchfs.js';
 import { cleanupsAfterAll, makeCgroup } from './helpers/real-cgroups.js';
 
 const ENOENT = 2;

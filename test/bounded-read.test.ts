@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readBounded } from '../src/bounded-read.js';
+import { readBounded } from '../src/fs/bounded-read.js';
 import { startSpyglass } from './helpers/spyglass.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-bounded-'));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseDiskstats, parseUdevProperties } from '../collectors/host/proc-diskstats.js';
+import { parseDiskstats, parseUdevProperties } from '../src/parsers/proc-diskstats.js';
 import { fixture, runCli, sampleValue } from './helpers/spyglass.js';
 
 describe('/proc/diskstats', () => {

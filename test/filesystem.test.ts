@@ -5,7 +5,7 @@ import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { isReadOnly, parseMountinfo, stripRootfs } from '../collectors/host/proc-mountinfo.js';
+import { isReadOnly, parseMountinfo, stripRootfs } from '../src/parsers/proc-mountinfo.js';
 import { runCli, sampleValue, startSpyglass, waitFor } from './helpers/spyglass.js';
 
 const MOUNTINFO = `22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw

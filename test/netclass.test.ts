@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSysfsNumber } from '../collectors/host/netclass.js';
+import { parseSysfsNumber } from '../src/parsers/sysfs-number.js';
 import { fixture, runCli, sampleValue } from './helpers/spyglass.js';
 
 describe('netclass', () => {

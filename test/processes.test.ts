@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parsePidStat } from '../collectors/host/processes.js';
+import { parsePidStat } from '../src/parsers/proc-pid-stat.js';
 import { parseExposition } from './helpers/exposition.js';
 import { scrapeNodeExporter } from './helpers/reference-exporters.js';
 import { runCli, sampleValue } from './helpers/spyglass.js';

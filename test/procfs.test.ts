@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readPseudoFile } from '../src/procfs.js';
+import { readPseudoFile } from '../src/fs/procfs.js';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });

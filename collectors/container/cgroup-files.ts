@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
-import type { ParseResult } from '../../src/parse.js';
-import { batchFs } from '../../src/batchfs.js';
-import type { DirectoryHandles } from '../../src/directory-handles.js';
+import type { ParseResult } from '../../src/parsers/parse-result.js';
+import { batchFs } from '../../src/fs/batchfs.js';
+import type { DirectoryHandles } from '../../src/fs/directory-handles.js';
 
 /** Thrown when the cgroup directory itself went away mid-read: the whole container is skipped. */
 export class CgroupVanished extends Error {}

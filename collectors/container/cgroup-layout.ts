@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Paths } from '../../src/collector.js';
-import type { Mount } from '../host/proc-mountinfo.js';
+import type { Mount } from '../../src/parsers/proc-mountinfo.js';
 
 /** The v1 controllers whose files the collector reads (cAdvisor reads the same ones for these metrics). */
 export const V1_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'blkio', 'pids'] as const;

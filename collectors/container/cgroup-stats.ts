@@ -1,8 +1,8 @@
-import { pickKeyValues } from '../host/proc-keyvalue.js';
-import { parsePressure, type PressureTotals } from '../host/pressure.js';
+import { pickKeyValues } from '../../src/parsers/key-value-lines.js';
+import { parsePressure, type PressureTotals } from '../../src/parsers/pressure.js';
 import type { Controller } from './cgroup-layout.js';
 import type { CgroupFiles } from './cgroup-files.js';
-import { parseBlkio, parseCgroupValue, parseCpuMax, parseIoStat, parsePidList, specMemoryValue, weightToShares, type DeviceIo } from './cgroup-parsers.js';
+import { parseBlkio, parseCgroupValue, parseCpuMax, parseIoStat, parsePidList, specMemoryValue, weightToShares, type DeviceIo } from '../../src/parsers/cgroup.js';
 
 /** Where one cgroup's files are: per v1 controller, or the one v2 directory. */
 export type CgroupDirs = { version: 1; dirs: Partial<Record<Controller, string>> } | { version: 2; dir: string };

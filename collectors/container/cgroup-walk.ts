@@ -1,6 +1,6 @@
-import { batchFs } from '../../src/batchfs.js';
-import type { DirectoryHandles } from '../../src/directory-handles.js';
-import { DirectoryWatches } from '../../src/directory-watches.js';
+import { batchFs } from '../../src/fs/batchfs.js';
+import type { DirectoryHandles } from '../../src/fs/directory-handles.js';
+import { DirectoryWatches } from '../../src/fs/directory-watches.js';
 import type { CgroupLayout, Controller } from './cgroup-layout.js';
 import { hierarchies } from './cgroup-layout.js';
 import type { CgroupDirs } from './cgroup-stats.js';

@@ -1,6 +1,6 @@
 import { counter, gauge, type Labels, type MetricFamily } from '../../src/collector.js';
 import type { SampleList, SampleRecycler } from '../../src/metrics/sample-recycler.js';
-import type { NetDevStats } from '../host/proc-netdev.js';
+import type { NetDevStats } from '../../src/parsers/proc-net-dev.js';
 import type { CgroupSpec, CgroupUsage } from './cgroup-stats.js';
 
 /** One cgroup's reading with the labels every one of its series carries (id, name, image, pod, …). */

@@ -1,4 +1,4 @@
-import { CPU_MODES, type CpuTimes } from './proc-stat.js';
+import { CPU_MODES, type CpuTimes } from '../../src/parsers/proc-stat.js';
 
 /** An idle counter falling back by this much means the CPU went offline and came back (hotplug). */
 const IDLE_JUMP_BACK_SECONDS = 3;

@@ -1,8 +1,8 @@
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
 import { clampCpuTimes } from './cpu-clamp.js';
 import { readCpuOnline, readCpuTopology, readIsolatedCpus, readThrottleCounts, type CpuTopology } from './cpu-sysfs.js';
-import { parseProcStat, type CpuTimes } from './proc-stat.js';
+import { parseProcStat, type CpuTimes } from '../../src/parsers/proc-stat.js';
 
 const MODES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
 

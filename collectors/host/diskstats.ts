@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
-import { readOptionalPseudoFile, readPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile, readPseudoFile } from '../../src/fs/procfs.js';
 import { DEVICE_FILTER_OPTIONS, deviceFilter, type DeviceFilterOptions } from './device-filter.js';
-import { parseDiskstats, parseUdevProperties } from './proc-diskstats.js';
+import { parseDiskstats, parseUdevProperties } from '../../src/parsers/proc-diskstats.js';
 
 export const DISKSTATS_DEFAULT_EXCLUDE = '^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$';
 const SECTOR_BYTES = 512;

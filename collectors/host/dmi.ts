@@ -1,5 +1,5 @@
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 /** Label → file under /sys/class/dmi/id. */
 const FIELDS: Record<string, string> = {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { defineCollector, gauge, type Sample } from '../../src/collector.js';
 import { DURATION_PATTERN, parseDuration } from '../../src/config/duration.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
-import { isReadOnly, parseMountinfo, stripRootfs, type Mount } from './proc-mountinfo.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
+import { isReadOnly, parseMountinfo, stripRootfs, type Mount } from '../../src/parsers/proc-mountinfo.js';
 import { statfsGuard, type StatfsResult } from './statfs-guard.js';
 
 export const MOUNT_POINTS_EXCLUDE = '^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)';

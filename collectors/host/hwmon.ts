@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
 import { deviceFilter } from './device-filter.js';
 import { cleanName, explodeSensorFile, SENSOR_TYPES, sensorValues } from './hwmon-sensors.js';
 

@@ -26,8 +26,10 @@ export function inventoryFamilies(cpu: si.Systeminformation.CpuData, system: si.
 }
 
 /**
- * systeminformation runs lscpu and dmidecode as child processes (shared/reference/nodelibs.md
- * §2: ~24 ms and 13 ms of child CPU), so it runs once per process; later runs serve the result.
+ * systeminformation runs lscpu and dmidecode as child processes (its lib/cpu.js and
+ * lib/system.js, https://github.com/sebhildebrandt/systeminformation; measured for si.cpu():
+ * ~24 ms of wall time and 13 ms of child CPU per call; collectors/host/inventory.README.md), so it
+ * runs once per process; later runs serve the result.
  */
 let inventory: Promise<MetricFamily[]> | undefined;
 

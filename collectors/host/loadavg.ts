@@ -1,6 +1,6 @@
 import { defineCollector, gauge } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
-import { parseLoadavg } from './proc-loadavg.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
+import { parseLoadavg } from '../../src/parsers/proc-loadavg.js';
 
 export default defineCollector({
   name: 'loadavg',

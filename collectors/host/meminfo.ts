@@ -1,6 +1,6 @@
 import { defineCollector, gauge } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
-import { parseMeminfo } from './proc-meminfo.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
+import { parseMeminfo } from '../../src/parsers/proc-meminfo.js';
 
 export default defineCollector({
   name: 'meminfo',

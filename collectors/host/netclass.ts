@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
-import { readOptionalDir, readPseudoFile } from '../../src/procfs.js';
+import { readOptionalDir, readPseudoFile } from '../../src/fs/procfs.js';
+import { parseSysfsNumber } from '../../src/parsers/sysfs-number.js';
 
 /** Numeric attributes of /sys/class/net/<iface>: file → metric (gauges unless marked counter). */
 const NUMERIC: Array<[file: string, metric: string, type: 'gauge' | 'counter']> = [
@@ -35,13 +36,6 @@ function attribute(sysfs: string, iface: string, file: string): string | undefin
     if (code === 'EINVAL' || code === 'ENOENT' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENODEV') return undefined;
     throw err;
   }
-}
-
-/** Decimal or 0x-prefixed hex, as sysfs prints them. */
-export function parseSysfsNumber(text: string | undefined): number | undefined {
-  if (text === undefined || text === '') return undefined;
-  if (/^0x[0-9a-fA-F]+$/.test(text)) return parseInt(text, 16);
-  return /^-?\d+$/.test(text) ? Number(text) : undefined;
 }
 
 export default defineCollector<{ ignored_devices: string }>({

@@ -1,7 +1,7 @@
 import { counter, defineCollector, type Sample } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
 import { DEVICE_FILTER_OPTIONS, deviceFilter, type DeviceFilterOptions } from './device-filter.js';
-import { parseNetDev } from './proc-netdev.js';
+import { parseNetDev } from '../../src/parsers/proc-net-dev.js';
 import { readSingleNumber } from './single-values.js';
 
 export default defineCollector<DeviceFilterOptions>({

@@ -1,20 +1,8 @@
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
 import { cooperativeYielder } from '../../src/cooperative.js';
-import { parseFailure, type ParseResult } from '../../src/parse.js';
-import { readOptionalDir, readPseudoFileOnce } from '../../src/procfs.js';
+import { readOptionalDir, readPseudoFileOnce } from '../../src/fs/procfs.js';
 import { readSingleNumber } from './single-values.js';
-
-/** State letter and thread count from /proc/PID/stat; comm may hold spaces and parentheses, so fields start after the last ')'. */
-export function parsePidStat(text: string, file: string): ParseResult<{ state: string; threads: number }> {
-  const close = text.lastIndexOf(')');
-  if (close === -1) return parseFailure(file, 1, 'no "(comm)" field');
-  const fields = text.slice(close + 1).trim().split(/\s+/);
-  const state = fields[0];
-  const threads = Number(fields[17]);
-  if (!state || !/^[A-Za-z]$/.test(state)) return parseFailure(file, 1, `bad state field ${JSON.stringify(state)}`);
-  if (!Number.isInteger(threads) || threads < 1) return parseFailure(file, 1, `bad num_threads field ${JSON.stringify(fields[17])}`);
-  return { ok: true, value: { state, threads } };
-}
+import { parsePidStat } from '../../src/parsers/proc-pid-stat.js';
 
 /** A process or thread that exited between listing and reading: skipped, like node_exporter. */
 function isGone(err: unknown): boolean {

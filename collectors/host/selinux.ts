@@ -1,14 +1,7 @@
 import { join } from 'node:path';
 import { defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
-
-const MODES: Record<string, number> = { enforcing: 1, permissive: 0, disabled: -1 };
-
-/** `SELINUX=` of /etc/selinux/config as a mode number; undefined when the file does not say. */
-export function parseSelinuxConfigMode(text: string): number | undefined {
-  const m = /^\s*SELINUX\s*=\s*"?([a-z]+)"?\s*$/m.exec(text);
-  return m ? MODES[m[1] as string] : undefined;
-}
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
+import { parseSelinuxConfigMode, SELINUX_MODES } from '../../src/parsers/selinux-config.js';
 
 /**
  * SELinux is enabled when selinuxfs is mounted (under sysfs at fs/selinux) and this process runs
@@ -29,7 +22,7 @@ export default defineCollector({
     if (!Number.isInteger(current)) throw new Error(`${join(ctx.paths.sysfs, 'fs/selinux/enforce')}: expected 0 or 1, got ${JSON.stringify(enforce)}`);
     const config = readOptionalPseudoFile(ctx.paths.rootfs, 'etc/selinux/config');
     // No config file or no SELINUX= line counts as disabled, as in libselinux.
-    const configured = (config === undefined ? undefined : parseSelinuxConfigMode(config)) ?? MODES.disabled;
+    const configured = (config === undefined ? undefined : parseSelinuxConfigMode(config)) ?? SELINUX_MODES.disabled;
     families.push(gauge('node_selinux_config_mode', 'Configured SELinux enforcement mode', [{ value: configured as number }]));
     families.push(gauge('node_selinux_current_mode', 'Current SELinux enforcement mode', [{ value: current }]));
     return families;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { parseNumber } from '../../src/parse.js';
-import { readOptionalPseudoFile } from '../../src/procfs.js';
+import { parseNumber } from '../../src/parsers/parse-result.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 
 /**
  * Reads a procfs or sysfs file that holds one number. Undefined when the kernel lacks the file;

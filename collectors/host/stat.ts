@@ -1,6 +1,6 @@
 import { counter, defineCollector, gauge, type MetricFamily } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
-import { parseProcStat } from './proc-stat.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
+import { parseProcStat } from '../../src/parsers/proc-stat.js';
 
 export default defineCollector({
   name: 'stat',

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { defineCollector, gauge, type Sample } from '../../src/collector.js';
-import { readOptionalDir, readPseudoFile } from '../../src/procfs.js';
+import { readOptionalDir, readPseudoFile } from '../../src/fs/procfs.js';
 
 function readInteger(sysfs: string, relative: string): number {
   const text = readPseudoFile(sysfs, relative).trim();

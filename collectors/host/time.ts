@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { defineCollector, gauge, type Sample } from '../../src/collector.js';
-import { readOptionalDir, readPseudoFile } from '../../src/procfs.js';
+import { readOptionalDir, readPseudoFile } from '../../src/fs/procfs.js';
 import { zoneAbbreviation } from './timezone.js';
 
 const CLOCKSOURCE_DIR = 'devices/system/clocksource';

@@ -1,6 +1,6 @@
 import { machine } from 'node:os';
 import { defineCollector, gauge } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
 
 /** uname(2) fields as /proc/sys/kernel shows them to this process (its UTS namespace, like the syscall). */
 export default defineCollector({

@@ -1,6 +1,6 @@
 import { defineCollector, untyped } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/procfs.js';
-import { parseKeyValueLines } from './proc-keyvalue.js';
+import { readPseudoFile } from '../../src/fs/procfs.js';
+import { parseKeyValueLines } from '../../src/parsers/key-value-lines.js';
 
 export const VMSTAT_DEFAULT_FIELDS = '^(oom_kill|pgpg|pswp|pg.*fault).*';
 

@@ -5,7 +5,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { readBounded } from '../../src/bounded-read.js';
+import { readBounded } from '../../src/fs/bounded-read.js';
 import { Resolver } from 'node:dns/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import yaml from 'js-yaml';

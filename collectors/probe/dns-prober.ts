@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect as netConnect } from 'node:net';
 import type { DnsSettings, RrValidator } from './module.js';
-import type { ProbeContext } from './prober.js';
+import type { ProbeContext } from './probe-context.js';
 import type { ProbeReport } from './probe-report.js';
 import { ProbeError, resolveTarget, seconds, socketFailure, splitHostPort } from './resolve.js';
 import { decodeResponse, DnsFormatError, encodeQuery, parseClass, parseType, RCODES, TYPES, type DnsResponse, type ResourceRecord } from './dns-wire.js';

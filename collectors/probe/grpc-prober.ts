@@ -8,7 +8,7 @@ import { connect as http2Connect, constants, type ClientHttp2Session, type Incom
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket, type ConnectionOptions } from 'node:tls';
 import type { GrpcSettings } from './module.js';
-import type { ProbeContext } from './prober.js';
+import type { ProbeContext } from './probe-context.js';
 import type { ProbeReport } from './probe-report.js';
 import { ProbeError, resolveTarget, seconds, socketFailure, splitHostPort } from './resolve.js';
 import { recordTls, tlsClientOptions, tlsFacts } from './tls.js';

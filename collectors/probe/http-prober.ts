@@ -8,7 +8,7 @@
  *   processing  request written → response headers parsed (Node has no first-byte hook)
  *   transfer    headers → end of body (final hop)
  */
-import { readBounded } from '../../src/bounded-read.js';
+import { readBounded } from '../../src/fs/bounded-read.js';
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -16,7 +16,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { VERSION } from '../../src/version.js';
 import type { HttpSettings } from './module.js';
-import type { ProbeContext } from './prober.js';
+import type { ProbeContext } from './probe-context.js';
 import type { ProbeReport } from './probe-report.js';
 import { ProbeError, resolveTarget, seconds, socketFailure, splitHostPort, stripBrackets } from './resolve.js';
 import { recordTls, tlsClientOptions, tlsFacts, type TlsFacts } from './tls.js';

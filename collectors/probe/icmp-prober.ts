@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadNativeAddon } from '../../src/native-addon.js';
 import type { IcmpSettings } from './module.js';
-import { describeError, type ProbeContext } from './prober.js';
+import { describeError, type ProbeContext } from './probe-context.js';
 import type { ProbeReport } from './probe-report.js';
 import { ProbeError, resolveTarget, seconds } from './resolve.js';
 

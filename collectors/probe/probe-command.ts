@@ -7,7 +7,8 @@ import type { CollectorLogger } from '../../src/collector.js';
 import { parseDuration } from '../../src/config/duration.js';
 import type { ProbeGauge } from './probe-report.js';
 import { moduleTable, targetDefaults, type RawProbeOptions, normalizeOptions } from './probe-options.js';
-import { runProbe, type ProbeOutcome } from './prober.js';
+import type { ProbeOutcome } from './probe-context.js';
+import { runProbe } from './prober.js';
 import { buildTarget } from './targets.js';
 
 export interface ProbeCommandOptions {

@@ -11,7 +11,8 @@ import { parseDuration } from '../../src/config/duration.js';
 import { renderFamilies } from '../../src/metrics/render.js';
 import type { ProbeModule } from './module.js';
 import { PROBE_GAUGES } from './probe-report.js';
-import { runProbe, type ProbeOutcome } from './prober.js';
+import type { ProbeOutcome } from './probe-context.js';
+import { runProbe } from './prober.js';
 
 export interface EndpointOptions {
   enabled?: boolean;

@@ -5,7 +5,7 @@
  */
 import type { HistogramSample, Labels, MetricFamily, Sample } from '../../src/metrics/model.js';
 import { PROBE_GAUGES, type ProbeGauge } from './probe-report.js';
-import type { ProbeOutcome } from './prober.js';
+import type { ProbeOutcome } from './probe-context.js';
 
 export type ProbeResult = 'success' | 'failure' | 'timeout';
 const RESULTS: readonly ProbeResult[] = ['success', 'failure', 'timeout'];

@@ -1,39 +1,13 @@
 /** Runs one probe of a target with a module under a deadline, whatever the prober. */
-import type { CollectorLogger } from '../../src/collector.js';
 import { probeDns } from './dns-prober.js';
 import { probeGrpc } from './grpc-prober.js';
 import { probeHttp } from './http-prober.js';
 import { probeIcmp } from './icmp-prober.js';
 import type { ProbeModule } from './module.js';
+import { describeError, type ProbeContext, type ProbeOutcome } from './probe-context.js';
 import { ProbeReport } from './probe-report.js';
 import { ProbeError, seconds } from './resolve.js';
 import { probeTcp } from './tcp-prober.js';
-
-export interface ProbeContext {
-  /** Aborted at the probe's deadline; every socket and wait listens to it. */
-  signal: AbortSignal;
-  /** performance.now() at which `signal` aborts. */
-  deadline: number;
-  logger: CollectorLogger;
-  /**
-   * Called with every address the probe is about to connect to (each redirect too) and the name
-   * it was resolved from; a returned
-   * string is why that address is refused (the /probe endpoint's allow-list).
-   */
-  checkAddress?: (address: string, family: 4 | 6, host: string) => string | undefined;
-  /** Overrides Host and TLS server name (`hostname=` of the /probe endpoint). */
-  hostname?: string;
-}
-
-export interface ProbeOutcome {
-  success: boolean;
-  /** Set when the probe failed: why, in a few words and the detail. */
-  failure?: string;
-  /** The whole probe, including client set-up. */
-  durationSeconds: number;
-  timedOut: boolean;
-  report: ProbeReport;
-}
 
 type Prober = (target: string, module: any, ctx: ProbeContext, report: ProbeReport) => Promise<boolean>;
 
@@ -68,11 +42,4 @@ export async function runProbe(target: string, module: ProbeModule, timeoutMs: n
   report.set('probe_success', success ? 1 : 0);
   report.set('probe_duration_seconds', durationSeconds);
   return { success, ...(success ? {} : { failure: report.failure }), durationSeconds, timedOut: deadline.aborted && !success, report };
-}
-
-/** `code: message` for system errors (ECONNREFUSED, CERT_HAS_EXPIRED, HPE_INVALID_CONSTANT …). */
-export function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as NodeJS.ErrnoException).code;
-  return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
 }

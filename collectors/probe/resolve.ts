@@ -6,7 +6,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { IpPreference } from './module.js';
-import type { ProbeContext } from './prober.js';
+import type { ProbeContext } from './probe-context.js';
 import type { ProbeReport } from './probe-report.js';
 
 export interface Resolved {

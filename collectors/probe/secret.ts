@@ -1,4 +1,4 @@
-import { readBounded } from '../../src/bounded-read.js';
+import { readBounded } from '../../src/fs/bounded-read.js';
 
 const MAX_SECRET_BYTES = 64 * 1024;
 import { inspect } from 'node:util';

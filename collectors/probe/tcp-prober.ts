@@ -6,7 +6,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { QueryResponse, TcpSettings } from './module.js';
-import type { ProbeContext } from './prober.js';
+import type { ProbeContext } from './probe-context.js';
 import type { ProbeReport } from './probe-report.js';
 import { ProbeError, resolveTarget, socketFailure, splitHostPort } from './resolve.js';
 import { recordTls, tlsClientOptions, tlsFacts } from './tls.js';

@@ -1,6 +1,6 @@
 /** TLS for probes: client options from a module's tls_config, and blackbox's certificate gauges. */
 import { createHash, X509Certificate } from 'node:crypto';
-import { readBounded } from '../../src/bounded-read.js';
+import { readBounded } from '../../src/fs/bounded-read.js';
 
 /** Certificates and keys: a chain of a few certificates is a few KiB. */
 const MAX_TLS_FILE_BYTES = 1 << 20;

@@ -1,12 +1,12 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
-import { readBounded } from '../../src/bounded-read.js';
+import { readBounded } from '../../src/fs/bounded-read.js';
 import { join, sep } from 'node:path';
 import { defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import { seriesCount, type HistogramSample, type Labels, type SummarySample } from '../../src/metrics/model.js';
 import { cooperativeYielder } from '../../src/cooperative.js';
 import { labelsKey, parseTextFormatInSlices, type ParsedText } from '../../src/metrics/parse-text.js';
-import type { ParseResult } from '../../src/parse.js';
+import type { ParseResult } from '../../src/parsers/parse-result.js';
 import { SELF_METRIC_PREFIXES } from '../../src/metrics/reserved-prefixes.js';
 import { expandDirectoryGlob } from './glob.js';
 

@@ -1,7 +1,10 @@
 /**
  * The Kubernetes objects of deploy/kubernetes, typed against kubernetes-types and the Prometheus
  * Operator's models (`satisfies` rejects unknown fields at compile time). Facts behind the choices:
- * ../shared/reference/deploy.md (node-exporter's DaemonSet in kube-prometheus and its Helm chart).
+ * node-exporter's DaemonSet in kube-prometheus
+ * (https://github.com/prometheus-operator/kube-prometheus/blob/main/manifests/nodeExporter-daemonset.yaml)
+ * and in its Helm chart (https://github.com/prometheus-community/helm-charts, charts/prometheus-node-exporter);
+ * docs/deploy.md (Kubernetes) describes the DaemonSet that follows from them.
  */
 import type { IPodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';

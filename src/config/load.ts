@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import yaml from 'js-yaml';
-import { readBounded } from '../bounded-read.js';
+import { readBounded } from '../fs/bounded-read.js';
 import type { CollectorDefinition, Paths } from '../collector.js';
 import { parseSchedule, periodMs, type Schedule } from '../scheduler/schedule.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { readBounded } from '../bounded-read.js';
+import { readBounded } from '../fs/bounded-read.js';
 import tls from 'node:tls';
 import { formatWebConfigProblem, parseWebConfig, type PemSource, type TlsSettings, type WebSettings } from './web-config.js';
 

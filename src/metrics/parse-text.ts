@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { parseFailure, type ParseResult } from '../parse.js';
+import { parseFailure, type ParseResult } from '../parsers/parse-result.js';
 import { formatValue } from './escape.js';
 import type { HistogramSample, Labels, MetricFamily, MetricType, Sample, SummarySample } from './model.js';
 

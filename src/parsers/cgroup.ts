@@ -1,4 +1,4 @@
-import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
+import { parseFailure, parseNumber, type ParseResult } from './parse-result.js';
 
 /** A one-number cgroup file (`memory.usage_in_bytes`, `pids.max`); `max` (no limit) is Infinity. */
 export function parseCgroupValue(text: string, file: string): ParseResult<number> {

@@ -1,4 +1,4 @@
-import { parseFailure, type ParseResult } from '../../src/parse.js';
+import { parseFailure, type ParseResult } from './parse-result.js';
 
 export interface Mount {
   major: number;

@@ -1,4 +1,4 @@
-import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
+import { parseFailure, parseNumber, type ParseResult } from './parse-result.js';
 
 /** Integers of up to 15 digits are summed exactly digit by digit; longer ones go through Number(). */
 const EXACT_DIGITS = 15;

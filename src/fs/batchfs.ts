@@ -1,6 +1,6 @@
 import { closeSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadNativeAddon } from './native-addon.js';
+import { loadNativeAddon } from '../native-addon.js';
 import { readWhole } from './procfs.js';
 
 /**

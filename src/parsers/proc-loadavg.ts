@@ -1,4 +1,4 @@
-import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
+import { parseFailure, parseNumber, type ParseResult } from './parse-result.js';
 
 export interface LoadAverage {
   load1: number;

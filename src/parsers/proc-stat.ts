@@ -1,4 +1,4 @@
-import { parseFailure, parseNumber, type ParseResult } from '../../src/parse.js';
+import { parseFailure, parseNumber, type ParseResult } from './parse-result.js';
 
 /** Kernel USER_HZ; fixed at 100 on every Linux ABI that node_exporter supports (procfs hardcodes it too). */
 export const USER_HZ = 100;
