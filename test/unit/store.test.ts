@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import { ExpositionStore } from '../src/exposition/store.js';
-import { counter, gauge } from '../src/metrics/model.js';
+import { ExpositionStore } from '../../src/exposition/store.js';
+import { counter, gauge } from '../../src/metrics/model.js';
 
 const opts = { timestamps: false, runTimeMs: 0 };
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { clampCpuTimes } from '../collectors/host/cpu-clamp.js';
-import { parseLoadavg } from '../collectors/host/proc-loadavg.js';
-import { parseMeminfo } from '../collectors/host/proc-meminfo.js';
-import { parseProcStat, type CpuTimes } from '../collectors/host/proc-stat.js';
-import { fixture } from './helpers/spyglass.js';
+import { clampCpuTimes } from '../../collectors/host/cpu-clamp.js';
+import { parseLoadavg } from '../../collectors/host/proc-loadavg.js';
+import { parseMeminfo } from '../../collectors/host/proc-meminfo.js';
+import { parseProcStat, type CpuTimes } from '../../collectors/host/proc-stat.js';
+import { fixture } from '../helpers/spyglass.js';
 
 const read = (p: string) => readFileSync(fixture(p), 'utf8');
 
