@@ -104,7 +104,9 @@ describe('Grafana dashboards', () => {
 
   it('target rules: valid PromQL, $__rate_interval in rate/irate, counters only under rate/irate/increase (or counted), job and instance matchers', () => {
     const problems: string[] = [];
-    for (const q of dashboardQueries(all)) {
+    const queries = dashboardQueries(all);
+    assert.ok(queries.length > 0, 'no queries to check');
+    for (const q of queries) {
       const where = `${q.dashboard} "${q.panel}" ${q.refId}`;
       const { errors, selectors } = analysePromql(substituteGrafanaBuiltins(q.expr, { rateInterval: RATE_MARK }));
       if (errors.length) problems.push(`${where}: parse errors ${errors.join('; ')}`);

@@ -107,6 +107,7 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
 
     const all = Object.entries(dashboards(DEFAULT_MIXIN_CONFIG)) as unknown as Array<[string, DashboardJson]>;
     const queries = dashboardQueries(all);
+    assert.ok(queries.length > 0, 'no queries to run');
     const allValues = new Map(all.flatMap(([, d]) => d.templating.list.filter((v) => v.type === 'query').map((v) => [v.name, v.allValue] as const)));
     const fill = (expr: string) => substituteGrafanaBuiltins(expr, ALL).replace(/\$([a-z]+)/g, (whole, name: string) => allValues.get(name) ?? whole);
     const empty = async () => {

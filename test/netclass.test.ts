@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSysfsNumber } from '../src/parsers/sysfs-number.js';
 import { fixture, runCli, sampleValue } from './helpers/spyglass.js';
 
 describe('netclass', () => {
-  it('reads decimal and hex sysfs numbers', () => {
-    assert.equal(parseSysfsNumber('0x1003'), 4099);
-    assert.equal(parseSysfsNumber('-1'), -1);
-    assert.equal(parseSysfsNumber(''), undefined);
-    assert.equal(parseSysfsNumber('up'), undefined);
-  });
-
   it('exports node_exporter families from a sysfs tree, skipping attributes a device lacks', async () => {
     const r = await runCli(['dump', 'netclass', `--path.sysfs=${fixture('sys-net')}`]);
     assert.equal(r.code, 0, r.stderr);

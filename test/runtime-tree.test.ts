@@ -125,7 +125,9 @@ describe('Dockerfile', () => {
     const final = instructions.slice(instructions.indexOf(froms[1] as string));
     assert.ok(final.includes('COPY --from=build /app /app'));
     assert.match(final.find((l) => l.startsWith('USER ')) ?? '', /^USER [1-9]\d*:[1-9]\d*$/, 'a numeric non-root user (runAsNonRoot can check it)');
-    for (const l of final.filter((x) => /^(ENTRYPOINT|CMD|HEALTHCHECK)/.test(x))) {
+    const execForms = final.filter((x) => /^(ENTRYPOINT|CMD|HEALTHCHECK)/.test(x));
+    assert.deepEqual(execForms.map((l) => l.split(' ')[0]).sort(), ['CMD', 'ENTRYPOINT', 'HEALTHCHECK'], 'the runtime stage says what runs and how it is checked');
+    for (const l of execForms) {
       const json = l.replace(/^(ENTRYPOINT|CMD|HEALTHCHECK( --\S+)* CMD) /, '');
       assert.ok(Array.isArray(JSON.parse(json)), `exec form: ${l}`);
     }

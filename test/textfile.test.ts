@@ -4,65 +4,16 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import fc from 'fast-check';
-import { globSegmentToRegExp } from '../collectors/textfile/glob.js';
-import { parseTextFormat } from '../src/metrics/parse-text.js';
-import { renderFamilies } from '../src/metrics/render.js';
 import { parseExposition } from './helpers/exposition.js';
 import { scrapeNodeExporter } from './helpers/reference-exporters.js';
 import { runCli, sampleValue, startSpyglass, waitFor } from './helpers/spyglass.js';
-
-const GOOD_A = '# HELP role Role of the node.\n# TYPE role gauge\nrole{role="db"} 1\nrole{dc="x",role="web"} 2\n# HELP backup_last_success_seconds Last good backup.\n# TYPE backup_last_success_seconds gauge\nbackup_last_success_seconds 1.7e+09\n';
-const GOOD_B =
-  '# TYPE job_latency_seconds histogram\njob_latency_seconds_bucket{job="a",le="0.1"} 1\njob_latency_seconds_bucket{job="a",le="1"} 2\njob_latency_seconds_bucket{job="a",le="+Inf"} 3\njob_latency_seconds_sum{job="a"} 2.5\njob_latency_seconds_count{job="a"} 3\n# TYPE rpc_seconds summary\nrpc_seconds{quantile="0.5"} 0.2\nrpc_seconds{quantile="0.99"} 0.9\nrpc_seconds_sum 12\nrpc_seconds_count 40\nnot_typed{path="a \\"q\\" \\\\ b"} 7\n# TYPE jobs_total counter\njobs_total 12\n';
+import { GOOD_A, GOOD_B } from './helpers/text-samples.js';
 
 function dir(files: Record<string, string>): string {
   const d = mkdtempSync(join(tmpdir(), 'spyglass-textfile-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text);
   return d;
 }
-
-describe('text format parser', () => {
-  it('reads every type and round-trips through the encoder', () => {
-    const r = parseTextFormat(GOOD_B, 'b.prom');
-    assert.ok(r.ok);
-    const again = parseTextFormat(renderFamilies(r.value.families, { format: 'prometheus', timestamps: false, defaultTimestampMs: 0 }), 'again');
-    assert.ok(again.ok);
-    assert.deepEqual(again.value.families.map((f) => [f.name, f.type]).sort(), r.value.families.map((f) => [f.name, f.type]).sort());
-    assert.equal(r.value.families.find((f) => f.name === 'not_typed')?.samples[0]?.labels?.path, 'a "q" \\ b');
-  });
-
-  it('rejects what Prometheus rejects, naming file and line', () => {
-    const bad: Array<[string, RegExp]> = [
-      ['# TYPE x gauge\n# TYPE x counter\nx 1\n', /^f:2: second TYPE line/],
-      ['x 1\n# TYPE x gauge\n', /^f:2: second TYPE line for metric name x, or TYPE reported after samples/],
-      ['# HELP x a\n# HELP x b\n', /^f:2: second HELP line/],
-      ['x{a="1",a="2"} 1\n', /duplicate label name a/],
-      ['x{a="1"} 1\nx{a="1"} 2\n', /^f:2: duplicate sample/],
-      ['x 1 2 3\n', /expected a value/],
-      ['x abc\n', /invalid value/],
-      ['x{a="\\q"} 1\n', /invalid escape/],
-      ['x{a="1} 1\n', /unterminated label value|expected , or }/],
-      ['# TYPE x wibble\n', /unknown metric type/],
-      ['# TYPE h histogram\nh_bucket 1\n', /needs a numeric le label/],
-      ['1x 2\n', /invalid metric name/],
-    ];
-    for (const [text, re] of bad) {
-      const r = parseTextFormat(text, 'f');
-      assert.ok(!r.ok, `accepted: ${text}`);
-      assert.match(r.error, re);
-    }
-    const stamped = parseTextFormat('x 1 1700000000000\n', 'f');
-    assert.ok(stamped.ok && stamped.value.hasTimestamps);
-  });
-
-  it('never throws on arbitrary input', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => void parseTextFormat(s, 'f')), { numRuns: 500 });
-    fc.assert(
-      fc.property(fc.array(fc.constantFrom('# TYPE x histogram\n', 'x_bucket{le="1"} 1\n', 'x_sum 1\n', 'x_count 2\n', 'x{a="b"} 1\n', '# HELP x h\n', '\n', 'x 1 2\n'), { maxLength: 12 }), (parts) => void parseTextFormat(parts.join(''), 'f')),
-    );
-  });
-});
 
 describe('textfile collector: same output as node_exporter for the same files', () => {
   it('re-emits every type, pads missing labels, names files in default HELP, mtimes, scrape_error 0', async () => {
@@ -258,14 +209,5 @@ describe('textfile collector: directory globs', () => {
     assert.deepEqual(files(oursStar.stdout), [join(root, 'team-a/a_up.prom'), join(root, 'team-b/b_up.prom')]);
     const none = await runCli(['dump', 'textfile', `--collector.textfile.directory=${join(root, 'nothing-*')}`]);
     assert.equal(sampleValue(none.stdout, 'node_textfile_scrape_error'), 1, 'a glob that matches nothing is an unreadable directory');
-  });
-
-  it('translates Go glob segments', () => {
-    assert.ok(globSegmentToRegExp('*.d')?.test('.hidden.d'), 'Go * matches a leading dot');
-    assert.ok(globSegmentToRegExp('a?c')?.test('abc'));
-    assert.equal(globSegmentToRegExp('[^x]y')?.test('xy'), false);
-    assert.ok(globSegmentToRegExp('\\*')?.test('*'));
-    assert.equal(globSegmentToRegExp('[abc'), undefined);
-    fc.assert(fc.property(fc.string(), (s) => void globSegmentToRegExp(s)));
   });
 });

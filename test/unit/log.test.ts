@@ -4,7 +4,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createLogger, toLogfmt } from '../src/log.js';
+import { createLogger, toLogfmt } from '../../src/log.js';
 
 function capture(): { stream: Writable; lines: string[] } {
   const lines: string[] = [];
@@ -24,7 +24,7 @@ describe('logging', () => {
     log.debug('hidden');
     log.warn({ target: 'db', password: 'hunter2', headers: { authorization: 'Basic abc' } }, 'probe "failed"');
     assert.equal(lines.length, 1);
-    assert.match(lines[0] as string, /^ts=\S+ caller=test\/log\.test\.js:\d+ level=warn msg="probe \\"failed\\"" target=db password=<redacted> headers\.authorization=<redacted>\n$/);
+    assert.match(lines[0] as string, /^ts=\S+ caller=test\/unit\/log\.test\.js:\d+ level=warn msg="probe \\"failed\\"" target=db password=<redacted> headers\.authorization=<redacted>\n$/);
     assert.doesNotMatch(lines[0] as string, /hunter2|Basic abc/);
   });
 
@@ -38,10 +38,10 @@ describe('logging', () => {
     assert.deepEqual(Object.keys(line), ['level', 'ts', 'collector', 'caller', 'n', 'msg']);
     assert.equal(line.level, 'info');
     assert.match(line.ts as string, /^\d{4}-\d\d-\d\dT\S+Z$/);
-    assert.match(line.caller as string, /^test\/log\.test\.js:\d+$/);
+    assert.match(line.caller as string, /^test\/unit\/log\.test\.js:\d+$/);
     const { stream, lines } = capture();
     createLogger('info', 'logfmt', stream).child({ collector: 'cpu' }).info({ n: 1 }, 'x');
-    assert.match(lines[0] as string, /^ts=\S+Z caller=test\/log\.test\.js:\d+ level=info msg=x collector=cpu n=1\n$/);
+    assert.match(lines[0] as string, /^ts=\S+Z caller=test\/unit\/log\.test\.js:\d+ level=info msg=x collector=cpu n=1\n$/);
   });
 
   it('formats any pino JSON line as logfmt, nested values flattened', () => {

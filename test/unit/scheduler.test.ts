@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CollectorDefinition } from '../src/collector.js';
-import type { CollectorSettings } from '../src/config/load.js';
-import { nextSlotMs, parseSchedule, phaseOffsetMs } from '../src/scheduler/schedule.js';
-import { runCollector } from '../src/scheduler/run.js';
-import { Scheduler, type Plan, type ScheduledJob } from '../src/scheduler/scheduler.js';
+import type { CollectorDefinition } from '../../src/collector.js';
+import type { CollectorSettings } from '../../src/config/load.js';
+import { nextSlotMs, parseSchedule, phaseOffsetMs } from '../../src/scheduler/schedule.js';
+import { runCollector } from '../../src/scheduler/run.js';
+import { Scheduler, type Plan, type ScheduledJob } from '../../src/scheduler/scheduler.js';
 
 const paths = { procfs: '/proc', sysfs: '/sys', rootfs: '/', udevData: '/run/udev/data' };
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { clampCpuTimes } from '../collectors/host/cpu-clamp.js';
-import { parseLoadavg } from '../src/parsers/proc-loadavg.js';
-import { parseMeminfo } from '../src/parsers/proc-meminfo.js';
-import { parseProcStat, type CpuTimes } from '../src/parsers/proc-stat.js';
-import { fixture } from './helpers/spyglass.js';
+import { clampCpuTimes } from '../../collectors/host/cpu-clamp.js';
+import { parseLoadavg } from '../../src/parsers/proc-loadavg.js';
+import { parseMeminfo } from '../../src/parsers/proc-meminfo.js';
+import { parseProcStat, type CpuTimes } from '../../src/parsers/proc-stat.js';
+import { fixture } from '../helpers/spyglass.js';
 
 const read = (p: string) => readFileSync(fixture(p), 'utf8');
 

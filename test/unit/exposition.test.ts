@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import { BodyCache } from '../src/exposition/body-cache.js';
-import { SectionTable, type RenderedSection } from '../src/exposition/sections.js';
-import { counter, gauge, type MetricFamily } from '../src/metrics/model.js';
-import type { Format } from '../src/metrics/render.js';
-import { renderCollectorRun, renderLaterInSlices, type RenderedRun } from '../src/scheduler/render-run.js';
+import { BodyCache } from '../../src/exposition/body-cache.js';
+import { SectionTable, type RenderedSection } from '../../src/exposition/sections.js';
+import { counter, gauge, type MetricFamily } from '../../src/metrics/model.js';
+import type { Format } from '../../src/metrics/render.js';
+import { renderCollectorRun, renderLaterInSlices, type RenderedRun } from '../../src/scheduler/render-run.js';
 
 const settings = { timestamps: false, runTimeMs: 0, cacheLabels: false };
 

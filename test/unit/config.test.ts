@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { builtinCollectors } from '../collectors/index.js';
-import { extractCollectorFlags } from '../src/cli-flags.js';
-import { exampleConfig } from '../src/config/example.js';
-import { locateKey } from '../src/config/locate.js';
-import { formatConfigError, loadConfig, type ConfigOverrides } from '../src/config/load.js';
-import { repoRoot } from './helpers/spyglass.js';
+import { builtinCollectors } from '../../collectors/index.js';
+import { extractCollectorFlags } from '../../src/cli-flags.js';
+import { exampleConfig } from '../../src/config/example.js';
+import { locateKey } from '../../src/config/locate.js';
+import { formatConfigError, loadConfig, type ConfigOverrides } from '../../src/config/load.js';
+import { repoRoot } from '../helpers/spyglass.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-config-'));
 let n = 0;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SampleRecycler } from '../src/metrics/sample-recycler.js';
+import { SampleRecycler } from '../../src/metrics/sample-recycler.js';
 
 const A = { id: 'a' };
 const B = { id: 'b' };

@@ -1,7 +1,7 @@
 /** The probe scheduler in real time: spread starts, the concurrency cap, no pile-up behind a hung target. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { firstSlot, ProbeScheduler, type ScheduledTarget } from '../collectors/probe/probe-scheduler.js';
+import { firstSlot, ProbeScheduler, type ScheduledTarget } from '../../collectors/probe/probe-scheduler.js';
 
 test('first slots are spread over the interval and stable', () => {
   const now = 1_700_000_000_123;

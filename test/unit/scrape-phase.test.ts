@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { followedIntervalMs, lockedOffsetMs, ScrapeTracker } from '../src/scheduler/scrape-phase.js';
+import { followedIntervalMs, lockedOffsetMs, ScrapeTracker } from '../../src/scheduler/scrape-phase.js';
 
 const T0 = 1_699_999_980_000; // a multiple of 60 s
 
