@@ -66,6 +66,8 @@ export interface OptionsSchema {
 
 export type CollectorGroup = 'host' | 'container' | 'probe' | 'self' | 'external';
 
+// `any` by default: one list holds definitions of every collector, each with its own option and state types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface CollectorDefinition<Config = any, State = any> {
   /** Short name used by `--collector.NAME`, `collect[]=NAME` and the `collector` label. */
   name: string;

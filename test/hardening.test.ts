@@ -10,7 +10,6 @@ import textfile from '../collectors/textfile/textfile.js';
 import type { MetricFamily } from '../src/metrics/model.js';
 import { renderFamilies } from '../src/metrics/render.js';
 import { runCollector } from '../src/scheduler/run.js';
-import { rawRequest } from './helpers/raw-http.js';
 import { runCli, sampleValue, startSpyglass } from './helpers/spyglass.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-hardening-'));

@@ -15,7 +15,7 @@ const HARDWARE = fixture('sys-hardware');
 const norm = (text: string, keep: (name: string) => boolean) =>
   [...parseExposition(text)]
     .filter(([name]) => keep(name))
-    .flatMap(([name, f]) => f.samples.map((s) => `${f.type} ${s.name}${JSON.stringify(Object.entries(s.labels).sort())} ${s.value}`))
+    .flatMap(([, f]) => f.samples.map((s) => `${f.type} ${s.name}${JSON.stringify(Object.entries(s.labels).sort())} ${s.value}`))
     .sort();
 
 const copyOfHardware = () => {

@@ -12,7 +12,7 @@ import { buildModule, type RawModule } from '../collectors/probe/module.js';
 import { runProbe } from '../collectors/probe/prober.js';
 import { callOutcome, healthCheckRequest, parseHealthResponse } from '../collectors/probe/grpc-prober.js';
 import { makeCertificates, startDnsmasq, startGrpcHealthServer, startUdpResponder, type Certificates, type Dnsmasq, type GrpcHealthServer } from './helpers/probe-servers.js';
-import { freePort, waitFor } from './helpers/spyglass.js';
+import { freePort } from './helpers/spyglass.js';
 
 const logger = { debug() {}, info() {}, warn() {}, error() {} };
 const dnsModule = (dns: Record<string, unknown>) => buildModule('dns', { prober: 'dns', dns } as RawModule);

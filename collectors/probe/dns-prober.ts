@@ -97,6 +97,7 @@ function exchange(signal: AbortSignal, open: (settle: Settle, sent: () => void) 
     const started = performance.now();
     let sentAt = started;
     let settled = false;
+    // eslint-disable-next-line prefer-const -- settle() may run before the assignment below returns; a const would not exist yet
     let socket: { close(): void } | undefined;
     const settle: Settle = (err, reply) => {
       if (settled) return;

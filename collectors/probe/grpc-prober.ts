@@ -83,6 +83,7 @@ interface CallInput {
 
 function check(c: CallInput): Promise<CallOutcome> {
   return new Promise((resolve, reject) => {
+    // eslint-disable-next-line prefer-const -- settle() may run before the assignment below returns; a const would not exist yet
     let session: ClientHttp2Session | undefined;
     let socket: Socket | undefined;
     let settled = false;

@@ -155,9 +155,16 @@ export function moduleProblems(raw: RawModule): Array<{ path: string[]; message:
   return problems;
 }
 
+/**
+ * A prober's section of a module as YAML gives it, already checked against the schema above: its
+ * fields are read by their blackbox.yml names.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type RawSection = Record<string, any>;
+
 export function buildModule(name: string, raw: RawModule): ProbeModule {
   const timeoutMs = raw.timeout ? parseDuration(raw.timeout) : undefined;
-  const section = (raw[raw.prober] ?? {}) as Record<string, any>;
+  const section = (raw[raw.prober] ?? {}) as RawSection;
   const base = { name, timeoutMs: timeoutMs || undefined };
   switch (raw.prober) {
     case 'http':
@@ -198,7 +205,7 @@ export function buildModule(name: string, raw: RawModule): ProbeModule {
   }
 }
 
-function httpSettings(h: Record<string, any>): HttpSettings {
+function httpSettings(h: RawSection): HttpSettings {
   const settings: HttpSettings = {
     ip: ipPreference(h),
     validStatusCodes: h.valid_status_codes ?? [],
@@ -239,11 +246,11 @@ function secretOrUndefined(section: Record<string, unknown>, key: string): Secre
   return undefined;
 }
 
-function ipPreference(s: Record<string, any>): IpPreference {
+function ipPreference(s: RawSection): IpPreference {
   return { family: s.preferred_ip_protocol === 'ip6' ? 6 : 4, fallback: s.ip_protocol_fallback ?? true, ...(s.source_ip_address ? { sourceAddress: s.source_ip_address } : {}) };
 }
 
-export function tlsSettings(t: Record<string, any> | undefined): TlsSettings {
+export function tlsSettings(t: RawSection | undefined): TlsSettings {
   const s: TlsSettings = { insecureSkipVerify: t?.insecure_skip_verify === true };
   if (t?.ca_file) s.caFile = t.ca_file;
   if (t?.cert_file) s.certFile = t.cert_file;
@@ -258,7 +265,7 @@ function headerMatch(m: { header: string; regexp: string; allow_missing?: boolea
   return { header: m.header.toLowerCase(), regexp: goRegExp(m.regexp), allowMissing: m.allow_missing === true };
 }
 
-function queryResponse(q: Record<string, any>): QueryResponse {
+function queryResponse(q: RawSection): QueryResponse {
   return {
     ...(q.expect !== undefined ? { expect: goRegExp(q.expect) } : {}),
     ...(q.expect_bytes !== undefined ? { expectBytes: q.expect_bytes } : {}),

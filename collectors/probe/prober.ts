@@ -9,14 +9,14 @@ import { ProbeReport } from './probe-report.js';
 import { ProbeError, seconds } from './resolve.js';
 import { probeTcp } from './tcp-prober.js';
 
-type Prober = (target: string, module: any, ctx: ProbeContext, report: ProbeReport) => Promise<boolean>;
+type Prober<M extends ProbeModule> = (target: string, module: M, ctx: ProbeContext, report: ProbeReport) => Promise<boolean>;
 
-const PROBERS: Record<ProbeModule['prober'], Prober> = {
-  http: (t, m: Extract<ProbeModule, { prober: 'http' }>, c, r) => probeHttp(t, m.http, c, r),
-  tcp: (t, m: Extract<ProbeModule, { prober: 'tcp' }>, c, r) => probeTcp(t, m.tcp, c, r),
-  dns: (t, m: Extract<ProbeModule, { prober: 'dns' }>, c, r) => probeDns(t, m.dns, c, r),
-  icmp: (t, m: Extract<ProbeModule, { prober: 'icmp' }>, c, r) => probeIcmp(t, m.icmp, c, r),
-  grpc: (t, m: Extract<ProbeModule, { prober: 'grpc' }>, c, r) => probeGrpc(t, m.grpc, c, r),
+const PROBERS: { [P in ProbeModule['prober']]: Prober<Extract<ProbeModule, { prober: P }>> } = {
+  http: (t, m, c, r) => probeHttp(t, m.http, c, r),
+  tcp: (t, m, c, r) => probeTcp(t, m.tcp, c, r),
+  dns: (t, m, c, r) => probeDns(t, m.dns, c, r),
+  icmp: (t, m, c, r) => probeIcmp(t, m.icmp, c, r),
+  grpc: (t, m, c, r) => probeGrpc(t, m.grpc, c, r),
 };
 
 /**
@@ -31,7 +31,8 @@ export async function runProbe(target: string, module: ProbeModule, timeoutMs: n
   const started = performance.now();
   let success = false;
   try {
-    success = await PROBERS[module.prober](target, module, { ...ctx, signal, deadline: started + timeoutMs }, report);
+    const prober = PROBERS[module.prober] as Prober<ProbeModule>; // the entry for the module's own prober
+    success = await prober(target, module, { ...ctx, signal, deadline: started + timeoutMs }, report);
     if (!success) report.fail('probe failed');
   } catch (err) {
     if (signal.aborted) report.fail(deadline.aborted ? `timed out after ${timeoutMs} ms` : 'cancelled');

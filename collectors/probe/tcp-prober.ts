@@ -5,7 +5,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import type { QueryResponse, TcpSettings } from './module.js';
+import type { TcpSettings } from './module.js';
 import type { ProbeContext } from './probe-context.js';
 import type { ProbeReport } from './probe-report.js';
 import { ProbeError, resolveTarget, socketFailure, splitHostPort } from './resolve.js';
