@@ -10,7 +10,11 @@ http
   .createServer((req, res) => {
     const wantsGzip = gz && /gzip/.test(req.headers['accept-encoding'] ?? '');
     const b = wantsGzip ? gz : body;
-    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': b.length, ...(wantsGzip ? { 'Content-Encoding': 'gzip' } : {}) });
+    res.writeHead(200, {
+      'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+      'Content-Length': b.length,
+      ...(wantsGzip ? { 'Content-Encoding': 'gzip' } : {}),
+    });
     res.end(b);
   })
   .listen(Number(port), '127.0.0.1');

@@ -25,17 +25,21 @@ const slabKiB = () => Number(/^Slab:\s+(\d+)/m.exec(readFileSync('/proc/meminfo'
 
 function heldFiles(files: string[]): void {
   const buffer = Buffer.alloc(65536);
-  const opened = cpuOf(() => files.forEach((file) => {
-    const fd = openSync(file, 'r');
-    readSync(fd, buffer, 0, buffer.length, null);
-    closeSync(fd);
-  }));
+  const opened = cpuOf(() =>
+    files.forEach((file) => {
+      const fd = openSync(file, 'r');
+      readSync(fd, buffer, 0, buffer.length, null);
+      closeSync(fd);
+    }),
+  );
   const slabBefore = slabKiB();
   const fds = files.map((file) => openSync(file, 'r'));
   try {
     const held = cpuOf(() => fds.forEach((fd) => readSync(fd, buffer, 0, buffer.length, 0)));
     const slabHeld = slabKiB();
-    console.log(`${files.length} files through node:fs, CPU ms per round: open/read/close user ${opened.user.toFixed(1)} system ${opened.system.toFixed(1)}; held open, read at offset 0: user ${held.user.toFixed(1)} system ${held.system.toFixed(1)}`);
+    console.log(
+      `${files.length} files through node:fs, CPU ms per round: open/read/close user ${opened.user.toFixed(1)} system ${opened.system.toFixed(1)}; held open, read at offset 0: user ${held.user.toFixed(1)} system ${held.system.toFixed(1)}`,
+    );
     console.log(`kernel memory of the held files: Slab ${slabBefore} -> ${slabHeld} KiB (${((slabHeld - slabBefore) / files.length).toFixed(1)} KiB per file)`);
   } finally {
     fds.forEach((fd) => closeSync(fd));

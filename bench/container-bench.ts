@@ -58,7 +58,19 @@ function podCgroups(containers: number, top = ''): FakeCgroup[] {
     out.push({ path: pod, cpuUsageNs: 2e9, memoryUsage: 2e8 });
     for (const kind of ['a', 'b']) {
       const id = `${kind}${String(p).padStart(63, '0')}`;
-      out.push({ path: `${pod}/${id}`, cpuUsageNs: 1e9 + p, quotaUs: kind === 'b' ? 50000 : undefined, memoryUsage: 1e8, inactiveFile: 1e7, rss: 6e7, cache: 4e7, pids: [100 + p], threads: 5, readBytes: 4096, writeBytes: 8192 });
+      out.push({
+        path: `${pod}/${id}`,
+        cpuUsageNs: 1e9 + p,
+        quotaUs: kind === 'b' ? 50000 : undefined,
+        memoryUsage: 1e8,
+        inactiveFile: 1e7,
+        rss: 6e7,
+        cache: 4e7,
+        pids: [100 + p],
+        threads: 5,
+        readBytes: 4096,
+        writeBytes: 8192,
+      });
     }
   }
   return out;
@@ -132,7 +144,17 @@ async function idleCycle(): Promise<Cycle> {
 async function workerThreadCycle(node: Paths, options: Record<string, unknown>, { sections, bodies }: Exposition): Promise<Cycle> {
   const settings = await containerSettings(options);
   const paths = { ...node, udevData: '/nonexistent' };
-  const setup = { module: container.workerModule as string, name: 'container', options: settings.options, timeoutMs: 60_000, maxSeries: MAX_SERIES, builtin: true, sampleTimestamps: false, paths, debug: false };
+  const setup = {
+    module: container.workerModule as string,
+    name: 'container',
+    options: settings.options,
+    timeoutMs: 60_000,
+    maxSeries: MAX_SERIES,
+    builtin: true,
+    sampleTimestamps: false,
+    paths,
+    debug: false,
+  };
   const thread = new CollectorThread(setup, quiet, () => {});
   return {
     async collect() {
@@ -204,7 +226,20 @@ function openFds(): number {
 }
 
 function row(label: string, mode: Mode, r: Result): string {
-  const cells = [{ thread: 'worker thread', main: 'main thread', idle: '-' }[mode], r.cgroups, r.series, r.collectCpuMs.toFixed(1), r.publishCpuMs.toFixed(1), (r.collectCpuMs + r.publishCpuMs).toFixed(1), r.collectWallMs.toFixed(1), r.maxStallMs.toFixed(1), r.p99DelayMs.toFixed(1), r.bodyMiB.toFixed(1), r.rssMiB.toFixed(0), r.heldFds];
+  const cells = [
+    { thread: 'worker thread', main: 'main thread', idle: '-' }[mode],
+    r.cgroups,
+    r.series,
+    r.collectCpuMs.toFixed(1),
+    r.publishCpuMs.toFixed(1),
+    (r.collectCpuMs + r.publishCpuMs).toFixed(1),
+    r.collectWallMs.toFixed(1),
+    r.maxStallMs.toFixed(1),
+    r.p99DelayMs.toFixed(1),
+    r.bodyMiB.toFixed(1),
+    r.rssMiB.toFixed(0),
+    r.heldFds,
+  ];
   return `| ${label} | ${cells.join(' | ')} |`;
 }
 
@@ -234,7 +269,7 @@ interface Case {
 /** Measures one case in this process and prints its row. */
 async function measureCase(c: Case): Promise<void> {
   if (c.tree === 'none') {
-    console.log(row('no collector (this machine\'s baseline)', c.mode, await measure(c.mode, { procfs: '/proc', sysfs: '/sys', rootfs: '/' })));
+    console.log(row("no collector (this machine's baseline)", c.mode, await measure(c.mode, { procfs: '/proc', sysfs: '/sys', rootfs: '/' })));
     return;
   }
   if (c.tree === 'real') {
@@ -263,13 +298,18 @@ async function measureCase(c: Case): Promise<void> {
  */
 function main(): void {
   console.log(`runs per case: ${RUNS}; node ${process.version} ${process.execArgv.join(' ')}; each case in a process of its own`);
-  console.log('| tree | runs in | cgroups | series | run CPU ms | after-run CPU ms | CPU ms / run | run wall ms | max event-loop stall ms | p99 event-loop delay ms | body MiB | RSS MiB | held fds |');
+  console.log(
+    '| tree | runs in | cgroups | series | run CPU ms | after-run CPU ms | CPU ms / run | run wall ms | max event-loop stall ms | p99 event-loop delay ms | body MiB | RSS MiB | held fds |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const cases: Case[] = [{ tree: 'none', containers: 0, mode: 'idle' }];
   cases.push(...TREES.flatMap((tree) => SIZES.flatMap((containers) => MODES.map((mode) => ({ tree, containers, mode })))));
   if (process.env.REAL === '1') cases.push(...MODES.map((mode) => ({ tree: 'real' as const, containers: 1000, mode })));
   for (const c of cases) {
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_CASE: JSON.stringify(c) }, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+      env: { ...process.env, BENCH_CASE: JSON.stringify(c) },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     if (child.status !== 0) throw new Error(`case ${JSON.stringify(c)} failed (exit ${child.status})`);
   }
 }

@@ -43,7 +43,12 @@ const spyglass = (name: string, extra: string[]): Contender => ({
 });
 
 const CONTENDERS: Contender[] = [
-  { name: 'node_exporter (Debian, defaults)', command: 'prometheus-node-exporter', args: (port) => [`--web.listen-address=127.0.0.1:${port}`], readyPath: '/metrics' },
+  {
+    name: 'node_exporter (Debian, defaults)',
+    command: 'prometheus-node-exporter',
+    args: (port) => [`--web.listen-address=127.0.0.1:${port}`],
+    readyPath: '/metrics',
+  },
   spyglass('spyglass, embedded defaults', []),
   spyglass('spyglass, host only', ['--no-collector.container']),
   spyglass('spyglass, nothing to collect', ['--collector.disable-defaults']),
@@ -135,7 +140,9 @@ async function measure(intervalS: number): Promise<Row[]> {
   const running: Running[] = [];
   for (const c of CONTENDERS) running.push(await start(c));
   const targets = running.map((r) => `'127.0.0.1:${r.port}'`).join(', ');
-  const prom = await startPrometheus(`  - job_name: footprint\n    scrape_interval: ${intervalS}s\n    scrape_timeout: ${Math.min(10, intervalS)}s\n    static_configs:\n      - targets: [${targets}]\n`);
+  const prom = await startPrometheus(
+    `  - job_name: footprint\n    scrape_interval: ${intervalS}s\n    scrape_timeout: ${Math.min(10, intervalS)}s\n    static_configs:\n      - targets: [${targets}]\n`,
+  );
   try {
     process.stderr.write(`footprint: ${intervalS}s scrapes, warming up ${warmupS(intervalS)}s, then ${WINDOW_S}s\n`);
     await sleep(warmupS(intervalS) * 1000);
@@ -213,7 +220,12 @@ async function main(): Promise<void> {
   const sections: string[] = [];
   for (const interval of INTERVALS) sections.push(table(interval, await measure(interval)));
   const ready = await readiness(5);
-  const report = [...header, ...sections.flatMap((s) => [s, '']), `Ready after start (spawn → /readyz 200, embedded defaults): ${ready.map((ms) => Math.round(ms)).join(', ')} ms.`, ''].join('\n');
+  const report = [
+    ...header,
+    ...sections.flatMap((s) => [s, '']),
+    `Ready after start (spawn → /readyz 200, embedded defaults): ${ready.map((ms) => Math.round(ms)).join(', ')} ms.`,
+    '',
+  ].join('\n');
   process.stdout.write(report);
   mkdirSync(`${repoRoot}bench/results`, { recursive: true });
   writeFileSync(`${repoRoot}bench/results/footprint-latest.md`, report);

@@ -55,10 +55,22 @@ async function main(): Promise<void> {
   const port = await freePort();
   const loopFile = join(dir, 'loop.json');
   const monitor = fileURLToPath(new URL('./loop-monitor.js', import.meta.url));
-  const spyglass = spawn(process.execPath, [cliPath, 'serve', `--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.probe', '--log.level=warn'], {
-    env: { ...process.env, NODE_OPTIONS: `--import=${monitor}`, LOOP_MONITOR_FILE: loopFile },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const spyglass = spawn(
+    process.execPath,
+    [
+      cliPath,
+      'serve',
+      `--config.file=${config}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--collector.disable-defaults',
+      '--collector.probe',
+      '--log.level=warn',
+    ],
+    {
+      env: { ...process.env, NODE_OPTIONS: `--import=${monitor}`, LOOP_MONITOR_FILE: loopFile },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const spyglassBase = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${spyglassBase}/readyz`).catch(() => undefined))?.status === 200, 15000, 'spyglass ready');
 
@@ -74,7 +86,13 @@ async function main(): Promise<void> {
     await sleep((i * INTERVAL_S * 1000) / TARGETS);
     while (driving) {
       const started = performance.now();
-      const text = await (await fetch(`${blackbox.base}/probe?target=${encodeURIComponent(url('b', i))}&module=http_2xx`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '10' } })).text().catch(() => '');
+      const text = await (
+        await fetch(`${blackbox.base}/probe?target=${encodeURIComponent(url('b', i))}&module=http_2xx`, {
+          headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '10' },
+        })
+      )
+        .text()
+        .catch(() => '');
       const processing = sampleOf(familiesOf(text), 'probe_http_duration_seconds', { phase: 'processing' });
       const served = await servedAfter(server.served, `/b/${i}?`, started);
       if (processing !== undefined && served) blackboxAccuracy.push(processing * 1000 - served.beforeHeadersMs);
@@ -103,7 +121,11 @@ async function main(): Promise<void> {
   const metrics = familiesOf(await (await fetch(`${spyglassBase}/metrics`)).text());
   // The gauges are those of the collector's last run: compare with requests finished before it.
   const publishedAtMs = (sampleOf(metrics, 'spyglass_collector_last_success_timestamp_seconds', { collector: 'probe' }) ?? 0) * 1000;
-  const processingByTarget = new Map(samplesOf(metrics, 'probe_http_duration_seconds').filter((x) => x.labels.phase === 'processing').map((x) => [x.labels.target, x.value]));
+  const processingByTarget = new Map(
+    samplesOf(metrics, 'probe_http_duration_seconds')
+      .filter((x) => x.labels.phase === 'processing')
+      .map((x) => [x.labels.target, x.value]),
+  );
   const spyglassAccuracy: number[] = [];
   for (let i = 0; i < TARGETS; i++) {
     const processing = processingByTarget.get(url('s', i));
@@ -208,7 +230,12 @@ function sampleOf(families: readonly MetricFamily[], family: string, labels: Rec
 function histogramOf(families: readonly MetricFamily[], family: string): string {
   const h = families.find((x) => x.name === family)?.samples[0] as { buckets: Array<readonly [number, number]>; count: number } | undefined;
   if (!h) return 'absent';
-  return h.buckets.filter(([le]) => [0.001, 0.005, 0.01, 0.025, 0.1].includes(le)).map(([le, c]) => `≤ ${le * 1000} ms ${fmt((c / h.count) * 100, 1)}%`).join(', ') + ` of ${h.count} probes`;
+  return (
+    h.buckets
+      .filter(([le]) => [0.001, 0.005, 0.01, 0.025, 0.1].includes(le))
+      .map(([le, c]) => `≤ ${le * 1000} ms ${fmt((c / h.count) * 100, 1)}%`)
+      .join(', ') + ` of ${h.count} probes`
+  );
 }
 
 await main();

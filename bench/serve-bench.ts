@@ -15,7 +15,11 @@ import { cliPath, freePort, repoRoot, sampleValue, waitFor } from '../test/helpe
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 10);
 const CPU_WINDOW_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 60);
 
-interface Server { name: string; port: number; proc: ChildProcess }
+interface Server {
+  name: string;
+  port: number;
+  proc: ChildProcess;
+}
 
 async function start(name: string, cmd: string, args: string[], port: number, readyPath: string): Promise<Server> {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
@@ -37,7 +41,12 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ 100
 }
 
-interface WrkResult { rps: number; p50ms: number; p99ms: number; bytes: number }
+interface WrkResult {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  bytes: number;
+}
 
 function parseLatency(s: string): number {
   const m = /([\d.]+)(us|ms|s)/.exec(s);
@@ -47,7 +56,14 @@ function parseLatency(s: string): number {
 }
 
 function wrk(port: number, connections: number, gzip: boolean): WrkResult {
-  const args = ['-t1', `-c${connections}`, `-d${WRK_SECONDS}s`, '--latency', ...(gzip ? ['-H', 'Accept-Encoding: gzip'] : []), `http://127.0.0.1:${port}/metrics`];
+  const args = [
+    '-t1',
+    `-c${connections}`,
+    `-d${WRK_SECONDS}s`,
+    '--latency',
+    ...(gzip ? ['-H', 'Accept-Encoding: gzip'] : []),
+    `http://127.0.0.1:${port}/metrics`,
+  ];
   const out = execFileSync('wrk', args, { encoding: 'utf8' });
   const pct = (p: string) => parseLatency(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
@@ -118,7 +134,13 @@ async function main() {
   const bodyFile = `${repoRoot}bench/results/spyglass-body.txt`;
   writeFileSync(bodyFile, body);
   writeFileSync(`${bodyFile}.gz`, gzipSync(body));
-  const bare = await start('bare node:http (same bytes)', process.execPath, [`${repoRoot}bench/bare-server.mjs`, String(barePort), bodyFile, `${bodyFile}.gz`], barePort, '/metrics');
+  const bare = await start(
+    'bare node:http (same bytes)',
+    process.execPath,
+    [`${repoRoot}bench/bare-server.mjs`, String(barePort), bodyFile, `${bodyFile}.gz`],
+    barePort,
+    '/metrics',
+  );
   const neBytes = (await (await fetch(`http://127.0.0.1:${nePort}/metrics`)).arrayBuffer()).byteLength;
 
   const rows: string[] = [];

@@ -51,7 +51,10 @@ export function extractCollectorFlags(argv: readonly string[], kindOf: OptionKin
       const value = offset[1] ?? argv[++i];
       if (value === undefined) return { error: 'flag --timeout-offset needs a value' };
       const probe = entry('probe');
-      probe.endpoint = { ...(probe.endpoint as object | undefined), timeout_offset: /^\d+(\.\d+)?$/.test(value) ? `${Math.round(Number(value) * 1000)}ms` : value };
+      probe.endpoint = {
+        ...(probe.endpoint as object | undefined),
+        timeout_offset: /^\d+(\.\d+)?$/.test(value) ? `${Math.round(Number(value) * 1000)}ms` : value,
+      };
       continue;
     }
     const toggle = TOGGLE.exec(arg);

@@ -101,17 +101,33 @@ export async function main(argv: string[]): Promise<void> {
 
   addConfigOptions(program.command('serve').description('run the exporter and serve /metrics'))
     .addOption(new Option('--web.listen-address <address>', `address to listen on (default ${DEFAULT_LISTEN_ADDRESS})`).env('SPYGLASS_WEB_LISTEN_ADDRESS'))
-    .addOption(new Option('--web.config.file <path>', 'TLS, basic auth, headers and rate limit, in exporter-toolkit\'s web-config.yml format (re-read when it or its certificates change)').env('SPYGLASS_WEB_CONFIG_FILE'))
+    .addOption(
+      new Option(
+        '--web.config.file <path>',
+        "TLS, basic auth, headers and rate limit, in exporter-toolkit's web-config.yml format (re-read when it or its certificates change)",
+      ).env('SPYGLASS_WEB_CONFIG_FILE'),
+    )
     .addOption(new Option('--web.max-requests <n>', 'maximum concurrent /metrics requests, 0 for no limit').env('SPYGLASS_WEB_MAX_REQUESTS'))
-    .option('--web.enable-diagnostics', 'serve /debug/cpu-profile and /debug/heap-snapshot (behind the web config\'s authentication)')
+    .option('--web.enable-diagnostics', "serve /debug/cpu-profile and /debug/heap-snapshot (behind the web config's authentication)")
     .addOption(new Option('--web.telemetry-path <path>', 'path the metrics are served at (default /metrics)').env('SPYGLASS_WEB_TELEMETRY_PATH'))
     .option('--web.disable-exporter-metrics', 'leave out process_* and nodejs_* (node_exporter leaves out process_* and go_*)')
     .option('--no-web.disable-exporter-metrics', 'keep them (the default)')
     .option('--dry-run', 'check the flags, config and web config, say what would run, and exit')
-    .addOption(new Option('--probe <target>', 'probe this target (repeatable), e.g. http://127.0.0.1:8080/healthz as a sidecar; enables the probe collector').argParser((v: string, prev: string[] = []) => [...prev, v]))
+    .addOption(
+      new Option('--probe <target>', 'probe this target (repeatable), e.g. http://127.0.0.1:8080/healthz as a sidecar; enables the probe collector').argParser(
+        (v: string, prev: string[] = []) => [...prev, v],
+      ),
+    )
     .action(async (flags: GlobalFlags & { 'web.config.file'?: string; dryRun?: boolean }) => {
       const overrides: ConfigOverrides = overridesFrom(flags, collectors);
-      await serve({ file: flags['config.file'], webConfigFile: flags['web.config.file'], overrides, disableDefaults: flags['collector.disableDefaults'] ?? false, notes, dryRun: flags.dryRun ?? false });
+      await serve({
+        file: flags['config.file'],
+        webConfigFile: flags['web.config.file'],
+        overrides,
+        disableDefaults: flags['collector.disableDefaults'] ?? false,
+        notes,
+        dryRun: flags.dryRun ?? false,
+      });
     });
 
   addConfigOptions(program.command('dump').description('run collectors once and print their metrics; exits 1 if any fails'))
@@ -130,12 +146,12 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(result.output, () => exitProcess(result.failures.length ? 1 : 0));
     });
 
-  addConfigOptions(program.command('probe').description('probe a target now and print each phase\'s latency; exits 1 if a probe fails'))
+  addConfigOptions(program.command('probe').description("probe a target now and print each phase's latency; exits 1 if a probe fails"))
     .argument('<target>', 'a URL, host:port, or anything a probe module takes (modules from the config and modules_file apply)')
     .option('--module <name>', 'probe module (default: implied by the target, e.g. http_2xx for http:// URLs, tcp_connect for host:port)')
     .option('--count <n>', 'number of probes; 0 probes until Ctrl-C', (v) => Number(v), 1)
     .option('--interval <duration>', 'pause between probes', '1s')
-    .option('--timeout <duration>', 'timeout of each probe (default: the module\'s, else 10s)')
+    .option('--timeout <duration>', "timeout of each probe (default: the module's, else 10s)")
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (target: string, flags: GlobalFlags & ProbeCommandOptions) => {
       if (!Number.isInteger(flags.count) || flags.count < 0) {
@@ -151,7 +167,10 @@ export async function main(argv: string[]): Promise<void> {
         stop.abort();
         process.once('SIGINT', () => exitProcess(130));
       });
-      const result = await probeCommand(target, probeSettings?.options as RawProbeOptions, flags, logger, { write: (text) => process.stdout.write(text), stop: stop.signal });
+      const result = await probeCommand(target, probeSettings?.options as RawProbeOptions, flags, logger, {
+        write: (text) => process.stdout.write(text),
+        stop: stop.signal,
+      });
       if (result.error) {
         process.stderr.write(`spyglass: ${result.error}\n`);
         process.exit(2);
@@ -160,7 +179,10 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   const debug = program.command('debug').description('take a diagnostic from a running spyglass started with --web.enable-diagnostics (docs/diagnostics.md)');
-  for (const [kind, what] of [['cpu-profile', 'a CPU profile of its main thread (open in Chrome DevTools)'], ['heap-snapshot', 'a V8 heap snapshot (open in Chrome DevTools)']] as const) {
+  for (const [kind, what] of [
+    ['cpu-profile', 'a CPU profile of its main thread (open in Chrome DevTools)'],
+    ['heap-snapshot', 'a V8 heap snapshot (open in Chrome DevTools)'],
+  ] as const) {
     const cmd = debug
       .command(kind)
       .description(`write ${what} to a file`)
@@ -204,10 +226,15 @@ export async function main(argv: string[]): Promise<void> {
       }
       const c = result.config;
       const tls = c.tls ? `TLS (client auth ${c.tls.settings.clientAuth}, certificate valid until ${c.tls.notAfter.toISOString()})` : 'no TLS';
-      process.stdout.write(`${file}: OK; ${tls}; ${c.users.size} basic auth user(s); rate limit ${c.rateLimit ? `one request per ${c.rateLimit.intervalMs} ms, burst ${c.rateLimit.burst}` : 'off'}\n`);
+      process.stdout.write(
+        `${file}: OK; ${tls}; ${c.users.size} basic auth user(s); rate limit ${c.rateLimit ? `one request per ${c.rateLimit.intervalMs} ms, burst ${c.rateLimit.burst}` : 'off'}\n`,
+      );
     });
 
-  for (const [kind, what] of [['dashboards', 'the Grafana dashboards (JSON, for import or file provisioning)'], ['rules', 'the Prometheus alerting and recording rules (YAML)']] as const) {
+  for (const [kind, what] of [
+    ['dashboards', 'the Grafana dashboards (JSON, for import or file provisioning)'],
+    ['rules', 'the Prometheus alerting and recording rules (YAML)'],
+  ] as const) {
     program
       .command(kind)
       .description(`write ${what}`)
@@ -218,23 +245,38 @@ export async function main(argv: string[]): Promise<void> {
       .action((dir: string, opts: { config?: string }) => exportCommand(kind, dir, opts.config));
   }
 
-  addConfigOptions(program.command('collectors').description('list collectors with their descriptions and defaults, or one collector\'s options'))
+  addConfigOptions(program.command('collectors').description("list collectors with their descriptions and defaults, or one collector's options"))
     .argument('[name]', 'a collector: show its options with their types and defaults')
     .action(async (name: string | undefined, flags: GlobalFlags) => {
       const config = await loadOrExit(flags, collectors);
       if (name !== undefined) {
         const settings = config.collectors.find((c) => c.definition.name === name);
         if (!settings) {
-          const closest = closestName(name, config.collectors.map((c) => c.definition.name));
+          const closest = closestName(
+            name,
+            config.collectors.map((c) => c.definition.name),
+          );
           process.stderr.write(`spyglass: unknown collector ${JSON.stringify(name)}${closest ? `; did you mean ${JSON.stringify(closest)}?` : ''}\n`);
           process.exit(2);
         }
         process.stdout.write(describeCollector(settings));
         return;
       }
-      const rows = config.collectors.map((c) => [c.definition.name, c.enabled ? 'enabled' : 'disabled', c.definition.enabledByDefault ? 'default on' : 'default off', c.schedule.text, c.definition.description]);
+      const rows = config.collectors.map((c) => [
+        c.definition.name,
+        c.enabled ? 'enabled' : 'disabled',
+        c.definition.enabledByDefault ? 'default on' : 'default off',
+        c.schedule.text,
+        c.definition.description,
+      ]);
       const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-      for (const r of rows) process.stdout.write(`${r.slice(0, 4).map((v, i) => v.padEnd(widths[i] as number)).join('  ')}  ${r[4]}\n`);
+      for (const r of rows)
+        process.stdout.write(
+          `${r
+            .slice(0, 4)
+            .map((v, i) => v.padEnd(widths[i] as number))
+            .join('  ')}  ${r[4]}\n`,
+        );
     });
 
   await program.parseAsync(['node', 'spyglass', ...extracted.rest]);

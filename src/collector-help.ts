@@ -22,7 +22,13 @@ export function describeCollector(s: CollectorSettings): string {
     ['max_series', 'integer', d.defaultMaxSeries !== undefined ? String(d.defaultMaxSeries) : 'unlimited', 'series beyond it are dropped and counted'],
   );
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-  for (const r of rows) lines.push(`  ${r.slice(0, 3).map((v, i) => v.padEnd(widths[i] as number)).join('  ')}  ${r[3]}`.trimEnd());
+  for (const r of rows)
+    lines.push(
+      `  ${r
+        .slice(0, 3)
+        .map((v, i) => v.padEnd(widths[i] as number))
+        .join('  ')}  ${r[3]}`.trimEnd(),
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -32,7 +38,8 @@ function shortened(text: string): string {
 }
 
 function typeOf(schema: Record<string, unknown>): string {
-  if (typeof schema.type === 'string') return schema.type === 'array' && isObject(schema.items) && typeof schema.items.type === 'string' ? `list of ${schema.items.type}` : schema.type;
+  if (typeof schema.type === 'string')
+    return schema.type === 'array' && isObject(schema.items) && typeof schema.items.type === 'string' ? `list of ${schema.items.type}` : schema.type;
   if (Array.isArray(schema.anyOf)) return schema.anyOf.map((s) => (isObject(s) ? typeOf(s) : '?')).join(' or ');
   if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(' | ');
   return 'any';

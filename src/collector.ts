@@ -132,7 +132,10 @@ export interface CollectorHttpResponse {
   body: string;
 }
 
-export type CollectorRoute<Config, State> = (request: CollectorHttpRequest, collector: { config: Config; state: State; logger: CollectorLogger }) => Promise<CollectorHttpResponse>;
+export type CollectorRoute<Config, State> = (
+  request: CollectorHttpRequest,
+  collector: { config: Config; state: State; logger: CollectorLogger },
+) => Promise<CollectorHttpResponse>;
 
 export interface OptionProblem {
   /** Key path within the collector's options; located in the config file. */

@@ -16,7 +16,8 @@ export async function debugCommand(kind: DebugKind, opts: { url: string; seconds
     return { error: `--url must be the running spyglass's address, like http://127.0.0.1:9473` };
   }
   const headers: Record<string, string> = {};
-  if (base.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+  if (base.username)
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
   base.username = '';
   base.password = '';
   const url = new URL(`/debug/${kind}`, base);

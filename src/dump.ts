@@ -32,7 +32,12 @@ export async function dump(config: Config, names: readonly string[], format: Dum
   // As in `serve`, a family the others serve is theirs: collectors that yield names run after them.
   const outcomes = await runAll(chosen.filter((s) => !s.definition.yieldsFamilyNames));
   const served = new Map(outcomes.flatMap((o) => (o.outcome.families ?? []).map((f) => [f.name, o.name] as const)));
-  outcomes.push(...(await runAll(chosen.filter((s) => s.definition.yieldsFamilyNames), (family) => served.get(family))));
+  outcomes.push(
+    ...(await runAll(
+      chosen.filter((s) => s.definition.yieldsFamilyNames),
+      (family) => served.get(family),
+    )),
+  );
   const failures = outcomes.filter((o) => o.outcome.result !== 'success').map((o) => ({ collector: o.name, reason: o.outcome.error ?? o.outcome.result }));
   return { output: formatDump(outcomes, format), failures };
 }
@@ -40,7 +45,14 @@ export async function dump(config: Config, names: readonly string[], format: Dum
 async function runOnce(s: CollectorSettings, config: Config, logger: Logger, servedElsewhere?: (family: string) => string | undefined): Promise<RunOutcome> {
   const state: unknown = s.definition.initialState?.();
   try {
-    return await runCollector({ settings: s, paths: config.paths, logger: logger.child({ collector: s.definition.name }), state, once: true, ...(servedElsewhere ? { servedElsewhere } : {}) });
+    return await runCollector({
+      settings: s,
+      paths: config.paths,
+      logger: logger.child({ collector: s.definition.name }),
+      state,
+      once: true,
+      ...(servedElsewhere ? { servedElsewhere } : {}),
+    });
   } finally {
     s.definition.dispose?.(state);
   }
@@ -94,5 +106,7 @@ function table(families: readonly MetricFamily[]): string {
     }
   }
   const widths = [0, 1].map((c) => Math.max(...rows.map((r) => (r[c] as string).length)));
-  return rows.map((r) => `${(r[0] as string).padEnd(widths[0] as number)}  ${(r[1] as string).padEnd(widths[1] as number)}  ${r[2]}`.trimEnd()).join('\n') + '\n';
+  return (
+    rows.map((r) => `${(r[0] as string).padEnd(widths[0] as number)}  ${(r[1] as string).padEnd(widths[1] as number)}  ${r[2]}`.trimEnd()).join('\n') + '\n'
+  );
 }

@@ -93,7 +93,15 @@ class CollectorJob implements ScheduledJob {
     this.pending = true;
     const outcome = this.thread
       ? await this.thread.run(this.engine.bodies.wantedFormats(), this.engine.sections.takeSpares(this.name))
-      : await runCollector({ settings: this.settings, paths: this.engine.config.paths, logger: this.logger, state: this.state, countSkipped: (reason) => this.countSkipped(reason, 1), runSoon: this.runSoon, servedElsewhere: this.servedElsewhere });
+      : await runCollector({
+          settings: this.settings,
+          paths: this.engine.config.paths,
+          logger: this.logger,
+          state: this.state,
+          countSkipped: (reason) => this.countSkipped(reason, 1),
+          runSoon: this.runSoon,
+          servedElsewhere: this.servedElsewhere,
+        });
     try {
       await this.record(outcome);
     } catch (err) {
@@ -130,7 +138,17 @@ class CollectorJob implements ScheduledJob {
   private threadSetup(module: string) {
     const s = this.settings;
     const { options, timeoutMs, maxSeries, builtin, sampleTimestamps } = s;
-    return { module, name: this.name, options, timeoutMs, maxSeries, builtin, sampleTimestamps, paths: this.engine.config.paths, debug: this.logger.isLevelEnabled('debug') };
+    return {
+      module,
+      name: this.name,
+      options,
+      timeoutMs,
+      maxSeries,
+      builtin,
+      sampleTimestamps,
+      paths: this.engine.config.paths,
+      debug: this.logger.isLevelEnabled('debug'),
+    };
   }
 
   private async record(o: RunOutcome | ThreadRunOutcome): Promise<void> {
@@ -221,7 +239,13 @@ class SelfMetricsJob implements ScheduledJob {
       const settings = { timestamps: false, runTimeMs: Date.now(), cacheLabels: false };
       const { sections, bodies } = this.engine;
       const spares = sections.takeSpares(SELF_SECTION);
-      const rendered = await renderFormats(families, { ...settings, formats: bodies.wantedFormats(), spares, sizeHint: (format) => sections.sizeOf(SELF_SECTION, format), yieldNow: () => undefined });
+      const rendered = await renderFormats(families, {
+        ...settings,
+        formats: bodies.wantedFormats(),
+        spares,
+        sizeHint: (format) => sections.sizeOf(SELF_SECTION, format),
+        yieldNow: () => undefined,
+      });
       const familyNames = families.filter((f) => f.samples.length > 0).map((f) => f.name);
       const published = sections.publish(SELF_SECTION, { ...rendered, familyNames, renderLater: renderLaterInSlices(families, settings) });
       if (!published.ok) this.logger.error({ err: published.error }, 'self-metrics not published');
@@ -417,7 +441,17 @@ export class Engine {
   private buildJobs(config: Config, previous: readonly CollectorJob[]): CollectorJob[] {
     const byKey = new Map(previous.map((j) => [j.key, j]));
     return config.collectors.map((s) => {
-      const key = JSON.stringify([s.definition.name, s.enabled, s.schedule.text, s.timeoutMs, s.phaseLock, s.sampleTimestamps, s.maxSeries, s.options, config.paths]);
+      const key = JSON.stringify([
+        s.definition.name,
+        s.enabled,
+        s.schedule.text,
+        s.timeoutMs,
+        s.phaseLock,
+        s.sampleTimestamps,
+        s.maxSeries,
+        s.options,
+        config.paths,
+      ]);
       const kept = byKey.get(key);
       if (kept && kept.settings.definition === s.definition) return kept;
       return new CollectorJob(s, key, this, this.logger.child({ collector: s.definition.name }));

@@ -41,7 +41,6 @@ export interface EngineStatus {
 
 export const SELF_SECTION = 'spyglass';
 
-
 /** prom-client's Node runtime metrics (process_*, nodejs_*), gathered into a registry of their own. */
 export function runtimeRegistry(): client.Registry {
   const registry = new client.Registry();
@@ -67,25 +66,74 @@ export async function selfMetricFamilies(status: EngineStatus, runtime?: client.
     gauge('spyglass_build_info', 'A metric with a constant 1 labelled by the version of spyglass and of Node.js that runs it.', [
       { labels: { version: VERSION, nodejs_version: process.version }, value: 1 },
     ]),
-    gauge('spyglass_collector_last_duration_seconds', 'Duration of the last completed run of each collector.', per((c) => seconds(c.lastDurationMs)), 'seconds'),
-    gauge('spyglass_collector_last_success', 'Whether the last run of each collector succeeded (1) or failed or timed out (0).', per((c) => (c.lastResult ? Number(c.lastResult === 'success') : undefined))),
-    gauge('spyglass_collector_last_success_timestamp_seconds', 'Unix time of the last successful run of each collector.', per((c) => seconds(c.lastSuccessMs)), 'seconds'),
+    gauge(
+      'spyglass_collector_last_duration_seconds',
+      'Duration of the last completed run of each collector.',
+      per((c) => seconds(c.lastDurationMs)),
+      'seconds',
+    ),
+    gauge(
+      'spyglass_collector_last_success',
+      'Whether the last run of each collector succeeded (1) or failed or timed out (0).',
+      per((c) => (c.lastResult ? Number(c.lastResult === 'success') : undefined)),
+    ),
+    gauge(
+      'spyglass_collector_last_success_timestamp_seconds',
+      'Unix time of the last successful run of each collector.',
+      per((c) => seconds(c.lastSuccessMs)),
+      'seconds',
+    ),
     counter('spyglass_collector_runs_total', 'Runs of each collector by result: success, error, timeout, or skipped (previous run still busy).', runs),
-    gauge('spyglass_collector_series', 'Series each collector exposes from its last run.', per((c) => c.series)),
-    counter('spyglass_collector_series_dropped_total', 'Series left out because a collector reached its max_series cap.', per((c) => c.droppedSeries)),
+    gauge(
+      'spyglass_collector_series',
+      'Series each collector exposes from its last run.',
+      per((c) => c.series),
+    ),
+    counter(
+      'spyglass_collector_series_dropped_total',
+      'Series left out because a collector reached its max_series cap.',
+      per((c) => c.droppedSeries),
+    ),
     counter(
       'spyglass_collector_skipped_total',
       'Items (containers, files, fields) left out of otherwise successful runs, by reason; the rest was served.',
       enabled.flatMap((c) => [...c.skippedItems].map(([reason, value]) => ({ labels: { collector: c.name, reason }, value }))),
     ),
-    gauge('spyglass_collector_interval_seconds', 'The interval each collector runs at now: the period of the scrapers it follows, or its configured interval.', per((c) => seconds(c.intervalMs)), 'seconds'),
-    gauge('spyglass_collector_phase_locked', 'Whether each collector runs just before the scrapes (1) or on its own phase (0).', per((c) => Number(c.phaseLocked))),
+    gauge(
+      'spyglass_collector_interval_seconds',
+      'The interval each collector runs at now: the period of the scrapers it follows, or its configured interval.',
+      per((c) => seconds(c.intervalMs)),
+      'seconds',
+    ),
+    gauge(
+      'spyglass_collector_phase_locked',
+      'Whether each collector runs just before the scrapes (1) or on its own phase (0).',
+      per((c) => Number(c.phaseLocked)),
+    ),
     gauge('spyglass_config_last_reload_successful', 'Whether the last configuration reload attempt succeeded.', [{ value: Number(status.reload.successful) }]),
-    gauge('spyglass_config_last_reload_success_timestamp_seconds', 'Unix time of the last successful configuration load.', [{ value: status.reload.lastSuccessMs / 1000 }], 'seconds'),
-    counter('spyglass_metrics_requests_total', 'Requests to /metrics by HTTP status code.', [...status.metricsRequests].map(([code, n]) => ({ labels: { code: String(code) }, value: n }))),
+    gauge(
+      'spyglass_config_last_reload_success_timestamp_seconds',
+      'Unix time of the last successful configuration load.',
+      [{ value: status.reload.lastSuccessMs / 1000 }],
+      'seconds',
+    ),
+    counter(
+      'spyglass_metrics_requests_total',
+      'Requests to /metrics by HTTP status code.',
+      [...status.metricsRequests].map(([code, n]) => ({ labels: { code: String(code) }, value: n })),
+    ),
     // node_exporter's own names, so dashboards built on them work for the host collectors.
-    gauge('node_scrape_collector_duration_seconds', 'node_exporter: Duration of a collector scrape.', per((c) => seconds(c.lastDurationMs), host), 'seconds'),
-    gauge('node_scrape_collector_success', 'node_exporter: Whether a collector succeeded.', per((c) => Number(c.lastResult === 'success'), host)),
+    gauge(
+      'node_scrape_collector_duration_seconds',
+      'node_exporter: Duration of a collector scrape.',
+      per((c) => seconds(c.lastDurationMs), host),
+      'seconds',
+    ),
+    gauge(
+      'node_scrape_collector_success',
+      'node_exporter: Whether a collector succeeded.',
+      per((c) => Number(c.lastResult === 'success'), host),
+    ),
   ];
   if (status.web) families.push(...webFamilies(status.web));
   if (runtime) families.push(...(await runtimeFamilies(runtime)));
@@ -94,8 +142,15 @@ export async function selfMetricFamilies(status: EngineStatus, runtime?: client.
 
 function webFamilies(web: WebGuardStatus): MetricFamily[] {
   return [
-    gauge('spyglass_web_config_last_reload_successful', 'Whether the last load of the --web.config.file (and the certificates it names) succeeded.', [{ value: Number(web.reloadSuccessful) }]),
-    gauge('spyglass_web_config_last_reload_success_timestamp_seconds', 'Unix time of the last successful load of the --web.config.file.', [{ value: web.lastSuccessMs / 1000 }], 'seconds'),
+    gauge('spyglass_web_config_last_reload_successful', 'Whether the last load of the --web.config.file (and the certificates it names) succeeded.', [
+      { value: Number(web.reloadSuccessful) },
+    ]),
+    gauge(
+      'spyglass_web_config_last_reload_success_timestamp_seconds',
+      'Unix time of the last successful load of the --web.config.file.',
+      [{ value: web.lastSuccessMs / 1000 }],
+      'seconds',
+    ),
     counter(
       'spyglass_http_rejected_total',
       'Requests and TLS connections refused by the web config, by reason: rate_limited, auth_missing, auth_malformed, auth_failed, auth_busy, client_cert, tls_handshake.',

@@ -29,7 +29,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   const config = first.config;
   const logger = createLogger(config.log.level, config.log.format);
-  logger.info({ version: VERSION, node: process.version, config_file: opts.file ?? '(embedded defaults)', ...(opts.webConfigFile ? { web_config_file: opts.webConfigFile } : {}) }, 'starting spyglass');
+  logger.info(
+    {
+      version: VERSION,
+      node: process.version,
+      config_file: opts.file ?? '(embedded defaults)',
+      ...(opts.webConfigFile ? { web_config_file: opts.webConfigFile } : {}),
+    },
+    'starting spyglass',
+  );
   for (const note of [...(opts.notes ?? []), ...config.notes]) logger.warn(note);
   let guard: WebGuard | undefined;
   if (opts.webConfigFile) {
@@ -42,7 +50,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   if (opts.dryRun) {
     const enabled = config.collectors.filter((c) => c.enabled).map((c) => c.definition.name);
-    logger.info({ address: config.web.listenAddress, telemetry_path: config.web.telemetryPath, web_config: opts.webConfigFile, collectors: enabled }, 'dry run: the flags and files are valid; exiting without serving');
+    logger.info(
+      { address: config.web.listenAddress, telemetry_path: config.web.telemetryPath, web_config: opts.webConfigFile, collectors: enabled },
+      'dry run: the flags and files are valid; exiting without serving',
+    );
     await guard?.stop();
     return;
   }
@@ -85,7 +96,16 @@ export async function serve(opts: ServeOptions): Promise<void> {
     process.exit(1);
   }
   const tls = guard?.tls;
-  logger.info({ address: config.web.listenAddress, scheme: http.scheme, ...(tls ? { client_auth: tls.settings.clientAuth, cert_not_after: tls.notAfter.toISOString() } : {}), basic_auth: guard?.basicAuth ?? false, collectors: [...engine.enabledCollectors()] }, 'listening');
+  logger.info(
+    {
+      address: config.web.listenAddress,
+      scheme: http.scheme,
+      ...(tls ? { client_auth: tls.settings.clientAuth, cert_not_after: tls.notAfter.toISOString() } : {}),
+      basic_auth: guard?.basicAuth ?? false,
+      collectors: [...engine.enabledCollectors()],
+    },
+    'listening',
+  );
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {

@@ -69,7 +69,11 @@ describe('Alertmanager example', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-am-'));
     writeFileSync(join(dir, 'am.yml'), dump(config));
     const port = await freePort();
-    const am = spawn('prometheus-alertmanager', [`--config.file=${join(dir, 'am.yml')}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const am = spawn(
+      'prometheus-alertmanager',
+      [`--config.file=${join(dir, 'am.yml')}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     cleanups.push(() => killed(am));
     const base = `http://127.0.0.1:${port}/api/v2`;
     await waitFor(async () => (await fetch(`${base}/status`).catch(() => undefined))?.ok === true, 20000, 'alertmanager up');

@@ -28,7 +28,10 @@ describe('sampling follows the scraper, against a real Prometheus', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-follow-'));
     const start = async (name: string, collectorKeys: string, scheduler = '') => {
       const p = join(dir, `${name}.yml`);
-      writeFileSync(p, `collector_modules: [${fixture('collectors/constant-rate.mjs')}]\nscheduler: {${scheduler}}\ncollectors:\n  constant_rate: {rate: ${RATE}${collectorKeys}}\n`);
+      writeFileSync(
+        p,
+        `collector_modules: [${fixture('collectors/constant-rate.mjs')}]\nscheduler: {${scheduler}}\ncollectors:\n  constant_rate: {rate: ${RATE}${collectorKeys}}\n`,
+      );
       return startSpyglass([`--config.file=${p}`, '--collector.disable-defaults', '--collector.constant_rate']);
     };
     const followers = {
@@ -39,14 +42,19 @@ describe('sampling follows the scraper, against a real Prometheus', () => {
     const control = await start('control', ', interval: 10s', 'phase_lock: false');
     const instance = (s: { port: number }) => `127.0.0.1:${s.port}`;
     const jobs = Object.entries(followers).map(
-      ([name, s]) => `  - job_name: ${name}\n    scrape_interval: ${SCRAPES[name as keyof typeof SCRAPES]}s\n    static_configs: [{targets: ['${instance(s)}']}]\n`,
+      ([name, s]) =>
+        `  - job_name: ${name}\n    scrape_interval: ${SCRAPES[name as keyof typeof SCRAPES]}s\n    static_configs: [{targets: ['${instance(s)}']}]\n`,
     );
-    const prom = await startPrometheus(`${jobs.join('')}  - job_name: control\n    scrape_interval: 8s\n    static_configs: [{targets: ['${instance(control)}']}]\n`);
+    const prom = await startPrometheus(
+      `${jobs.join('')}  - job_name: control\n    scrape_interval: 8s\n    static_configs: [{targets: ['${instance(control)}']}]\n`,
+    );
     try {
       for (const [name, s] of Object.entries(followers)) {
         const period = SCRAPES[name as keyof typeof SCRAPES];
         const learned = async () => {
-          const values = await prom.query(`spyglass_collector_interval_seconds{collector="constant_rate"} == ${period} and on(instance) spyglass_collector_phase_locked{collector="constant_rate"} == 1`);
+          const values = await prom.query(
+            `spyglass_collector_interval_seconds{collector="constant_rate"} == ${period} and on(instance) spyglass_collector_phase_locked{collector="constant_rate"} == 1`,
+          );
           return values.has(instance(s));
         };
         await waitFor(learned, 300_000, `${name}: the ${period} s scrape period learned and locked`);
@@ -65,7 +73,8 @@ describe('sampling follows the scraper, against a real Prometheus', () => {
       const irate = await prom.queryRange(`irate(test_constant_rate_total[${WINDOW}])`, fromS, endS, 5);
       const report: Record<string, Record<string, string | number>> = {};
       for (const [name, s] of Object.entries({ ...followers, control })) {
-        const at = async (query: string, timeS: number) => (await prom.api<{ result: Array<{ value: [number, string] }> }>('query', { query, time: String(timeS) })).result[0]?.value[1];
+        const at = async (query: string, timeS: number) =>
+          (await prom.api<{ result: Array<{ value: [number, string] }> }>('query', { query, time: String(timeS) })).result[0]?.value[1];
         const runs = `spyglass_collector_runs_total{collector="constant_rate",result="success",instance="${instance(s)}"}`;
         const ran = Number(await at(runs, endS)) - Number(await at(runs, fromS));
         const scraped = Number(await at(`count_over_time(up{instance="${instance(s)}"}[${Math.round(endS - fromS)}s])`, endS));

@@ -30,7 +30,10 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
     assert.ok(nativeBatchFs, 'build/Release/batchfs.node did not load');
   });
 
-  for (const [name, fs] of [['native', nativeBatchFs], ['fs fallback', fsBatchFs]] as const) {
+  for (const [name, fs] of [
+    ['native', nativeBatchFs],
+    ['fs fallback', fsBatchFs],
+  ] as const) {
     it(`${name}: contents, errnos per file, a directory that cannot be opened, subdirectories only and which are leaves`, () => {
       assert.ok(fs);
       assert.deepEqual(fs.readFilesAt(root, ['small', 'empty', 'big', 'utf8', 'missing', 'other']), ['usage_usec 42\n', '', big, 'naïve ☃\n', ENOENT, EISDIR]);
@@ -117,7 +120,11 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
     const held = native.openDirectory(join(cgroup, 'leaf'));
     assert.deepEqual(native.readFilesAt(held, files), native.readFilesAt(join(cgroup, 'leaf'), files));
     rmdirSync(join(cgroup, 'leaf'));
-    assert.deepEqual(native.readFilesAt(held, files), files.map(() => ENOENT), 'kernfs: a removed cgroup has no files left');
+    assert.deepEqual(
+      native.readFilesAt(held, files),
+      files.map(() => ENOENT),
+      'kernfs: a removed cgroup has no files left',
+    );
     native.closeDirectory(held);
     makeCgroup('/sys/fs/cgroup/memory', `${top}/new`, cleanups);
     assert.equal(nativeBatchFs?.knownSubdirectories(cgroup, ['leaf', 'child']), null, 'kernfs: same count, another name');
@@ -127,10 +134,13 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
   it('reads a kernel file longer than one page to its end (the seq_file returns it a page at a time)', async () => {
     const cgroup = makeCgroup('/sys/fs/cgroup/pids', `spyglass-batchfs-${process.pid}/many`, cleanups);
     // 1,000 processes: cgroup.procs is 5-6 KB of pids, more than the kernel's one-page seq_file buffer.
-    const shell = spawn('bash', ['-c', `echo $$ > ${cgroup}/cgroup.procs; for i in $(seq 1000); do sleep 60 & done; echo started; wait`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const shell = spawn('bash', ['-c', `echo $$ > ${cgroup}/cgroup.procs; for i in $(seq 1000); do sleep 60 & done; echo started; wait`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     // The sleeps are killed one by one so the shell's `wait` reaps them (killing the shell would leave them to pid 1).
     const stop = async () => {
-      for (const pid of readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)) if (pid !== shell.pid) process.kill(pid, 'SIGKILL');
+      for (const pid of readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number))
+        if (pid !== shell.pid) process.kill(pid, 'SIGKILL');
       if (shell.exitCode === null) await once(shell, 'exit');
     };
     cleanups.push(stop);

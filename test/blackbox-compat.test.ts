@@ -12,7 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseTextFormat } from '../src/metrics/parse-text.js';
-import { makeCertificates, startDnsmasq, startGrpcHealthServer, startHttpServer, startHttpsServer, startLineServer, type Certificates, type Dnsmasq, type GrpcHealthServer, type Listening } from './helpers/probe-servers.js';
+import {
+  makeCertificates,
+  startDnsmasq,
+  startGrpcHealthServer,
+  startHttpServer,
+  startHttpsServer,
+  startLineServer,
+  type Certificates,
+  type Dnsmasq,
+  type GrpcHealthServer,
+  type Listening,
+} from './helpers/probe-servers.js';
 import { startBlackboxExporter, type ReferenceExporter } from './helpers/reference-exporters.js';
 import { startSpyglass, type Running } from './helpers/spyglass.js';
 
@@ -35,7 +46,8 @@ const NEWER_LABELS: Record<string, string[]> = {
   probe_ssl_last_chain_info: ['serialnumber'], // blackbox 0.26
 };
 /** Values that are facts of the target, so must be equal; everything named *_seconds is a duration unless listed here. */
-const EXACT = /^probe_(success|http_(status_code|content_length|uncompressed_body_length|version|ssl|redirects)|ip_protocol|ip_addr_hash|failed_due_to_regex|dns_(answer|authority|additional)_rrs|dns_serial|dns_query_succeeded|grpc_(ssl|status_code|healthcheck_response)|ssl_earliest_cert_expiry|ssl_last_chain_expiry_timestamp_seconds|ssl_last_chain_info|tls_version_info|icmp_reply_hop_limit|expect_info)$/;
+const EXACT =
+  /^probe_(success|http_(status_code|content_length|uncompressed_body_length|version|ssl|redirects)|ip_protocol|ip_addr_hash|failed_due_to_regex|dns_(answer|authority|additional)_rrs|dns_serial|dns_query_succeeded|grpc_(ssl|status_code|healthcheck_response)|ssl_earliest_cert_expiry|ssl_last_chain_expiry_timestamp_seconds|ssl_last_chain_info|tls_version_info|icmp_reply_hop_limit|expect_info)$/;
 /** Two probes of a server on loopback, a moment apart: the same phase differs by far less. */
 const DURATION_TOLERANCE_SECONDS = 0.05;
 
@@ -55,7 +67,13 @@ before(async () => {
   http = await startHttpServer();
   https = await startHttpsServer(certs.serverCert, certs.serverKey);
   line = await startLineServer('HELLO spyglass');
-  dnsmasq = await startDnsmasq(['--host-record=web.spyglass.test,127.0.0.1', '--auth-zone=spyglass.test', '--auth-soa=2026112201,hostmaster.spyglass.test', '--auth-server=ns.spyglass.test,127.0.0.1', '--auth-peer=127.0.0.1']);
+  dnsmasq = await startDnsmasq([
+    '--host-record=web.spyglass.test,127.0.0.1',
+    '--auth-zone=spyglass.test',
+    '--auth-soa=2026112201,hostmaster.spyglass.test',
+    '--auth-server=ns.spyglass.test,127.0.0.1',
+    '--auth-peer=127.0.0.1',
+  ]);
   grpc = await startGrpcHealthServer({ '': 'SERVING', down: 'NOT_SERVING' });
   const ip4 = 'preferred_ip_protocol: ip4';
   const modules = [
@@ -130,12 +148,16 @@ function compare(ours: Map<string, Family>, theirs: Map<string, Family>): string
     }
     if (o.type !== t.type) problems.push(`${name}: type ${o.type}, blackbox ${t.type}`);
     const extra = new Set(NEWER_LABELS[name] ?? []);
-    const ourLabels = o.labelNames.split(',').filter((l) => l && !extra.has(l)).join(',');
+    const ourLabels = o.labelNames
+      .split(',')
+      .filter((l) => l && !extra.has(l))
+      .join(',');
     if (ourLabels !== t.labelNames) problems.push(`${name}: labels ${o.labelNames}, blackbox ${t.labelNames}`);
     for (const [labels, theirValue] of t.samples) {
       const ourValue = o.samples.get(labels) ?? (extra.size ? valueIgnoring(o, labels, extra) : undefined);
       if (ourValue === undefined) problems.push(`${name}${labels}: missing in spyglass`);
-      else if (EXACT.test(name) ? ourValue !== theirValue : Math.abs(ourValue - theirValue) > DURATION_TOLERANCE_SECONDS) problems.push(`${name}${labels}: ${ourValue}, blackbox ${theirValue}`);
+      else if (EXACT.test(name) ? ourValue !== theirValue : Math.abs(ourValue - theirValue) > DURATION_TOLERANCE_SECONDS)
+        problems.push(`${name}${labels}: ${ourValue}, blackbox ${theirValue}`);
     }
   }
   for (const name of ours.keys()) if (!theirs.has(name) && !(name in NEWER_THAN_023)) problems.push(`${name}: spyglass only`);
@@ -179,7 +201,11 @@ test('every module: the same families, types, labels and values as blackbox_expo
     const { ours, theirs } = await probeBoth(target, module);
     assert.ok(theirs.size > 0, `blackbox answered ${module} ${target}`);
     if (theirs.get('probe_success')?.samples.get('[]') !== success) {
-      const debug = await (await fetch(`${blackbox.base}/probe?${new URLSearchParams({ target, module, debug: 'true' })}`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '5' } })).text();
+      const debug = await (
+        await fetch(`${blackbox.base}/probe?${new URLSearchParams({ target, module, debug: 'true' })}`, {
+          headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '5' },
+        })
+      ).text();
       assert.fail(`blackbox's probe_success for ${module} ${target} is not ${success}:\n${debug}`);
     }
     for (const p of compare(ours, theirs)) report.push(`${module} ${target}: ${p}`);

@@ -37,7 +37,11 @@ describe('reading files an operator names', () => {
     const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${s.proc.pid}/status`, 'utf8'))?.[1]);
     try {
       const before = rssKiB();
-      for (const [target, reason] of [['/dev/zero', /not a regular file/], [fifo, /not a regular file/], [join(dir, 'huge.yml'), /52428800 bytes; the limit is 1048576/]] as const) {
+      for (const [target, reason] of [
+        ['/dev/zero', /not a regular file/],
+        [fifo, /not a regular file/],
+        [join(dir, 'huge.yml'), /52428800 bytes; the limit is 1048576/],
+      ] as const) {
         unlinkSync(link);
         symlinkSync(target, link);
         const started = performance.now();

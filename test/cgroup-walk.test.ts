@@ -59,20 +59,29 @@ async function checkSteps(hierarchy: string, writeMark: (dir: string, value: str
   const steps: Array<[string, () => void]> = [
     ['first walk', () => {}],
     ['a cgroup made inside a leaf', () => mkdirSync(at('a/x/deep'))],
-    ['one removed, one made beside it', () => {
-      rmdirSync(at('a/y'));
-      mkdirSync(at('c'));
-    }],
-    ['removed and made again under its name', () => {
-      rmSync(at('b'), { recursive: true }); // on tmpfs, with its mark file
-      mkdirSync(at('b'));
-      mark('2');
-    }],
+    [
+      'one removed, one made beside it',
+      () => {
+        rmdirSync(at('a/y'));
+        mkdirSync(at('c'));
+      },
+    ],
+    [
+      'removed and made again under its name',
+      () => {
+        rmSync(at('b'), { recursive: true }); // on tmpfs, with its mark file
+        mkdirSync(at('b'));
+        mark('2');
+      },
+    ],
     ['a cgroup made inside the one made again (its old watch is dead)', () => mkdirSync(at('b/inner'))],
     ['nothing changed', () => {}],
-    ['a whole subtree removed', () => {
-      for (const dir of ['a/x/deep', 'a/x', 'a']) rmdirSync(at(dir));
-    }],
+    [
+      'a whole subtree removed',
+      () => {
+        for (const dir of ['a/x/deep', 'a/x', 'a']) rmdirSync(at(dir));
+      },
+    ],
   ];
   for (const dir of ['a', 'a/x', 'a/y', 'b']) mkdirSync(at(dir));
   mark('1');
@@ -185,12 +194,19 @@ describe('DirectoryWatches', () => {
   it('stops asking the kernel once it says the user has no watches left, and keeps within its own budget', () => {
     const kernel = countingFs(2);
     const watches = new DirectoryWatches(10, kernel.fs);
-    assert.deepEqual(['/a', '/b', '/c', '/d'].map((p) => watches.watch(p)), [1, 2, undefined, undefined]);
+    assert.deepEqual(
+      ['/a', '/b', '/c', '/d'].map((p) => watches.watch(p)),
+      [1, 2, undefined, undefined],
+    );
     assert.equal(kernel.calls.add, 3, 'not asked again after ENOSPC');
     watches.unwatch('/a');
     assert.equal(kernel.live.size, 1);
     const budgeted = new DirectoryWatches(1, countingFs(100).fs);
-    assert.deepEqual([budgeted.watch('/a'), budgeted.watch('/b'), budgeted.watch('/a')], [1, undefined, 1], 'watching a watched path again is within the budget');
+    assert.deepEqual(
+      [budgeted.watch('/a'), budgeted.watch('/b'), budgeted.watch('/a')],
+      [1, undefined, 1],
+      'watching a watched path again is within the budget',
+    );
   });
 
   it('the fs fallback watches nothing, so every directory is re-checked', () => {

@@ -32,10 +32,17 @@ describe('spyglass dump', () => {
   it('supports openmetrics, json and table formats', async () => {
     const om = await runCli(['dump', '--format', 'openmetrics', 'loadavg']);
     assert.ok(om.stdout.endsWith('# EOF\n'));
-    const json = JSON.parse((await runCli(['dump', '--format', 'json', 'loadavg'])).stdout) as Array<{ collector: string; result: string; families: Array<{ name: string }> }>;
+    const json = JSON.parse((await runCli(['dump', '--format', 'json', 'loadavg'])).stdout) as Array<{
+      collector: string;
+      result: string;
+      families: Array<{ name: string }>;
+    }>;
     assert.equal(json[0]?.collector, 'loadavg');
     assert.equal(json[0]?.result, 'success');
-    assert.deepEqual(json[0]?.families.map((f) => f.name), ['node_load1', 'node_load5', 'node_load15']);
+    assert.deepEqual(
+      json[0]?.families.map((f) => f.name),
+      ['node_load1', 'node_load5', 'node_load15'],
+    );
     const table = (await runCli(['dump', '--format', 'table', 'loadavg'])).stdout;
     assert.match(table, /^METRIC\s+LABELS\s+VALUE$/m);
     assert.match(table, /^node_load1\s+[\d.]+$/m);
@@ -69,7 +76,10 @@ describe('spyglass check-config, collectors, --version, --help', () => {
     writeFileSync(good, 'collectors:\n  cpu: {interval: 5s}\n');
     const ok = await runCli(['check-config', good]);
     assert.equal(ok.code, 0);
-    assert.match(ok.stdout, /OK; enabled collectors: arp, conntrack, container, cpu, diskstats, dmi, entropy, filefd, filesystem, hwmon, inventory, loadavg, meminfo, netclass, netdev/);
+    assert.match(
+      ok.stdout,
+      /OK; enabled collectors: arp, conntrack, container, cpu, diskstats, dmi, entropy, filefd, filesystem, hwmon, inventory, loadavg, meminfo, netclass, netdev/,
+    );
     const bad = join(tmp, 'bad.yml');
     writeFileSync(bad, 'collectors:\n  cpu:\n    intervall: 5s\n');
     const r = await runCli(['check-config', bad]);
@@ -165,7 +175,16 @@ describe('migrating a node_exporter unit', () => {
     assert.match(log, /dry run: the flags and files are valid/);
     assert.doesNotMatch(log, /unknown (collector|key|option)/);
     // Each flag is applied or named in an "ignored: <reason>" line.
-    for (const name of ['runtime.gomaxprocs', 'web.systemd-socket', 'collector.cpu.info', 'collector.stat.softirq', 'collector.netdev.netlink', 'no-collector.wifi', 'no-collector.systemd', 'collector.ntp.server']) {
+    for (const name of [
+      'runtime.gomaxprocs',
+      'web.systemd-socket',
+      'collector.cpu.info',
+      'collector.stat.softirq',
+      'collector.netdev.netlink',
+      'no-collector.wifi',
+      'no-collector.systemd',
+      'collector.ntp.server',
+    ]) {
       assert.match(log, new RegExp(`--${name.replace(/\./g, '\\.')}[^"\\n]* ignored: \\w`), name);
     }
     assert.match(log, /"telemetry_path":"\/metrics"|telemetry_path=\/metrics/);
@@ -174,7 +193,13 @@ describe('migrating a node_exporter unit', () => {
     const ours = (await runCli(['collectors'])).stdout;
     const have = toggles.filter((f) => new RegExp(`^${f.name.slice('collector.'.length)}\\s`, 'm').test(ours));
     assert.ok(have.length >= 25, `${have.length} of node_exporter's collectors are spyglass's too`);
-    const back = await runCli(['serve', '--dry-run', '--web.listen-address=127.0.0.1:0', ...have.map((f) => `--${f.name}`), ...switches.map((f) => `--no-${f.name}`)]);
+    const back = await runCli([
+      'serve',
+      '--dry-run',
+      '--web.listen-address=127.0.0.1:0',
+      ...have.map((f) => `--${f.name}`),
+      ...switches.map((f) => `--no-${f.name}`),
+    ]);
     assert.equal(back.code, 0, back.stderr);
   });
 
@@ -189,7 +214,19 @@ describe('migrating a node_exporter unit', () => {
 
   it('serves at --web.telemetry-path and leaves out runtime metrics with --web.disable-exporter-metrics', async () => {
     const port = await freePort();
-    const proc = spawn(process.execPath, [cliPath, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--web.telemetry-path=/node/metrics', '--web.disable-exporter-metrics', '--collector.disable-defaults', '--collector.loadavg'], { stdio: 'ignore' });
+    const proc = spawn(
+      process.execPath,
+      [
+        cliPath,
+        'serve',
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--web.telemetry-path=/node/metrics',
+        '--web.disable-exporter-metrics',
+        '--collector.disable-defaults',
+        '--collector.loadavg',
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, 'ready');
       const body = await (await fetch(`http://127.0.0.1:${port}/node/metrics`)).text();
@@ -229,7 +266,21 @@ describe('spyglass check-config messages', () => {
   it('one message per problem, in file order, in words, with "did you mean"', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-messages-'));
     const file = join(dir, 'typos.yml');
-    writeFileSync(file, ['scheduler:', '  interval: "*/5 * * * * * *"', '  timeout: 10', 'web:', '  max_requsts: 40', 'collectors:', '  filesytem: {}', '  textfile:', '    directory: 5', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'scheduler:',
+        '  interval: "*/5 * * * * * *"',
+        '  timeout: 10',
+        'web:',
+        '  max_requsts: 40',
+        'collectors:',
+        '  filesytem: {}',
+        '  textfile:',
+        '    directory: 5',
+        '',
+      ].join('\n'),
+    );
     const r = await runCli(['check-config', file]);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stderr.trim().split('\n'), [
@@ -242,26 +293,48 @@ describe('spyglass check-config messages', () => {
     ]);
     writeFileSync(file, 'scheduler:\n  interval: "*/5 * * * * * *"\n');
     const cron = await runCli(['check-config', file]);
-    assert.deepEqual(cron.stderr.trim().split('\n'), [`${file}:2:3: scheduler.interval: "*/5 * * * * * *" is neither an interval like 15s nor a valid five- or six-field cron expression`, `${file}: 1 error(s)`], 'once, not once per collector');
+    assert.deepEqual(
+      cron.stderr.trim().split('\n'),
+      [
+        `${file}:2:3: scheduler.interval: "*/5 * * * * * *" is neither an interval like 15s nor a valid five- or six-field cron expression`,
+        `${file}: 1 error(s)`,
+      ],
+      'once, not once per collector',
+    );
     writeFileSync(file, 'scheduler:\n  timeout: 15y\n  interval: 15x\ncollectors:\n  cpu:\n    interval: 7q\n');
     const all = await runCli(['check-config', file]);
-    assert.deepEqual(all.stderr.trim().split('\n').map((l) => l.replace(/: .*?(must|"\w+" is)/, ': $1')), [
-      `${file}:2:3: must be a duration like 10s, 1m30s or 500ms, not "15y"`,
-      `${file}:3:3: "15x" is neither an interval like 15s nor a valid five- or six-field cron expression`,
-      `${file}:6:5: "7q" is neither an interval like 15s nor a valid five- or six-field cron expression`,
-      `${file}: 3 error(s)`,
-    ], 'schedules are checked alongside the schema, not after the other errors are fixed');
+    assert.deepEqual(
+      all.stderr
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/: .*?(must|"\w+" is)/, ': $1')),
+      [
+        `${file}:2:3: must be a duration like 10s, 1m30s or 500ms, not "15y"`,
+        `${file}:3:3: "15x" is neither an interval like 15s nor a valid five- or six-field cron expression`,
+        `${file}:6:5: "7q" is neither an interval like 15s nor a valid five- or six-field cron expression`,
+        `${file}: 3 error(s)`,
+      ],
+      'schedules are checked alongside the schema, not after the other errors are fixed',
+    );
   });
 });
 
-describe("migrating a blackbox_exporter unit", () => {
+describe('migrating a blackbox_exporter unit', () => {
   it("checks Debian's stock blackbox.yml as blackbox does (RE2's ^+OK included), with the flags that go with it", async () => {
     const stock = '/etc/prometheus/blackbox.yml'; // from prometheus-blackbox-exporter
     assert.match(readFileSync(stock, 'utf8'), /expect: "\^\+OK"/, 'the stock file still has the RE2-only pattern this test is about');
     const r = await runCli(['check-config', stock, '--collector.probe.endpoint.allow=127.0.0.0/8']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /blackbox\.yml: OK/);
-    for (const [pattern, js] of [['^+OK', '/^OK/'], ['(?i)^+ok', '/^ok/i'], ['^*x', '/x/'], ['a$+', '/a$/'], ['[^+]', '/[^+]/'], ['\\^+', '/\\^+/'], ['x{2}', '/x{2}/']]) {
+    for (const [pattern, js] of [
+      ['^+OK', '/^OK/'],
+      ['(?i)^+ok', '/^ok/i'],
+      ['^*x', '/x/'],
+      ['a$+', '/a$/'],
+      ['[^+]', '/[^+]/'],
+      ['\\^+', '/\\^+/'],
+      ['x{2}', '/x{2}/'],
+    ]) {
       assert.equal(String(goRegExp(pattern as string)), js, pattern);
     }
   });
@@ -273,16 +346,38 @@ describe("migrating a blackbox_exporter unit", () => {
     const refused = await runCli(['serve', '--dry-run', `--config.file=${blackboxYml}`]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /enabled without an allow list: .*--collector\.probe\.endpoint\.allow=CIDR on the command line/);
-    const r = await runCli(['serve', '--dry-run', `--config.file=${blackboxYml}`, '--collector.probe.endpoint.allow=127.0.0.0/8', '--timeout-offset=0.3', '--history.limit=100', '--log.prober=info', '--web.listen-address=127.0.0.1:0']);
+    const r = await runCli([
+      'serve',
+      '--dry-run',
+      `--config.file=${blackboxYml}`,
+      '--collector.probe.endpoint.allow=127.0.0.0/8',
+      '--timeout-offset=0.3',
+      '--history.limit=100',
+      '--log.prober=info',
+      '--web.listen-address=127.0.0.1:0',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /is a blackbox_exporter configuration: its modules serve \/probe/);
     assert.match(r.stderr, /--history\.limit ignored: /);
     assert.match(r.stderr, /--log\.prober ignored: /);
     const port = await freePort();
-    const proc = spawn(process.execPath, [cliPath, 'serve', `--config.file=${blackboxYml}`, '--collector.probe.endpoint.allow=127.0.0.0/8', '--timeout-offset=0.3', `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    const proc = spawn(
+      process.execPath,
+      [
+        cliPath,
+        'serve',
+        `--config.file=${blackboxYml}`,
+        '--collector.probe.endpoint.allow=127.0.0.0/8',
+        '--timeout-offset=0.3',
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, 'ready');
-      const body = await (await fetch(`http://127.0.0.1:${port}/probe?target=127.0.0.1:${port}&module=tcp_connect`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '2' } })).text();
+      const body = await (
+        await fetch(`http://127.0.0.1:${port}/probe?target=127.0.0.1:${port}&module=tcp_connect`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '2' } })
+      ).text();
       assert.equal(sampleValue(body, 'probe_success'), 1);
       assert.equal(sampleValue(body, 'probe_timeout_seconds'), 1.7, 'the scrape timeout less --timeout-offset');
     } finally {

@@ -28,7 +28,10 @@ describe('collector READMEs', () => {
   const host = builtinCollectors.filter((c) => c.group === 'host');
 
   it('exist for every host collector', () => {
-    assert.deepEqual(host.filter((c) => !existsSync(readmeOf(c.name))).map((c) => c.name), []);
+    assert.deepEqual(
+      host.filter((c) => !existsSync(readmeOf(c.name))).map((c) => c.name),
+      [],
+    );
   });
 
   // Each collector runs on this machine (or its synthetic tree, RUNS) and, unless it reads only the
@@ -48,7 +51,11 @@ describe('collector READMEs', () => {
       assert.ok((inTree ?? onMachine).length > 0, `${c.name} emitted no family ${inTree ? 'over the fixture tree' : 'on this machine'}: nothing to check`);
       const emitted = [...new Set([...onMachine, ...(inTree ?? [])])];
       const patterns = documentedPatterns(readFileSync(readmeOf(c.name), 'utf8'));
-      assert.deepEqual(emitted.filter((name) => !patterns.some((p) => p.test(name))), [], `undocumented in ${readmeOf(c.name)}`);
+      assert.deepEqual(
+        emitted.filter((name) => !patterns.some((p) => p.test(name))),
+        [],
+        `undocumented in ${readmeOf(c.name)}`,
+      );
     });
   }
 
@@ -57,12 +64,19 @@ describe('collector READMEs', () => {
     const patterns = documentedPatterns(readFileSync(readme, 'utf8'));
     const full = { cpuUsageNs: 1e9, quotaUs: 50000, memoryUsage: 1e6, pids: [1], threads: 1, readBytes: 4096, writeBytes: 4096 };
     for (const version of ['v1', 'v2'] as const) {
-      const node = writeNode(mkdtempSync(join(tmpdir(), 'spyglass-docs-')), version, [{ path: '/', ...full }, { path: '/app', ...full }]);
+      const node = writeNode(mkdtempSync(join(tmpdir(), 'spyglass-docs-')), version, [
+        { path: '/', ...full },
+        { path: '/app', ...full },
+      ]);
       const r = await runCli(['dump', `--path.procfs=${node.procfs}`, `--path.sysfs=${node.sysfs}`, `--path.rootfs=${node.rootfs}`, 'container']);
       assert.equal(r.code, 0, r.stderr);
       const emitted = [...parseExposition(r.stdout).keys()];
       assert.ok(emitted.length >= (version === 'v2' ? 30 : 25), `${version}: ${emitted.length} families`);
-      assert.deepEqual(emitted.filter((name) => !patterns.some((p) => p.test(name))), [], `undocumented in ${readme}`);
+      assert.deepEqual(
+        emitted.filter((name) => !patterns.some((p) => p.test(name))),
+        [],
+        `undocumented in ${readme}`,
+      );
     }
   });
 
@@ -74,13 +88,29 @@ describe('collector READMEs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-docs-'));
     const config = join(dir, 'probe.yml');
     const target = `https://localhost:${https.port}/?header=Last-Modified:Wed,%2021%20Oct%202015%2007:28:00%20GMT`;
-    writeFileSync(config, ['collectors:', '  probe:', '    modules:', '      tls: {prober: http, http: {tls_config: {ca_file: ' + JSON.stringify(certs.caFile) + '}}}', '      tcp_tls: {prober: tcp, tcp: {tls: true, tls_config: {ca_file: ' + JSON.stringify(certs.caFile) + '}}}', '    targets:', `      - {target: ${JSON.stringify(target)}, module: tls}`, `      - {target: "localhost:${https.port}", module: tcp_tls}`].join('\n'));
+    writeFileSync(
+      config,
+      [
+        'collectors:',
+        '  probe:',
+        '    modules:',
+        '      tls: {prober: http, http: {tls_config: {ca_file: ' + JSON.stringify(certs.caFile) + '}}}',
+        '      tcp_tls: {prober: tcp, tcp: {tls: true, tls_config: {ca_file: ' + JSON.stringify(certs.caFile) + '}}}',
+        '    targets:',
+        `      - {target: ${JSON.stringify(target)}, module: tls}`,
+        `      - {target: "localhost:${https.port}", module: tcp_tls}`,
+      ].join('\n'),
+    );
     const r = await runCli(['dump', `--config.file=${config}`, 'probe']);
     await https.close();
     certs.cleanup();
     assert.equal(r.code, 0, r.stderr);
     const emitted = [...parseExposition(r.stdout).keys()];
     assert.ok(emitted.includes('probe_http_last_modified_timestamp_seconds') && emitted.includes('probe_ssl_last_chain_info'), emitted.join(' '));
-    assert.deepEqual(emitted.filter((name) => !patterns.some((p) => p.test(name))), [], `undocumented in ${readme}`);
+    assert.deepEqual(
+      emitted.filter((name) => !patterns.some((p) => p.test(name))),
+      [],
+      `undocumented in ${readme}`,
+    );
   });
 });

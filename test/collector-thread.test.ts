@@ -20,8 +20,21 @@ function startThread(overrides: Partial<ThreadSetup> = {}) {
   const logs: Array<{ level: string; obj: unknown; msg?: string }> = [];
   const skipped = new Map<string, number>();
   const at = (level: string) => (obj: unknown, msg?: string) => logs.push({ level, obj, ...(msg === undefined ? {} : { msg }) });
-  const setup: ThreadSetup = { module: MODULE, name: 'threaded', options: { control, items: 3 }, timeoutMs: 1000, maxSeries: undefined, builtin: false, sampleTimestamps: false, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/', udevData: '/run/udev/data' }, debug: false, ...overrides };
-  const thread = new CollectorThread(setup, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, (reason, n) => skipped.set(reason, (skipped.get(reason) ?? 0) + n));
+  const setup: ThreadSetup = {
+    module: MODULE,
+    name: 'threaded',
+    options: { control, items: 3 },
+    timeoutMs: 1000,
+    maxSeries: undefined,
+    builtin: false,
+    sampleTimestamps: false,
+    paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/', udevData: '/run/udev/data' },
+    debug: false,
+    ...overrides,
+  };
+  const thread = new CollectorThread(setup, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, (reason, n) =>
+    skipped.set(reason, (skipped.get(reason) ?? 0) + n),
+  );
   return { thread, logs, skipped };
 }
 
@@ -97,7 +110,11 @@ describe('collector in a worker thread', () => {
       setMode('throw');
       assert.deepEqual(pick(await thread.run(['prometheus'], {})), { result: 'error', error: 'collector failed on purpose', rendered: undefined });
       setMode('reserved');
-      assert.deepEqual(pick(await thread.run(['prometheus'], {})), { result: 'error', error: "metric family spyglass_threaded uses a prefix reserved for spyglass's own metrics", rendered: undefined });
+      assert.deepEqual(pick(await thread.run(['prometheus'], {})), {
+        result: 'error',
+        error: "metric family spyglass_threaded uses a prefix reserved for spyglass's own metrics",
+        rendered: undefined,
+      });
     });
   });
 
@@ -142,7 +159,10 @@ describe('spyglass serve with a collector in a worker thread', () => {
   it('serves it in both formats, and keeps answering scrapes while the collector is stuck in synchronous code', async () => {
     setMode('ok');
     const config = join(dir, 'threaded.yml');
-    writeFileSync(config, `collector_modules: [${JSON.stringify(fixture('collectors/threaded.mjs'))}]\ncollectors:\n  threaded: {interval: 1s, timeout: 500ms, control: ${JSON.stringify(control)}}\n`);
+    writeFileSync(
+      config,
+      `collector_modules: [${JSON.stringify(fixture('collectors/threaded.mjs'))}]\ncollectors:\n  threaded: {interval: 1s, timeout: 500ms, control: ${JSON.stringify(control)}}\n`,
+    );
     const spyglass = await startSpyglass([`--config.file=${config}`, '--collector.disable-defaults', '--collector.threaded']);
     try {
       const openMetrics = await (await fetch(`${spyglass.base}/metrics`, { headers: { accept: 'application/openmetrics-text;version=1.0.0' } })).text();

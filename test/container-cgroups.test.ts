@@ -68,7 +68,12 @@ describe('container collector on real cgroups', () => {
     for (const c of V1_CONTROLLERS) writeFileSync(join(dirs[c] as string, 'cgroup.procs'), String(proc.pid));
     await go(proc);
 
-    const spyglass: Running = await startSpyglass(['--collector.disable-defaults', '--collector.container', '--collector.container.interval=1s', `--collector.container.cgroup-include=${TOP}.*`]);
+    const spyglass: Running = await startSpyglass([
+      '--collector.disable-defaults',
+      '--collector.container',
+      '--collector.container.interval=1s',
+      `--collector.container.cgroup-include=${TOP}.*`,
+    ]);
     cleanups.push(async () => void (await spyglass.stop()));
     const scrape = async () => (await fetch(`${spyglass.base}/metrics`)).text();
     await waitFor(async () => (series(await scrape(), 'container_cpu_usage_seconds_total', CONTAINER) ?? 0) > 0.3, 15000, 'CPU seconds to accumulate');
@@ -132,7 +137,7 @@ describe('container collector on real cgroups', () => {
     make(128 << 20);
     assert.deepEqual(await limit(), { limit: 128 << 20, skipped: [] }, 'the new directory, not the removed one');
     assert.ok((started as number) > firstStart, `start time ${started} of the new cgroup, after the first one's ${firstStart}`);
-    assert.equal(descriptorsOf(service), V1_CONTROLLERS.length, 'the removed directories\' descriptors were replaced');
+    assert.equal(descriptorsOf(service), V1_CONTROLLERS.length, "the removed directories' descriptors were replaced");
     removeService();
     assert.deepEqual(await limit(), { limit: undefined, skipped: [] });
     assert.equal(descriptorsOf(service), 0, 'nothing held of a cgroup that is gone');
@@ -150,17 +155,19 @@ describe('container collector on real cgroups', () => {
     const oomKills = async () => valueOf((await run()).families, 'container_oom_events_total', { id: service });
     // Three runs: from the third on, the OOM file is read only when /proc/vmstat's count moves.
     assert.deepEqual([await oomKills(), await oomKills(), await oomKills()], [0, 0, 0]);
-    const hog = spawn(process.execPath, ['-e', `process.stdin.once('data', () => { const held = []; for (;;) held.push(Buffer.alloc(${16 << 20}, 1)); });`], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const hog = spawn(process.execPath, ['-e', `process.stdin.once('data', () => { const held = []; for (;;) held.push(Buffer.alloc(${16 << 20}, 1)); });`], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
     cleanups.push(() => killed(hog));
     writeFileSync(join(dir, 'cgroup.procs'), String(hog.pid));
     hog.stdin?.write('go\n');
     const [, signal] = await once(hog, 'exit');
-    assert.equal(signal, 'SIGKILL', 'the kernel\'s OOM killer ended the process past its 64 MiB');
+    assert.equal(signal, 'SIGKILL', "the kernel's OOM killer ended the process past its 64 MiB");
     assert.match(kernel(join(dir, 'memory.oom_control')), /^oom_kill 1$/m);
     assert.deepEqual([await oomKills(), await oomKills(), await oomKills()], [1, 1, 1]);
     rmdirSync(dir);
     make();
-    assert.equal(await oomKills(), 0, 'the new cgroup\'s count, not the removed one\'s');
+    assert.equal(await oomKills(), 0, "the new cgroup's count, not the removed one's");
     rmdirSync(dir);
   });
 
@@ -177,7 +184,14 @@ describe('container collector on real cgroups', () => {
     copyFileSync('/proc/stat', join(root, 'proc/stat'));
     mkdirSync(join(root, 'sys/fs'), { recursive: true });
     symlinkSync(UNIFIED, join(root, 'sys/fs/cgroup'));
-    const spyglass = await startSpyglass(['--collector.disable-defaults', '--collector.container', '--collector.container.interval=1s', `--collector.container.cgroup-include=${TOP}.*`, `--path.procfs=${root}/proc`, `--path.sysfs=${root}/sys`]);
+    const spyglass = await startSpyglass([
+      '--collector.disable-defaults',
+      '--collector.container',
+      '--collector.container.interval=1s',
+      `--collector.container.cgroup-include=${TOP}.*`,
+      `--path.procfs=${root}/proc`,
+      `--path.sysfs=${root}/sys`,
+    ]);
     cleanups.push(async () => void (await spyglass.stop()));
     const id = `${TOP}/app`;
     const scrape = async () => (await fetch(`${spyglass.base}/metrics`)).text();

@@ -28,7 +28,27 @@ describe('container collector on fixture trees', () => {
       { path: '/kubepods.slice/kubepods-burstable.slice' },
       { path: POD_SLICE, cpuUsageNs: 3e9, memoryUsage: 64e6 },
       { path: `${POD_SLICE}/cri-containerd-${SANDBOX}.scope`, cpuUsageNs: 1e7, pids: [4242], threads: 1 },
-      { path: `${POD_SLICE}/cri-containerd-${APP}.scope`, cpuUsageNs: 2_500_000_000, userTicks: 150, systemTicks: 50, quotaUs: 50000, periods: 1000, throttledPeriods: 250, throttledNs: 7.5e9, memoryUsage: 60e6, inactiveFile: 10e6, rss: 40e6, cache: 20e6, mappedFile: 5e6, memoryLimit: 256 * 2 ** 20, oomKills: 2, pids: [4300, 4301], threads: 7, readBytes: 8192, writeBytes: 4096 },
+      {
+        path: `${POD_SLICE}/cri-containerd-${APP}.scope`,
+        cpuUsageNs: 2_500_000_000,
+        userTicks: 150,
+        systemTicks: 50,
+        quotaUs: 50000,
+        periods: 1000,
+        throttledPeriods: 250,
+        throttledNs: 7.5e9,
+        memoryUsage: 60e6,
+        inactiveFile: 10e6,
+        rss: 40e6,
+        cache: 20e6,
+        mappedFile: 5e6,
+        memoryLimit: 256 * 2 ** 20,
+        oomKills: 2,
+        pids: [4300, 4301],
+        threads: 7,
+        readBytes: 8192,
+        writeBytes: 4096,
+      },
       { path: '/system.slice' },
       { path: '/system.slice/containerd.service', cpuUsageNs: 5e9, pids: [800] },
       { path: '/system.slice/var-lib-kubelet.mount' },
@@ -49,9 +69,27 @@ describe('container collector on fixture trees', () => {
     const app = `${POD_SLICE}/cri-containerd-${APP}.scope`;
     const sandbox = `${POD_SLICE}/cri-containerd-${SANDBOX}.scope`;
     const last = (id: string) => samplesOf(families, 'container_last_seen', { id })[0]?.labels;
-    assert.deepEqual(last(app), { id: app, name: APP, image: 'docker.io/library/nginx:1.25.3', pod: 'web-7d4b9c-abcde', namespace: 'shop', container: 'nginx' });
-    assert.deepEqual(last(sandbox), { id: sandbox, name: SANDBOX, image: 'registry.k8s.io/pause:3.9', pod: 'web-7d4b9c-abcde', namespace: 'shop', container: '' });
-    assert.deepEqual(last(POD_SLICE), { id: POD_SLICE, name: '', image: '', pod: 'web-7d4b9c-abcde', namespace: 'shop', container: '' }, 'pod level: image="" like the kubelet');
+    assert.deepEqual(last(app), {
+      id: app,
+      name: APP,
+      image: 'docker.io/library/nginx:1.25.3',
+      pod: 'web-7d4b9c-abcde',
+      namespace: 'shop',
+      container: 'nginx',
+    });
+    assert.deepEqual(last(sandbox), {
+      id: sandbox,
+      name: SANDBOX,
+      image: 'registry.k8s.io/pause:3.9',
+      pod: 'web-7d4b9c-abcde',
+      namespace: 'shop',
+      container: '',
+    });
+    assert.deepEqual(
+      last(POD_SLICE),
+      { id: POD_SLICE, name: '', image: '', pod: 'web-7d4b9c-abcde', namespace: 'shop', container: '' },
+      'pod level: image="" like the kubelet',
+    );
     assert.deepEqual(last('/kubepods.slice'), { id: '/kubepods.slice', name: '', image: '', pod: '', namespace: '', container: '' });
 
     const a = { id: app };
@@ -79,7 +117,12 @@ describe('container collector on fixture trees', () => {
     assert.equal(valueOf(families, 'container_threads_max', a), 4096);
     assert.equal(valueOf(families, 'container_fs_reads_bytes_total', { ...a, device: '/dev/sda' }), 8192);
     assert.equal(valueOf(families, 'container_fs_writes_total', { ...a, device: '/dev/sda' }), 1);
-    assert.deepEqual(samplesOf(families, 'container_blkio_device_usage_total', a).map((s) => s.labels.operation).sort(), ['Read', 'Write']);
+    assert.deepEqual(
+      samplesOf(families, 'container_blkio_device_usage_total', a)
+        .map((s) => s.labels.operation)
+        .sort(),
+      ['Read', 'Write'],
+    );
     assert.equal(valueOf(families, 'container_pressure_cpu_waiting_seconds_total', a), 1.5);
     assert.equal(valueOf(families, 'container_pressure_memory_stalled_seconds_total', a), 0.125);
     assert.equal(samplesOf(families, 'container_cpu_cfs_periods_total', { id: '/system.slice/containerd.service' }).length, 0, 'no cfs series without a quota');
@@ -89,7 +132,11 @@ describe('container collector on fixture trees', () => {
     assert.equal(valueOf(families, 'container_memory_working_set_bytes', { id: '/' }), 700e6);
 
     const rx = samplesOf(families, 'container_network_receive_bytes_total');
-    assert.deepEqual(rx.map((s) => `${s.labels.id} ${s.labels.interface} ${s.value}`).sort(), [`/ eth0 1000000`, `${sandbox} eth0 3000`].sort(), 'network once per netns: root and the sandbox; lo and veth left out');
+    assert.deepEqual(
+      rx.map((s) => `${s.labels.id} ${s.labels.interface} ${s.value}`).sort(),
+      [`/ eth0 1000000`, `${sandbox} eth0 3000`].sort(),
+      'network once per netns: root and the sandbox; lo and veth left out',
+    );
     assert.equal(valueOf(families, 'container_network_transmit_packets_dropped_total', { id: sandbox, interface: 'eth0' }), 4);
   });
 
@@ -104,7 +151,22 @@ describe('container collector on fixture trees', () => {
       { path: '/kubepods/besteffort' },
       { path: pod },
       { path: `${pod}/crio-${sandbox}`, pids: [7000] },
-      { path: `${pod}/crio-${db}`, cpuUsageNs: 4e9, userTicks: 300, systemTicks: 80, memoryUsage: 300e6, inactiveFile: 120e6, rss: 100e6, cache: 200e6, memoryLimit: 512 * 2 ** 20, oomKills: 1, pids: [7100], threads: 12, readBytes: 4096 * 3, writeBytes: 4096 * 5 },
+      {
+        path: `${pod}/crio-${db}`,
+        cpuUsageNs: 4e9,
+        userTicks: 300,
+        systemTicks: 80,
+        memoryUsage: 300e6,
+        inactiveFile: 120e6,
+        rss: 100e6,
+        cache: 200e6,
+        memoryLimit: 512 * 2 ** 20,
+        oomKills: 1,
+        pids: [7100],
+        threads: 12,
+        readBytes: 4096 * 3,
+        writeBytes: 4096 * 5,
+      },
       { path: `${pod}/crio-conmon-${db}`, cpuUsageNs: 1e6 },
     ]);
     writeProcess(node, 7000, 4026533001, { eth0: [555, 666] });
@@ -115,7 +177,16 @@ describe('container collector on fixture trees', () => {
     const { families, skipped } = await collectContainersOnce(node, { container_labels: ['app', 'io.kubernetes.pod.uid'] });
     assert.deepEqual(skipped, []);
     const d = { id: `${pod}/crio-${db}` };
-    assert.deepEqual(samplesOf(families, 'container_last_seen', d)[0]?.labels, { ...d, name: `k8s_postgres_db-0_data_${uid}_1`, image: 'docker.io/library/postgres:16', pod: 'db-0', namespace: 'data', container: 'postgres', container_label_app: 'db', container_label_io_kubernetes_pod_uid: uid });
+    assert.deepEqual(samplesOf(families, 'container_last_seen', d)[0]?.labels, {
+      ...d,
+      name: `k8s_postgres_db-0_data_${uid}_1`,
+      image: 'docker.io/library/postgres:16',
+      pod: 'db-0',
+      namespace: 'data',
+      container: 'postgres',
+      container_label_app: 'db',
+      container_label_io_kubernetes_pod_uid: uid,
+    });
     assert.equal(samplesOf(families, 'container_last_seen', { id: `${pod}/crio-${sandbox}` })[0]?.labels.container, 'POD');
     assert.equal(samplesOf(families, 'container_last_seen', { id: `${pod}/crio-conmon-${db}` })[0]?.labels.name, '', 'conmon is a raw cgroup');
     assert.equal(valueOf(families, 'container_cpu_usage_seconds_total', { ...d, cpu: 'total' }), 4);
@@ -127,13 +198,23 @@ describe('container collector on fixture trees', () => {
     assert.equal(valueOf(families, 'container_oom_events_total', d), 1);
     assert.equal(valueOf(families, 'container_threads_max', d), 0, 'pids.max "max" is 0');
     assert.equal(samplesOf(families, 'container_threads', { id: '/' }).length, 0, 'no pids data for the root cgroup');
-    assert.deepEqual(samplesOf(families, 'container_blkio_device_usage_total', d).map((s) => `${s.labels.device} ${s.labels.major}:${s.labels.minor} ${s.labels.operation} ${s.value}`).sort(), ['/dev/sda 8:0 Async 12288', '/dev/sda 8:0 Discard 0', '/dev/sda 8:0 Read 12288', '/dev/sda 8:0 Sync 20480', '/dev/sda 8:0 Write 20480']);
+    assert.deepEqual(
+      samplesOf(families, 'container_blkio_device_usage_total', d)
+        .map((s) => `${s.labels.device} ${s.labels.major}:${s.labels.minor} ${s.labels.operation} ${s.value}`)
+        .sort(),
+      ['/dev/sda 8:0 Async 12288', '/dev/sda 8:0 Discard 0', '/dev/sda 8:0 Read 12288', '/dev/sda 8:0 Sync 20480', '/dev/sda 8:0 Write 20480'],
+    );
     assert.equal(valueOf(families, 'container_fs_reads_total', { ...d, device: '/dev/sda' }), 3);
     assert.equal(samplesOf(families, 'container_pressure_cpu_waiting_seconds_total').length, 0, 'no PSI on v1');
-    assert.deepEqual(samplesOf(families, 'container_network_receive_bytes_total').map((s) => `${s.labels.id} ${s.value}`).sort(), ['/ 1000000', `${pod}/crio-${sandbox} 555`]);
+    assert.deepEqual(
+      samplesOf(families, 'container_network_receive_bytes_total')
+        .map((s) => `${s.labels.id} ${s.value}`)
+        .sort(),
+      ['/ 1000000', `${pod}/crio-${sandbox} 555`],
+    );
   });
 
-  it('hybrid (this VM\'s layout), cgroupfs driver, Docker: files on disk, the Engine API, kubelet log names', async () => {
+  it("hybrid (this VM's layout), cgroupfs driver, Docker: files on disk, the Engine API, kubelet log names", async () => {
     const uid = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
     const api = hex('e');
     const logsOnly = hex('f');
@@ -165,13 +246,43 @@ describe('container collector on fixture trees', () => {
       const { families, skipped } = await collectContainersOnce(node, { docker_host: `unix://${socket}`, container_labels: ['team'] });
       assert.deepEqual(skipped, []);
       const label = (id: string) => samplesOf(families, 'container_last_seen', { id })[0]?.labels;
-      assert.deepEqual(label(`${pod}/${api}`), { id: `${pod}/${api}`, name: `k8s_api_api-5c9d8-xyz12_backend_${uid}_0`, image: 'registry.example.com/api:2.4.1', pod: 'api-5c9d8-xyz12', namespace: 'backend', container: 'api', container_label_team: 'payments' });
-      assert.deepEqual(label(`/docker/${plain}`), { id: `/docker/${plain}`, name: 'cache', image: 'redis:7-alpine', pod: '', namespace: '', container: '', container_label_team: 'platform' });
-      assert.deepEqual(label(`${pod}/${logsOnly}`), { id: `${pod}/${logsOnly}`, name: '', image: '', pod: 'api-5c9d8-xyz12', namespace: 'backend', container: 'sidecar', container_label_team: '' });
-      assert.equal(valueOf(families, 'container_start_time_seconds', { id: `/docker/${plain}` }), Date.parse('2026-11-19T10:00:01.5Z') / 1000, "Docker's StartedAt");
-      assert.equal(valueOf(families, 'container_start_time_seconds', { id: `${pod}/${logsOnly}` }) as number >= 1_700_000_000, true);
-      const rx = samplesOf(families, 'container_network_receive_bytes_total').map((s) => s.labels.id).filter((id) => id !== '/');
-      assert.deepEqual(rx, [`/docker/${plain}`], 'a container on another container\'s network (NetworkMode container:) has none');
+      assert.deepEqual(label(`${pod}/${api}`), {
+        id: `${pod}/${api}`,
+        name: `k8s_api_api-5c9d8-xyz12_backend_${uid}_0`,
+        image: 'registry.example.com/api:2.4.1',
+        pod: 'api-5c9d8-xyz12',
+        namespace: 'backend',
+        container: 'api',
+        container_label_team: 'payments',
+      });
+      assert.deepEqual(label(`/docker/${plain}`), {
+        id: `/docker/${plain}`,
+        name: 'cache',
+        image: 'redis:7-alpine',
+        pod: '',
+        namespace: '',
+        container: '',
+        container_label_team: 'platform',
+      });
+      assert.deepEqual(label(`${pod}/${logsOnly}`), {
+        id: `${pod}/${logsOnly}`,
+        name: '',
+        image: '',
+        pod: 'api-5c9d8-xyz12',
+        namespace: 'backend',
+        container: 'sidecar',
+        container_label_team: '',
+      });
+      assert.equal(
+        valueOf(families, 'container_start_time_seconds', { id: `/docker/${plain}` }),
+        Date.parse('2026-11-19T10:00:01.5Z') / 1000,
+        "Docker's StartedAt",
+      );
+      assert.equal((valueOf(families, 'container_start_time_seconds', { id: `${pod}/${logsOnly}` }) as number) >= 1_700_000_000, true);
+      const rx = samplesOf(families, 'container_network_receive_bytes_total')
+        .map((s) => s.labels.id)
+        .filter((id) => id !== '/');
+      assert.deepEqual(rx, [`/docker/${plain}`], "a container on another container's network (NetworkMode container:) has none");
     } finally {
       server.close();
     }
@@ -202,7 +313,11 @@ describe('container collector on fixture trees', () => {
     assert.equal(samplesOf(families, 'container_memory_rss', g).length, 0, 'the garbled memory.stat field is left out');
     assert.equal(samplesOf(families, 'container_spec_cpu_quota', g).length, 0);
     assert.equal(valueOf(families, 'container_cpu_usage_seconds_total', { id: `/system.slice/docker-${badMeta}.scope`, cpu: 'total' }), 2);
-    assert.equal(samplesOf(families, 'container_last_seen', { id: `/system.slice/docker-${badMeta}.scope` })[0]?.labels.name, '', 'falls back to the raw cgroup, id only');
+    assert.equal(
+      samplesOf(families, 'container_last_seen', { id: `/system.slice/docker-${badMeta}.scope` })[0]?.labels.name,
+      '',
+      'falls back to the raw cgroup, id only',
+    );
   });
 
   it('a Docker socket that never answers costs one timeout per run, and the rest is served', async () => {
@@ -217,7 +332,10 @@ describe('container collector on fixture trees', () => {
       const { families, skipped } = await collectContainersOnce(node, { docker_host: `unix://${socket}`, docker_timeout: '300ms' });
       const ms = performance.now() - started;
       assert.ok(ms < 1000, `one timeout, not one per container: ${ms.toFixed(0)} ms`);
-      assert.deepEqual(skipped.map((s) => s.reason), ['metadata']);
+      assert.deepEqual(
+        skipped.map((s) => s.reason),
+        ['metadata'],
+      );
       assert.match(skipped[0]?.detail ?? '', /no answer within 300 ms/);
       assert.equal(samplesOf(families, 'container_cpu_usage_seconds_total').length, 4);
     } finally {
@@ -245,7 +363,12 @@ describe('container collector on fixture trees', () => {
   });
 
   it('past the descriptor budget (a low RLIMIT_NOFILE) the rest of the tree is read by path, with the same results', () => {
-    const containers: FakeCgroup[] = Array.from({ length: 40 }, (_, i) => ({ path: `/docker/${String(i).padStart(64, '0')}`, cpuUsageNs: 1e9 + i, memoryUsage: 1e6 * (i + 1), pids: [1000 + i] }));
+    const containers: FakeCgroup[] = Array.from({ length: 40 }, (_, i) => ({
+      path: `/docker/${String(i).padStart(64, '0')}`,
+      cpuUsageNs: 1e9 + i,
+      memoryUsage: 1e6 * (i + 1),
+      pids: [1000 + i],
+    }));
     const cgroups = [{ path: '/', cpuUsageNs: 9e12 }, { path: '/docker' }, ...containers];
     // Three runs in a process of its own (the later ones re-check the walked directories), one container gone and one new before the last;
     // the tree of each process is written anew, so the times (last seen, start from the directory's ctime) are left out.
@@ -307,7 +430,11 @@ describe('container collector on fixture trees', () => {
       const hierarchies = join(node.sysfs, 'fs/cgroup');
       const file = version === 'v1' ? join(hierarchies, 'memory', id, 'memory.oom_control') : join(hierarchies, id, 'memory.events');
       // Changed by hand, not by a kill the kernel counted: a file that is read shows it, one that is not does not.
-      const setFile = (kills: number) => writeFileSync(file, version === 'v1' ? `oom_kill_disable 0\nunder_oom 0\noom_kill ${kills}\n` : `low 0\nhigh 0\nmax 0\noom 0\noom_kill ${kills}\noom_group_kill 0\n`);
+      const setFile = (kills: number) =>
+        writeFileSync(
+          file,
+          version === 'v1' ? `oom_kill_disable 0\nunder_oom 0\noom_kill ${kills}\n` : `low 0\nhigh 0\nmax 0\noom 0\noom_kill ${kills}\noom_group_kill 0\n`,
+        );
       const setVmstat = (kills: number) => writeFileSync(join(node.procfs, 'vmstat'), `pgfault 100\noom_kill ${kills}\npgmajfault 2\n`);
       setVmstat(7);
       const run = await containerRunner(node);
@@ -333,7 +460,7 @@ describe('container collector on fixture trees', () => {
     }
   });
 
-  it('a run\'s families stay as returned while the next run is built (samples are recycled every other run)', async () => {
+  it("a run's families stay as returned while the next run is built (samples are recycled every other run)", async () => {
     const id = `/docker/${hex('9')}`;
     const node = tempNode('v2', [{ path: '/' }, { path: '/docker' }, { path: id, cpuUsageNs: 1e9, memoryUsage: 1000 }]);
     const run = await containerRunner(node);
@@ -350,8 +477,14 @@ describe('container collector on fixture trees', () => {
   it('cgroup_include narrows the walk; percpu adds per-CPU series on v1', async () => {
     const node = tempNode('hybrid', [{ path: '/', cpuUsageNs: 8e9 }, { path: '/kubepods' }, { path: '/system.slice' }]);
     const { families } = await collectContainersOnce(node, { cgroup_include: '/kubepods.*', percpu: true });
-    assert.deepEqual(samplesOf(families, 'container_last_seen').map((s) => s.labels.id), ['/kubepods']);
+    assert.deepEqual(
+      samplesOf(families, 'container_last_seen').map((s) => s.labels.id),
+      ['/kubepods'],
+    );
     const all = await collectContainersOnce(node, { percpu: true });
-    assert.deepEqual(samplesOf(all.families, 'container_cpu_usage_seconds_total', { id: '/' }).map((s) => `${s.labels.cpu} ${s.value}`), ['cpu00 6', 'cpu01 2']);
+    assert.deepEqual(
+      samplesOf(all.families, 'container_cpu_usage_seconds_total', { id: '/' }).map((s) => `${s.labels.cpu} ${s.value}`),
+      ['cpu00 6', 'cpu01 2'],
+    );
   });
 });

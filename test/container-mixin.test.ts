@@ -21,7 +21,8 @@ const UID = KUBE_POD_UID;
 const POD = KUBE_POD;
 const SELECTOR = 'job="cadvisor"';
 const DISK_DEVICES = '(/dev.+)|mmcblk.p.+|nvme.+|rbd.+|sd.+|vd.+|xvd.+|dm-.+|dasd.+';
-const POD_JOIN = 'on (cluster, namespace, pod) group_left(node) topk by (cluster, namespace, pod) (1, max by (cluster, namespace, pod, node) (kube_pod_info{job="kube-state-metrics", node!=""}))';
+const POD_JOIN =
+  'on (cluster, namespace, pod) group_left(node) topk by (cluster, namespace, pod) (1, max by (cluster, namespace, pod, node) (kube_pod_info{job="kube-state-metrics", node!=""}))';
 
 /** The mixin's container recording rules (rules/apps.libsonnet), with its default selectors. */
 const RECORDING_RULES = `
@@ -69,23 +70,50 @@ describe('kubernetes-mixin queries on cAdvisor metrics, against a real Prometheu
     const { rootfs, top } = startKubeNode(cleanups);
 
     const textfiles = mkdtempSync(join(tmpdir(), 'spyglass-mixin-ksm-'));
-    writeFileSync(join(textfiles, 'kube_pod_info.prom'), `kube_pod_info{namespace="shop",pod="${POD}",uid="${UID}",node="node-1"} 1\nkube_pod_info{namespace="shop",pod="disk-0",uid="x",node="node-1"} 1\n`);
-    const live = await startSpyglass(['--collector.disable-defaults', '--collector.container', '--collector.textfile', `--collector.textfile.directory=${textfiles}`, '--collector.container.interval=1s', `--collector.container.cgroup-include=${top}.*`, `--path.rootfs=${rootfs}`]);
+    writeFileSync(
+      join(textfiles, 'kube_pod_info.prom'),
+      `kube_pod_info{namespace="shop",pod="${POD}",uid="${UID}",node="node-1"} 1\nkube_pod_info{namespace="shop",pod="disk-0",uid="x",node="node-1"} 1\n`,
+    );
+    const live = await startSpyglass([
+      '--collector.disable-defaults',
+      '--collector.container',
+      '--collector.textfile',
+      `--collector.textfile.directory=${textfiles}`,
+      '--collector.container.interval=1s',
+      `--collector.container.cgroup-include=${top}.*`,
+      `--path.rootfs=${rootfs}`,
+    ]);
     cleanups.push(async () => void (await live.stop()));
 
     // The second node, for the storage panel: a fixture tree whose blkio counters move.
     const disk = 'c3'.repeat(32);
     const diskPod = `/kubepods/besteffort/pod5f3e2d1c-0b9a-4877-a665-5443c2b1a0f9`;
-    const node = writeNode(mkdtempSync(join(tmpdir(), 'spyglass-mixin-fixture-')), 'v1', [{ path: '/' }, { path: '/kubepods' }, { path: '/kubepods/besteffort' }, { path: diskPod }, { path: `${diskPod}/${disk}`, readBytes: 4096, writeBytes: 4096 }]);
+    const node = writeNode(mkdtempSync(join(tmpdir(), 'spyglass-mixin-fixture-')), 'v1', [
+      { path: '/' },
+      { path: '/kubepods' },
+      { path: '/kubepods/besteffort' },
+      { path: diskPod },
+      { path: `${diskPod}/${disk}`, readBytes: 4096, writeBytes: 4096 },
+    ]);
     containerdBundle(node.rootfs, disk, 'containerd-container.json', 'd4'.repeat(32), 'disk-0');
-    const fixtureNode = await startSpyglass(['--collector.disable-defaults', '--collector.container', '--collector.container.interval=1s', `--path.procfs=${node.procfs}`, `--path.sysfs=${node.sysfs}`, `--path.rootfs=${node.rootfs}`]);
+    const fixtureNode = await startSpyglass([
+      '--collector.disable-defaults',
+      '--collector.container',
+      '--collector.container.interval=1s',
+      `--path.procfs=${node.procfs}`,
+      `--path.sysfs=${node.sysfs}`,
+      `--path.rootfs=${node.rootfs}`,
+    ]);
     cleanups.push(async () => void (await fixtureNode.stop()));
     let io = 4096;
     const blkio = join(node.sysfs, 'fs/cgroup/blkio', diskPod, disk);
     const tick = setInterval(() => {
       io += 4096 * 10;
       writeFileSync(join(blkio, 'blkio.throttle.io_service_bytes_recursive'), `8:0 Read ${io}\n8:0 Write ${io}\n8:0 Total ${2 * io}\nTotal ${2 * io}\n`);
-      writeFileSync(join(blkio, 'blkio.throttle.io_serviced_recursive'), `8:0 Read ${io / 4096}\n8:0 Write ${io / 4096}\n8:0 Total ${(2 * io) / 4096}\nTotal ${(2 * io) / 4096}\n`);
+      writeFileSync(
+        join(blkio, 'blkio.throttle.io_serviced_recursive'),
+        `8:0 Read ${io / 4096}\n8:0 Write ${io / 4096}\n8:0 Total ${(2 * io) / 4096}\nTotal ${(2 * io) / 4096}\n`,
+      );
     }, 500);
     cleanups.push(() => clearInterval(tick));
 
@@ -106,12 +134,26 @@ describe('kubernetes-mixin queries on cAdvisor metrics, against a real Prometheu
     cleanups.push(() => prometheus.stop());
 
     const results = async (query: string) =>
-      (await prometheus.api<{ result: Array<{ metric: Record<string, string>; value: [number, string] }> }>('query', { query })).result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+      (await prometheus.api<{ result: Array<{ metric: Record<string, string>; value: [number, string] }> }>('query', { query })).result.map((r) => ({
+        metric: r.metric,
+        value: Number(r.value[1]),
+      }));
     const byLabel = async (query: string, label = 'container') => new Map((await results(query)).map((r) => [r.metric[label] ?? '', r.value]));
-    await waitFor(async () => (await results(POD_PANELS['Transmit bandwidth'] as string)).some((r) => r.value > 0) && (await results(POD_PANELS['IOPS (reads + writes)'] as string)).length > 0 && (await results(POD_PANELS['CPU usage'] as string)).length > 0, 30000, 'rates over a few scrapes');
+    await waitFor(
+      async () =>
+        (await results(POD_PANELS['Transmit bandwidth'] as string)).some((r) => r.value > 0) &&
+        (await results(POD_PANELS['IOPS (reads + writes)'] as string)).length > 0 &&
+        (await results(POD_PANELS['CPU usage'] as string)).length > 0,
+      30000,
+      'rates over a few scrapes',
+    );
 
     const cpuRule = await byLabel('node_namespace_pod_container:container_cpu_usage_seconds_total:sum_rate5m{namespace="shop"}');
-    assert.deepEqual([...cpuRule.keys()].sort(), ['', 'nginx'], 'image!="" drops the pod cgroup; the sandbox (container="", image=pause) stays, as with the kubelet on containerd');
+    assert.deepEqual(
+      [...cpuRule.keys()].sort(),
+      ['', 'nginx'],
+      'image!="" drops the pod cgroup; the sandbox (container="", image=pause) stays, as with the kubelet on containerd',
+    );
     assert.ok((cpuRule.get('nginx') as number) > 0, 'rate over 5m of a few seconds of data: small, but there');
     const irate = (await byLabel('node_namespace_pod_container:container_cpu_usage_seconds_total:sum_irate{container="nginx"}')).get('nginx') as number;
     assert.ok(irate > 0.03 && irate < 0.2, `app CPU ${irate} cores under a 0.1-core quota`);
@@ -124,13 +166,17 @@ describe('kubernetes-mixin queries on cAdvisor metrics, against a real Prometheu
     assert.ok(((await byLabel(`node_namespace_pod_container:container_memory_working_set_bytes{container="nginx"}`)).get('nginx') as number) >= 32 << 20);
 
     const throttling = await results(CPU_THROTTLING_HIGH);
-    assert.deepEqual(throttling.map((r) => `${r.metric.namespace}/${r.metric.pod}/${r.metric.container}`), [`shop/${POD}/nginx`], 'CPUThrottlingHigh fires for the throttled container only');
+    assert.deepEqual(
+      throttling.map((r) => `${r.metric.namespace}/${r.metric.pod}/${r.metric.container}`),
+      [`shop/${POD}/nginx`],
+      'CPUThrottlingHigh fires for the throttled container only',
+    );
     assert.ok((throttling[0]?.value as number) > 0.5);
 
     for (const [panel, query] of Object.entries(POD_PANELS)) {
       const got = await results(query);
       assert.ok(got.length > 0, `panel "${panel}" has no data: ${query}`);
     }
-    assert.ok(((await byLabel(POD_PANELS['Transmit bandwidth'] as string, 'pod')).get(POD) as number) > 1000, 'the sandbox\'s eth0 carries the pod\'s traffic');
+    assert.ok(((await byLabel(POD_PANELS['Transmit bandwidth'] as string, 'pod')).get(POD) as number) > 1000, "the sandbox's eth0 carries the pod's traffic");
   });
 });

@@ -19,7 +19,27 @@ import { analysePromql, substituteGrafanaBuiltins } from './helpers/promql.js';
 import { repoRoot, runCli } from './helpers/spyglass.js';
 
 /** Grafana unit ids the dashboards may use (from Grafana's valueFormats categories). */
-const GRAFANA_UNITS = new Set(['none', 'short', 'percent', 'percentunit', 'bytes', 'decbytes', 'bits', 'Bps', 'bps', 'pps', 'iops', 'ops', 'reqps', 's', 'ms', 'dtdurations', 'dtdurationms', 'bool_yes_no', 'dateTimeAsIso']);
+const GRAFANA_UNITS = new Set([
+  'none',
+  'short',
+  'percent',
+  'percentunit',
+  'bytes',
+  'decbytes',
+  'bits',
+  'Bps',
+  'bps',
+  'pps',
+  'iops',
+  'ops',
+  'reqps',
+  's',
+  'ms',
+  'dtdurations',
+  'dtdurationms',
+  'bool_yes_no',
+  'dateTimeAsIso',
+]);
 const RATE_MARK = '987s';
 
 const all = Object.entries(dashboards(DEFAULT_MIXIN_CONFIG)) as unknown as Array<[string, DashboardJson]>;
@@ -30,7 +50,11 @@ describe('Grafana dashboards', () => {
     for (const [name, text] of Object.entries(dashboardFiles(DEFAULT_MIXIN_CONFIG))) {
       assert.equal(readFileSync(`${repoRoot}dashboards/${name}`, 'utf8'), text, `dashboards/${name} is stale: run \`npm run generate\``);
     }
-    assert.equal(readFileSync(`${repoRoot}dashboards/grafana-provisioning.yaml`, 'utf8'), grafanaProvisioning(DEFAULT_DASHBOARD_DIR), 'dashboards/grafana-provisioning.yaml is stale: run `npm run generate`');
+    assert.equal(
+      readFileSync(`${repoRoot}dashboards/grafana-provisioning.yaml`, 'utf8'),
+      grafanaProvisioning(DEFAULT_DASHBOARD_DIR),
+      'dashboards/grafana-provisioning.yaml is stale: run `npm run generate`',
+    );
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-dash-'));
     const r = await runCli(['dashboards', 'export', dir]);
     assert.equal(r.code, 0, r.stderr);
@@ -60,7 +84,11 @@ describe('Grafana dashboards', () => {
       const ds = vars.filter((v) => v.type === 'datasource');
       assert.equal(ds.length, 1, name);
       assert.deepEqual([ds[0]?.name, ds[0]?.label, ds[0]?.query], ['datasource', 'Data source', 'prometheus']);
-      for (const wanted of ['job', 'instance']) assert.ok(vars.some((v) => v.name === wanted), `${name}: $${wanted}`);
+      for (const wanted of ['job', 'instance'])
+        assert.ok(
+          vars.some((v) => v.name === wanted),
+          `${name}: $${wanted}`,
+        );
       for (const v of vars.filter((x) => x.type === 'query')) {
         assert.equal(v.datasource?.uid, '${datasource}', `${name} $${v.name}`);
         assert.equal(v.refresh, 2, `${name} $${v.name}: refresh on time range change`);
@@ -72,7 +100,9 @@ describe('Grafana dashboards', () => {
       }
       // Chained: each variable after job filters on the ones before it.
       const chain = vars.filter((v) => v.type === 'query').map((v) => v.name);
-      vars.filter((v) => v.type === 'query').forEach((v, i) => chain.slice(0, i).forEach((before) => assert.ok(v.query.query.includes(`$${before}`), `${name} $${v.name} filters on $${before}`)));
+      vars
+        .filter((v) => v.type === 'query')
+        .forEach((v, i) => chain.slice(0, i).forEach((before) => assert.ok(v.query.query.includes(`$${before}`), `${name} $${v.name} filters on $${before}`)));
     }
   });
 
@@ -95,7 +125,8 @@ describe('Grafana dashboards', () => {
         assert.ok(p.title && p.description, `${where}: title and description`);
         assert.equal(p.datasource?.uid, '${datasource}', `${where}: panel-datasource`);
         assert.ok(GRAFANA_UNITS.has(p.fieldConfig.defaults.unit as string), `${where}: unit ${p.fieldConfig.defaults.unit}`);
-        for (const o of p.fieldConfig.overrides) for (const prop of o.properties) if (prop.id === 'unit') assert.ok(GRAFANA_UNITS.has(prop.value as string), `${where}: override unit ${prop.value}`);
+        for (const o of p.fieldConfig.overrides)
+          for (const prop of o.properties) if (prop.id === 'unit') assert.ok(GRAFANA_UNITS.has(prop.value as string), `${where}: override unit ${prop.value}`);
         assert.ok(p.targets.length > 0, `${where}: panel-no-targets`);
         for (const t of p.targets) assert.equal(t.datasource?.uid, '${datasource}', `${where} ${t.refId}`);
       }
@@ -111,9 +142,12 @@ describe('Grafana dashboards', () => {
       const { errors, selectors } = analysePromql(substituteGrafanaBuiltins(q.expr, { rateInterval: RATE_MARK }));
       if (errors.length) problems.push(`${where}: parse errors ${errors.join('; ')}`);
       for (const s of selectors) {
-        if ((s.func === 'rate' || s.func === 'irate') && s.range !== RATE_MARK) problems.push(`${where}: ${s.func}(${s.metric}[${s.range}]) without $__rate_interval`);
-        if (s.metric.endsWith('_total') && !['rate', 'irate', 'increase', 'count'].includes(s.func ?? '')) problems.push(`${where}: counter ${s.metric} not under rate/irate/increase`);
-        if (s.matchers.get('job')?.value !== '$job' || s.matchers.get('instance')?.value !== '$instance') problems.push(`${where}: ${s.metric} lacks job=~"$job" / instance=~"$instance"`);
+        if ((s.func === 'rate' || s.func === 'irate') && s.range !== RATE_MARK)
+          problems.push(`${where}: ${s.func}(${s.metric}[${s.range}]) without $__rate_interval`);
+        if (s.metric.endsWith('_total') && !['rate', 'irate', 'increase', 'count'].includes(s.func ?? ''))
+          problems.push(`${where}: counter ${s.metric} not under rate/irate/increase`);
+        if (s.matchers.get('job')?.value !== '$job' || s.matchers.get('instance')?.value !== '$instance')
+          problems.push(`${where}: ${s.metric} lacks job=~"$job" / instance=~"$instance"`);
       }
     }
     assert.deepEqual(problems, []);
@@ -133,17 +167,42 @@ describe('Grafana dashboards', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json'], { cwd: repoRoot, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const files = new Set((JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map((f) => f.path));
-    const wanted = [...Object.keys(dashboardFiles(DEFAULT_MIXIN_CONFIG)).map((f) => `dashboards/${f}`), 'dashboards/grafana-provisioning.yaml', 'alerts/spyglass-alerts.yaml', 'alerts/spyglass-rules.yaml', 'alerts/alertmanager.yml', 'docs/runbooks.md', 'docs/mixin.md', 'dist/dashboards/src/index.js', 'dist/alerts/src/index.js', 'dist/src/mixin/export.js', 'bin/spyglass'];
+    const wanted = [
+      ...Object.keys(dashboardFiles(DEFAULT_MIXIN_CONFIG)).map((f) => `dashboards/${f}`),
+      'dashboards/grafana-provisioning.yaml',
+      'alerts/spyglass-alerts.yaml',
+      'alerts/spyglass-rules.yaml',
+      'alerts/alertmanager.yml',
+      'docs/runbooks.md',
+      'docs/mixin.md',
+      'dist/dashboards/src/index.js',
+      'dist/alerts/src/index.js',
+      'dist/src/mixin/export.js',
+      'bin/spyglass',
+    ];
     // Every collector README the README links to.
     const readme = readFileSync(`${repoRoot}README.md`, 'utf8');
     wanted.push(...[...readme.matchAll(/\]\((collectors\/[^)#]+\.md)/g)].map((m) => m[1] as string));
     assert.ok(wanted.some((f) => f === 'collectors/textfile/README.md'));
-    assert.deepEqual(wanted.filter((f) => !files.has(f)), []);
+    assert.deepEqual(
+      wanted.filter((f) => !files.has(f)),
+      [],
+    );
   });
 
   it('the knobs reach the dashboards', async () => {
-    const custom = dashboards({ ...DEFAULT_MIXIN_CONFIG, dashboardUidPrefix: 'acme-', dashboardTags: ['acme', 'nodes'], probeAvailabilitySlo: 99.5 }) as unknown as Record<string, DashboardJson>;
-    assert.deepEqual(Object.values(custom).map((d) => d.uid).sort(), ['acme-containers', 'acme-host', 'acme-latency', 'acme-self']);
+    const custom = dashboards({
+      ...DEFAULT_MIXIN_CONFIG,
+      dashboardUidPrefix: 'acme-',
+      dashboardTags: ['acme', 'nodes'],
+      probeAvailabilitySlo: 99.5,
+    }) as unknown as Record<string, DashboardJson>;
+    assert.deepEqual(
+      Object.values(custom)
+        .map((d) => d.uid)
+        .sort(),
+      ['acme-containers', 'acme-host', 'acme-latency', 'acme-self'],
+    );
     const budget = (custom['spyglass-latency.json'] as DashboardJson).panels.find((p: PanelJson) => p.title === 'Availability: error budget left');
     assert.match(budget?.targets[0]?.expr ?? '', /\/ 0\.005$/);
   });

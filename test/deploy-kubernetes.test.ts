@@ -22,7 +22,13 @@ import { DEFAULT_MIXIN_CONFIG } from '../src/mixin/config.js';
 import { promtool } from './helpers/prometheus.js';
 import { cliPath, freePort, repoRoot, runAndScrape, sampleValue } from './helpers/spyglass.js';
 
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+};
 
 const deployDir = join(repoRoot, 'deploy/kubernetes');
 
@@ -87,7 +93,13 @@ function unknownFieldErrors(objects: K8sObject[]): Map<number, string[]> {
       return `export const o${i} = ${JSON.stringify(o)} satisfies T${i};`;
     });
     writeFileSync(join(dir, 'objects.ts'), [...imports, ...lines].join('\n'));
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: true, types: [] }, files: ['objects.ts'] }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: true, types: [] },
+        files: ['objects.ts'],
+      }),
+    );
     const tsc = spawnSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
     const errors = new Map<number, string[]>();
     for (const line of tsc.stdout.split('\n')) {
@@ -118,7 +130,15 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   it('render with kubectl kustomize: the whole set and the two overlays hold what they say', () => {
     const kinds = (root: string) => (rendered.get(root) ?? []).map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
     const dashboards = ['spyglass-containers', 'spyglass-host', 'spyglass-latency', 'spyglass-self'].map((d) => `ConfigMap/monitoring/${d}-dashboard`);
-    const host = ['DaemonSet/monitoring/spyglass', 'Namespace//monitoring', 'NetworkPolicy/monitoring/spyglass', 'PrometheusRule/monitoring/spyglass', 'Service/monitoring/spyglass', 'ServiceAccount/monitoring/spyglass', 'ServiceMonitor/monitoring/spyglass'];
+    const host = [
+      'DaemonSet/monitoring/spyglass',
+      'Namespace//monitoring',
+      'NetworkPolicy/monitoring/spyglass',
+      'PrometheusRule/monitoring/spyglass',
+      'Service/monitoring/spyglass',
+      'ServiceAccount/monitoring/spyglass',
+      'ServiceMonitor/monitoring/spyglass',
+    ];
     const sidecar = ['Deployment/demo/demo-app', 'Namespace//demo', 'NetworkPolicy/demo/demo-app', 'PodMonitor/demo/demo-app-spyglass'];
     const mixin = new Set(['PrometheusRule/monitoring/spyglass', ...dashboards]);
     assert.deepEqual(kinds('overlays/host-only'), [...dashboards, ...host].sort());
@@ -127,7 +147,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     for (const [root, objects] of rendered) {
       for (const o of objects) {
         for (const c of [...(o.spec?.template?.spec?.containers ?? []), ...(o.spec?.template?.spec?.initContainers ?? [])]) {
-          if (c.name === 'spyglass') assert.match(c.image, /^registry\.example\.com\/spyglass:\d+\.\d+\.\d+$/, `${root}: kustomize's images: entry sets the image`);
+          if (c.name === 'spyglass')
+            assert.match(c.image, /^registry\.example\.com\/spyglass:\d+\.\d+\.\d+$/, `${root}: kustomize's images: entry sets the image`);
         }
       }
     }
@@ -149,7 +170,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   it('have no unknown fields (kubernetes-types 1.30 and the Operator types, checked by tsc)', () => {
     const objects = rendered.get('.') ?? [];
     const errors = unknownFieldErrors(objects);
-    assert.deepEqual([...errors].map(([i, e]) => `${objects[i]?.kind}: ${e.join('; ')}`), []);
+    assert.deepEqual(
+      [...errors].map(([i, e]) => `${objects[i]?.kind}: ${e.join('; ')}`),
+      [],
+    );
     // The check can fail: misspelt or invented fields at any depth are caught, and only those.
     const mutated = structuredClone(objects);
     const ds = mutated.find((o) => o.kind === 'DaemonSet') as K8sObject;
@@ -175,11 +199,22 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     assert.equal(pod.automountServiceAccountToken, false);
     assert.deepEqual(pod.tolerations, [{ operator: 'Exists' }]);
     assert.equal(pod.securityContext.runAsNonRoot, true);
-    assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 });
+    assert.deepEqual(c.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+    });
     assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory);
     const mounts = Object.fromEntries(c.volumeMounts.map((m: any) => [m.mountPath, m]));
     const hostPaths = Object.fromEntries(pod.volumes.map((v: any) => [v.name, v.hostPath.path]));
-    for (const [mountPath, hostPath, flag] of [['/host/root', '/', '--path.rootfs'], ['/host/proc', '/proc', '--path.procfs'], ['/host/sys', '/sys', '--path.sysfs']]) {
+    for (const [mountPath, hostPath, flag] of [
+      ['/host/root', '/', '--path.rootfs'],
+      ['/host/proc', '/proc', '--path.procfs'],
+      ['/host/sys', '/sys', '--path.sysfs'],
+    ]) {
       assert.equal(mounts[mountPath as string]?.readOnly, true, mountPath);
       assert.equal(hostPaths[mounts[mountPath as string].name], hostPath);
       assert.ok(c.args.includes(`${flag}=${mountPath}`), flag);
@@ -196,7 +231,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     for (const [k, v] of Object.entries(svc.spec.selector)) assert.equal(ds.spec.template.metadata.labels[k], v, 'the Service selects the DaemonSet pods');
     assert.ok(portNames.has(svc.spec.ports[0].targetPort));
     const sm = find('ServiceMonitor');
-    assert.deepEqual(sm.spec.selector.matchLabels, Object.fromEntries(Object.entries(svc.metadata.labels ?? {}).filter(([k]) => k in sm.spec.selector.matchLabels)));
+    assert.deepEqual(
+      sm.spec.selector.matchLabels,
+      Object.fromEntries(Object.entries(svc.metadata.labels ?? {}).filter(([k]) => k in sm.spec.selector.matchLabels)),
+    );
     assert.equal(sm.spec.endpoints[0].port, svc.spec.ports[0].name);
     assert.equal(svc.metadata.labels?.[sm.spec.jobLabel], 'spyglass', 'job="spyglass", as the rules select');
     assert.deepEqual(sm.spec.endpoints[0].relabelings.find((r: any) => r.targetLabel === 'instance').sourceLabels, ['__meta_kubernetes_pod_node_name']);
@@ -207,7 +245,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const deployment = find('Deployment');
     const sidecar = deployment.spec.template.spec.initContainers.find((x: any) => x.name === 'spyglass');
     assert.equal(sidecar.restartPolicy, 'Always', 'a native sidecar');
-    assert.ok(sidecar.args.some((a: string) => /^--probe=http:\/\/127\.0\.0\.1:\d+\//.test(a)), 'probes the app over the pod network namespace');
+    assert.ok(
+      sidecar.args.some((a: string) => /^--probe=http:\/\/127\.0\.0\.1:\d+\//.test(a)),
+      'probes the app over the pod network namespace',
+    );
     // The demo namespace enforces the Restricted Pod Security level: every container must meet it.
     const podSpec = deployment.spec.template.spec;
     assert.equal(podSpec.securityContext.runAsNonRoot, true);
@@ -219,13 +260,19 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     assert.equal(find('Namespace', 'demo').metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
     const pm = find('PodMonitor');
     assert.deepEqual(pm.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
-    assert.ok(sidecar.ports.some((p: any) => p.name === pm.spec.podMetricsEndpoints[0].port), 'the PodMonitor names a declared port');
+    assert.ok(
+      sidecar.ports.some((p: any) => p.name === pm.spec.podMetricsEndpoints[0].port),
+      'the PodMonitor names a declared port',
+    );
     const appPort = deployment.spec.template.spec.containers[0].ports[0].containerPort;
     assert.ok(sidecar.args.includes(`--probe=http://127.0.0.1:${appPort}/`));
 
     const rule = find('PrometheusRule');
     const files = ruleFiles(DEFAULT_MIXIN_CONFIG);
-    const expectedGroups = [...(yaml.load(files['spyglass-rules.yaml'] as string) as any).groups, ...(yaml.load(files['spyglass-alerts.yaml'] as string) as any).groups];
+    const expectedGroups = [
+      ...(yaml.load(files['spyglass-rules.yaml'] as string) as any).groups,
+      ...(yaml.load(files['spyglass-alerts.yaml'] as string) as any).groups,
+    ];
     assert.deepEqual(rule.spec.groups, expectedGroups, 'the PrometheusRule holds alerts/ exactly');
     for (const [file, json] of Object.entries(dashboardFiles(DEFAULT_MIXIN_CONFIG))) {
       const cm = find('ConfigMap', `${file.replace(/\.json$/, '')}-dashboard`);
@@ -248,7 +295,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   });
 });
 
-describe('the manifests\' own arguments on this machine', () => {
+describe("the manifests' own arguments on this machine", () => {
   let app: ReturnType<typeof createServer>;
   before(async () => {
     app = createServer((_req, res) => res.end('ok\n'));
@@ -267,7 +314,9 @@ describe('the manifests\' own arguments on this machine', () => {
         .replace(`[$(HOST_IP)]:9473`, `[127.0.0.1]:${port}`),
     );
     const withPort = mapped.some((a) => a.startsWith('--web.listen-address')) ? mapped : [...mapped, `--web.listen-address=127.0.0.1:${port}`];
-    const run = await runAndScrape('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, 'serve', ...withPort], port, { until });
+    const run = await runAndScrape('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, 'serve', ...withPort], port, {
+      until,
+    });
     try {
       check(run.metrics);
     } finally {
@@ -313,11 +362,25 @@ describe("docs/deploy.md's Kubernetes quick start", () => {
     // No cluster here: `kubectl apply -k DIR` renders DIR with kubectl's kustomize and keeps what it would send.
     const bin = join(work, 'bin');
     mkdirSync(bin);
-    writeFileSync(join(bin, 'kubectl'), `#!/bin/sh\nif [ "$1" = apply ]; then shift; while [ "$1" != -k ]; do shift; done; exec ${JSON.stringify(execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim())} kustomize "$2" > applied.yaml; fi\nexit 2\n`, { mode: 0o755 });
-    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', steps], { cwd: work, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    writeFileSync(
+      join(bin, 'kubectl'),
+      `#!/bin/sh\nif [ "$1" = apply ]; then shift; while [ "$1" != -k ]; do shift; done; exec ${JSON.stringify(execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim())} kustomize "$2" > applied.yaml; fi\nexit 2\n`,
+      { mode: 0o755 },
+    );
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', steps], {
+      cwd: work,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
     assert.equal(run.status, 0, run.stderr);
-    const objects = yaml.loadAll(readFileSync(join(work, 'applied.yaml'), 'utf8')) as Array<{ kind: string; spec?: { template?: { spec?: { containers?: Array<{ name: string; image: string }>; initContainers?: Array<{ name: string; image: string }> } } } }>;
-    const images = objects.flatMap((o) => [...(o.spec?.template?.spec?.containers ?? []), ...(o.spec?.template?.spec?.initContainers ?? [])]).filter((c) => c.name === 'spyglass').map((c) => c.image);
+    const objects = yaml.loadAll(readFileSync(join(work, 'applied.yaml'), 'utf8')) as Array<{
+      kind: string;
+      spec?: { template?: { spec?: { containers?: Array<{ name: string; image: string }>; initContainers?: Array<{ name: string; image: string }> } } };
+    }>;
+    const images = objects
+      .flatMap((o) => [...(o.spec?.template?.spec?.containers ?? []), ...(o.spec?.template?.spec?.initContainers ?? [])])
+      .filter((c) => c.name === 'spyglass')
+      .map((c) => c.image);
     assert.ok(images.length >= 1, 'a DaemonSet with a spyglass container');
     assert.deepEqual([...new Set(images)], ['registry.acme.test/ops/spyglass:1.2.3']);
     rmSync(work, { recursive: true, force: true });

@@ -27,11 +27,20 @@ describe('diskstats collector', () => {
   it('fills node_disk_info, filesystem, device-mapper and ATA metrics from udev and sysfs', async () => {
     const r = await runCli(base);
     assert.equal(
-      sampleValue(r.stdout, 'node_disk_info{device="sda",major="8",minor="0",model="WDC_WD40EFRX-68N32N0",path="pci-0000:00:17.0-ata-1",revision="82.00A82",rotational="1",serial="WD-WCC7K0000000",wwn="0x50014ee2b0000000"}'),
+      sampleValue(
+        r.stdout,
+        'node_disk_info{device="sda",major="8",minor="0",model="WDC_WD40EFRX-68N32N0",path="pci-0000:00:17.0-ata-1",revision="82.00A82",rotational="1",serial="WD-WCC7K0000000",wwn="0x50014ee2b0000000"}',
+      ),
       1,
     );
-    assert.equal(sampleValue(r.stdout, 'node_disk_info{device="nvme0n1",major="259",minor="0",model="",path="",revision="",rotational="0",serial="",wwn=""}'), 1);
-    assert.equal(sampleValue(r.stdout, 'node_disk_device_mapper_info{device="dm-0",lv_layer="",lv_name="data",name="vg0-data",uuid="LVM-abcdef",vg_name="vg0"}'), 1);
+    assert.equal(
+      sampleValue(r.stdout, 'node_disk_info{device="nvme0n1",major="259",minor="0",model="",path="",revision="",rotational="0",serial="",wwn=""}'),
+      1,
+    );
+    assert.equal(
+      sampleValue(r.stdout, 'node_disk_device_mapper_info{device="dm-0",lv_layer="",lv_name="data",name="vg0-data",uuid="LVM-abcdef",vg_name="vg0"}'),
+      1,
+    );
     assert.equal(sampleValue(r.stdout, 'node_disk_filesystem_info{device="dm-0",type="xfs",usage="filesystem",uuid="1111-2222",version="1.0"}'), 1);
     assert.equal(sampleValue(r.stdout, 'node_disk_ata_rotation_rate_rpm{device="sda"}'), 5400);
     assert.equal(sampleValue(r.stdout, 'node_disk_ata_write_cache_enabled{device="sda"}'), 1);

@@ -49,10 +49,18 @@ describe('filesystem collector with a fake host rootfs (DaemonSet layout)', () =
     writeFileSync(join(procfs, '1/mountinfo'), MOUNTINFO);
     const r = await runCli(['dump', 'filesystem', `--path.procfs=${procfs}`, `--path.rootfs=${rootfs}`]);
     assert.equal(r.code, 0, r.stderr);
-    const points = [...r.stdout.matchAll(/^node_filesystem_size_bytes\{device="([^"]+)",device_error="",fstype="([^"]+)",mountpoint="([^"]+)"\}/gm)].map((m) => `${m[3]} ${m[1]} ${m[2]}`);
+    const points = [...r.stdout.matchAll(/^node_filesystem_size_bytes\{device="([^"]+)",device_error="",fstype="([^"]+)",mountpoint="([^"]+)"\}/gm)].map(
+      (m) => `${m[3]} ${m[1]} ${m[2]}`,
+    );
     assert.deepEqual(points.sort(), ['/ /dev/vda ext4', '/boot /dev/nvme0n1p1 vfat', '/data dir /dev/mapper/vg-data xfs', '/srv /dev/sdb1 ext4']);
-    const realSize = Number(/\d+/.exec(execFileSync('stat', ['-f', '-c', '%b %S', join(rootfs, 'boot')], { encoding: 'utf8' }))?.[0]) * Number(execFileSync('stat', ['-f', '-c', '%S', join(rootfs, 'boot')], { encoding: 'utf8' }));
-    assert.equal(sampleValue(r.stdout, 'node_filesystem_size_bytes{device="/dev/nvme0n1p1",device_error="",fstype="vfat",mountpoint="/boot"}'), realSize, 'statfs ran on rootfs + mount point');
+    const realSize =
+      Number(/\d+/.exec(execFileSync('stat', ['-f', '-c', '%b %S', join(rootfs, 'boot')], { encoding: 'utf8' }))?.[0]) *
+      Number(execFileSync('stat', ['-f', '-c', '%S', join(rootfs, 'boot')], { encoding: 'utf8' }));
+    assert.equal(
+      sampleValue(r.stdout, 'node_filesystem_size_bytes{device="/dev/nvme0n1p1",device_error="",fstype="vfat",mountpoint="/boot"}'),
+      realSize,
+      'statfs ran on rootfs + mount point',
+    );
     assert.equal(sampleValue(r.stdout, 'node_filesystem_readonly{device="/dev/sdb1",device_error="",fstype="ext4",mountpoint="/srv"}'), 1);
     assert.equal(sampleValue(r.stdout, 'node_filesystem_mount_info{device="/dev/mapper/vg-data",major="253",minor="3",mountpoint="/data dir"}'), 1);
   });
@@ -60,23 +68,46 @@ describe('filesystem collector with a fake host rootfs (DaemonSet layout)', () =
   it('strips the rootfs prefix from a container mount table (no hostPID), and reports a missing path as device_error', async () => {
     const procfs = join(base, 'proc-container');
     mkdirSync(join(procfs, 'self'), { recursive: true });
-    writeFileSync(join(procfs, 'self/mountinfo'), `100 99 0:50 / / rw - overlay overlay rw\n101 100 254:0 / ${rootfs} ro,rslave - ext4 /dev/vda rw\n102 101 259:1 / ${rootfs}/boot ro - vfat /dev/nvme0n1p1 rw\n103 101 8:17 / ${rootfs}/gone rw - ext4 /dev/sdb1 rw\n`);
+    writeFileSync(
+      join(procfs, 'self/mountinfo'),
+      `100 99 0:50 / / rw - overlay overlay rw\n101 100 254:0 / ${rootfs} ro,rslave - ext4 /dev/vda rw\n102 101 259:1 / ${rootfs}/boot ro - vfat /dev/nvme0n1p1 rw\n103 101 8:17 / ${rootfs}/gone rw - ext4 /dev/sdb1 rw\n`,
+    );
     const r = await runCli(['dump', 'filesystem', `--path.procfs=${procfs}`, `--path.rootfs=${rootfs}`]);
     assert.equal(r.code, 0, r.stderr);
     assert.notEqual(sampleValue(r.stdout, 'node_filesystem_size_bytes{device="/dev/vda",device_error="",fstype="ext4",mountpoint="/"}'), undefined);
     assert.notEqual(sampleValue(r.stdout, 'node_filesystem_avail_bytes{device="/dev/nvme0n1p1",device_error="",fstype="vfat",mountpoint="/boot"}'), undefined);
-    assert.equal(sampleValue(r.stdout, 'node_filesystem_device_error{device="/dev/sdb1",device_error="no such file or directory",fstype="ext4",mountpoint="/gone"}'), 1);
+    assert.equal(
+      sampleValue(r.stdout, 'node_filesystem_device_error{device="/dev/sdb1",device_error="no such file or directory",fstype="ext4",mountpoint="/gone"}'),
+      1,
+    );
     assert.doesNotMatch(r.stdout, /node_filesystem_size_bytes\{[^}]*mountpoint="\/gone"/, 'no sizes for a failed statfs');
     assert.doesNotMatch(r.stdout, /fstype="overlay"/);
   });
 
   it('takes node_exporter flags, including the deprecated names', async () => {
     const procfs = join(base, 'proc-host');
-    const r = await runCli(['dump', 'filesystem', `--path.procfs=${procfs}`, `--path.rootfs=${rootfs}`, '--collector.filesystem.mount-points-exclude=^/(boot|srv)$', '--collector.filesystem.fs-types-exclude=^xfs$']);
+    const r = await runCli([
+      'dump',
+      'filesystem',
+      `--path.procfs=${procfs}`,
+      `--path.rootfs=${rootfs}`,
+      '--collector.filesystem.mount-points-exclude=^/(boot|srv)$',
+      '--collector.filesystem.fs-types-exclude=^xfs$',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     // Replacing the defaults also lets /proc and the overlay mount back in, as in node_exporter.
-    assert.deepEqual([...new Set([...r.stdout.matchAll(/mountpoint="([^"]+)"/g)].map((m) => m[1]))].sort(), ['/', '/proc', '/var/lib/docker/overlay2/abc/merged']);
-    const old = await runCli(['dump', 'filesystem', `--path.procfs=${procfs}`, `--path.rootfs=${rootfs}`, '--collector.filesystem.ignored-mount-points=^/boot$']);
+    assert.deepEqual([...new Set([...r.stdout.matchAll(/mountpoint="([^"]+)"/g)].map((m) => m[1]))].sort(), [
+      '/',
+      '/proc',
+      '/var/lib/docker/overlay2/abc/merged',
+    ]);
+    const old = await runCli([
+      'dump',
+      'filesystem',
+      `--path.procfs=${procfs}`,
+      `--path.rootfs=${rootfs}`,
+      '--collector.filesystem.ignored-mount-points=^/boot$',
+    ]);
     assert.doesNotMatch(old.stdout, /mountpoint="\/boot"/);
     assert.match(old.stdout, /mountpoint="\/srv"/);
   });
@@ -111,9 +142,16 @@ describe('a hung mount (a FUSE daemon stopped with SIGSTOP)', () => {
   it('is reported as device_error, never piles up statfs calls, recovers, and does not stop shutdown', async () => {
     const mounted = spawnSync('bindfs', [src, mnt]);
     assert.equal(mounted.status, 0, `bindfs must be installed (see .ci/run): ${mounted.stderr}`);
-    daemon = Number(execFileSync('pgrep', ['-f', `bindfs ${src} ${mnt}`], { encoding: 'utf8' }).trim().split('\n')[0]);
+    daemon = Number(
+      execFileSync('pgrep', ['-f', `bindfs ${src} ${mnt}`], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[0],
+    );
     const cfg = join(dir, 'spyglass.yml');
-    writeFileSync(cfg, `self_metrics: {interval: 1s}\ncollectors:\n  filesystem: {interval: 2s, timeout: 1500ms, mount_timeout: 500ms, mount_points_include: "^${mnt}$"}\n`);
+    writeFileSync(
+      cfg,
+      `self_metrics: {interval: 1s}\ncollectors:\n  filesystem: {interval: 2s, timeout: 1500ms, mount_timeout: 500ms, mount_points_include: "^${mnt}$"}\n`,
+    );
     process.kill(daemon, 'SIGSTOP');
     const s = await startSpyglass([`--config.file=${cfg}`]);
     const series = `node_filesystem_device_error{device="${src}",device_error="mountpoint timeout",fstype="fuse",mountpoint="${mnt}"}`;
@@ -126,12 +164,24 @@ describe('a hung mount (a FUSE daemon stopped with SIGSTOP)', () => {
       assert.equal(sampleValue(body, 'node_scrape_collector_success{collector="filesystem"}'), 1, 'a stuck mount is reported, the run itself succeeds');
 
       await new Promise((r) => setTimeout(r, 7000)); // three more runs
-      const runs = sampleValue(await (await fetch(`${s.base}/metrics?collect[]=filesystem`)).text(), 'spyglass_collector_runs_total{collector="filesystem",result="success"}') ?? 0;
+      const runs =
+        sampleValue(
+          await (await fetch(`${s.base}/metrics?collect[]=filesystem`)).text(),
+          'spyglass_collector_runs_total{collector="filesystem",result="success"}',
+        ) ?? 0;
       assert.ok(runs >= 3, `runs: ${runs}`);
       assert.equal(threadsInStatfs(s.proc.pid as number), 1, 'one blocked statfs, however many runs');
 
       process.kill(daemon, 'SIGCONT');
-      await waitFor(async () => sampleValue(await (await fetch(`${s.base}/metrics`)).text(), `node_filesystem_size_bytes{device="${src}",device_error="",fstype="fuse",mountpoint="${mnt}"}`) !== undefined, 8000, 'recovery');
+      await waitFor(
+        async () =>
+          sampleValue(
+            await (await fetch(`${s.base}/metrics`)).text(),
+            `node_filesystem_size_bytes{device="${src}",device_error="",fstype="fuse",mountpoint="${mnt}"}`,
+          ) !== undefined,
+        8000,
+        'recovery',
+      );
 
       process.kill(daemon, 'SIGSTOP');
       await waitFor(async () => sampleValue(await (await fetch(`${s.base}/metrics`)).text(), series) === 1, 8000, 'stuck again');

@@ -54,13 +54,26 @@ function promtoolCheck(body: string | Buffer): { code: number | null; output: st
 
 /** The exposition grammar, with the ways files go wrong mixed in (raw quotes and newlines, bad escapes, odd numbers, timestamps, bad types). */
 function expositionDocuments(): fc.Arbitrary<Buffer> {
-  const name = fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,6}$/) }, fc.constantFrom('x', 'y_total', 'h', 'node_load1', 'process_x', '1bad', 'a-b', 'ns:sub'));
-  const labelName = fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,4}$/) }, fc.constantFrom('a', 'le', 'quantile', '__x', 'b-c', 'job'));
+  const name = fc.oneof(
+    { weight: 4, arbitrary: fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,6}$/) },
+    fc.constantFrom('x', 'y_total', 'h', 'node_load1', 'process_x', '1bad', 'a-b', 'ns:sub'),
+  );
+  const labelName = fc.oneof(
+    { weight: 4, arbitrary: fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,4}$/) },
+    fc.constantFrom('a', 'le', 'quantile', '__x', 'b-c', 'job'),
+  );
   const raw = fc.string({ unit: 'binary', maxLength: 6 });
   const escaped = raw.map((v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n'));
-  const labels = fc.array(fc.tuple(labelName, fc.oneof({ weight: 8, arbitrary: escaped }, raw)), { maxLength: 3 }).map((ls) => (ls.length ? `{${ls.map(([n, v]) => `${n}="${v}"`).join(',')}}` : ''));
-  const number = fc.oneof({ weight: 6, arbitrary: fc.oneof(fc.double().map(String), fc.integer().map(String)) }, fc.constantFrom('NaN', '+Inf', '-Inf', '1e3', '0x10', '', '1_000', '.5', '-0', 'inf'));
-  const sample = fc.tuple(name, labels, number, fc.oneof({ weight: 20, arbitrary: fc.constant(undefined) }, fc.constantFrom('1700000000000', 'abc'))).map(([n, l, v, t]) => `${n}${l} ${v}${t ? ` ${t}` : ''}`);
+  const labels = fc
+    .array(fc.tuple(labelName, fc.oneof({ weight: 8, arbitrary: escaped }, raw)), { maxLength: 3 })
+    .map((ls) => (ls.length ? `{${ls.map(([n, v]) => `${n}="${v}"`).join(',')}}` : ''));
+  const number = fc.oneof(
+    { weight: 6, arbitrary: fc.oneof(fc.double().map(String), fc.integer().map(String)) },
+    fc.constantFrom('NaN', '+Inf', '-Inf', '1e3', '0x10', '', '1_000', '.5', '-0', 'inf'),
+  );
+  const sample = fc
+    .tuple(name, labels, number, fc.oneof({ weight: 20, arbitrary: fc.constant(undefined) }, fc.constantFrom('1700000000000', 'abc')))
+    .map(([n, l, v, t]) => `${n}${l} ${v}${t ? ` ${t}` : ''}`);
   const help = fc.tuple(name, raw).map(([n, t]) => `# HELP ${n} ${t.replace(/\n/g, ' ')}`);
   const type = fc.tuple(name, fc.constantFrom('counter', 'gauge', 'histogram', 'summary', 'untyped', 'wibble')).map(([n, t]) => `# TYPE ${n} ${t}`);
   const histogram = fc.tuple(name, fc.array(fc.nat(20), { minLength: 1, maxLength: 4 }), fc.boolean()).map(([n, counts, cumulative]) => {
@@ -71,12 +84,14 @@ function expositionDocuments(): fc.Arbitrary<Buffer> {
   });
   const line = fc.oneof({ weight: 6, arbitrary: sample }, help, type, histogram, fc.constantFrom('', '# a comment', '#', '  '));
   const doc = fc.array(line, { maxLength: 6 }).map((ls) => `${ls.join('\n')}\n`);
-  return fc.tuple(doc, fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, fc.tuple(fc.nat(), fc.constantFrom(0x00, 0xff, 0xc3, 0x0d, 0x22)))).map(([text, corrupt]) => {
-    const bytes = Buffer.from(text);
-    if (!corrupt) return bytes;
-    const at = corrupt[0] % (bytes.length + 1);
-    return Buffer.concat([bytes.subarray(0, at), Buffer.from([corrupt[1]]), bytes.subarray(at)]);
-  });
+  return fc
+    .tuple(doc, fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, fc.tuple(fc.nat(), fc.constantFrom(0x00, 0xff, 0xc3, 0x0d, 0x22))))
+    .map(([text, corrupt]) => {
+      const bytes = Buffer.from(text);
+      if (!corrupt) return bytes;
+      const at = corrupt[0] % (bytes.length + 1);
+      return Buffer.concat([bytes.subarray(0, at), Buffer.from([corrupt[1]]), bytes.subarray(at)]);
+    });
 }
 
 describe('textfile fuzzing', () => {
@@ -113,13 +128,37 @@ describe('textfile fuzzing', () => {
 
 /** Request shapes from well-formed to hostile: methods, targets, versions, header sets (smuggling shapes included), bodies. */
 function requestShapes(): fc.Arbitrary<string> {
-  const method = fc.oneof({ weight: 6, arbitrary: fc.constantFrom('GET', 'HEAD') }, fc.constantFrom('POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'get', 'G ET', 'PRI', ''));
+  const method = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom('GET', 'HEAD') },
+    fc.constantFrom('POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'get', 'G ET', 'PRI', ''),
+  );
   const target = fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom('/metrics', '/healthz', '/metrics?collect[]=loadavg') },
-    fc.constantFrom('/metrics', '/healthz', '/readyz', '/', '/-/reload', '//metrics', '/metrics/../healthz', '/%2e%2e/%2e%2e/etc/passwd', '*', 'http://127.0.0.1/metrics', '/metrics?collect[]=loadavg', '/metrics?collect[]=%3Cscript%3E', '/metrics?exclude[]=cpu&collect[]=cpu', '/metrics#x', `/${'a'.repeat(9000)}`, '/debug/cpu-profile', '/metrics?%ff=%00'),
+    fc.constantFrom(
+      '/metrics',
+      '/healthz',
+      '/readyz',
+      '/',
+      '/-/reload',
+      '//metrics',
+      '/metrics/../healthz',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '*',
+      'http://127.0.0.1/metrics',
+      '/metrics?collect[]=loadavg',
+      '/metrics?collect[]=%3Cscript%3E',
+      '/metrics?exclude[]=cpu&collect[]=cpu',
+      '/metrics#x',
+      `/${'a'.repeat(9000)}`,
+      '/debug/cpu-profile',
+      '/metrics?%ff=%00',
+    ),
     fc.string({ unit: 'binary-ascii', maxLength: 20 }).map((s) => `/${s}`),
   );
-  const version = fc.oneof({ weight: 8, arbitrary: fc.constant(' HTTP/1.1') }, fc.constantFrom(' HTTP/1.0', ' HTTP/2.0', ' HTTP/1.1 junk', '', ' HTTP/9.9', ' http/1.1'));
+  const version = fc.oneof(
+    { weight: 8, arbitrary: fc.constant(' HTTP/1.1') },
+    fc.constantFrom(' HTTP/1.0', ' HTTP/2.0', ' HTTP/1.1 junk', '', ' HTTP/9.9', ' http/1.1'),
+  );
   const header = fc.oneof(
     fc.constantFrom(
       'Host: 127.0.0.1',
@@ -193,12 +232,16 @@ describe('HTTP fuzzing and memory', () => {
             const code = statusLines[0]?.slice(9, 12) ?? 'none';
             codes.set(code, (codes.get(code) ?? 0) + 1);
             if (r.response !== '') assert.match(r.response, /^HTTP\/1\.1 [1-5]\d\d /, `malformed answer to ${JSON.stringify(request.slice(0, 200))}`);
-            assert.ok(!/^HTTP\/1\.1 5(0[0-24-9]|[1-9]\d) /m.test(r.response), `server error for ${JSON.stringify(request.slice(0, 200))}: ${r.response.slice(0, 200)}`);
+            assert.ok(
+              !/^HTTP\/1\.1 5(0[0-24-9]|[1-9]\d) /m.test(r.response),
+              `server error for ${JSON.stringify(request.slice(0, 200))}: ${r.response.slice(0, 200)}`,
+            );
             // One answer per request; bytes past the framed body are a second request: a well-formed
             // one (sent inside the body) may be answered, garbage gets 400.
             const embedded = request.split('\r\n\r\n').slice(1).join('').includes('HTTP/1.1');
             assert.ok(statusLines.length <= 2, `${statusLines.length} answers to ${JSON.stringify(request.slice(0, 200))}`);
-            if (statusLines.length === 2 && !embedded) assert.equal(statusLines[1], 'HTTP/1.1 400 ', `second answer to ${JSON.stringify(request.slice(0, 200))}`);
+            if (statusLines.length === 2 && !embedded)
+              assert.equal(statusLines[1], 'HTTP/1.1 400 ', `second answer to ${JSON.stringify(request.slice(0, 200))}`);
             if (code === '200' && request.startsWith('GET /metrics ')) assert.match(r.response, /\r\n\r\n(# (HELP|TYPE) |\x1f\x8b)/, 'a /metrics body');
           }),
           { numRuns: Number(process.env.SPYGLASS_FUZZ_RUNS ?? 300), includeErrorInReport: true },
@@ -230,7 +273,11 @@ describe('hostile files an operator names', () => {
 
   it('refuses a FIFO, /dev/zero or an oversized file at once, wherever it is named', { timeout: 120_000 }, async () => {
     const started = performance.now();
-    for (const [target, reason] of [[fifo, /not a regular file/], ['/dev/zero', /not a regular file/], [big, /20971520 bytes; the limit is 1048576/]] as const) {
+    for (const [target, reason] of [
+      [fifo, /not a regular file/],
+      ['/dev/zero', /not a regular file/],
+      [big, /20971520 bytes; the limit is 1048576/],
+    ] as const) {
       const config = join(dir, 'named-config.yml');
       writeFileSync(config, `collectors:\n  probe:\n    modules_file: ${JSON.stringify(target)}\n`);
       const check = await runCli(['check-config', config]);
@@ -251,7 +298,11 @@ describe('hostile files an operator names', () => {
       modules,
       `collectors:\n  probe:\n    modules:\n      ca: {prober: http, http: {tls_config: {ca_file: ${fifo}}}}\n      secret: {prober: http, http: {basic_auth: {username: u, password_file: /dev/zero}}}\n      body: {prober: http, http: {method: POST, body_file: ${fifo}}}\n`,
     );
-    for (const [module, reason] of [['ca', /cannot read TLS CA file .*: not a regular file/], ['secret', /cannot read secret file \/dev\/zero: not a regular file/], ['body', /cannot read body_file .*: not a regular file/]] as const) {
+    for (const [module, reason] of [
+      ['ca', /cannot read TLS CA file .*: not a regular file/],
+      ['secret', /cannot read secret file \/dev\/zero: not a regular file/],
+      ['body', /cannot read body_file .*: not a regular file/],
+    ] as const) {
       const r = await runCli(['probe', `--config.file=${modules}`, `--module=${module}`, 'https://127.0.0.1:1/']);
       assert.equal(r.code, 1, module);
       assert.match(r.stdout, reason, module);
@@ -261,14 +312,21 @@ describe('hostile files an operator names', () => {
 
   it('keeps probing the other targets when a file_sd file is a FIFO or /dev/zero', { timeout: 60_000 }, async () => {
     const config = join(dir, 'file-sd.yml');
-    writeFileSync(config, `collectors:\n  probe:\n    targets: [127.0.0.1:1]\n    file_sd:\n      - files: [${fifo}, /dev/zero]\n        refresh_interval: 1s\n`);
+    writeFileSync(
+      config,
+      `collectors:\n  probe:\n    targets: [127.0.0.1:1]\n    file_sd:\n      - files: [${fifo}, /dev/zero]\n        refresh_interval: 1s\n`,
+    );
     const s = await startSpyglass([`--config.file=${config}`, '--collector.disable-defaults', '--collector.probe']);
     try {
       let text = '';
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline) {
         text = await (await fetch(`${s.base}/metrics`)).text();
-        if ((sampleValue(text, 'spyglass_probe_discovery_errors_total{mechanism="file_sd"}') ?? 0) >= 2 && sampleValue(text, 'probe_success{module="tcp_connect",target="127.0.0.1:1"}') !== undefined) break;
+        if (
+          (sampleValue(text, 'spyglass_probe_discovery_errors_total{mechanism="file_sd"}') ?? 0) >= 2 &&
+          sampleValue(text, 'probe_success{module="tcp_connect",target="127.0.0.1:1"}') !== undefined
+        )
+          break;
         await new Promise((r) => setTimeout(r, 250));
       }
       assert.ok((sampleValue(text, 'spyglass_probe_discovery_errors_total{mechanism="file_sd"}') ?? 0) >= 2, 'both files counted as failed reads');

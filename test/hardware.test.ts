@@ -26,7 +26,13 @@ const copyOfHardware = () => {
 
 describe('hwmon, thermal_zone and dmi', () => {
   it('match node_exporter on the same synthetic sysfs tree, sample for sample', async () => {
-    const theirs = await scrapeNodeExporter(['--collector.disable-defaults', '--collector.hwmon', '--collector.thermal_zone', '--collector.dmi', `--path.sysfs=${HARDWARE}`]);
+    const theirs = await scrapeNodeExporter([
+      '--collector.disable-defaults',
+      '--collector.hwmon',
+      '--collector.thermal_zone',
+      '--collector.dmi',
+      `--path.sysfs=${HARDWARE}`,
+    ]);
     const ours = await runCli(['dump', `--path.sysfs=${HARDWARE}`, 'hwmon', 'thermal_zone', 'dmi']);
     assert.equal(ours.code, 0, ours.stderr);
     const hardware = (name: string) => /^node_(hwmon|thermal_zone|cooling_device|dmi)_/.test(name);
@@ -35,7 +41,10 @@ describe('hwmon, thermal_zone and dmi', () => {
     const a = norm(theirs, hardware);
     const b = norm(ours.stdout, hardware);
     assert.ok(a.length > 50, `node_exporter gave ${a.length} samples`);
-    assert.deepEqual(b.filter((l) => !since19(l)), a);
+    assert.deepEqual(
+      b.filter((l) => !since19(l)),
+      a,
+    );
     assert.equal(sampleValue(ours.stdout, 'node_hwmon_freq_freq_mhz{chip="0000:00:01_0_0000:01:00_0",sensor="sclk"}'), 1800);
   });
 
@@ -68,17 +77,35 @@ describe('hwmon, thermal_zone and dmi', () => {
   it('give colliding chips distinct names (node_exporter 1.12), and filter chips and sensors', async () => {
     const sys = copyOfHardware();
     const dev = join(sys, 'devices/platform/dell_smm_hwmon');
-    for (const [n, name] of [['hwmon7', 'dell_smm'], ['hwmon8', 'dell_ddv'], ['hwmon9', 'dell_ddv']] as const) {
+    for (const [n, name] of [
+      ['hwmon7', 'dell_smm'],
+      ['hwmon8', 'dell_ddv'],
+      ['hwmon9', 'dell_ddv'],
+    ] as const) {
       mkdirSync(join(dev, 'hwmon', n), { recursive: true });
       writeFileSync(join(dev, 'hwmon', n, 'name'), `${name}\n`);
       writeFileSync(join(dev, 'hwmon', n, 'temp1_input'), '30000\n');
       symlinkSync('../../../dell_smm_hwmon', join(dev, 'hwmon', n, 'device'));
       symlinkSync(`../../devices/platform/dell_smm_hwmon/hwmon/${n}`, join(sys, 'class/hwmon', n));
     }
-    const r = await runCli(['dump', `--path.sysfs=${sys}`, '--collector.hwmon.sensor-exclude=^platform_coretemp_0;temp2$', '--collector.hwmon.chip-exclude=^nvme', 'hwmon']);
+    const r = await runCli([
+      'dump',
+      `--path.sysfs=${sys}`,
+      '--collector.hwmon.sensor-exclude=^platform_coretemp_0;temp2$',
+      '--collector.hwmon.chip-exclude=^nvme',
+      'hwmon',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const chips = [...new Set([...r.stdout.matchAll(/chip="([^"]+)"/g)].map((m) => m[1]))].sort();
-    assert.deepEqual(chips, ['0000:00:01_0_0000:01:00_0', 'acpitz', 'platform_coretemp_0', 'platform_dell_smm_hwmon_dell_smm', 'platform_dell_smm_hwmon_hwmon8', 'platform_dell_smm_hwmon_hwmon9', 'platform_nct6775_656']);
+    assert.deepEqual(chips, [
+      '0000:00:01_0_0000:01:00_0',
+      'acpitz',
+      'platform_coretemp_0',
+      'platform_dell_smm_hwmon_dell_smm',
+      'platform_dell_smm_hwmon_hwmon8',
+      'platform_dell_smm_hwmon_hwmon9',
+      'platform_nct6775_656',
+    ]);
     assert.doesNotMatch(r.stdout, /chip="platform_coretemp_0",sensor="temp2"/);
     assert.match(r.stdout, /chip="platform_coretemp_0",sensor="temp1"/);
   });
@@ -103,9 +130,13 @@ describe('hwmon, thermal_zone and dmi', () => {
     assert.equal(cleanName('Package id 0'), 'package_id_0');
     fc.assert(fc.property(fc.string(), (s) => /^[a-z0-9:_]*$/.test(cleanName(s)) && !/^_|_$/.test(cleanName(s))));
     fc.assert(
-      fc.property(fc.constantFrom('in', 'fan', 'temp', 'curr', 'power', 'energy', 'humidity', 'pwm', 'freq'), fc.dictionary(fc.constantFrom('', 'input', 'min', 'label', 'alarm', 'beep', 'type'), fc.string()), (type, props) => {
-        for (const v of sensorValues(type, new Map(Object.entries(props)))) assert.ok(Number.isFinite(v.value) && /^node_hwmon_[a-z0-9_]+$/.test(v.name));
-      }),
+      fc.property(
+        fc.constantFrom('in', 'fan', 'temp', 'curr', 'power', 'energy', 'humidity', 'pwm', 'freq'),
+        fc.dictionary(fc.constantFrom('', 'input', 'min', 'label', 'alarm', 'beep', 'type'), fc.string()),
+        (type, props) => {
+          for (const v of sensorValues(type, new Map(Object.entries(props)))) assert.ok(Number.isFinite(v.value) && /^node_hwmon_[a-z0-9_]+$/.test(v.name));
+        },
+      ),
     );
   });
 });

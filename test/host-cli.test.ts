@@ -25,7 +25,14 @@ describe('host collectors through the CLI', () => {
   });
 
   it('apply node_exporter-style options from flags, and reject a bad regexp at load time', async () => {
-    const r = await runCli(['dump', `--path.procfs=${fixture('proc-2cpu')}`, '--collector.netdev.device-exclude=^(lo|ifb.*)$', '--collector.vmstat.fields=^nr_free_pages$', 'netdev', 'vmstat']);
+    const r = await runCli([
+      'dump',
+      `--path.procfs=${fixture('proc-2cpu')}`,
+      '--collector.netdev.device-exclude=^(lo|ifb.*)$',
+      '--collector.vmstat.fields=^nr_free_pages$',
+      'netdev',
+      'vmstat',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, /device="(lo|ifb0)"/);
     assert.match(r.stdout, /device="eth0"/);
@@ -65,7 +72,16 @@ describe('cpu sysfs, selinux, softnet, arp, udp_queues and netdev through the CL
   });
 
   it('softnet, arp, udp_queues and netdev nohandler from the captured procfs', async () => {
-    const r = await runCli(['dump', `--path.procfs=${fixture('proc-2cpu')}`, `--path.sysfs=${fixture('sys-net')}`, '--collector.arp.device-exclude=^eth', 'softnet', 'arp', 'udp_queues', 'netdev']);
+    const r = await runCli([
+      'dump',
+      `--path.procfs=${fixture('proc-2cpu')}`,
+      `--path.sysfs=${fixture('sys-net')}`,
+      '--collector.arp.device-exclude=^eth',
+      'softnet',
+      'arp',
+      'udp_queues',
+      'netdev',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(sampleValue(r.stdout, 'node_udp_queues{ip="v4",queue="rx"}'), 0xe00);
     assert.equal(sampleValue(r.stdout, 'node_udp_queues{ip="v6",queue="rx"}'), 0x500);

@@ -10,7 +10,8 @@ import { gunzipSync } from 'node:zlib';
 import { rawRequest, stalledGet } from './helpers/raw-http.js';
 import { fixture, repoRoot, sampleValue, startSpyglass, waitFor, type Running } from './helpers/spyglass.js';
 
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 const tmp = mkdtempSync(join(tmpdir(), 'spyglass-http-'));
 function configFile(name: string, text: string): string {
   const p = join(tmp, name);
@@ -19,11 +20,13 @@ function configFile(name: string, text: string): string {
 }
 const get = (url: string, headers: Record<string, string> = {}) =>
   new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-    http.get(url, { headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    }).on('error', reject);
+    http
+      .get(url, { headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      })
+      .on('error', reject);
   });
 
 describe('serve with embedded defaults', () => {
@@ -36,7 +39,13 @@ describe('serve with embedded defaults', () => {
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
     const body = r.body.toString();
-    for (const series of ['node_load1', 'node_memory_MemTotal_bytes', 'spyglass_config_last_reload_successful', 'node_scrape_collector_success{collector="cpu"}', 'node_scrape_collector_success{collector="meminfo"}']) {
+    for (const series of [
+      'node_load1',
+      'node_memory_MemTotal_bytes',
+      'spyglass_config_last_reload_successful',
+      'node_scrape_collector_success{collector="cpu"}',
+      'node_scrape_collector_success{collector="meminfo"}',
+    ]) {
       assert.notEqual(sampleValue(body, series), undefined, `missing ${series}`);
     }
     assert.match(body, /^node_cpu_seconds_total\{cpu="0",mode="idle"\} [\d.]+$/m, 'no sample timestamps by default');
@@ -69,7 +78,13 @@ describe('serve with embedded defaults', () => {
       const refused = await get(`${s.base}/metrics`, { 'Accept-Encoding': header });
       assert.equal(refused.status, 406, header);
     }
-    for (const [header, encoding] of [['br', undefined], ['identity', undefined], ['*', 'gzip'], ['gzip;q=0, identity;q=0.5', undefined], ['*;q=0, gzip', 'gzip']] as const) {
+    for (const [header, encoding] of [
+      ['br', undefined],
+      ['identity', undefined],
+      ['*', 'gzip'],
+      ['gzip;q=0, identity;q=0.5', undefined],
+      ['*;q=0, gzip', 'gzip'],
+    ] as const) {
       const r = await get(`${s.base}/metrics`, { 'Accept-Encoding': header });
       assert.equal(r.status, 200, header);
       assert.equal(r.headers['content-encoding'], encoding, header);
@@ -89,7 +104,11 @@ describe('serve with embedded defaults', () => {
     assert.equal(unknown.body.toString(), "couldn't create filtered metrics handler: missing collector: nosuch\n");
     const markup = await get(`${s.base}/metrics?collect[]=${encodeURIComponent('<script>alert(1)</script>')}`);
     assert.equal(markup.status, 400);
-    assert.equal(markup.body.toString(), "couldn't create filtered metrics handler: missing collector: (not a collector name)\n", 'a value that is no collector name is not echoed');
+    assert.equal(
+      markup.body.toString(),
+      "couldn't create filtered metrics handler: missing collector: (not a collector name)\n",
+      'a value that is no collector name is not echoed',
+    );
     assert.equal((await get(`${s.base}/metrics?collect[]=cpu&exclude[]=meminfo`)).status, 400);
   });
 
@@ -126,7 +145,11 @@ describe('serve with embedded defaults', () => {
 
   it('counts /metrics responses by status code', async () => {
     await get(`${s.base}/metrics?collect[]=nosuch`);
-    await waitFor(async () => (sampleValue((await get(`${s.base}/metrics`)).body.toString(), 'spyglass_metrics_requests_total{code="400"}') ?? 0) >= 1, 8000, 'the 400 to be counted');
+    await waitFor(
+      async () => (sampleValue((await get(`${s.base}/metrics`)).body.toString(), 'spyglass_metrics_requests_total{code="400"}') ?? 0) >= 1,
+      8000,
+      'the 400 to be counted',
+    );
   });
 });
 
@@ -168,12 +191,16 @@ self_metrics: {interval: 1s}
 
   it('keep the rest serving and report why they failed', async () => {
     // A tick can find the first run busy before its deadline has passed, so wait for both.
-    await waitFor(async () => {
-      const body = (await get(`${s.base}/metrics`)).body.toString();
-      const skipped = sampleValue(body, 'spyglass_collector_runs_total{collector="hanging",result="skipped"}') ?? 0;
-      const timedOut = sampleValue(body, 'spyglass_collector_runs_total{collector="hanging",result="timeout"}') ?? 0;
-      return skipped >= 2 && timedOut >= 1;
-    }, 10000, 'the hung collector to have timed out and skipped ticks since');
+    await waitFor(
+      async () => {
+        const body = (await get(`${s.base}/metrics`)).body.toString();
+        const skipped = sampleValue(body, 'spyglass_collector_runs_total{collector="hanging",result="skipped"}') ?? 0;
+        const timedOut = sampleValue(body, 'spyglass_collector_runs_total{collector="hanging",result="timeout"}') ?? 0;
+        return skipped >= 2 && timedOut >= 1;
+      },
+      10000,
+      'the hung collector to have timed out and skipped ticks since',
+    );
     const body = (await get(`${s.base}/metrics`)).body.toString();
     assert.notEqual(sampleValue(body, 'node_load1'), undefined);
     assert.notEqual(sampleValue(body, 'example_uptime_seconds'), undefined, 'the example external collector is served');
@@ -249,7 +276,14 @@ collectors:
   });
 
   it('survives a flood of concurrent scrapes: every answer is 200 or 503', async () => {
-    const statuses = await Promise.all(Array.from({ length: 60 }, () => get(`${s.base}/metrics?collect[]=cpu`).then((r) => r.status, () => 'conn-error')));
+    const statuses = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        get(`${s.base}/metrics?collect[]=cpu`).then(
+          (r) => r.status,
+          () => 'conn-error',
+        ),
+      ),
+    );
     for (const st of statuses) assert.ok(st === 200 || st === 503 || st === 'conn-error', String(st));
     assert.ok(statuses.includes(200));
     await waitFor(async () => (await get(`${s.base}/healthz`)).status === 200, 3000, 'health after the flood');
@@ -323,7 +357,10 @@ describe('reload', () => {
 
 describe('slow readers', () => {
   it('lose their slot when request_timeout passes, and one client holds at most half the slots', async () => {
-    const cfg = configFile('slow.yml', `collector_modules: [${fixture('collectors/many-series.mjs')}]\nweb: {max_requests: 4, header_timeout: 1s, request_timeout: 2s}\ncollectors:\n  many_series: {interval: 1m, timeout: 30s}\n`);
+    const cfg = configFile(
+      'slow.yml',
+      `collector_modules: [${fixture('collectors/many-series.mjs')}]\nweb: {max_requests: 4, header_timeout: 1s, request_timeout: 2s}\ncollectors:\n  many_series: {interval: 1m, timeout: 30s}\n`,
+    );
     const s = await startSpyglass([`--config.file=${cfg}`]);
     const stalled: net.Socket[] = [];
     /** The first bytes of the response a stalled client got, read now. */
@@ -357,7 +394,10 @@ describe('slow readers', () => {
 
 describe('shutdown', () => {
   it('on SIGTERM stops accepting, finishes the in-flight scrape, and exits 0 within the bound', async () => {
-    const cfg = configFile('shutdown.yml', `collector_modules: [${fixture('collectors/many-series.mjs')}]\nweb: {shutdown_timeout: 5s}\ncollectors:\n  many_series: {interval: 1m, timeout: 30s}\n`);
+    const cfg = configFile(
+      'shutdown.yml',
+      `collector_modules: [${fixture('collectors/many-series.mjs')}]\nweb: {shutdown_timeout: 5s}\ncollectors:\n  many_series: {interval: 1m, timeout: 30s}\n`,
+    );
     const s = await startSpyglass([`--config.file=${cfg}`]);
     const sock = await stalledGet(s.port, '/metrics');
     await new Promise((r) => setTimeout(r, 200));

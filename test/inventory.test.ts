@@ -14,9 +14,12 @@ describe('inventory collector (systeminformation)', () => {
     // A wrapper that records each call and runs the real lscpu, found first on PATH.
     writeFileSync(join(bin, 'lscpu'), `#!/bin/sh\necho call >> ${log}\nexec ${realLscpu} "$@"\n`);
     chmodSync(join(bin, 'lscpu'), 0o755);
-    const spy = await startSpyglass(['--collector.disable-defaults', '--collector.inventory', '--collector.inventory.interval=1s'], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    const spy = await startSpyglass(['--collector.disable-defaults', '--collector.inventory', '--collector.inventory.interval=1s'], {
+      env: { PATH: `${bin}:${process.env.PATH}` },
+    });
     try {
-      const runs = async () => sampleValue(await (await fetch(`${spy.base}/metrics`)).text(), 'spyglass_collector_runs_total{collector="inventory",result="success"}') ?? 0;
+      const runs = async () =>
+        sampleValue(await (await fetch(`${spy.base}/metrics`)).text(), 'spyglass_collector_runs_total{collector="inventory",result="success"}') ?? 0;
       await waitFor(async () => (await runs()) >= 1, 10000, 'first inventory run');
       assert.ok(existsSync(log), 'systeminformation ran lscpu on the first run');
       const afterFirst = readFileSync(log, 'utf8');

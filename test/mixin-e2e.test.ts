@@ -30,15 +30,31 @@ const swapTotal = Number(/^SwapTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo
 
 /** Panel queries that cannot have data on this machine, with the reason; each is checked to be empty indeed, and only then. */
 const NO_DATA_HERE: Record<string, { reason: string; applies: boolean }> = {
-  'spyglass-host.json "Swap used" A': { reason: 'no swap configured (SwapTotal 0): the query leaves hosts without swap out on purpose', applies: swapTotal === 0 },
+  'spyglass-host.json "Swap used" A': {
+    reason: 'no swap configured (SwapTotal 0): the query leaves hosts without swap out on purpose',
+    applies: swapTotal === 0,
+  },
   ...Object.fromEntries(
     ['Block I/O throughput" A', 'Block I/O throughput" B', 'Block I/O operations" A', 'Block I/O operations" B'].map((p) => [
       `spyglass-containers.json "${p}`,
-      { reason: 'the test node\'s containers do no block I/O, and this VM\'s kernel leaves cgroup blkio counters at "Total 0" without device lines anyway (test/container-mixin.test.ts runs such queries on a fixture tree)', applies: true },
+      {
+        reason:
+          'the test node\'s containers do no block I/O, and this VM\'s kernel leaves cgroup blkio counters at "Total 0" without device lines anyway (test/container-mixin.test.ts runs such queries on a fixture tree)',
+        applies: true,
+      },
     ]),
   ),
   ...Object.fromEntries(
-    ['"Pressure" A', '"Pressure" B', '"Pressure" C', '"Pressure stalls" A', '"Pressure stalls" B', '"Pressure stalls" C', '"Pressure stalls" D', '"Pressure stalls" E'].map((p) => [`spyglass-host.json ${p}`, { reason: 'the kernel has no PSI (/proc/pressure)', applies: !existsSync('/proc/pressure') }]),
+    [
+      '"Pressure" A',
+      '"Pressure" B',
+      '"Pressure" C',
+      '"Pressure stalls" A',
+      '"Pressure stalls" B',
+      '"Pressure stalls" C',
+      '"Pressure stalls" D',
+      '"Pressure stalls" E',
+    ].map((p) => [`spyglass-host.json ${p}`, { reason: 'the kernel has no PSI (/proc/pressure)', applies: !existsSync('/proc/pressure') }]),
   ),
 };
 
@@ -63,11 +79,23 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     const https = await startHttpsServer(certs.serverCert, certs.serverKey);
     const dnsmasq = await startDnsmasq(['--host-record=web.spyglass.test,127.0.0.1']);
     const grpc = await startGrpcHealthServer({ '': 'SERVING' });
-    cleanups.push(() => http.close(), () => https.close(), () => dnsmasq.stop(), () => grpc.stop());
+    cleanups.push(
+      () => http.close(),
+      () => https.close(),
+      () => dnsmasq.stop(),
+      () => grpc.stop(),
+    );
     // Disk traffic for the disk panels: direct I/O bypasses the page cache.
     const scratch = mkdtempSync(join('/var/tmp', 'spyglass-e2e-'));
     cleanups.push(() => rmSync(scratch, { recursive: true, force: true })); // runs after the writer below is killed
-    const io = spawn('sh', ['-c', `while :; do dd if=/dev/zero of=${scratch}/f bs=64k count=16 oflag=direct conv=fsync 2>/dev/null; dd if=${scratch}/f of=/dev/null bs=64k iflag=direct 2>/dev/null; sleep 0.5; done`], { stdio: 'ignore' });
+    const io = spawn(
+      'sh',
+      [
+        '-c',
+        `while :; do dd if=/dev/zero of=${scratch}/f bs=64k count=16 oflag=direct conv=fsync 2>/dev/null; dd if=${scratch}/f of=/dev/null bs=64k iflag=direct 2>/dev/null; sleep 0.5; done`,
+      ],
+      { stdio: 'ignore' },
+    );
     cleanups.push(() => killed(io));
 
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-e2e-'));
@@ -91,8 +119,17 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
       ].join('\n'),
     );
     const host = await startSpyglass([`--config.file=${config}`, '--no-collector.container']);
-    const containers = await startSpyglass(['--collector.disable-defaults', '--collector.container', '--collector.container.interval=1s', `--collector.container.cgroup-include=${node.top}.*`, `--path.rootfs=${node.rootfs}`]);
-    cleanups.push(async () => void (await host.stop()), async () => void (await containers.stop()));
+    const containers = await startSpyglass([
+      '--collector.disable-defaults',
+      '--collector.container',
+      '--collector.container.interval=1s',
+      `--collector.container.cgroup-include=${node.top}.*`,
+      `--path.rootfs=${node.rootfs}`,
+    ]);
+    cleanups.push(
+      async () => void (await host.stop()),
+      async () => void (await containers.stop()),
+    );
 
     const rulesDir = `${repoRoot}alerts`;
     const prometheus = await startPrometheus(
@@ -115,7 +152,9 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
       const missing: string[] = [];
       for (const q of queries) {
         const expr = fill(q.expr);
-        const data = (q.instant ? await api('query', { query: expr }) : await api('query_range', { query: expr, start: String(now - 60), end: String(now), step: '5' })) as { result: Result[] };
+        const data = (
+          q.instant ? await api('query', { query: expr }) : await api('query_range', { query: expr, start: String(now - 60), end: String(now), step: '5' })
+        ) as { result: Result[] };
         if (data.result.length === 0) missing.push(`${q.dashboard} "${q.panel}" ${q.refId}`);
       }
       return missing;
@@ -123,9 +162,17 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     await new Promise((r) => setTimeout(r, SCRAPE_FOR_MS));
     const missing = await empty();
     const unexplained = missing.filter((m) => !NO_DATA_HERE[m]);
-    assert.deepEqual(unexplained, [], `panels without data:\n${unexplained.map((m) => `${m}: ${fill(queries.find((q) => `${q.dashboard} "${q.panel}" ${q.refId}` === m)?.expr ?? '')}`).join('\n')}`);
+    assert.deepEqual(
+      unexplained,
+      [],
+      `panels without data:\n${unexplained.map((m) => `${m}: ${fill(queries.find((q) => `${q.dashboard} "${q.panel}" ${q.refId}` === m)?.expr ?? '')}`).join('\n')}`,
+    );
     for (const [panel, { reason, applies }] of Object.entries(NO_DATA_HERE)) {
-      assert.equal(missing.includes(panel), applies, `${panel} is listed as empty here because ${reason}; that ${applies ? 'applies, yet it has data' : 'does not apply, yet it is empty'}`);
+      assert.equal(
+        missing.includes(panel),
+        applies,
+        `${panel} is listed as empty here because ${reason}; that ${applies ? 'applies, yet it has data' : 'does not apply, yet it is empty'}`,
+      );
     }
     t.diagnostic(`${queries.length - missing.length} of ${queries.length} panel queries returned data; empty as listed: ${missing.join(', ')}`);
 
@@ -139,12 +186,29 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     }
 
     // Rules: all evaluated, none failing; the test certificate (valid 20 days) trips the 21-day warning.
-    await waitFor(async () => ((await api('rules', {})) as { groups: Array<{ rules: Array<{ health: string }> }> }).groups.every((g) => g.rules.every((r) => r.health !== 'unknown')), 20_000, 'rules evaluated');
+    await waitFor(
+      async () =>
+        ((await api('rules', {})) as { groups: Array<{ rules: Array<{ health: string }> }> }).groups.every((g) => g.rules.every((r) => r.health !== 'unknown')),
+      20_000,
+      'rules evaluated',
+    );
     const groups = (await api('rules', {})) as { groups: Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string }> }> };
     assert.equal(groups.groups.length, alertGroups(DEFAULT_MIXIN_CONFIG).length + recordingGroups(DEFAULT_MIXIN_CONFIG).length);
-    assert.deepEqual(groups.groups.flatMap((g) => g.rules.filter((r) => r.health !== 'ok').map((r) => `${g.name}/${r.name}: ${r.health} ${r.lastError}`)), []);
+    assert.deepEqual(
+      groups.groups.flatMap((g) => g.rules.filter((r) => r.health !== 'ok').map((r) => `${g.name}/${r.name}: ${r.health} ${r.lastError}`)),
+      [],
+    );
     const firing = (await api('alerts', {})) as { alerts: Array<{ labels: Record<string, string>; state: string }> };
-    assert.ok(firing.alerts.some((a) => a.labels.alertname === 'ProbeCertificateExpiringSoon' && a.labels.severity === 'warning' && a.labels.target === `https://127.0.0.1:${https.port}/` && a.state === 'firing'), JSON.stringify(firing.alerts.map((a) => a.labels.alertname)));
+    assert.ok(
+      firing.alerts.some(
+        (a) =>
+          a.labels.alertname === 'ProbeCertificateExpiringSoon' &&
+          a.labels.severity === 'warning' &&
+          a.labels.target === `https://127.0.0.1:${https.port}/` &&
+          a.state === 'firing',
+      ),
+      JSON.stringify(firing.alerts.map((a) => a.labels.alertname)),
+    );
     const slo = (await api('query', { query: `target:spyglass_probe_errors:ratio_rate5m{target="http://127.0.0.1:${http.port}/"}` })) as { result: Result[] };
     assert.equal(slo.result[0]?.value?.[1], '0', 'the healthy HTTP target has no errors');
 
@@ -152,11 +216,18 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     const served = new Set((await api('label/__name__/values', {})) as string[]);
     const documented = allDocumentedPatterns();
     const records = new Set(recordingGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.record)));
-    const exprs = [...queries.map((q) => q.expr), ...alertGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.expr)), ...recordingGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.expr))];
+    const exprs = [
+      ...queries.map((q) => q.expr),
+      ...alertGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.expr)),
+      ...recordingGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.expr)),
+    ];
     const named = new Set(exprs.flatMap((e) => analysePromql(substituteGrafanaBuiltins(e)).selectors.map((s) => s.metric)));
     const base = (m: string) => m.replace(/_(bucket|sum|count)$/, '');
     const unknown = [...named].filter((m) => !served.has(m) && !records.has(m) && !documented.some((p) => p.test(m) || p.test(base(m))));
     assert.deepEqual(unknown, [], 'metrics named by dashboards or rules that spyglass neither served nor documents');
-    assert.ok([...named].filter((m) => served.has(m)).length >= named.size - 5, `most named metrics were served here: ${[...named].filter((m) => !served.has(m) && !records.has(m)).join(', ')}`);
+    assert.ok(
+      [...named].filter((m) => served.has(m)).length >= named.size - 5,
+      `most named metrics were served here: ${[...named].filter((m) => !served.has(m) && !records.has(m)).join(', ')}`,
+    );
   });
 });

@@ -14,10 +14,19 @@ describe('netclass', () => {
     assert.equal(sampleValue(r.stdout, 'node_network_flags{device="eth0"}'), 4099);
     assert.match(r.stdout, /^# TYPE node_network_carrier_changes_total counter$/m);
     assert.equal(
-      sampleValue(r.stdout, 'node_network_info{address="aa:bb:cc:dd:ee:ff",adminstate="up",broadcast="ff:ff:ff:ff:ff:ff",device="eth0",duplex="full",ifalias="",operstate="up"}'),
+      sampleValue(
+        r.stdout,
+        'node_network_info{address="aa:bb:cc:dd:ee:ff",adminstate="up",broadcast="ff:ff:ff:ff:ff:ff",device="eth0",duplex="full",ifalias="",operstate="up"}',
+      ),
       1,
     );
-    assert.equal(sampleValue(r.stdout, 'node_network_info{address="",adminstate="down",broadcast="",device="bond0",duplex="",ifalias="uplink to rack 7",operstate="down"}'), 1);
+    assert.equal(
+      sampleValue(
+        r.stdout,
+        'node_network_info{address="",adminstate="down",broadcast="",device="bond0",duplex="",ifalias="uplink to rack 7",operstate="down"}',
+      ),
+      1,
+    );
     const ignored = await runCli(['dump', 'netclass', `--path.sysfs=${fixture('sys-net')}`, '--collector.netclass.ignored-devices=^bond']);
     assert.doesNotMatch(ignored.stdout, /bond0/);
   });

@@ -28,7 +28,10 @@ const NOT_EMITTED: Array<[RegExp, string]> = [];
  */
 const VERSION_DIFFERENCES: Record<string, { added: string; since: string }> = {
   ...Object.fromEntries(
-    ['size_bytes', 'free_bytes', 'avail_bytes', 'files', 'files_free', 'readonly', 'device_error'].map((m) => [`node_filesystem_${m}`, { added: 'device_error', since: '1.8.0' }]),
+    ['size_bytes', 'free_bytes', 'avail_bytes', 'files', 'files_free', 'readonly', 'device_error'].map((m) => [
+      `node_filesystem_${m}`,
+      { added: 'device_error', since: '1.8.0' },
+    ]),
   ),
   node_disk_info: { added: 'rotational', since: '1.9.0' },
   node_network_info: { added: 'adminstate', since: '1.6.0' },
@@ -124,21 +127,32 @@ describe('compatibility with node_exporter', () => {
         assert.deepEqual(a, b, what);
       };
       const labelValues = (f: Map<string, ParsedFamily>, name: string, label: string) => [...new Set(f.get(name)?.samples.map((s) => s.labels[label]))].sort();
-      const sameLabelValues = (name: string, label: string, what: string) => sameNonEmpty(labelValues(ours, name, label), labelValues(theirs, name, label), what);
+      const sameLabelValues = (name: string, label: string, what: string) =>
+        sameNonEmpty(labelValues(ours, name, label), labelValues(theirs, name, label), what);
       sameLabelValues('node_cpu_seconds_total', 'cpu', 'CPU list');
       sameLabelValues('node_network_receive_bytes_total', 'device', 'interface list');
       sameLabelValues('node_disk_info', 'device', 'disk list');
       const byDevice = (f: Map<string, ParsedFamily>, name: string, value: (x: ParsedFamily['samples'][number]) => unknown) =>
         Object.fromEntries((f.get(name)?.samples ?? []).map((x) => [x.labels.device, value(x)]));
-      sameNonEmpty(byDevice(ours, 'node_network_mtu_bytes', (x) => x.value), byDevice(theirs, 'node_network_mtu_bytes', (x) => x.value), 'MTUs');
+      sameNonEmpty(
+        byDevice(ours, 'node_network_mtu_bytes', (x) => x.value),
+        byDevice(theirs, 'node_network_mtu_bytes', (x) => x.value),
+        'MTUs',
+      );
       const infoLabels = ({ labels: { adminstate: _added, ...rest } }: ParsedFamily['samples'][number]) => rest;
       sameNonEmpty(byDevice(ours, 'node_network_info', infoLabels), byDevice(theirs, 'node_network_info', infoLabels), 'interface info');
-      sameNonEmpty(byDevice(ours, 'node_arp_entries', (x) => x.value), byDevice(theirs, 'node_arp_entries', (x) => x.value), 'ARP entries');
+      sameNonEmpty(
+        byDevice(ours, 'node_arp_entries', (x) => x.value),
+        byDevice(theirs, 'node_arp_entries', (x) => x.value),
+        'ARP entries',
+      );
       sameLabelValues('node_softnet_processed_total', 'cpu', 'softnet CPUs');
       sameLabelValues('node_time_clocksource_available_info', 'clocksource', 'clocksources');
 
       const sizes = (f: Map<string, ParsedFamily>) =>
-        Object.fromEntries((f.get('node_filesystem_size_bytes')?.samples ?? []).map((x) => [`${x.labels.mountpoint} ${x.labels.device} ${x.labels.fstype}`, x.value]));
+        Object.fromEntries(
+          (f.get('node_filesystem_size_bytes')?.samples ?? []).map((x) => [`${x.labels.mountpoint} ${x.labels.device} ${x.labels.fstype}`, x.value]),
+        );
       sameNonEmpty(sizes(ours), sizes(theirs), 'filesystems and their sizes (same default filters)');
 
       const missing = [...theirs.keys()].filter((n) => !ITS_OWN.test(n) && !ours.has(n));

@@ -7,7 +7,9 @@ import { cliPath, freePort, waitFor } from './helpers/spyglass.js';
 describe('as PID 1', () => {
   it('shuts down on SIGTERM inside a new PID namespace (where the kernel has no default action)', async () => {
     const port = await freePort();
-    const unshare = spawn('unshare', ['--pid', '--fork', process.execPath, cliPath, 'serve', `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const unshare = spawn('unshare', ['--pid', '--fork', process.execPath, cliPath, 'serve', `--web.listen-address=127.0.0.1:${port}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let logs = '';
     unshare.stderr.on('data', (d) => (logs += d));
     const exited = once(unshare, 'exit');

@@ -48,7 +48,12 @@ before(async () => {
       '        http: {valid_status_codes: [200, 204]}',
     ].join('\n'),
   );
-  spyglass = await startSpyglass([`--config.file=${join(dir, 'spyglass.yml')}`, '--collector.disable-defaults', '--collector.probe', `--probe=tcp://127.0.0.1:${app.port}`]);
+  spyglass = await startSpyglass([
+    `--config.file=${join(dir, 'spyglass.yml')}`,
+    '--collector.disable-defaults',
+    '--collector.probe',
+    `--probe=tcp://127.0.0.1:${app.port}`,
+  ]);
 });
 
 after(async () => {
@@ -62,7 +67,12 @@ const staticTarget = () => `http://127.0.0.1:${app.port}/?from=static`;
 
 test('static, file_sd and --probe targets are probed on their schedule and exposed with blackbox names', async () => {
   let text = '';
-  await waitFor(async () => (sampleValue((text = await metrics()), `spyglass_probes_total{module="http_2xx",result="success",target="${staticTarget()}",tier="front"}`) ?? 0) >= 2, 8000, 'two probes of the static target');
+  await waitFor(
+    async () =>
+      (sampleValue((text = await metrics()), `spyglass_probes_total{module="http_2xx",result="success",target="${staticTarget()}",tier="front"}`) ?? 0) >= 2,
+    8000,
+    'two probes of the static target',
+  );
   assert.equal(sampleValue(text, `probe_success{module="http_2xx",target="${staticTarget()}",tier="front"}`), 1);
   assert.equal(sampleValue(text, `probe_http_status_code{module="http_2xx",target="${staticTarget()}",tier="front"}`), 200);
   assert.equal(sampleValue(text, `probe_success{module="http_2xx",target="http://127.0.0.1:${app.port}/?from=sd",team="web"}`), 1);
@@ -82,7 +92,14 @@ test('static, file_sd and --probe targets are probed on their schedule and expos
 
 test('promtool accepts the exposition of the probe collector', () => {
   return metrics().then((text) => {
-    const out = execFileSync('promtool', ['check', 'metrics'], { input: text.split('\n').filter((l) => /^(# (HELP|TYPE) )?(probe_|spyglass_probe)/.test(l)).join('\n') + '\n', encoding: 'utf8' });
+    const out = execFileSync('promtool', ['check', 'metrics'], {
+      input:
+        text
+          .split('\n')
+          .filter((l) => /^(# (HELP|TYPE) )?(probe_|spyglass_probe)/.test(l))
+          .join('\n') + '\n',
+      encoding: 'utf8',
+    });
     assert.equal(out.trim(), '');
   });
 });
@@ -90,16 +107,41 @@ test('promtool accepts the exposition of the probe collector', () => {
 test('the landing page lists the targets with the reason a probe fails', async () => {
   const page = await (await fetch(`${spyglass.base}/`)).text();
   assert.match(page, /Probe targets/);
-  assert.match(page, new RegExp(`127\\.0\\.0\\.1:${closedPort}</td><td>tcp_connect</td><td>static</td><td>1s</td><td>failure</td><td>[0-9.]+ ms</td><td>connect failed: ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}</td>`));
+  assert.match(
+    page,
+    new RegExp(
+      `127\\.0\\.0\\.1:${closedPort}</td><td>tcp_connect</td><td>static</td><td>1s</td><td>failure</td><td>[0-9.]+ ms</td><td>connect failed: ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}</td>`,
+    ),
+  );
 });
 
 test('a changed file_sd file is applied without a restart; a broken one keeps its targets and reports the error', async () => {
-  writeFileSync(sdFile(), JSON.stringify([{ targets: [`http://127.0.0.1:${app.port}/?from=sd`, `http://127.0.0.1:${app.port}/?from=sd2`], labels: { team: 'web', __scrape_interval__: '1s', __param_module: 'slow_ok' } }]));
-  await waitFor(async () => sampleValue(await metrics(), `probe_success{module="slow_ok",target="http://127.0.0.1:${app.port}/?from=sd2",team="web"}`) === 1, 8000, 'the added target');
+  writeFileSync(
+    sdFile(),
+    JSON.stringify([
+      {
+        targets: [`http://127.0.0.1:${app.port}/?from=sd`, `http://127.0.0.1:${app.port}/?from=sd2`],
+        labels: { team: 'web', __scrape_interval__: '1s', __param_module: 'slow_ok' },
+      },
+    ]),
+  );
+  await waitFor(
+    async () => sampleValue(await metrics(), `probe_success{module="slow_ok",target="http://127.0.0.1:${app.port}/?from=sd2",team="web"}`) === 1,
+    8000,
+    'the added target',
+  );
   let text = await metrics();
-  assert.equal(sampleValue(text, `probe_success{module="http_2xx",target="http://127.0.0.1:${app.port}/?from=sd",team="web"}`), undefined, 'its module changed: the old series are gone');
+  assert.equal(
+    sampleValue(text, `probe_success{module="http_2xx",target="http://127.0.0.1:${app.port}/?from=sd",team="web"}`),
+    undefined,
+    'its module changed: the old series are gone',
+  );
   writeFileSync(sdFile(), '[{"targets": ["oops"');
-  await waitFor(async () => (sampleValue((text = await metrics()), 'spyglass_probe_discovery_errors_total{mechanism="file_sd"}') ?? 0) >= 1, 5000, 'the discovery error');
+  await waitFor(
+    async () => (sampleValue((text = await metrics()), 'spyglass_probe_discovery_errors_total{mechanism="file_sd"}') ?? 0) >= 1,
+    5000,
+    'the discovery error',
+  );
   assert.equal(sampleValue(text, 'spyglass_probe_targets{source="file_sd"}'), 2, 'the targets of the last good read stay');
   const page = await (await fetch(`${spyglass.base}/`)).text();
   assert.match(page, /web\.json.*discovery error/s);
@@ -128,16 +170,40 @@ test('config errors name the file, line and problem: unknown module, unsupported
   );
   const r = await runCli(['check-config', file]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /bad\.yml:7:\d+: collectors\.probe\.modules\.via_proxy\.http\.proxy_url: not supported by spyglass: probing through a proxy is not supported/);
+  assert.match(
+    r.stderr,
+    /bad\.yml:7:\d+: collectors\.probe\.modules\.via_proxy\.http\.proxy_url: not supported by spyglass: probing through a proxy is not supported/,
+  );
   assert.match(r.stderr, /bad\.yml:9:\d+: collectors\.probe\.targets\[0\]: target http:\/\/127\.0\.0\.1\/: unknown module nope/);
   assert.match(r.stderr, /bad\.yml:11:\d+: collectors\.probe\.targets\[1\]: .*timeout 5000 ms must be shorter than the interval 5000 ms/);
 });
 
 test('an existing blackbox.yml is reused through modules_file; its errors are located in that file', async () => {
   const blackbox = join(dir, 'blackbox.yml');
-  writeFileSync(blackbox, ['modules:', '  http_2xx_strict:', '    prober: http', '    timeout: 3s', '    http:', '      valid_status_codes: [200]', '      fail_if_not_ssl: false', '      preferred_ip_protocol: ip4'].join('\n'));
+  writeFileSync(
+    blackbox,
+    [
+      'modules:',
+      '  http_2xx_strict:',
+      '    prober: http',
+      '    timeout: 3s',
+      '    http:',
+      '      valid_status_codes: [200]',
+      '      fail_if_not_ssl: false',
+      '      preferred_ip_protocol: ip4',
+    ].join('\n'),
+  );
   const config = join(dir, 'bb.yml');
-  writeFileSync(config, ['collectors:', '  probe:', `    modules_file: ${blackbox}`, '    targets:', `      - {target: "http://127.0.0.1:${app.port}/", module: http_2xx_strict}`].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'collectors:',
+      '  probe:',
+      `    modules_file: ${blackbox}`,
+      '    targets:',
+      `      - {target: "http://127.0.0.1:${app.port}/", module: http_2xx_strict}`,
+    ].join('\n'),
+  );
   const r = await runCli(['dump', `--config.file=${config}`, 'probe']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`probe_success\\{module="http_2xx_strict",target="http://127\\.0\\.0\\.1:${app.port}/"\\} 1`));
@@ -145,7 +211,10 @@ test('an existing blackbox.yml is reused through modules_file; its errors are lo
   writeFileSync(blackbox, ['modules:', '  broken:', '    prober: http', '    http:', '      valid_status_code: [200]'].join('\n'));
   const bad = await runCli(['check-config', config]);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /blackbox\.yml:5:\d+: modules\.broken\.http\.valid_status_code: unknown key "valid_status_code"|blackbox\.yml:4:\d+: modules\.broken\.http: unknown key "valid_status_code"/);
+  assert.match(
+    bad.stderr,
+    /blackbox\.yml:5:\d+: modules\.broken\.http\.valid_status_code: unknown key "valid_status_code"|blackbox\.yml:4:\d+: modules\.broken\.http: unknown key "valid_status_code"/,
+  );
 });
 
 test('spyglass probe prints each phase over several probes, JSON on request, and fails with the reason', async () => {
@@ -165,14 +234,22 @@ test('spyglass probe prints each phase over several probes, JSON on request, and
   assert.match(failing.stdout, /FAILED .*connect failed: ECONNREFUSED/);
   const unknown = await runCli(['probe', 'http://127.0.0.1/', '--module', 'nope']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown module nope; the modules are grpc, grpc_tls, http_2xx, http_post_2xx, icmp, tcp_connect$/m, 'lists the modules there are');
+  assert.match(
+    unknown.stderr,
+    /unknown module nope; the modules are grpc, grpc_tls, http_2xx, http_post_2xx, icmp, tcp_connect$/m,
+    'lists the modules there are',
+  );
 });
 
 test('a --probe target has its first result when /readyz turns ready, and a target added later within about a second', async () => {
   writeFileSync(join(dir, 'sidecar-sd.json'), '[]');
   writeFileSync(join(dir, 'sidecar.yml'), ['collectors:', '  probe:', '    file_sd:', `      - files: [${join(dir, 'sidecar-sd.json')}]`].join('\n'));
   const startedAt = performance.now();
-  const sidecar = await startSpyglass(['--collector.disable-defaults', `--probe=http://127.0.0.1:${app.port}/?from=sidecar`, `--config.file=${join(dir, 'sidecar.yml')}`]);
+  const sidecar = await startSpyglass([
+    '--collector.disable-defaults',
+    `--probe=http://127.0.0.1:${app.port}/?from=sidecar`,
+    `--config.file=${join(dir, 'sidecar.yml')}`,
+  ]);
   const readyAfterMs = performance.now() - startedAt;
   try {
     const target = `probe_success{module="http_2xx",target="http://127.0.0.1:${app.port}/?from=sidecar"}`;
@@ -191,7 +268,9 @@ test('a --probe target has its first result when /readyz turns ready, and a targ
 });
 
 test('spyglass probe --count 0 prints each probe as it comes and the summary on Ctrl-C', async () => {
-  const proc = spawn(process.execPath, [cliPath, 'probe', `127.0.0.1:${app.port}`, '--count', '0', '--interval', '200ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [cliPath, 'probe', `127.0.0.1:${app.port}`, '--count', '0', '--interval', '200ms'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
   try {

@@ -11,7 +11,15 @@ import { DnsDiscovery } from '../collectors/probe/discovery.js';
 import { buildModule, type RawModule } from '../collectors/probe/module.js';
 import { runProbe } from '../collectors/probe/prober.js';
 import { callOutcome, healthCheckRequest, parseHealthResponse } from '../collectors/probe/grpc-prober.js';
-import { makeCertificates, startDnsmasq, startGrpcHealthServer, startUdpResponder, type Certificates, type Dnsmasq, type GrpcHealthServer } from './helpers/probe-servers.js';
+import {
+  makeCertificates,
+  startDnsmasq,
+  startGrpcHealthServer,
+  startUdpResponder,
+  type Certificates,
+  type Dnsmasq,
+  type GrpcHealthServer,
+} from './helpers/probe-servers.js';
 import { freePort } from './helpers/spyglass.js';
 
 const logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -46,19 +54,53 @@ describe('dns prober against dnsmasq', () => {
   });
 
   test('over TCP; answers validated by regexps on the record text', async () => {
-    const ok = await runProbe(server(), dnsModule({ query_name: 'web.spyglass.test', query_type: 'AAAA', transport_protocol: 'tcp', validate_answer_rrs: { fail_if_not_matches_regexp: ['^web\\.spyglass\\.test\\.\\t\\d+\\tIN\\tAAAA\\t::1$'] } }), 2000, { logger });
+    const ok = await runProbe(
+      server(),
+      dnsModule({
+        query_name: 'web.spyglass.test',
+        query_type: 'AAAA',
+        transport_protocol: 'tcp',
+        validate_answer_rrs: { fail_if_not_matches_regexp: ['^web\\.spyglass\\.test\\.\\t\\d+\\tIN\\tAAAA\\t::1$'] },
+      }),
+      2000,
+      { logger },
+    );
     assert.equal(ok.success, true, ok.failure);
-    const txt = await runProbe(server(), dnsModule({ query_name: 'web.spyglass.test', query_type: 'TXT', validate_answer_rrs: { fail_if_none_matches_regexp: ['"v=spf1 -all"'] } }), 2000, { logger });
+    const txt = await runProbe(
+      server(),
+      dnsModule({ query_name: 'web.spyglass.test', query_type: 'TXT', validate_answer_rrs: { fail_if_none_matches_regexp: ['"v=spf1 -all"'] } }),
+      2000,
+      { logger },
+    );
     assert.equal(txt.success, true, txt.failure);
-    const bad = await runProbe(server(), dnsModule({ query_name: 'web.spyglass.test', query_type: 'A', validate_answer_rrs: { fail_if_matches_regexp: ['127\\.0\\.0\\.1'] } }), 2000, { logger });
+    const bad = await runProbe(
+      server(),
+      dnsModule({ query_name: 'web.spyglass.test', query_type: 'A', validate_answer_rrs: { fail_if_matches_regexp: ['127\\.0\\.0\\.1'] } }),
+      2000,
+      { logger },
+    );
     assert.equal(bad.success, false);
     assert.match(bad.failure as string, /answer record .* matched/);
   });
 
   test('MX, SRV and SOA (probe_dns_serial) records', async () => {
-    const mx = await runProbe(server(), dnsModule({ query_name: 'spyglass.test', query_type: 'MX', validate_answer_rrs: { fail_if_not_matches_regexp: ['MX\\t10 mail\\.spyglass\\.test\\.$'] } }), 2000, { logger });
+    const mx = await runProbe(
+      server(),
+      dnsModule({ query_name: 'spyglass.test', query_type: 'MX', validate_answer_rrs: { fail_if_not_matches_regexp: ['MX\\t10 mail\\.spyglass\\.test\\.$'] } }),
+      2000,
+      { logger },
+    );
     assert.equal(mx.success, true, mx.failure);
-    const srv = await runProbe(server(), dnsModule({ query_name: '_http._tcp.spyglass.test', query_type: 'SRV', validate_answer_rrs: { fail_if_not_matches_regexp: ['SRV\\t0 5 8080 web\\.spyglass\\.test\\.$'] } }), 2000, { logger });
+    const srv = await runProbe(
+      server(),
+      dnsModule({
+        query_name: '_http._tcp.spyglass.test',
+        query_type: 'SRV',
+        validate_answer_rrs: { fail_if_not_matches_regexp: ['SRV\\t0 5 8080 web\\.spyglass\\.test\\.$'] },
+      }),
+      2000,
+      { logger },
+    );
     assert.equal(srv.success, true, srv.failure);
     const soa = await runProbe(server(), dnsModule({ query_name: 'spyglass.test', query_type: 'SOA' }), 2000, { logger });
     assert.equal(soa.success, true, soa.failure);
@@ -80,7 +122,9 @@ describe('dns prober against dnsmasq', () => {
     assert.match(g.failure as string, /^malformed DNS reply: /);
     assert.equal(g.report.value('probe_dns_query_succeeded'), 0);
     garbage.close();
-    const wrongId = await startUdpResponder((q) => Buffer.concat([Buffer.from([(q[0] as number) ^ 0xff, q[1] as number]), Buffer.from([0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0])]));
+    const wrongId = await startUdpResponder((q) =>
+      Buffer.concat([Buffer.from([(q[0] as number) ^ 0xff, q[1] as number]), Buffer.from([0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0])]),
+    );
     assert.match((await runProbe(`127.0.0.1:${wrongId.port}`, dnsModule({ query_name: 'x.test' }), 1000, { logger })).failure as string, /reply has id/);
     wrongId.close();
     const mute = await startUdpResponder(() => undefined);
@@ -94,14 +138,26 @@ describe('dns prober against dnsmasq', () => {
 
 describe('dns_sd discovery against dnsmasq', () => {
   test('SRV records become targets; a name that stops resolving keeps its last targets and reports the error', async () => {
-    const d = new DnsDiscovery({ names: ['_http._tcp.spyglass.test'], server: `127.0.0.1:${dnsmasq.port}`, scheme: 'http', path: '/healthz', labels: { via: 'srv' } });
+    const d = new DnsDiscovery({
+      names: ['_http._tcp.spyglass.test'],
+      server: `127.0.0.1:${dnsmasq.port}`,
+      scheme: 'http',
+      path: '/healthz',
+      labels: { via: 'srv' },
+    });
     let changes = 0;
     await d.start(() => changes++);
     d.stop();
     assert.deepEqual(d.targets, [{ target: 'http://web.spyglass.test:8080/healthz', labels: { via: 'srv' } }]);
     assert.deepEqual(d.errors, []);
     assert.equal(changes, 1);
-    const a = new DnsDiscovery({ names: ['web.spyglass.test', 'gone.spyglass.test'], type: 'A', port: 9100, module: 'tcp_connect', server: `127.0.0.1:${dnsmasq.port}` });
+    const a = new DnsDiscovery({
+      names: ['web.spyglass.test', 'gone.spyglass.test'],
+      type: 'A',
+      port: 9100,
+      module: 'tcp_connect',
+      server: `127.0.0.1:${dnsmasq.port}`,
+    });
     await a.refresh();
     assert.deepEqual(a.targets, [{ target: '127.0.0.1:9100', module: 'tcp_connect', labels: {} }]);
     assert.equal(a.errors.length, 1);
@@ -212,7 +268,10 @@ describe('grpc prober against a real gRPC health server', () => {
     assert.deepEqual(parseHealthResponse(Buffer.from('00000000020801', 'hex')), { status: 'SERVING' });
     assert.deepEqual(parseHealthResponse(Buffer.from('0000000000', 'hex')), { status: 'UNKNOWN' });
     assert.deepEqual(parseHealthResponse(Buffer.from('00000000050801', 'hex')), { error: 'health response shorter than its length prefix' });
-    assert.deepEqual(callOutcome({ ':status': '200', 'grpc-status': '12', 'grpc-message': 'unknown%20method' }, Buffer.alloc(0)), { statusCode: 12, message: 'unknown method' });
+    assert.deepEqual(callOutcome({ ':status': '200', 'grpc-status': '12', 'grpc-message': 'unknown%20method' }, Buffer.alloc(0)), {
+      statusCode: 12,
+      message: 'unknown method',
+    });
     assert.deepEqual(callOutcome({ ':status': '503' }, Buffer.alloc(0)), { statusCode: 14, message: 'HTTP status 503' });
   });
 });

@@ -34,7 +34,10 @@ describe('allow list', () => {
   });
 
   test('malformed entries are named', () => {
-    assert.deepEqual(AllowList.problems(['10.0.0.0/33', 'a b', '1.2.3.4/8/1', 'ok.example', '::/0']).map((p) => p.index), [0, 1, 2]);
+    assert.deepEqual(
+      AllowList.problems(['10.0.0.0/33', 'a b', '1.2.3.4/8/1', 'ok.example', '::/0']).map((p) => p.index),
+      [0, 1, 2],
+    );
   });
 
   test("timeout: Prometheus's scrape timeout less the offset, or the module's when shorter (blackbox's rule)", () => {
@@ -59,7 +62,19 @@ describe('/probe on a real spyglass', () => {
     allowed = await startHttpServer(allowedServed, '127.0.0.1');
     forbidden = await startHttpServer(forbiddenServed, '127.0.0.2');
     const config = join(dir, 'spyglass.yml');
-    writeFileSync(config, ['collectors:', '  probe:', '    endpoint:', '      enabled: true', '      allow: [127.0.0.1/32, localhost]', '    modules:', '      quick: {prober: http, timeout: 300ms}', '      authed: {prober: http, http: {valid_status_codes: [200], basic_auth: {username: u, password: hunter2}, tls_config: {insecure_skip_verify: true}}}'].join('\n'));
+    writeFileSync(
+      config,
+      [
+        'collectors:',
+        '  probe:',
+        '    endpoint:',
+        '      enabled: true',
+        '      allow: [127.0.0.1/32, localhost]',
+        '    modules:',
+        '      quick: {prober: http, timeout: 300ms}',
+        '      authed: {prober: http, http: {valid_status_codes: [200], basic_auth: {username: u, password: hunter2}, tls_config: {insecure_skip_verify: true}}}',
+      ].join('\n'),
+    );
     spyglass = await startSpyglass([`--config.file=${config}`]);
   });
   after(async () => {
@@ -85,12 +100,20 @@ describe('/probe on a real spyglass', () => {
 
   test('a disallowed address is never connected to, directly or through a redirect, and the answer says so', async () => {
     const direct = await probe({ target: `http://127.0.0.2:${forbidden.port}/` });
-    assert.deepEqual([direct.status, direct.text], [403, 'Probe refused: address 127.0.0.2 is not allowed: not in the /probe allow list (collectors.probe.endpoint.allow)\n']);
-    assert.match(spyglass.logs(), /"reason":"address 127\.0\.0\.2 is not allowed: not in the \/probe allow list","msg":"\/probe refused a target outside the allow list"/);
+    assert.deepEqual(
+      [direct.status, direct.text],
+      [403, 'Probe refused: address 127.0.0.2 is not allowed: not in the /probe allow list (collectors.probe.endpoint.allow)\n'],
+    );
+    assert.match(
+      spyglass.logs(),
+      /"reason":"address 127\.0\.0\.2 is not allowed: not in the \/probe allow list","msg":"\/probe refused a target outside the allow list"/,
+    );
     const debugged = await probe({ target: `http://127.0.0.2:${forbidden.port}/`, debug: 'true' });
     assert.equal(debugged.status, 200);
     assert.match(debugged.text, /Probe failed: address 127\.0\.0\.2 is not allowed: not in the \/probe allow list/);
-    const viaRedirect = await probe({ target: `http://127.0.0.1:${allowed.port}/?redirect=${encodeURIComponent(`http://127.0.0.2:${forbidden.port}/secret`)}` });
+    const viaRedirect = await probe({
+      target: `http://127.0.0.1:${allowed.port}/?redirect=${encodeURIComponent(`http://127.0.0.2:${forbidden.port}/secret`)}`,
+    });
     assert.equal(viaRedirect.status, 403);
     assert.match(viaRedirect.text, /^Probe refused: address 127\.0\.0\.2 /);
     const viaName = await probe({ target: `http://127.0.0.1:${allowed.port}/?redirect=${encodeURIComponent(`http://localhost:${allowed.port}/next`)}` });
@@ -108,7 +131,11 @@ describe('/probe on a real spyglass', () => {
     assert.equal(allowedServed.find((s) => s.path === '/host-check')?.headers.host, 'app.example');
     const authed = await probe({ target: `http://127.0.0.1:${allowed.port}/`, module: 'authed', debug: 'true' });
     const shown = authed.text.slice(authed.text.indexOf('Module configuration:'));
-    assert.match(shown, /^name: authed\nprober: http\nhttp:\n {2}valid_status_codes:\n {4}- 200\n {2}basic_auth:\n {4}username: u\n {4}password: <secret>\n {2}tls_config:\n {4}insecure_skip_verify: true\n/m, 'in blackbox.yml\'s keys, the secret hidden');
+    assert.match(
+      shown,
+      /^name: authed\nprober: http\nhttp:\n {2}valid_status_codes:\n {4}- 200\n {2}basic_auth:\n {4}username: u\n {4}password: <secret>\n {2}tls_config:\n {4}insecure_skip_verify: true\n/m,
+      "in blackbox.yml's keys, the secret hidden",
+    );
     assert.doesNotMatch(authed.text, /hunter2|validStatusCodes|tlsConfig/);
   });
 

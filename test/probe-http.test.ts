@@ -14,14 +14,30 @@ import { buildModule, type ProbeModule, type RawModule } from '../collectors/pro
 import type { ProbeOutcome } from '../collectors/probe/probe-context.js';
 import { runProbe } from '../collectors/probe/prober.js';
 import type { ProbeGauge } from '../collectors/probe/probe-report.js';
-import { makeCertificates, startHttpServer, startHttpsServer, startHttpServerProcess, startLineServer, startSilentServer, type Certificates, type HttpServerProcess, type Listening, type ServedRequest } from './helpers/probe-servers.js';
+import {
+  makeCertificates,
+  startHttpServer,
+  startHttpsServer,
+  startHttpServerProcess,
+  startLineServer,
+  startSilentServer,
+  type Certificates,
+  type HttpServerProcess,
+  type Listening,
+  type ServedRequest,
+} from './helpers/probe-servers.js';
 import { freePort, waitFor } from './helpers/spyglass.js';
 import type { Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 
 const logged: unknown[] = [];
-const logger = { debug: (o: unknown) => logged.push(o), info: (o: unknown) => logged.push(o), warn: (o: unknown) => logged.push(o), error: (o: unknown) => logged.push(o) };
+const logger = {
+  debug: (o: unknown) => logged.push(o),
+  info: (o: unknown) => logged.push(o),
+  warn: (o: unknown) => logged.push(o),
+  error: (o: unknown) => logged.push(o),
+};
 
 function module(raw: Omit<RawModule, 'prober'> & { prober?: RawModule['prober'] }): ProbeModule {
   return buildModule('test', { prober: 'http', ...raw } as RawModule);
@@ -113,14 +129,20 @@ describe('http prober', () => {
     const { measured, againstServer } = await delayedPhases('headers_delay=50', 'processing', (r) => r.beforeHeadersMs);
     assert.ok(Math.abs(median(measured) - 50) <= 3, `processing ${measured.join(', ')} ms`);
     assert.ok(Math.abs(median(againstServer)) <= 3, `processing minus the server's own timing: ${againstServer.join(', ')} ms`);
-    assert.ok(measured.every((ms) => ms >= 47), `processing ${measured.join(', ')} ms`);
+    assert.ok(
+      measured.every((ms) => ms >= 47),
+      `processing ${measured.join(', ')} ms`,
+    );
   });
 
   test('a 50 ms pause in the body reads as 50 ms ± 3 ms of transfer, matching the server', async () => {
     const { measured, againstServer } = await delayedPhases('body_delay=50&size=100', 'transfer', (r) => r.bodyMs);
     assert.ok(Math.abs(median(measured) - 50) <= 3, `transfer ${measured.join(', ')} ms`);
     assert.ok(Math.abs(median(againstServer)) <= 3, `transfer minus the server's own timing: ${againstServer.join(', ')} ms`);
-    assert.ok(measured.every((ms) => ms >= 47), `transfer ${measured.join(', ')} ms`);
+    assert.ok(
+      measured.every((ms) => ms >= 47),
+      `transfer ${measured.join(', ')} ms`,
+    );
   });
 
   test('every probe opens a fresh connection (no keep-alive reuse): connect is timed each time', async () => {
@@ -141,7 +163,10 @@ describe('http prober', () => {
 
   test('body and header regexps (Go flag syntax too), with probe_failed_due_to_regex', async () => {
     const url = `http://127.0.0.1:${http.port}/?body=Status:%20OK&header=X-Version:2.1`;
-    const ok = await probe(url, module({ http: { fail_if_body_not_matches_regexp: ['(?i)status: ok'], fail_if_header_not_matches: [{ header: 'X-Version', regexp: '^2\\.' }] } }));
+    const ok = await probe(
+      url,
+      module({ http: { fail_if_body_not_matches_regexp: ['(?i)status: ok'], fail_if_header_not_matches: [{ header: 'X-Version', regexp: '^2\\.' }] } }),
+    );
     assert.equal(ok.success, true, ok.failure);
     const body = await probe(url, module({ http: { fail_if_body_matches_regexp: ['OK'] } }));
     assert.equal(body.success, false);
@@ -181,7 +206,10 @@ describe('http prober', () => {
     const file = join(certs.dir, 'body.json');
     writeFileSync(file, '{"ping":1}');
     served.length = 0;
-    const o = await probe(`http://127.0.0.1:${http.port}/`, module({ http: { method: 'POST', body_file: file, headers: { 'Content-Type': 'application/json', Host: 'app.example' } } }));
+    const o = await probe(
+      `http://127.0.0.1:${http.port}/`,
+      module({ http: { method: 'POST', body_file: file, headers: { 'Content-Type': 'application/json', Host: 'app.example' } } }),
+    );
     assert.equal(o.success, true, o.failure);
     const h = (served[0] as ServedRequest).headers;
     assert.equal(h['content-length'], '10');
@@ -196,12 +224,21 @@ describe('http prober', () => {
     served.length = 0;
     logged.length = 0;
     const basic = await probe(`http://127.0.0.1:${http.port}/?status=500`, module({ http: { basic_auth: { username: 'probe', password_file: file } } }));
-    const bearer = await probe(`http://127.0.0.1:${http.port}/`, module({ http: { authorization: { type: 'Bearer', credentials_env: 'SPYGLASS_TEST_TOKEN' } } }));
+    const bearer = await probe(
+      `http://127.0.0.1:${http.port}/`,
+      module({ http: { authorization: { type: 'Bearer', credentials_env: 'SPYGLASS_TEST_TOKEN' } } }),
+    );
     assert.equal(basic.success, false);
     assert.equal(bearer.success, true);
     assert.equal(served[0]?.headers.authorization, `Basic ${Buffer.from('probe:s3cret-from-file').toString('base64')}`);
     assert.equal(served[1]?.headers.authorization, 'Bearer tok-from-env');
-    const everything = JSON.stringify([logged, basic.failure, basic.report, bearer.report, module({ http: { basic_auth: { username: 'u', password: 'inline-secret' } } })]);
+    const everything = JSON.stringify([
+      logged,
+      basic.failure,
+      basic.report,
+      bearer.report,
+      module({ http: { basic_auth: { username: 'u', password: 'inline-secret' } } }),
+    ]);
     assert.doesNotMatch(everything, /s3cret|tok-from-env|inline-secret/);
     delete process.env.SPYGLASS_TEST_TOKEN;
     const unset = await probe(`http://127.0.0.1:${http.port}/`, module({ http: { bearer_token_env: 'SPYGLASS_TEST_TOKEN' } }));
@@ -266,15 +303,26 @@ describe('https', () => {
       const notAfter = Date.parse(new X509Certificate(readFileSync(certs.serverCert)).validTo) / 1000;
       assert.equal(gauge(o, 'probe_ssl_earliest_cert_expiry'), notAfter, server);
       assert.ok(o.report.gauges.get('probe_tls_version_info')?.length, `${server}: probe_tls_version_info`);
-      assert.equal((o.report.gauges.get('probe_ssl_last_chain_info')?.[0]?.labels as Record<string, string> | undefined)?.subject, 'CN=localhost,O=spyglass test', `${server}: probe_ssl_last_chain_info`);
+      assert.equal(
+        (o.report.gauges.get('probe_ssl_last_chain_info')?.[0]?.labels as Record<string, string> | undefined)?.subject,
+        'CN=localhost,O=spyglass test',
+        `${server}: probe_ssl_last_chain_info`,
+      );
     };
     const port = await freePort();
-    const openssl = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', certs.serverCert, '-key', certs.serverKey, '-www', '-quiet'], { stdio: 'ignore' });
+    const openssl = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', certs.serverCert, '-key', certs.serverKey, '-www', '-quiet'], {
+      stdio: 'ignore',
+    });
     try {
-      await waitFor(() => new Promise<boolean>((resolve) => {
-        const c = connect(port, '127.0.0.1', () => (c.destroy(), resolve(true)));
-        c.on('error', () => resolve(false));
-      }), 5000, 'openssl s_server');
+      await waitFor(
+        () =>
+          new Promise<boolean>((resolve) => {
+            const c = connect(port, '127.0.0.1', () => (c.destroy(), resolve(true)));
+            c.on('error', () => resolve(false));
+          }),
+        5000,
+        'openssl s_server',
+      );
       expectTls(await probe(`https://localhost:${port}/`, module({ http: { tls_config: { ca_file: certs.caFile } } })), 'openssl s_server -www');
     } finally {
       openssl.kill();
@@ -293,9 +341,15 @@ describe('https', () => {
 
   test('an IP target is checked against the IP SAN; server_name and the Host header set the name checked', async () => {
     assert.equal((await probe(`https://127.0.0.1:${https.port}/`, module({ http: { tls_config: { ca_file: certs.caFile } } }))).success, true);
-    const wrongName = await probe(`https://127.0.0.1:${https.port}/`, module({ http: { tls_config: { ca_file: certs.caFile, server_name: 'other.example' } } }));
+    const wrongName = await probe(
+      `https://127.0.0.1:${https.port}/`,
+      module({ http: { tls_config: { ca_file: certs.caFile, server_name: 'other.example' } } }),
+    );
     assert.match(wrongName.failure as string, /TLS handshake failed: .*other\.example/);
-    assert.equal((await probe(`https://127.0.0.1:${https.port}/`, module({ http: { headers: { Host: 'localhost' }, tls_config: { ca_file: certs.caFile } } }))).success, true);
+    assert.equal(
+      (await probe(`https://127.0.0.1:${https.port}/`, module({ http: { headers: { Host: 'localhost' }, tls_config: { ca_file: certs.caFile } } }))).success,
+      true,
+    );
   });
 
   test('an unknown CA fails; insecure_skip_verify succeeds and reports the unverified chain as Go zero time', async () => {
@@ -318,19 +372,29 @@ describe('https', () => {
   test('mutual TLS: without a client certificate the server refuses, with cert_file/key_file it accepts', async () => {
     const without = await probe(`https://localhost:${mtls.port}/`, module({ http: { tls_config: { ca_file: certs.caFile } } }));
     assert.equal(without.success, false);
-    const withCert = await probe(`https://localhost:${mtls.port}/`, module({ http: { tls_config: { ca_file: certs.caFile, cert_file: certs.clientCert, key_file: certs.clientKey } } }));
+    const withCert = await probe(
+      `https://localhost:${mtls.port}/`,
+      module({ http: { tls_config: { ca_file: certs.caFile, cert_file: certs.clientCert, key_file: certs.clientKey } } }),
+    );
     assert.equal(withCert.success, true, withCert.failure);
   });
 
   test('min_version above what the server offers fails the handshake; fail_if_ssl / fail_if_not_ssl', async () => {
     const tls12 = await startHttpsServer(certs.serverCert, certs.serverKey);
-    (tls12.server as unknown as TlsServer).setSecureContext({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey), maxVersion: 'TLSv1.2' });
+    (tls12.server as unknown as TlsServer).setSecureContext({
+      cert: readFileSync(certs.serverCert),
+      key: readFileSync(certs.serverKey),
+      maxVersion: 'TLSv1.2',
+    });
     const o = await probe(`https://localhost:${tls12.port}/`, module({ http: { tls_config: { ca_file: certs.caFile, min_version: 'TLS13' } } }));
     assert.match(o.failure as string, /TLS handshake failed/);
     const v12 = await probe(`https://localhost:${tls12.port}/`, module({ http: { tls_config: { ca_file: certs.caFile } } }));
     assert.equal(gauge(v12, 'probe_tls_version_info', { version: 'TLS 1.2' }), 1);
     await tls12.close();
-    assert.equal((await probe(`https://localhost:${https.port}/`, module({ http: { fail_if_ssl: true, tls_config: { ca_file: certs.caFile } } }))).success, false);
+    assert.equal(
+      (await probe(`https://localhost:${https.port}/`, module({ http: { fail_if_ssl: true, tls_config: { ca_file: certs.caFile } } }))).success,
+      false,
+    );
     assert.equal((await probe(`http://127.0.0.1:${http.port}/`, module({ http: { fail_if_not_ssl: true } }))).success, false);
   });
 });
@@ -357,7 +421,13 @@ describe('tcp prober', () => {
   test('expect/send dialogue with $1 expansion and probe_expect_info labels', async () => {
     const o = await probe(
       `127.0.0.1:${lines.port}`,
-      tcp({ query_response: [{ expect: '^220 ([a-z-]+) ESMTP', send: 'PING $1', labels: [{ name: 'server', value: '${1}' }] }, { expect: '^PONG spyglass-test$', send: 'QUIT' }, { expect: '^BYE' }] }),
+      tcp({
+        query_response: [
+          { expect: '^220 ([a-z-]+) ESMTP', send: 'PING $1', labels: [{ name: 'server', value: '${1}' }] },
+          { expect: '^PONG spyglass-test$', send: 'QUIT' },
+          { expect: '^BYE' },
+        ],
+      }),
     );
     assert.equal(o.success, true, o.failure);
     assert.equal(gauge(o, 'probe_expect_info', { server: 'spyglass-test' }), 1);

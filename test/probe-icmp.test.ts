@@ -68,13 +68,31 @@ describe('icmp prober', () => {
   });
 
   test('no reply: the probe times out at its deadline and closes its socket', () => {
-    const r = cliInOwnNetns('sysctl -qw net.ipv4.icmp_echo_ignore_all=1 && sysctl -qw net.ipv4.ping_group_range="0 0" &&', ['probe', '127.0.0.1', '--module', 'icmp', '--timeout', '300ms']);
+    const r = cliInOwnNetns('sysctl -qw net.ipv4.icmp_echo_ignore_all=1 && sysctl -qw net.ipv4.ping_group_range="0 0" &&', [
+      'probe',
+      '127.0.0.1',
+      '--module',
+      'icmp',
+      '--timeout',
+      '300ms',
+    ]);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /FAILED .*timed out after 300 ms/);
   });
 
   test('without CAP_NET_RAW, a ping socket is used when ping_group_range admits the group', () => {
-    const r = cliInOwnNetns('sysctl -qw net.ipv4.ping_group_range="0 0" &&', ['probe', '127.0.0.1', '--module', 'icmp', '--count', '3', '--interval', '50ms', '--format', 'json']);
+    const r = cliInOwnNetns('sysctl -qw net.ipv4.ping_group_range="0 0" &&', [
+      'probe',
+      '127.0.0.1',
+      '--module',
+      'icmp',
+      '--count',
+      '3',
+      '--interval',
+      '50ms',
+      '--format',
+      'json',
+    ]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const result = JSON.parse(r.stdout) as { succeeded: number; phases: Record<string, { max_ms: number }> };
     assert.equal(result.succeeded, 3);
@@ -84,7 +102,10 @@ describe('icmp prober', () => {
   test('with neither privilege the probe fails naming both, and the exit status says so', () => {
     const r = cliInOwnNetns('', ['probe', '127.0.0.1', '--module', 'icmp']);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /ICMP is not permitted for this process: a ping socket needs its group \(gid 0\) inside net\.ipv4\.ping_group_range \(here "1 0";.*a raw socket needs CAP_NET_RAW/);
+    assert.match(
+      r.stdout,
+      /ICMP is not permitted for this process: a ping socket needs its group \(gid 0\) inside net\.ipv4\.ping_group_range \(here "1 0";.*a raw socket needs CAP_NET_RAW/,
+    );
     assert.match(missingPrivilege(undefined, 7), /gid 7.*here unreadable/);
   });
 });

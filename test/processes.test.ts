@@ -70,7 +70,14 @@ describe('processes collector', () => {
     assert.equal(ours.code, 0, ours.stderr);
     const a = parseExposition(theirs);
     const b = parseExposition(ours.stdout);
-    for (const name of ['node_processes_threads', 'node_processes_max_threads', 'node_processes_state', 'node_processes_threads_state', 'node_processes_pids', 'node_processes_max_processes']) {
+    for (const name of [
+      'node_processes_threads',
+      'node_processes_max_threads',
+      'node_processes_state',
+      'node_processes_threads_state',
+      'node_processes_pids',
+      'node_processes_max_processes',
+    ]) {
       assert.equal(b.get(name)?.type, a.get(name)?.type, `${name} type`);
       assert.deepEqual([...(b.get(name)?.labelNames ?? [])], [...(a.get(name)?.labelNames ?? [])], `${name} labels`);
     }
@@ -78,7 +85,10 @@ describe('processes collector', () => {
     assert.equal(one(b, 'node_processes_max_threads'), one(a, 'node_processes_max_threads'));
     assert.equal(one(b, 'node_processes_max_processes'), one(a, 'node_processes_max_processes'));
     // Live counts: both walk /proc within the same second; the two exporters themselves differ.
-    assert.ok(Math.abs(one(b, 'node_processes_pids') - one(a, 'node_processes_pids')) <= 5, `pids ${one(b, 'node_processes_pids')} vs ${one(a, 'node_processes_pids')}`);
+    assert.ok(
+      Math.abs(one(b, 'node_processes_pids') - one(a, 'node_processes_pids')) <= 5,
+      `pids ${one(b, 'node_processes_pids')} vs ${one(a, 'node_processes_pids')}`,
+    );
   });
 
   it('parsePidStat never throws and finds the state after the last parenthesis', () => {

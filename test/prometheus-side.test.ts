@@ -32,12 +32,17 @@ function discovered(output: string): string {
 /** The labels each target ends up with (empty: dropped), by running the relabel rules in promtool. */
 function relabel(dir: string, relabelConfigs: RelabelConfig[], targets: Array<{ address: string; labels: Labels }>): Labels[] {
   writeFileSync(join(dir, 'sd.json'), JSON.stringify(targets.map((t) => ({ targets: [t.address], labels: t.labels }))));
-  writeFileSync(join(dir, 'sd-prometheus.yml'), yaml.dump({ scrape_configs: [{ job_name: 'under-test', file_sd_configs: [{ files: ['sd.json'] }], relabel_configs: relabelConfigs }] }));
+  writeFileSync(
+    join(dir, 'sd-prometheus.yml'),
+    yaml.dump({ scrape_configs: [{ job_name: 'under-test', file_sd_configs: [{ files: ['sd.json'] }], relabel_configs: relabelConfigs }] }),
+  );
   // file_sd delivers at once; without a short timeout promtool waits its default 30 s.
   const r = promtool(['check', 'service-discovery', '--timeout=2s', 'sd-prometheus.yml', 'under-test'], dir);
   assert.equal(r.code, 0, r.output);
   const found = JSON.parse(discovered(r.output)) as Array<{ discoveredLabels: Labels; labels: Labels }>;
-  const byAddress = new Map(found.map((t) => [t.discoveredLabels.__address__, Object.fromEntries(Object.entries(t.labels).filter(([k]) => !k.startsWith('__')))]));
+  const byAddress = new Map(
+    found.map((t) => [t.discoveredLabels.__address__, Object.fromEntries(Object.entries(t.labels).filter(([k]) => !k.startsWith('__')))]),
+  );
   assert.equal(byAddress.size, targets.length, 'one result per target (addresses must differ)');
   return targets.map((t) => byAddress.get(t.address) ?? assert.fail(`no result for ${t.address}`));
 }
@@ -78,27 +83,43 @@ describe('example scrape configs (docs/prometheus)', () => {
     );
   });
 
-  const kubernetesJobs = () => (yaml.load(readFileSync(join(repoRoot, 'docs/prometheus/kubernetes-scrape-configs.yml'), 'utf8')) as { scrape_configs: ScrapeConfig[] }).scrape_configs;
+  const kubernetesJobs = () =>
+    (yaml.load(readFileSync(join(repoRoot, 'docs/prometheus/kubernetes-scrape-configs.yml'), 'utf8')) as { scrape_configs: ScrapeConfig[] }).scrape_configs;
 
   it('kubernetes-scrape-configs.yml is refused by this promtool only for its Kubernetes discovery', () => {
     const r = promtool(['check', 'config', join(repoRoot, 'docs/prometheus/kubernetes-scrape-configs.yml')]);
     assert.notEqual(r.code, 0);
     assert.match(r.output, /field kubernetes_sd_configs not found/);
     // Without the discovery blocks the rest is a valid config.
-    const stripped = kubernetesJobs().map(({ job_name, relabel_configs }) => ({ job_name, relabel_configs, static_configs: [{ targets: ['127.0.0.1:9473'] }] }));
+    const stripped = kubernetesJobs().map(({ job_name, relabel_configs }) => ({
+      job_name,
+      relabel_configs,
+      static_configs: [{ targets: ['127.0.0.1:9473'] }],
+    }));
     writeFileSync(join(dir, 'k8s-stripped.yml'), yaml.dump({ scrape_configs: stripped }));
     const ok = promtool(['check', 'config', 'k8s-stripped.yml'], dir);
     assert.equal(ok.code, 0, ok.output);
   });
 
-  it('the DaemonSet job keeps the spyglass Service\'s metrics port and names the target after its node', () => {
+  it("the DaemonSet job keeps the spyglass Service's metrics port and names the target after its node", () => {
     const job = kubernetesJobs().find((j) => j.job_name === 'spyglass') as ScrapeConfig;
     let host = 0;
     const endpoint = (service: string, port: string, node: string) => ({
       address: `10.0.0.${++host}:9473`,
-      labels: { __meta_kubernetes_service_name: service, __meta_kubernetes_endpointslice_port_name: port, __meta_kubernetes_endpointslice_endpoint_node_name: node, __meta_kubernetes_namespace: 'monitoring', __meta_kubernetes_pod_name: `spyglass-${node}` },
+      labels: {
+        __meta_kubernetes_service_name: service,
+        __meta_kubernetes_endpointslice_port_name: port,
+        __meta_kubernetes_endpointslice_endpoint_node_name: node,
+        __meta_kubernetes_namespace: 'monitoring',
+        __meta_kubernetes_pod_name: `spyglass-${node}`,
+      },
     });
-    const out = relabel(dir, job.relabel_configs ?? [], [endpoint('spyglass', 'metrics', 'node-a'), endpoint('spyglass', 'metrics', 'node-b'), endpoint('spyglass', 'debug', 'node-a'), endpoint('kube-dns', 'metrics', 'node-a')]);
+    const out = relabel(dir, job.relabel_configs ?? [], [
+      endpoint('spyglass', 'metrics', 'node-a'),
+      endpoint('spyglass', 'metrics', 'node-b'),
+      endpoint('spyglass', 'debug', 'node-a'),
+      endpoint('kube-dns', 'metrics', 'node-a'),
+    ]);
     assert.deepEqual(out, [
       { instance: 'node-a', job: 'under-test', namespace: 'monitoring', pod: 'spyglass-node-a' },
       { instance: 'node-b', job: 'under-test', namespace: 'monitoring', pod: 'spyglass-node-b' },
@@ -107,14 +128,26 @@ describe('example scrape configs (docs/prometheus)', () => {
     ]);
   });
 
-  it('the sidecar job keeps running pods\' spyglass metrics ports, instance = pod, job = spyglass', () => {
+  it("the sidecar job keeps running pods' spyglass metrics ports, instance = pod, job = spyglass", () => {
     const job = kubernetesJobs().find((j) => j.job_name === 'spyglass-sidecars') as ScrapeConfig;
     let host = 0;
     const port = (pod: string, container: string, portName: string, phase: string) => ({
       address: `10.1.0.${++host}:${portName === 'metrics' ? 9473 : 8080}`,
-      labels: { __meta_kubernetes_pod_name: pod, __meta_kubernetes_pod_container_name: container, __meta_kubernetes_pod_container_port_name: portName, __meta_kubernetes_pod_phase: phase, __meta_kubernetes_namespace: 'demo', __meta_kubernetes_pod_label_app_kubernetes_io_name: 'demo-app' },
+      labels: {
+        __meta_kubernetes_pod_name: pod,
+        __meta_kubernetes_pod_container_name: container,
+        __meta_kubernetes_pod_container_port_name: portName,
+        __meta_kubernetes_pod_phase: phase,
+        __meta_kubernetes_namespace: 'demo',
+        __meta_kubernetes_pod_label_app_kubernetes_io_name: 'demo-app',
+      },
     });
-    const out = relabel(dir, job.relabel_configs ?? [], [port('demo-app-1', 'spyglass', 'metrics', 'Running'), port('demo-app-1', 'app', 'http', 'Running'), port('demo-app-2', 'spyglass', 'metrics', 'Pending'), port('demo-app-3', 'app', 'metrics', 'Running')]);
+    const out = relabel(dir, job.relabel_configs ?? [], [
+      port('demo-app-1', 'spyglass', 'metrics', 'Running'),
+      port('demo-app-1', 'app', 'http', 'Running'),
+      port('demo-app-2', 'spyglass', 'metrics', 'Pending'),
+      port('demo-app-3', 'app', 'metrics', 'Running'),
+    ]);
     assert.deepEqual(out, [{ app: 'demo-app', instance: 'demo-app-1', job: 'spyglass', namespace: 'demo' }, {}, {}, {}]);
   });
 
@@ -127,8 +160,12 @@ describe('example scrape configs (docs/prometheus)', () => {
       ...(r.replacement ? { replacement: r.replacement } : {}),
     });
     const sm = (serviceMonitor().spec.endpoints[0]?.relabelings ?? []).map((r) => toPrometheus(r as Record<string, unknown>));
-    assert.deepEqual(relabel(dir, sm, [{ address: '10.0.0.1:9473', labels: { __meta_kubernetes_pod_node_name: 'node-a' } }]), [{ instance: 'node-a', job: 'under-test' }]);
+    assert.deepEqual(relabel(dir, sm, [{ address: '10.0.0.1:9473', labels: { __meta_kubernetes_pod_node_name: 'node-a' } }]), [
+      { instance: 'node-a', job: 'under-test' },
+    ]);
     const pm = (sidecarPodMonitor().spec.podMetricsEndpoints[0]?.relabelings ?? []).map((r) => toPrometheus(r as Record<string, unknown>));
-    assert.deepEqual(relabel(dir, pm, [{ address: '10.1.0.7:9473', labels: { __meta_kubernetes_pod_name: 'demo-app-1' } }]), [{ instance: 'demo-app-1', job: 'spyglass' }]);
+    assert.deepEqual(relabel(dir, pm, [{ address: '10.1.0.7:9473', labels: { __meta_kubernetes_pod_name: 'demo-app-1' } }]), [
+      { instance: 'demo-app-1', job: 'spyglass' },
+    ]);
   });
 });

@@ -35,7 +35,14 @@ describe('promtool check metrics', () => {
 
   it('finds nothing in the hardware collectors this VM lacks, run on the synthetic trees', async () => {
     const hardware = await runCli(['dump', `--path.sysfs=${fixture('sys-hardware')}`, 'hwmon', 'thermal_zone', 'dmi']);
-    const cpu = await runCli(['dump', `--path.procfs=${fixture('proc-2cpu')}`, `--path.sysfs=${fixture('sys-cpu')}`, '--collector.processes', 'cpu', 'processes']);
+    const cpu = await runCli([
+      'dump',
+      `--path.procfs=${fixture('proc-2cpu')}`,
+      `--path.sysfs=${fixture('sys-cpu')}`,
+      '--collector.processes',
+      'cpu',
+      'processes',
+    ]);
     assert.equal(hardware.code, 0, hardware.stderr);
     assert.equal(cpu.code, 0, cpu.stderr);
     assert.match(hardware.stdout, /node_hwmon_fan_rpm/);

@@ -13,7 +13,13 @@ describe('text exposition and promtool', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5 }), fc.array(fc.string({ unit: 'binary' }), { minLength: 1, maxLength: 4 }), fc.double(), (n, values, v) => {
         const names = Array.from({ length: n }, (_, i) => `test_family_number_${i}`);
-        const families = names.map((n) => gauge(n, `help for ${values[0]}`, values.map((lv, i) => ({ labels: { l: lv, i: String(i) }, value: v }))));
+        const families = names.map((n) =>
+          gauge(
+            n,
+            `help for ${values[0]}`,
+            values.map((lv, i) => ({ labels: { l: lv, i: String(i) }, value: v })),
+          ),
+        );
         const r = spawnSync('promtool', ['check', 'metrics'], { input: text(families) });
         assert.equal(r.error, undefined, 'promtool must be installed (see .ci/run)');
         assert.equal(r.status, 0, `promtool rejected:\n${text(families)}\n${r.stdout}${r.stderr}`);

@@ -15,7 +15,9 @@ import { promtool } from './helpers/prometheus.js';
 import { repoRoot, runCli } from './helpers/spyglass.js';
 
 const alertsDir = `${repoRoot}alerts`;
-const testFiles = readdirSync(`${alertsDir}/tests`).filter((f) => f.endsWith('.test.yaml')).map((f) => `${alertsDir}/tests/${f}`);
+const testFiles = readdirSync(`${alertsDir}/tests`)
+  .filter((f) => f.endsWith('.test.yaml'))
+  .map((f) => `${alertsDir}/tests/${f}`);
 
 interface UnitTests {
   tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts?: unknown[] }>; promql_expr_test?: Array<{ expr: string }> }>;
@@ -52,16 +54,30 @@ describe('alerting and recording rules', () => {
     }
     assert.deepEqual(missing, []);
     const severities = new Map<string, Set<string>>();
-    for (const c of cases) for (const a of (c.exp_alerts ?? []) as Array<{ exp_labels: { severity: string } }>) severities.set(c.alertname, (severities.get(c.alertname) ?? new Set()).add(a.exp_labels.severity));
+    for (const c of cases)
+      for (const a of (c.exp_alerts ?? []) as Array<{ exp_labels: { severity: string } }>)
+        severities.set(c.alertname, (severities.get(c.alertname) ?? new Set()).add(a.exp_labels.severity));
     const rules = alertGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules);
-    assert.deepEqual(rules.filter((r) => !severities.get(r.alert)?.has(r.labels.severity)).map((r) => `${r.alert} ${r.labels.severity}`), [], 'each severity of a warning/critical pair fires in some case');
+    assert.deepEqual(
+      rules.filter((r) => !severities.get(r.alert)?.has(r.labels.severity)).map((r) => `${r.alert} ${r.labels.severity}`),
+      [],
+      'each severity of a warning/critical pair fires in some case',
+    );
   });
 
   it('every recording rule family is checked by a promql_expr_test or used by a tested alert', () => {
-    const tested = unitTests.flatMap((t) => t.promql_expr_test ?? []).map((t) => t.expr).join('\n');
-    const alertExprs = alertGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.expr)).join('\n');
+    const tested = unitTests
+      .flatMap((t) => t.promql_expr_test ?? [])
+      .map((t) => t.expr)
+      .join('\n');
+    const alertExprs = alertGroups(DEFAULT_MIXIN_CONFIG)
+      .flatMap((g) => g.rules.map((r) => r.expr))
+      .join('\n');
     const records = recordingGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.record));
-    assert.deepEqual(records.filter((r) => !tested.includes(r) && !alertExprs.includes(r)), []);
+    assert.deepEqual(
+      records.filter((r) => !tested.includes(r) && !alertExprs.includes(r)),
+      [],
+    );
   });
 
   it('follow the mixin style guide (mixtool lint rules) and link to a runbook section that exists', () => {

@@ -39,7 +39,16 @@ describe('the runtime tree (what the image runs)', () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: object; devDependencies: object };
     for (const d of Object.keys(pkg.dependencies)) assert.ok(existsSync(join(tree, 'node_modules', d, 'package.json')), `dependency ${d}`);
     for (const d of Object.keys(pkg.devDependencies)) assert.ok(!existsSync(join(tree, 'node_modules', d)), `dev dependency ${d} left out`);
-    for (const f of ['dist/src/cli.js', 'dist/src/http/bcrypt-worker.js', 'build/Release/timex.node', 'build/Release/batchfs.node', 'dashboards/spyglass-host.json', 'alerts/spyglass-alerts.yaml', 'deploy/kubernetes/kustomization.yaml', 'deploy/systemd/spyglass.service']) {
+    for (const f of [
+      'dist/src/cli.js',
+      'dist/src/http/bcrypt-worker.js',
+      'build/Release/timex.node',
+      'build/Release/batchfs.node',
+      'dashboards/spyglass-host.json',
+      'alerts/spyglass-alerts.yaml',
+      'deploy/kubernetes/kustomization.yaml',
+      'deploy/systemd/spyglass.service',
+    ]) {
       assert.ok(existsSync(join(tree, f)), f);
     }
     for (const f of ['test', 'dist/test', 'bench', 'src', 'build/Release/obj.target']) assert.ok(!existsSync(join(tree, f)), `${f} left out`);
@@ -53,7 +62,9 @@ describe('the runtime tree (what the image runs)', () => {
     const nodeOptions = (JSON.parse(instructions.find((l) => l.startsWith('ENTRYPOINT '))?.slice('ENTRYPOINT '.length) ?? '[]') as string[]).slice(1, -1);
     assert.deepEqual(nodeOptions, ['--v8-pool-size=1']);
     const script = `mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && cd / && exec setpriv ${NOBODY.join(' ')} "$2" ${nodeOptions.join(' ')} "$1/dist/src/cli.js" serve --web.listen-address=127.0.0.1:$3`;
-    const run = await runAndScrape('unshare', ['--mount', '--pid', '--fork', 'sh', '-c', script, 'sh', tree, process.execPath, String(port)], port, { until: /^node_timex_sync_status /m });
+    const run = await runAndScrape('unshare', ['--mount', '--pid', '--fork', 'sh', '-c', script, 'sh', tree, process.execPath, String(port)], port, {
+      until: /^node_timex_sync_status /m,
+    });
     try {
       assert.ok((sampleValue(run.metrics, 'node_load1') ?? -1) >= 0);
       assert.equal(sampleValue(run.metrics, 'spyglass_collector_last_success{collector="timex"}'), 1, 'the native timex addon loaded');
@@ -62,9 +73,19 @@ describe('the runtime tree (what the image runs)', () => {
       const status = readFileSync(`/proc/${hostPid}/status`, 'utf8');
       assert.match(status, /^NSpid:\s+\d+\s+1$/m, 'PID 1 in its namespace');
       assert.match(status, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
-      const niceness = readdirSync(`/proc/${hostPid}/task`).map((tid) => Number(readFileSync(`/proc/${hostPid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]));
-      assert.deepEqual(niceness.filter((n) => n !== 0), [10], 'the container collector\'s thread alone runs at nice 10');
-      assert.match(readFileSync(`/proc/${hostPid}/mountinfo`, 'utf8'), new RegExp(`^\\S+ \\S+ \\S+ \\S+ ${tree} ro[,\\s]`, 'm'), 'the tree is mounted read-only');
+      const niceness = readdirSync(`/proc/${hostPid}/task`).map((tid) =>
+        Number(readFileSync(`/proc/${hostPid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]),
+      );
+      assert.deepEqual(
+        niceness.filter((n) => n !== 0),
+        [10],
+        "the container collector's thread alone runs at nice 10",
+      );
+      assert.match(
+        readFileSync(`/proc/${hostPid}/mountinfo`, 'utf8'),
+        new RegExp(`^\\S+ \\S+ \\S+ \\S+ ${tree} ro[,\\s]`, 'm'),
+        'the tree is mounted read-only',
+      );
       process.kill(hostPid, 'SIGTERM');
       assert.equal(await run.exited, 0, run.logs());
       assert.match(run.logs(), /"signal":"SIGTERM"/);
@@ -82,9 +103,25 @@ describe('the npm package', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('installs into an empty folder and `npx spyglass serve` serves metrics; it carries dashboards, rules and deploy files', async () => {
-    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: repoRoot, encoding: 'utf8' }).trim().split('\n').at(-1) as string;
+    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: repoRoot, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .at(-1) as string;
     const listing = execFileSync('tar', ['-tzf', join(dir, tarball)], { encoding: 'utf8' });
-    for (const f of ['dashboards/spyglass-host.json', 'dashboards/grafana-provisioning.yaml', 'alerts/spyglass-alerts.yaml', 'alerts/spyglass-rules.yaml', 'deploy/kubernetes/kustomization.yaml', 'deploy/kubernetes/overlays/host-only/kustomization.yaml', 'deploy/kubernetes/overlays/sidecar-only/kustomization.yaml', 'deploy/kubernetes/daemonset/daemonset.yaml', 'deploy/systemd/spyglass.service', 'deploy/web-config/web-config.yml', 'docs/deploy.md', 'docs/prometheus/scrape-configs.yml']) {
+    for (const f of [
+      'dashboards/spyglass-host.json',
+      'dashboards/grafana-provisioning.yaml',
+      'alerts/spyglass-alerts.yaml',
+      'alerts/spyglass-rules.yaml',
+      'deploy/kubernetes/kustomization.yaml',
+      'deploy/kubernetes/overlays/host-only/kustomization.yaml',
+      'deploy/kubernetes/overlays/sidecar-only/kustomization.yaml',
+      'deploy/kubernetes/daemonset/daemonset.yaml',
+      'deploy/systemd/spyglass.service',
+      'deploy/web-config/web-config.yml',
+      'docs/deploy.md',
+      'docs/prometheus/scrape-configs.yml',
+    ]) {
       assert.match(listing, new RegExp(`^package/${f.replaceAll('.', '\\.')}$`, 'm'), f);
     }
     assert.doesNotMatch(listing, /^package\/(test|bench|dist\/test|src)\//m, 'no tests, benchmarks or TypeScript sources');
@@ -92,7 +129,11 @@ describe('the npm package', () => {
     const app = join(dir, 'app');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), '{"name":"uses-spyglass","version":"1.0.0","private":true}\n');
-    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(dir, tarball)], { cwd: app, encoding: 'utf8', timeout: 300_000 });
+    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(dir, tarball)], {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     assert.equal(install.status, 0, install.stderr);
     assert.ok(readdirSync(join(app, 'node_modules/spyglass/build/Release')).includes('timex.node'), 'the install script built the addons');
     const port = await freePort();
@@ -101,7 +142,11 @@ describe('the npm package', () => {
       assert.match(run.metrics, /^spyglass_build_info\{/m);
       // npx runs the bin as its child, which execs Node with its runtime options: stop spyglass itself, and npx exits with its code.
       const pid = pidOf(`dist/src/cli.js serve --web.listen-address=127.0.0.1:${port}`);
-      assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '), /^node --v8-pool-size=1 \S+node_modules\/spyglass\/bin\/\.\.\/dist\/src\/cli\.js serve /, 'the bin runs Node with one V8 helper thread');
+      assert.match(
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '),
+        /^node --v8-pool-size=1 \S+node_modules\/spyglass\/bin\/\.\.\/dist\/src\/cli\.js serve /,
+        'the bin runs Node with one V8 helper thread',
+      );
       process.kill(pid, 'SIGTERM');
       assert.equal(await run.exited, 0, run.logs());
     } finally {
@@ -115,18 +160,24 @@ describe('the npm package', () => {
 });
 
 describe('Dockerfile', () => {
-
   it('builds in one stage with dev dependencies and runs the assembled tree, non-root, in a small one', () => {
     const froms = instructions.filter((l) => l.startsWith('FROM '));
     assert.equal(froms.length, 2, 'multi-stage');
     assert.match(froms[0] as string, /^FROM node:20-\S+ AS build$/);
     assert.match(froms[1] as string, /^FROM gcr\.io\/distroless\/nodejs20-debian12:nonroot$/, 'no shell, no npm in the runtime image');
-    assert.ok(instructions.some((l) => /^RUN .*scripts\/assemble-runtime\.sh \/app$/.test(l)), 'the image holds what the tested script assembles');
+    assert.ok(
+      instructions.some((l) => /^RUN .*scripts\/assemble-runtime\.sh \/app$/.test(l)),
+      'the image holds what the tested script assembles',
+    );
     const final = instructions.slice(instructions.indexOf(froms[1] as string));
     assert.ok(final.includes('COPY --from=build /app /app'));
     assert.match(final.find((l) => l.startsWith('USER ')) ?? '', /^USER [1-9]\d*:[1-9]\d*$/, 'a numeric non-root user (runAsNonRoot can check it)');
     const execForms = final.filter((x) => /^(ENTRYPOINT|CMD|HEALTHCHECK)/.test(x));
-    assert.deepEqual(execForms.map((l) => l.split(' ')[0]).sort(), ['CMD', 'ENTRYPOINT', 'HEALTHCHECK'], 'the runtime stage says what runs and how it is checked');
+    assert.deepEqual(
+      execForms.map((l) => l.split(' ')[0]).sort(),
+      ['CMD', 'ENTRYPOINT', 'HEALTHCHECK'],
+      'the runtime stage says what runs and how it is checked',
+    );
     for (const l of execForms) {
       const json = l.replace(/^(ENTRYPOINT|CMD|HEALTHCHECK( --\S+)* CMD) /, '');
       assert.ok(Array.isArray(JSON.parse(json)), `exec form: ${l}`);
@@ -135,7 +186,9 @@ describe('Dockerfile', () => {
   });
 
   it('.dockerignore keeps host builds, modules and VCS out of the context, but not what the build copies', () => {
-    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     for (const p of ['.git', 'node_modules', 'dist', 'build']) assert.ok(ignored.includes(p), p);
     const copied = instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from')).flatMap((l) => l.split(/\s+/).slice(1, -1));
     for (const p of copied) {
@@ -160,7 +213,18 @@ describe('systemd unit', () => {
     assert.ok(m, r.stdout + r.stderr);
     assert.ok(Number(m[1]) < 3, `exposure ${m[1]} ${m[2]}`);
     const text = readFileSync(unit, 'utf8');
-    for (const directive of ['DynamicUser=yes', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'CapabilityBoundingSet=\n', 'ExecReload=/bin/kill -HUP $MAINPID']) assert.ok(text.includes(directive), directive);
-    assert.match(text, /^ExecStart=\/usr\/bin\/node --v8-pool-size=1 \/opt\/spyglass\/dist\/src\/cli\.js serve \$SPYGLASS_ARGS$/m, 'runs the tree assemble-runtime.sh makes');
+    for (const directive of [
+      'DynamicUser=yes',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'CapabilityBoundingSet=\n',
+      'ExecReload=/bin/kill -HUP $MAINPID',
+    ])
+      assert.ok(text.includes(directive), directive);
+    assert.match(
+      text,
+      /^ExecStart=\/usr\/bin\/node --v8-pool-size=1 \/opt\/spyglass\/dist\/src\/cli\.js serve \$SPYGLASS_ARGS$/m,
+      'runs the tree assemble-runtime.sh makes',
+    );
   });
 });

@@ -23,7 +23,16 @@ describe('textfile collector: same output as node_exporter for the same files', 
     const theirs = await scrapeNodeExporter(['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${d}`]);
     const a = parseExposition(theirs);
     const b = parseExposition(ours.stdout);
-    for (const name of ['role', 'backup_last_success_seconds', 'job_latency_seconds', 'rpc_seconds', 'not_typed', 'jobs_total', 'node_textfile_mtime_seconds', 'node_textfile_scrape_error']) {
+    for (const name of [
+      'role',
+      'backup_last_success_seconds',
+      'job_latency_seconds',
+      'rpc_seconds',
+      'not_typed',
+      'jobs_total',
+      'node_textfile_mtime_seconds',
+      'node_textfile_scrape_error',
+    ]) {
       const fa = a.get(name);
       const fb = b.get(name);
       assert.ok(fa && fb, `${name} in both`);
@@ -67,15 +76,34 @@ describe('textfile collector: bad files', () => {
     assert.equal(sampleValue(r.stdout, 'role{role="cache"}'), undefined, 'the family with a conflicting HELP is skipped (first HELP wins)');
     assert.match(r.stdout, /^# HELP role Role of the node\.$/m);
     assert.notEqual(sampleValue(r.stdout, `node_textfile_mtime_seconds{file="${join(d, 'good.prom')}"}`), undefined);
-    assert.notEqual(sampleValue(r.stdout, `node_textfile_mtime_seconds{file="${join(d, 'inside-link.prom')}"}`), undefined, 'a symlink within the directory is fine');
+    assert.notEqual(
+      sampleValue(r.stdout, `node_textfile_mtime_seconds{file="${join(d, 'inside-link.prom')}"}`),
+      undefined,
+      'a symlink within the directory is fine',
+    );
     for (const bad of ['broken', 'stamped', 'big', 'escape', 'pipe', 'dir', 'decreasing', 'latin1', 'nul']) {
       assert.equal(sampleValue(r.stdout, `node_textfile_mtime_seconds{file="${join(d, `${bad}.prom`)}"}`), undefined, `${bad}.prom has no mtime`);
     }
     assert.doesNotMatch(r.stdout, /^(secret|stamped_metric|big|lat_bucket|latin1_metric|nul_metric)[ {]/m);
     assert.doesNotMatch(r.stdout, /\uFFFD|\u0000/, 'no replacement character or NUL reaches the output');
     assert.doesNotMatch(r.stdout, /^process_cpu_seconds_total 99/m);
-    assert.notEqual(sampleValue(r.stdout, `node_textfile_mtime_seconds{file="${join(d, 'z-conflict.prom')}"}`), undefined, 'the file itself was read; its conflicting family was not');
-    for (const reason of ['latin1.prom:1: invalid UTF-8', 'nul.prom:1: NUL byte', 'buckets go down: le=.{1,2}2.{1,2} counts 3, fewer than le=.{1,2}1.{1,2} with 5', 'contains unsupported client-side timestamps', 'symlink points outside the directory', 'not a regular file', 'the limit is 4096', 'inconsistent metric help text', 'failed to read textfile collector directory', 'reserved for spyglass']) {
+    assert.notEqual(
+      sampleValue(r.stdout, `node_textfile_mtime_seconds{file="${join(d, 'z-conflict.prom')}"}`),
+      undefined,
+      'the file itself was read; its conflicting family was not',
+    );
+    for (const reason of [
+      'latin1.prom:1: invalid UTF-8',
+      'nul.prom:1: NUL byte',
+      'buckets go down: le=.{1,2}2.{1,2} counts 3, fewer than le=.{1,2}1.{1,2} with 5',
+      'contains unsupported client-side timestamps',
+      'symlink points outside the directory',
+      'not a regular file',
+      'the limit is 4096',
+      'inconsistent metric help text',
+      'failed to read textfile collector directory',
+      'reserved for spyglass',
+    ]) {
       assert.match(r.stderr, new RegExp(reason), reason);
     }
   });
@@ -107,10 +135,18 @@ describe('textfile collector: bad files', () => {
       writeFileSync(cfg, config(true));
       assert.equal((await fetch(`${s.base}/-/reload`, { method: 'POST' })).status, 200);
       let text = '';
-      await waitFor(async () => {
-        text = await (await fetch(`${s.base}/metrics`)).text();
-        return sampleValue(text, 'node_load1') !== undefined && sampleValue(text, 'mine_total') !== undefined && sampleValue(text, 'node_textfile_scrape_error') === 1;
-      }, 5000, 'loadavg and the rest of the textfiles served');
+      await waitFor(
+        async () => {
+          text = await (await fetch(`${s.base}/metrics`)).text();
+          return (
+            sampleValue(text, 'node_load1') !== undefined &&
+            sampleValue(text, 'mine_total') !== undefined &&
+            sampleValue(text, 'node_textfile_scrape_error') === 1
+          );
+        },
+        5000,
+        'loadavg and the rest of the textfiles served',
+      );
       check(text);
       assert.equal(sampleValue(text, 'node_scrape_collector_success{collector="loadavg"}'), 1);
       assert.match(s.logs(), /"metric":"node_load1","served_by":"loadavg".*running again without it/, 'the textfile collector gave the family up');
@@ -190,7 +226,11 @@ describe('textfile collector: large files', () => {
 describe('textfile collector: directory globs', () => {
   it('reads every directory a Go glob matches, like node_exporter', async () => {
     const root = mkdtempSync(join(tmpdir(), 'spyglass-glob-'));
-    for (const [sub, metric] of [['team-a', 'a_up'], ['team-b', 'b_up'], ['other', 'other_up']] as const) {
+    for (const [sub, metric] of [
+      ['team-a', 'a_up'],
+      ['team-b', 'b_up'],
+      ['other', 'other_up'],
+    ] as const) {
       mkdirSync(join(root, sub));
       writeFileSync(join(root, sub, `${metric}.prom`), `${metric} 1\n`);
     }

@@ -20,7 +20,8 @@ import { makeCertificates, type Certificates } from './helpers/probe-servers.js'
 import { promtool, startPrometheus } from './helpers/prometheus.js';
 import { repoRoot, runCli, sampleValue, startSpyglass, waitFor } from './helpers/spyglass.js';
 
-const htpasswd = (user: string, password: string) => execFileSync('htpasswd', ['-nbBC', '10', user, password], { encoding: 'utf8' }).trim().split(':')[1] as string;
+const htpasswd = (user: string, password: string) =>
+  execFileSync('htpasswd', ['-nbBC', '10', user, password], { encoding: 'utf8' }).trim().split(':')[1] as string;
 
 function parsed(yaml: string): WebSettings {
   const r = parseWebConfig(yaml, '/etc/spyglass/web.yml');
@@ -68,7 +69,10 @@ rate_limit:
     assert.equal(s.tls?.ecdhCurve, 'X25519:P-256');
     assert.equal(s.tls?.honorCipherOrder, false);
     assert.equal(s.http2, false);
-    assert.deepEqual(s.headers, [['X-Frame-Options', 'deny'], ['Strict-Transport-Security', 'max-age=31536000']]);
+    assert.deepEqual(s.headers, [
+      ['X-Frame-Options', 'deny'],
+      ['Strict-Transport-Security', 'max-age=31536000'],
+    ]);
     assert.equal(s.users.get('prom')?.slice(0, 4), '$2y$');
     assert.deepEqual(s.rateLimit, { intervalMs: 1500, burst: 10 });
 
@@ -79,7 +83,11 @@ rate_limit:
     assert.deepEqual(defaults.tls?.cert, { inline: 'PEM' });
     assert.equal(parsed('').tls, undefined, 'an empty file is a valid config: no TLS, no auth');
     assert.equal(parsed('rate_limit: {interval: 0, burst: 5}').rateLimit, undefined, 'interval 0 turns the limiter off');
-    assert.equal(parsed('tls_server_config: {cert: a, key: b, client_auth_type: RequireClientCert}').tls?.clientAuth, 'RequireAnyClientCert', 'the legacy name');
+    assert.equal(
+      parsed('tls_server_config: {cert: a, key: b, client_auth_type: RequireClientCert}').tls?.clientAuth,
+      'RequireAnyClientCert',
+      'the legacy name',
+    );
   });
 
   it('refuses what toolkit refuses, naming line and key', () => {
@@ -106,7 +114,10 @@ rate_limit:
     ];
     for (const [yaml, expected] of cases) {
       const found = problems(yaml);
-      assert.ok(found.some((p) => expected.test(p)), `${JSON.stringify(yaml)} → ${found.join(' | ')}`);
+      assert.ok(
+        found.some((p) => expected.test(p)),
+        `${JSON.stringify(yaml)} → ${found.join(' | ')}`,
+      );
     }
   });
 
@@ -144,10 +155,17 @@ describe('Authorization header', () => {
 describe('rate limit token bucket', () => {
   it('starts full, refills one token per interval, never above burst', () => {
     const bucket = new TokenBucket(1000, 3, 0);
-    assert.deepEqual([1, 2, 3, 4].map(() => bucket.take(0)), [true, true, true, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => bucket.take(0)),
+      [true, true, true, false],
+    );
     assert.equal(bucket.take(999), false);
     assert.equal(bucket.take(1000), true);
-    assert.deepEqual([0, 1, 2, 3].map(() => bucket.take(60_000)), [true, true, true, false], 'a long pause saves up only `burst`');
+    assert.deepEqual(
+      [0, 1, 2, 3].map(() => bucket.take(60_000)),
+      [true, true, true, false],
+      'a long pause saves up only `burst`',
+    );
     assert.equal(new TokenBucket(1000, 0, 0).take(5000), false, 'burst 0 admits nothing, as in Go');
   });
 });
@@ -201,7 +219,23 @@ function issue(certs: Certificates, name: string, ext: string, opts: { selfSigne
   if (opts.selfSigned) ssl('req', '-x509', ...keyArgs, '-out', `${name}.crt`, '-days', '5', '-subj', `/CN=${name}`, '-addext', ext);
   else {
     ssl('req', ...keyArgs, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', String(opts.days ?? 10), '-extfile', `${name}.ext`, '-out', `${name}.crt`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      String(opts.days ?? 10),
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    );
   }
   return { cert: join(certs.dir, `${name}.crt`), key: join(certs.dir, `${name}.key`) };
 }
@@ -253,7 +287,7 @@ describe('spyglass serving with --web.config.file', () => {
       const refused: Array<[string, ClientOptions]> = [
         ['no Authorization', {}],
         ['wrong password', { auth: 'prom:wrong' }],
-        ['another user\'s password', { auth: 'grafana:s3cret' }],
+        ["another user's password", { auth: 'grafana:s3cret' }],
         ['unknown user', { auth: 'mallory:s3cret' }],
         ['empty password', { auth: 'prom:' }],
         ['not base64', { authorization: 'Basic %%%%' }],
@@ -275,10 +309,14 @@ describe('spyglass serving with --web.config.file', () => {
       await assert.rejects(fetch(`http://127.0.0.1:${sg.port}/metrics`));
       // Self-metrics refresh on their own interval (5 s).
       let stats = '';
-      await waitFor(async () => {
-        stats = (await get(sg.port, '/metrics', { ca, auth: 'prom:s3cret' })).body;
-        return sampleValue(stats, 'spyglass_http_rejected_total{reason="auth_malformed"}') === 4;
-      }, 15_000, 'rejections counted');
+      await waitFor(
+        async () => {
+          stats = (await get(sg.port, '/metrics', { ca, auth: 'prom:s3cret' })).body;
+          return sampleValue(stats, 'spyglass_http_rejected_total{reason="auth_malformed"}') === 4;
+        },
+        15_000,
+        'rejections counted',
+      );
       assert.equal(sampleValue(stats, 'spyglass_http_rejected_total{reason="auth_missing"}'), 1);
       assert.equal(sampleValue(stats, 'spyglass_http_rejected_total{reason="auth_failed"}'), 4);
       assert.equal(sampleValue(stats, 'spyglass_http_rejected_total{reason="auth_malformed"}'), 4);
@@ -303,7 +341,9 @@ describe('spyglass serving with --web.config.file', () => {
     writeFileSync(file, `basic_auth_users:\n  prom: ${promHash}\n`);
     const config = join(dir, 'protect-health.yml');
     writeFileSync(config, 'web: {unauthenticated_paths: [/readyz]}\n');
-    const sg = await startSpyglass([...baseArgs, `--web.config.file=${file}`, `--config.file=${config}`], { isUp: async (port) => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok });
+    const sg = await startSpyglass([...baseArgs, `--web.config.file=${file}`, `--config.file=${config}`], {
+      isUp: async (port) => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
+    });
     try {
       const auth = { headers: { authorization: `Basic ${Buffer.from('prom:s3cret').toString('base64')}` } };
       assert.equal((await fetch(`${sg.base}/healthz`)).status, 401, 'not listed: needs credentials');
@@ -338,7 +378,10 @@ describe('spyglass serving with --web.config.file', () => {
       }
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[2] as number;
       assert.ok(median(known) > 20, `a bcrypt compare at cost 10 takes tens of ms (known user: ${known.map((t) => t.toFixed(0))})`);
-      assert.ok(median(unknown) > median(known) * 0.6 && median(unknown) < median(known) * 1.6, `known ${known.map((t) => t.toFixed(0))} ms vs unknown ${unknown.map((t) => t.toFixed(0))} ms`);
+      assert.ok(
+        median(unknown) > median(known) * 0.6 && median(unknown) < median(known) * 1.6,
+        `known ${known.map((t) => t.toFixed(0))} ms vs unknown ${unknown.map((t) => t.toFixed(0))} ms`,
+      );
 
       // While a compare runs in the worker, the event loop answers other requests at once.
       const slow = timed('prom:busy-a');
@@ -368,10 +411,15 @@ describe('spyglass serving with --web.config.file', () => {
     const named = issue(certs, 'scraper', 'subjectAltName=DNS:scraper.example,URI:spiffe://cluster/ns/monitoring/sa/prometheus');
     const file = join(dir, 'mtls.yml');
     const write = (mode: string, extra = '') =>
-      writeAtomically(file, `tls_server_config:\n  cert_file: ${certs.serverCert}\n  key_file: ${certs.serverKey}\n  client_ca_file: ${certs.caFile}\n  client_auth_type: ${mode}\n${extra}`);
+      writeAtomically(
+        file,
+        `tls_server_config:\n  cert_file: ${certs.serverCert}\n  key_file: ${certs.serverKey}\n  client_ca_file: ${certs.caFile}\n  client_auth_type: ${mode}\n${extra}`,
+      );
     write('RequireAndVerifyClientCert');
     assert.equal(promtool(['check', 'web-config', file]).code, 0);
-    const sg = await startSpyglass([...baseArgs, `--web.config.file=${file}`], { isUp: async (port) => (await get(port, '/healthz', { ca, ...good })).status === 200 });
+    const sg = await startSpyglass([...baseArgs, `--web.config.file=${file}`], {
+      isUp: async (port) => (await get(port, '/healthz', { ca, ...good })).status === 200,
+    });
     const outcome = async (client: Partial<ClientOptions>) => {
       try {
         return (await get(sg.port, '/metrics', { ca, ...client })).status;
@@ -391,18 +439,31 @@ describe('spyglass serving with --web.config.file', () => {
     try {
       for (const [i, [mode, extra, expected]] of expectations.entries()) {
         if (i > 0) write(mode, extra);
-        const outcomes = async () => Object.fromEntries(await Promise.all(Object.keys(expected).map(async (name) => [name, await outcome(clients[name] as ClientOptions)])));
+        const outcomes = async () =>
+          Object.fromEntries(await Promise.all(Object.keys(expected).map(async (name) => [name, await outcome(clients[name] as ClientOptions)])));
         // Reloaded on change (polled): wait until the new mode is in force, then compare exactly.
-        await waitFor(async () => JSON.stringify(await outcomes()) === JSON.stringify(expected), 10_000, `${mode} ${extra.trim()} in force`).catch(() => undefined);
+        await waitFor(async () => JSON.stringify(await outcomes()) === JSON.stringify(expected), 10_000, `${mode} ${extra.trim()} in force`).catch(
+          () => undefined,
+        );
         assert.deepEqual(await outcomes(), expected, `${mode} ${extra.trim()}`);
       }
       // Self-metrics refresh on their schedule (15 s until a scraper's period is learned): wait for it.
       let stats = '';
-      await waitFor(async () => {
-        stats = (await get(sg.port, '/metrics', { ca, ...named })).body;
-        return (sampleValue(stats, 'spyglass_http_rejected_total{reason="client_cert"}') ?? 0) >= 6;
-      }, 20_000, 'the client_cert refusals counted').catch(() => undefined);
-      assert.ok((sampleValue(stats, 'spyglass_http_rejected_total{reason="client_cert"}') ?? 0) >= 6, stats.split('\n').filter((l) => l.startsWith('spyglass_http_rejected_total')).join('; '));
+      await waitFor(
+        async () => {
+          stats = (await get(sg.port, '/metrics', { ca, ...named })).body;
+          return (sampleValue(stats, 'spyglass_http_rejected_total{reason="client_cert"}') ?? 0) >= 6;
+        },
+        20_000,
+        'the client_cert refusals counted',
+      ).catch(() => undefined);
+      assert.ok(
+        (sampleValue(stats, 'spyglass_http_rejected_total{reason="client_cert"}') ?? 0) >= 6,
+        stats
+          .split('\n')
+          .filter((l) => l.startsWith('spyglass_http_rejected_total'))
+          .join('; '),
+      );
     } finally {
       assert.equal(await sg.stop(), 0);
     }
@@ -434,11 +495,19 @@ describe('spyglass serving with --web.config.file', () => {
       ];
       for (const [i, [text, logged]] of broken.entries()) {
         writeAtomically(file, text);
-        await waitFor(() => (sg.logs().match(/web config reload failed; keeping the running one/g) ?? []).length === i + 1, 10_000, `reload of ${JSON.stringify(text)} refused`);
+        await waitFor(
+          () => (sg.logs().match(/web config reload failed; keeping the running one/g) ?? []).length === i + 1,
+          10_000,
+          `reload of ${JSON.stringify(text)} refused`,
+        );
         assert.match(sg.logs().trim().split('\n').at(-1) as string, logged);
         assert.equal(await status('ops:n3w'), 200, 'the running config stays');
       }
-      await waitFor(async () => sampleValue((await get(sg.port, '/metrics', { ca, auth: 'prom:s3cret' })).body, 'spyglass_web_config_last_reload_successful') === 0, 15_000, 'failed reload exported');
+      await waitFor(
+        async () => sampleValue((await get(sg.port, '/metrics', { ca, auth: 'prom:s3cret' })).body, 'spyglass_web_config_last_reload_successful') === 0,
+        15_000,
+        'failed reload exported',
+      );
       // A reload through the HTTP endpoint reports the web config's problem too.
       const reload = await new Promise<Reply>((resolve, reject) => {
         const req = https.request({ host: '127.0.0.1', port: sg.port, path: '/-/reload', method: 'POST', ca, agent: false, auth: 'ops:n3w' }, (res) => {
@@ -495,8 +564,14 @@ describe('spyglass serving with --web.config.file', () => {
 
   it('refuses to start on a bad web config with a message naming file, line and key', async () => {
     const cases: Array<[string, RegExp]> = [
-      ['tls_server_config:\n  cert_file: /nonexistent/server.crt\n  key_file: /nonexistent/server.key\n', /cannot read cert_file \(\/nonexistent\/server\.crt\)/],
-      [`tls_server_config:\n  cert_file: ${certs.serverCert}\n  key_file: ${certs.expiredKey}\n`, /tls_server_config: .*(key values mismatch|KEY_VALUES_MISMATCH)/i],
+      [
+        'tls_server_config:\n  cert_file: /nonexistent/server.crt\n  key_file: /nonexistent/server.key\n',
+        /cannot read cert_file \(\/nonexistent\/server\.crt\)/,
+      ],
+      [
+        `tls_server_config:\n  cert_file: ${certs.serverCert}\n  key_file: ${certs.expiredKey}\n`,
+        /tls_server_config: .*(key values mismatch|KEY_VALUES_MISMATCH)/i,
+      ],
       ['http_server_config:\n  headers:\n    Server: spyglass\n', /:3: http_server_config\.headers\.Server: HTTP header "Server" can not be configured/],
     ];
     for (const [yaml, expected] of cases) {
@@ -534,7 +609,9 @@ describe('shipped example web configs (deploy/web-config)', () => {
         assert.equal(theirs.code, 0, `${f}: ${theirs.output}`);
       }
       const ca = readFileSync(certs.caFile, 'utf8');
-      const sg = await startSpyglass(['--collector.disable-defaults', '--collector.loadavg', `--web.config.file=${join(dir, 'web-config.yml')}`], { isUp: serverIsUp(ca) });
+      const sg = await startSpyglass(['--collector.disable-defaults', '--collector.loadavg', `--web.config.file=${join(dir, 'web-config.yml')}`], {
+        isUp: serverIsUp(ca),
+      });
       try {
         assert.equal((await get(sg.port, '/metrics', { ca, auth: 'prometheus:change-me' })).status, 200);
       } finally {
@@ -552,7 +629,10 @@ describe('Prometheus scraping spyglass over TLS with basic auth', () => {
     const certs = makeCertificates();
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-webprom-'));
     const file = join(dir, 'web.yml');
-    writeFileSync(file, `tls_server_config:\n  cert_file: ${certs.serverCert}\n  key_file: ${certs.serverKey}\nbasic_auth_users:\n  prometheus: ${htpasswd('prometheus', 'scrape-pw')}\n`);
+    writeFileSync(
+      file,
+      `tls_server_config:\n  cert_file: ${certs.serverCert}\n  key_file: ${certs.serverKey}\nbasic_auth_users:\n  prometheus: ${htpasswd('prometheus', 'scrape-pw')}\n`,
+    );
     writeFileSync(join(dir, 'password'), 'scrape-pw\n');
     const ca = readFileSync(certs.caFile, 'utf8');
     const sg = await startSpyglass(['--collector.disable-defaults', '--collector.loadavg', `--web.config.file=${file}`], { isUp: serverIsUp(ca) });

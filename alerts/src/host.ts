@@ -10,8 +10,22 @@ export function hostAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
 }
 
 const FS_KINDS = {
-  space: { free: 'node_filesystem_avail_bytes', total: 'node_filesystem_size_bytes', what: 'space', fillingUp: 'NodeFilesystemSpaceFillingUp', almostOut: 'NodeFilesystemAlmostOutOfSpace', almostOutFor: '30m' },
-  files: { free: 'node_filesystem_files_free', total: 'node_filesystem_files', what: 'inodes', fillingUp: 'NodeFilesystemFilesFillingUp', almostOut: 'NodeFilesystemAlmostOutOfFiles', almostOutFor: '1h' },
+  space: {
+    free: 'node_filesystem_avail_bytes',
+    total: 'node_filesystem_size_bytes',
+    what: 'space',
+    fillingUp: 'NodeFilesystemSpaceFillingUp',
+    almostOut: 'NodeFilesystemAlmostOutOfSpace',
+    almostOutFor: '30m',
+  },
+  files: {
+    free: 'node_filesystem_files_free',
+    total: 'node_filesystem_files',
+    what: 'inodes',
+    fillingUp: 'NodeFilesystemFilesFillingUp',
+    almostOut: 'NodeFilesystemAlmostOutOfFiles',
+    almostOutFor: '1h',
+  },
 } as const;
 
 function filesystemAlerts(c: MixinConfig): AlertingRule[] {
@@ -136,7 +150,8 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
         expr: `node_timex_maxerror_seconds${s} >= 16\nand\nmin_over_time(node_timex_sync_status${s}[5m]) == 0`,
         for: '10m',
         summary: 'Clock is not synchronising.',
-        description: 'The clock of {{ $labels.instance }} has not been synchronised for at least 5 minutes; its maximum error is {{ $value | humanizeDuration }}. Check that NTP is configured on this host.',
+        description:
+          'The clock of {{ $labels.instance }} has not been synchronised for at least 5 minutes; its maximum error is {{ $value | humanizeDuration }}. Check that NTP is configured on this host.',
       },
       c,
     ),
@@ -171,7 +186,8 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
         expr: `rate(node_vmstat_pgmajfault${s}[5m]) > ${c.majorPageFaultsPerSecond}`,
         for: '15m',
         summary: 'Memory major page faults are occurring at a very high rate.',
-        description: '{{ $labels.instance }} takes {{ printf "%.0f" $value }} major page faults per second; it is reading pages back from disk, a sign of memory pressure.',
+        description:
+          '{{ $labels.instance }} takes {{ printf "%.0f" $value }} major page faults per second; it is reading pages back from disk, a sign of memory pressure.',
       },
       c,
     ),

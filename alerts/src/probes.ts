@@ -10,8 +10,14 @@ const TARGET = '{{ $labels.target }} (module {{ $labels.module }}) from {{ $labe
  * ticket. Each long window is paired with a short one so the alert resolves soon after the burn stops.
  */
 const BURN_WINDOWS: Record<'critical' | 'warning', Array<[long: string, short: string, factor: number]>> = {
-  critical: [['1h', '5m', 14.4], ['6h', '30m', 6]],
-  warning: [['1d', '2h', 3], ['3d', '6h', 1]],
+  critical: [
+    ['1h', '5m', 14.4],
+    ['6h', '30m', 6],
+  ],
+  warning: [
+    ['1d', '2h', 3],
+    ['3d', '6h', 1],
+  ],
 };
 
 export function probeAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> {
@@ -21,14 +27,16 @@ export function probeAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>>
     const budget = errorBudget(slo);
     const pair = ([long, short, factor]: [string, string, number]) =>
       `(\n  ${sloRecord(kind, long)}${s} > (${factor} * ${budget})\nand\n  ${sloRecord(kind, short)}${s} > (${factor} * ${budget})\n)`;
-    const objective = kind === 'errors' ? `its ${slo}% availability objective` : `its objective of ${slo}% of probes succeeding within ${c.probeLatencySloSeconds} s`;
+    const objective =
+      kind === 'errors' ? `its ${slo}% availability objective` : `its objective of ${slo}% of probes succeeding within ${c.probeLatencySloSeconds} s`;
     return alert(
       {
         name: kind === 'errors' ? 'ProbeAvailabilityBudgetBurn' : 'ProbeLatencyBudgetBurn',
         severity,
         expr: BURN_WINDOWS[severity].map(pair).join('\nor\n'),
         for: severity === 'critical' ? '2m' : '15m',
-        summary: kind === 'errors' ? 'Probe target is burning its availability error budget too fast.' : 'Probe target is burning its latency error budget too fast.',
+        summary:
+          kind === 'errors' ? 'Probe target is burning its availability error budget too fast.' : 'Probe target is burning its latency error budget too fast.',
         description: `${TARGET}: {{ $value | humanizePercentage }} of probes ${kind === 'errors' ? 'failed' : 'were slow or failed'} over the long window, burning the 30-day error budget of ${objective} ${severity === 'critical' ? 'at 6x or faster' : 'at 1x or faster'}.`,
       },
       c,

@@ -24,12 +24,16 @@ export function sloRecordingGroups(c: MixinConfig): Array<RuleGroup<RecordingRul
   const total = (w: string) => `sum without (result) (rate(spyglass_probes_total${sel(c.selector)}[${w}]))`;
   const rules: RecordingRule[] = [];
   for (const w of SLO_WINDOWS) {
-    rules.push({ record: sloRecord('errors', w), expr: `sum without (result) (rate(spyglass_probes_total${sel(c.selector, 'result!="success"')}[${w}]))\n/\n${total(w)}` });
+    rules.push({
+      record: sloRecord('errors', w),
+      expr: `sum without (result) (rate(spyglass_probes_total${sel(c.selector, 'result!="success"')}[${w}]))\n/\n${total(w)}`,
+    });
     rules.push({
       record: sloRecord('slow', w),
       expr: `1 - (\n  sum without (le) (rate(spyglass_probe_duration_seconds_bucket${sel(c.selector, `le="${c.probeLatencySloSeconds}"`)}[${w}]))\n/\n  ${total(w)}\n)`,
     });
   }
-  for (const kind of ['errors', 'slow'] as const) rules.push({ record: sloRecord(kind, '30d'), expr: `avg_over_time(${sloRecord(kind, '5m')}${sel(c.selector)}[30d])` });
+  for (const kind of ['errors', 'slow'] as const)
+    rules.push({ record: sloRecord(kind, '30d'), expr: `avg_over_time(${sloRecord(kind, '5m')}${sel(c.selector)}[30d])` });
   return [{ name: 'spyglass-probe-slo.rules', rules }];
 }

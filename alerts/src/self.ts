@@ -47,7 +47,8 @@ export function selfAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
             expr: `spyglass_config_last_reload_successful${s} == 0`,
             for: '5m',
             summary: 'spyglass could not load its new configuration.',
-            description: 'The last configuration reload of {{ $labels.instance }} failed; it keeps running on the previous configuration. The log names the file, line and key.',
+            description:
+              'The last configuration reload of {{ $labels.instance }} failed; it keeps running on the previous configuration. The log names the file, line and key.',
           },
           c,
         ),
@@ -57,7 +58,8 @@ export function selfAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
             severity: 'warning',
             expr: `increase(spyglass_collector_series_dropped_total${s}[15m]) > 0`,
             summary: 'A spyglass collector reached its series cap.',
-            description: 'Collector {{ $labels.collector }} on {{ $labels.instance }} left out {{ printf "%.0f" $value }} series in 15 minutes because it reached its max_series cap.',
+            description:
+              'Collector {{ $labels.collector }} on {{ $labels.instance }} left out {{ printf "%.0f" $value }} series in 15 minutes because it reached its max_series cap.',
           },
           c,
         ),
@@ -68,7 +70,8 @@ export function selfAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
             expr: `increase(spyglass_probe_slots_skipped_total${s}[15m]) > 0`,
             for: '15m',
             summary: 'spyglass skips probes.',
-            description: '{{ $labels.instance }} skipped {{ printf "%.0f" $value }} probe slots ({{ $labels.reason }}) in 15 minutes; probes outlast their interval or wait for a free slot too long.',
+            description:
+              '{{ $labels.instance }} skipped {{ printf "%.0f" $value }} probe slots ({{ $labels.reason }}) in 15 minutes; probes outlast their interval or wait for a free slot too long.',
           },
           c,
         ),

@@ -13,9 +13,7 @@ export interface Hierarchy {
   root: string;
 }
 
-export type CgroupLayout =
-  | { version: 2; unified: Hierarchy }
-  | { version: 1; controllers: Map<Controller, Hierarchy> };
+export type CgroupLayout = { version: 2; unified: Hierarchy } | { version: 1; controllers: Map<Controller, Hierarchy> };
 
 /**
  * Chooses the hierarchy like runc and cAdvisor do: v2 only when /sys/fs/cgroup itself is cgroup2;

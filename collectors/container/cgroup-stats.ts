@@ -2,7 +2,16 @@ import { pickKeyValues } from '../../src/parsers/key-value-lines.js';
 import { parsePressure, type PressureTotals } from '../../src/parsers/pressure.js';
 import type { Controller } from './cgroup-layout.js';
 import type { CgroupFiles } from './cgroup-files.js';
-import { parseBlkio, parseCgroupValue, parseCpuMax, parseIoStat, parsePidList, specMemoryValue, weightToShares, type DeviceIo } from '../../src/parsers/cgroup.js';
+import {
+  parseBlkio,
+  parseCgroupValue,
+  parseCpuMax,
+  parseIoStat,
+  parsePidList,
+  specMemoryValue,
+  weightToShares,
+  type DeviceIo,
+} from '../../src/parsers/cgroup.js';
 
 /** Where one cgroup's files are: per v1 controller, or the one v2 directory. */
 export type CgroupDirs = { version: 1; dirs: Partial<Record<Controller, string>> } | { version: 2; dir: string };
@@ -127,7 +136,9 @@ function readV1Spec(files: CgroupFiles, dirs: Partial<Record<Controller, string>
   }
   if (dirs.memory) {
     const dir = dirs.memory;
-    const [memory, memsw, soft] = files.read(dir, V1_MEMORY_SPEC).map((text, i) => limit(files.parse(dir, V1_MEMORY_SPEC[i] as string, text, parseCgroupValue)));
+    const [memory, memsw, soft] = files
+      .read(dir, V1_MEMORY_SPEC)
+      .map((text, i) => limit(files.parse(dir, V1_MEMORY_SPEC[i] as string, text, parseCgroupValue)));
     s.memoryLimit = memory;
     s.memorySwapLimit = memsw;
     s.memoryReservation = soft;
@@ -147,7 +158,18 @@ const V1_MEMORY_BUT_OOM = V1_MEMORY.slice(0, -1);
 const CPUACCT_STAT_KEYS = ['user', 'system'];
 const V1_CPU_STAT_KEYS = ['nr_periods', 'nr_throttled', 'throttled_time'];
 /** Hierarchical totals where the kernel keeps them (use_hierarchy=1, the only mode since 5.16), else the cgroup's own. */
-const V1_MEMORY_STAT_KEYS = ['total_inactive_file', 'inactive_file', 'total_rss', 'rss', 'total_cache', 'cache', 'total_swap', 'swap', 'total_mapped_file', 'mapped_file'];
+const V1_MEMORY_STAT_KEYS = [
+  'total_inactive_file',
+  'inactive_file',
+  'total_rss',
+  'rss',
+  'total_cache',
+  'cache',
+  'total_swap',
+  'swap',
+  'total_mapped_file',
+  'mapped_file',
+];
 const OOM_KEYS = ['oom_kill'];
 
 function readV1Usage(files: CgroupFiles, dirs: Partial<Record<Controller, string>>, memo: CgroupMemo, opts: UsageOptions): CgroupUsage {
@@ -213,7 +235,15 @@ function knownOomKills(memo: CgroupMemo, node: NodeOomKills | undefined): Cgroup
 }
 
 /** `text`: the OOM file as read, or undefined when `known` let it be left out of the batch. */
-function oomKills(files: CgroupFiles, dir: string, file: string, text: string | undefined, known: CgroupMemo['oom'], memo: CgroupMemo, node: NodeOomKills | undefined): number | undefined {
+function oomKills(
+  files: CgroupFiles,
+  dir: string,
+  file: string,
+  text: string | undefined,
+  known: CgroupMemo['oom'],
+  memo: CgroupMemo,
+  node: NodeOomKills | undefined,
+): number | undefined {
   if (known && files.opening(dir) === known.opening) return known.kills;
   // The directory was opened afresh by the batch that left the file out: made again, so read it now.
   if (known) text = files.text(dir, file);
@@ -241,7 +271,7 @@ const FIRST_BYTES_FILES = BLKIO_GROUPS.slice(0, THROTTLE_RECURSIVE + 1).map(([by
 /** Reads the group that had entries last time first, so a busy cgroup costs two reads, not up to eight. */
 function readBlkio(files: CgroupFiles, dir: string, memo: CgroupMemo): DeviceIo[] {
   const known = memo.blkioGroup;
-  const batch: readonly string[] = known === undefined ? FIRST_BYTES_FILES : BLKIO_GROUPS[known] ?? [];
+  const batch: readonly string[] = known === undefined ? FIRST_BYTES_FILES : (BLKIO_GROUPS[known] ?? []);
   const texts = files.read(dir, batch);
   const fetched = (file: string) => {
     const i = batch.indexOf(file);
@@ -266,7 +296,20 @@ function readBlkio(files: CgroupFiles, dir: string, memo: CgroupMemo): DeviceIo[
 
 const V2_SPEC_FILES = ['cpu.max', 'cpu.weight', 'memory.max', 'memory.swap.max', 'memory.min', 'pids.max'];
 // The OOM file last, as in V1_MEMORY.
-const V2_USAGE_FILES = ['cpu.stat', 'memory.stat', 'memory.current', 'memory.swap.current', 'memory.peak', 'cgroup.procs', 'pids.current', 'io.stat', 'cpu.pressure', 'memory.pressure', 'io.pressure', 'memory.events'];
+const V2_USAGE_FILES = [
+  'cpu.stat',
+  'memory.stat',
+  'memory.current',
+  'memory.swap.current',
+  'memory.peak',
+  'cgroup.procs',
+  'pids.current',
+  'io.stat',
+  'cpu.pressure',
+  'memory.pressure',
+  'io.pressure',
+  'memory.events',
+];
 const V2_USAGE_BUT_OOM = V2_USAGE_FILES.slice(0, -1);
 const V2_CPU_STAT_KEYS = ['usage_usec', 'user_usec', 'system_usec', 'nr_periods', 'nr_throttled', 'throttled_usec'];
 const V2_MEMORY_STAT_KEYS = ['anon', 'file', 'file_mapped', 'inactive_file'];
@@ -293,7 +336,10 @@ function readV2Usage(files: CgroupFiles, dir: string, memo: CgroupMemo, opts: Us
   const s = newUsage();
   const { isRoot } = opts;
   const known = knownOomKills(memo, opts.nodeOomKills);
-  const [cpuStatText, memoryStatText, current, swap, peak, procs, pidsCurrent, ioStat, cpuPressure, memoryPressure, ioPressure, events] = files.read(dir, known ? V2_USAGE_BUT_OOM : V2_USAGE_FILES);
+  const [cpuStatText, memoryStatText, current, swap, peak, procs, pidsCurrent, ioStat, cpuPressure, memoryPressure, ioPressure, events] = files.read(
+    dir,
+    known ? V2_USAGE_BUT_OOM : V2_USAGE_FILES,
+  );
   const value = (file: string, text: string | undefined) => files.parse(dir, file, text, parseCgroupValue);
 
   const cpuStat = files.parse(dir, 'cpu.stat', cpuStatText, (t, p) => pickKeyValues(t, p, V2_CPU_STAT_KEYS));
@@ -349,5 +395,7 @@ function zeroIfUnlimited(n: number | undefined): number | undefined {
 
 function parseNumberList(text: string, file: string) {
   const values = text.trim().split(/\s+/).map(Number);
-  return values.every((v) => Number.isFinite(v) && v >= 0) ? { ok: true as const, value: values } : { ok: false as const, error: `${file}:1: expected numbers` };
+  return values.every((v) => Number.isFinite(v) && v >= 0)
+    ? { ok: true as const, value: values }
+    : { ok: false as const, error: `${file}:1: expected numbers` };
 }

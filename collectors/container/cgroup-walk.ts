@@ -57,15 +57,20 @@ export class CgroupWalker {
         if (root) this.forget(root);
         this.roots.set(h.dir, (root = this.node(h.root, h.dir)));
       }
-      await this.walkTree(root, changed, (node) => {
-        if (layout.version === 2) {
-          found.set(node.id, { version: 2, dir: node.dir });
-          return;
-        }
-        let entry = found.get(node.id) as { version: 1; dirs: Partial<Record<Controller, string>> } | undefined;
-        if (!entry) found.set(node.id, (entry = { version: 1, dirs: {} }));
-        for (const c of controllers) entry.dirs[c] = node.dir;
-      }, yieldNow);
+      await this.walkTree(
+        root,
+        changed,
+        (node) => {
+          if (layout.version === 2) {
+            found.set(node.id, { version: 2, dir: node.dir });
+            return;
+          }
+          let entry = found.get(node.id) as { version: 1; dirs: Partial<Record<Controller, string>> } | undefined;
+          if (!entry) found.set(node.id, (entry = { version: 1, dirs: {} }));
+          for (const c of controllers) entry.dirs[c] = node.dir;
+        },
+        yieldNow,
+      );
     }
     return found;
   }

@@ -22,22 +22,85 @@ const cfsOnly = (f: (usage: CgroupUsage) => number | undefined) => (usage: Cgrou
 /** cAdvisor's one-value-per-container families, in its names, types and units. */
 const SCALARS: Scalar[] = [
   { name: 'container_cpu_user_seconds_total', kind: 'counter', unit: 'seconds', help: 'CPU time spent in user mode, in seconds.', value: (s) => s.cpuUser },
-  { name: 'container_cpu_system_seconds_total', kind: 'counter', unit: 'seconds', help: 'CPU time spent in kernel mode, in seconds.', value: (s) => s.cpuSystem },
-  { name: 'container_cpu_cfs_periods_total', kind: 'counter', help: 'Enforcement periods of the CFS quota that elapsed (only with a CPU quota).', value: cfsOnly((s) => s.cfsPeriods) },
-  { name: 'container_cpu_cfs_throttled_periods_total', kind: 'counter', help: 'Enforcement periods in which the container was throttled (only with a CPU quota).', value: cfsOnly((s) => s.cfsThrottledPeriods) },
-  { name: 'container_cpu_cfs_throttled_seconds_total', kind: 'counter', unit: 'seconds', help: 'Time the container was throttled, in seconds (only with a CPU quota).', value: cfsOnly((s) => s.cfsThrottledSeconds) },
-  { name: 'container_memory_usage_bytes', kind: 'gauge', unit: 'bytes', help: 'Memory charged to the cgroup, page cache included, in bytes.', value: (s) => s.memoryUsage },
-  { name: 'container_memory_working_set_bytes', kind: 'gauge', unit: 'bytes', help: 'Memory usage minus inactive file cache, in bytes (what the OOM killer and kubelet eviction look at).', value: (s) => s.memoryWorkingSet },
+  {
+    name: 'container_cpu_system_seconds_total',
+    kind: 'counter',
+    unit: 'seconds',
+    help: 'CPU time spent in kernel mode, in seconds.',
+    value: (s) => s.cpuSystem,
+  },
+  {
+    name: 'container_cpu_cfs_periods_total',
+    kind: 'counter',
+    help: 'Enforcement periods of the CFS quota that elapsed (only with a CPU quota).',
+    value: cfsOnly((s) => s.cfsPeriods),
+  },
+  {
+    name: 'container_cpu_cfs_throttled_periods_total',
+    kind: 'counter',
+    help: 'Enforcement periods in which the container was throttled (only with a CPU quota).',
+    value: cfsOnly((s) => s.cfsThrottledPeriods),
+  },
+  {
+    name: 'container_cpu_cfs_throttled_seconds_total',
+    kind: 'counter',
+    unit: 'seconds',
+    help: 'Time the container was throttled, in seconds (only with a CPU quota).',
+    value: cfsOnly((s) => s.cfsThrottledSeconds),
+  },
+  {
+    name: 'container_memory_usage_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    help: 'Memory charged to the cgroup, page cache included, in bytes.',
+    value: (s) => s.memoryUsage,
+  },
+  {
+    name: 'container_memory_working_set_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    help: 'Memory usage minus inactive file cache, in bytes (what the OOM killer and kubelet eviction look at).',
+    value: (s) => s.memoryWorkingSet,
+  },
   { name: 'container_memory_rss', kind: 'gauge', unit: 'bytes', help: 'Anonymous memory and swap cache, in bytes.', value: (s) => s.memoryRss },
   { name: 'container_memory_cache', kind: 'gauge', unit: 'bytes', help: 'Page cache, in bytes.', value: (s) => s.memoryCache },
   { name: 'container_memory_swap', kind: 'gauge', unit: 'bytes', help: 'Swap used, in bytes.', value: (s) => s.memorySwap },
   { name: 'container_memory_mapped_file', kind: 'gauge', unit: 'bytes', help: 'Memory-mapped file pages, in bytes.', value: (s) => s.memoryMappedFile },
   { name: 'container_memory_failcnt', kind: 'counter', help: 'Times the memory usage hit its limit (always 0 on cgroup v2).', value: (s) => s.memoryFailcnt },
-  { name: 'container_memory_max_usage_bytes', kind: 'gauge', unit: 'bytes', help: 'Peak memory usage, in bytes (0 on cgroup v2 before kernel 5.19).', value: (s) => s.memoryMaxUsage },
-  { name: 'container_oom_events_total', kind: 'counter', help: 'Processes of the container killed by the OOM killer (memory.events / memory.oom_control oom_kill).', value: (s) => s.oomKills },
-  { name: 'container_spec_memory_limit_bytes', kind: 'gauge', unit: 'bytes', help: 'Memory limit, in bytes (0 for none).', value: (_, spec) => spec.memoryLimit },
-  { name: 'container_spec_memory_swap_limit_bytes', kind: 'gauge', unit: 'bytes', help: 'Memory plus swap limit, in bytes (0 for none).', value: (_, spec) => spec.memorySwapLimit },
-  { name: 'container_spec_memory_reservation_limit_bytes', kind: 'gauge', unit: 'bytes', help: 'Memory reservation (soft limit on v1, memory.min on v2), in bytes (0 for none).', value: (_, spec) => spec.memoryReservation },
+  {
+    name: 'container_memory_max_usage_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    help: 'Peak memory usage, in bytes (0 on cgroup v2 before kernel 5.19).',
+    value: (s) => s.memoryMaxUsage,
+  },
+  {
+    name: 'container_oom_events_total',
+    kind: 'counter',
+    help: 'Processes of the container killed by the OOM killer (memory.events / memory.oom_control oom_kill).',
+    value: (s) => s.oomKills,
+  },
+  {
+    name: 'container_spec_memory_limit_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    help: 'Memory limit, in bytes (0 for none).',
+    value: (_, spec) => spec.memoryLimit,
+  },
+  {
+    name: 'container_spec_memory_swap_limit_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    help: 'Memory plus swap limit, in bytes (0 for none).',
+    value: (_, spec) => spec.memorySwapLimit,
+  },
+  {
+    name: 'container_spec_memory_reservation_limit_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    help: 'Memory reservation (soft limit on v1, memory.min on v2), in bytes (0 for none).',
+    value: (_, spec) => spec.memoryReservation,
+  },
   { name: 'container_spec_cpu_quota', kind: 'gauge', help: 'CPU quota per period, in microseconds (only when set).', value: (_, spec) => spec.cpuQuota },
   { name: 'container_spec_cpu_period', kind: 'gauge', help: 'CPU quota period, in microseconds.', value: (_, spec) => spec.cpuPeriod },
   { name: 'container_spec_cpu_shares', kind: 'gauge', help: 'CPU shares (v2 cpu.weight converted to shares).', value: (_, spec) => spec.cpuShares },
@@ -103,11 +166,17 @@ export async function containerFamilies(
     if (s.cpuUsagePerCpu) {
       s.cpuUsagePerCpu.forEach((v, i) => {
         const cpu = `cpu${String(i).padStart(2, '0')}`;
-        if (v > 0) cpuUsage.add(withLabels(r.labels, `cpu\u0000${cpu}`, () => ({ cpu })), v);
+        if (v > 0)
+          cpuUsage.add(
+            withLabels(r.labels, `cpu\u0000${cpu}`, () => ({ cpu })),
+            v,
+          );
       });
     } else if (s.cpuUsage) cpuUsage.add(withLabels(r.labels, 'cpu\u0000total', TOTAL_CPU), s.cpuUsage);
   }
-  families.push(counter('container_cpu_usage_seconds_total', 'CPU time consumed, in seconds (cpu="total" unless per-CPU series are on).', cpuUsage.samples(), 'seconds'));
+  families.push(
+    counter('container_cpu_usage_seconds_total', 'CPU time consumed, in seconds (cpu="total" unless per-CPU series are on).', cpuUsage.samples(), 'seconds'),
+  );
   for (const m of SCALARS) {
     const samples = recycler.list(m.name);
     for (const r of readings) {
@@ -132,7 +201,11 @@ export async function containerFamilies(
     for (const r of readings) {
       for (const iface of r.network ?? []) {
         const value = iface.stats.get(column);
-        if (value !== undefined) samples.add(withLabels(r.labels, `interface\u0000${iface.device}`, () => ({ interface: iface.device })), value);
+        if (value !== undefined)
+          samples.add(
+            withLabels(r.labels, `interface\u0000${iface.device}`, () => ({ interface: iface.device })),
+            value,
+          );
       }
     }
     families.push(counter(name, help, samples.samples(), unit));
@@ -172,7 +245,15 @@ async function ioFamilies(
       add(reads, d.ops.get('Read'));
       add(writes, d.ops.get('Write'));
       for (const [operation, value] of d.bytes) {
-        usage.add(withLabels(r.labels, `operation\u0000${d.major}:${d.minor}\u0000${operation}`, () => ({ device, major: String(d.major), minor: String(d.minor), operation })), value);
+        usage.add(
+          withLabels(r.labels, `operation\u0000${d.major}:${d.minor}\u0000${operation}`, () => ({
+            device,
+            major: String(d.major),
+            minor: String(d.minor),
+            operation,
+          })),
+          value,
+        );
       }
     }
     await yieldNow();

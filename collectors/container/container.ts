@@ -78,12 +78,22 @@ export default defineCollector<ContainerOptions, ContainerState>({
     type: 'object',
     properties: {
       cgroup_include: { type: 'string', format: 'regex', description: 'Regexp (anchored) of cgroup paths to report; all when unset' },
-      cgroup_exclude: { type: 'string', format: 'regex', default: '.*\\.mount', description: 'Regexp (anchored) of cgroup paths to leave out; systemd mount units by default, as cAdvisor' },
+      cgroup_exclude: {
+        type: 'string',
+        format: 'regex',
+        default: '.*\\.mount',
+        description: 'Regexp (anchored) of cgroup paths to leave out; systemd mount units by default, as cAdvisor',
+      },
       percpu: { type: 'boolean', default: false, description: 'Per-CPU container_cpu_usage_seconds_total series (cgroup v1 only; many series)' },
       container_labels: { type: 'array', items: { type: 'string' }, default: [], description: 'Runtime labels to add as container_label_<name> (allow-list)' },
       docker_host: { type: 'string', pattern: '^unix://', description: 'Docker Engine API socket for metadata not on disk, e.g. unix:///var/run/docker.sock' },
       docker_timeout: { type: 'string', pattern: DURATION_PATTERN, default: '2s', description: 'Deadline of one Docker API request' },
-      spec_interval: { type: 'string', pattern: DURATION_PATTERN, default: '1m', description: 'How often the limits (container_spec_*) are read again; 0s reads them every run' },
+      spec_interval: {
+        type: 'string',
+        pattern: DURATION_PATTERN,
+        default: '1m',
+        description: 'How often the limits (container_spec_*) are read again; 0s reads them every run',
+      },
     },
   },
   initialState: () => {
@@ -112,13 +122,17 @@ export default defineCollector<ContainerOptions, ContainerState>({
       live.set(id, tracked.identity);
     }
     for (const id of state.cgroups.keys()) if (!live.has(id)) state.cgroups.delete(id);
-    await state.metadata.refresh(live, {
-      rootfs: ctx.paths.rootfs,
-      ...(config.docker_host ? { dockerHost: config.docker_host } : {}),
-      dockerTimeoutMs: parseDuration(config.docker_timeout) ?? 2000,
-      skip: ctx.skip,
-      signal: ctx.signal,
-    }, ctx.runTimeMs);
+    await state.metadata.refresh(
+      live,
+      {
+        rootfs: ctx.paths.rootfs,
+        ...(config.docker_host ? { dockerHost: config.docker_host } : {}),
+        dockerTimeoutMs: parseDuration(config.docker_timeout) ?? 2000,
+        skip: ctx.skip,
+        signal: ctx.signal,
+      },
+      ctx.runTimeMs,
+    );
     throwIfAborted(ctx.signal);
 
     const nodeOomKills = readNodeOomKills(ctx);
@@ -228,7 +242,8 @@ function openedAfresh(files: CgroupFiles, dirs: CgroupDirs, tracked: TrackedCgro
 /** cAdvisor's creation time: the oldest mtime among the cgroup's directories, never before boot. */
 function startTime(ctx: CollectContext<ContainerOptions, ContainerState>, state: ContainerState, tracked: TrackedCgroup, dirs: CgroupDirs): number | undefined {
   if (tracked.startTimeSeconds !== undefined) return tracked.startTimeSeconds;
-  const candidates = dirs.version === 2 ? [dirs.dir, join(dirs.dir, 'cgroup.events')] : Object.values(dirs.dirs).flatMap((d) => [d, join(d, 'cgroup.clone_children')]);
+  const candidates =
+    dirs.version === 2 ? [dirs.dir, join(dirs.dir, 'cgroup.events')] : Object.values(dirs.dirs).flatMap((d) => [d, join(d, 'cgroup.clone_children')]);
   let oldest = Infinity;
   for (const path of candidates) {
     try {

@@ -11,28 +11,25 @@ const MAX_BODY_BYTES = 4 << 20;
 export function dockerInspect(host: string, id: string, timeoutMs: number, signal: AbortSignal): Promise<InspectAnswer> {
   const socketPath = host.replace(/^unix:\/\//, '');
   return new Promise((resolve) => {
-    const req = http.get(
-      { socketPath, path: `/containers/${encodeURIComponent(id)}/json`, timeout: timeoutMs, signal, headers: { host: 'docker' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BODY_BYTES) req.destroy(new Error(`answer larger than ${MAX_BODY_BYTES} bytes`));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => {
-          if (res.statusCode === 404) return resolve({ status: 'missing' });
-          if (res.statusCode !== 200) return resolve({ status: 'failed', error: `HTTP ${res.statusCode}` });
-          try {
-            resolve({ status: 'found', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-          } catch (err) {
-            resolve({ status: 'failed', error: `invalid JSON: ${(err as Error).message}` });
-          }
-        });
-        res.on('error', (err) => resolve({ status: 'failed', error: err.message }));
-      },
-    );
+    const req = http.get({ socketPath, path: `/containers/${encodeURIComponent(id)}/json`, timeout: timeoutMs, signal, headers: { host: 'docker' } }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) req.destroy(new Error(`answer larger than ${MAX_BODY_BYTES} bytes`));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => {
+        if (res.statusCode === 404) return resolve({ status: 'missing' });
+        if (res.statusCode !== 200) return resolve({ status: 'failed', error: `HTTP ${res.statusCode}` });
+        try {
+          resolve({ status: 'found', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        } catch (err) {
+          resolve({ status: 'failed', error: `invalid JSON: ${(err as Error).message}` });
+        }
+      });
+      res.on('error', (err) => resolve({ status: 'failed', error: err.message }));
+    });
     // `timeout` only covers idle sockets; this bounds the whole exchange.
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     req.on('close', () => clearTimeout(timer));

@@ -158,7 +158,8 @@ function readJson(path: string, opts: MetadataOptions): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') opts.skip('metadata', `${path}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR')
+      opts.skip('metadata', `${path}: ${(err as Error).message}`);
     return undefined;
   }
   try {

@@ -22,7 +22,8 @@ export default defineCollector({
   collect(ctx) {
     const families: MetricFamily[] = [];
     const entries = readSingleNumber(ctx.paths.procfs, 'sys/net/netfilter/nf_conntrack_count');
-    if (entries !== undefined) families.push(gauge('node_nf_conntrack_entries', 'Number of currently allocated flow entries for connection tracking.', [{ value: entries }]));
+    if (entries !== undefined)
+      families.push(gauge('node_nf_conntrack_entries', 'Number of currently allocated flow entries for connection tracking.', [{ value: entries }]));
     const limit = readSingleNumber(ctx.paths.procfs, 'sys/net/netfilter/nf_conntrack_max');
     if (limit !== undefined) families.push(gauge('node_nf_conntrack_entries_limit', 'Maximum size of connection tracking table.', [{ value: limit }]));
     const statText = readOptionalPseudoFile(ctx.paths.procfs, 'net/stat/nf_conntrack');

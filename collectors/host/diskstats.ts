@@ -40,7 +40,10 @@ export default defineCollector<DeviceFilterOptions & { ignored_devices?: string 
   description: 'Block device I/O statistics from /proc/diskstats, with udev and sysfs device info',
   enabledByDefault: true,
   group: 'host',
-  options: { type: 'object', properties: { ...DEVICE_FILTER_OPTIONS, ignored_devices: { type: 'string', format: 'regex', description: 'Deprecated name of device_exclude' } } },
+  options: {
+    type: 'object',
+    properties: { ...DEVICE_FILTER_OPTIONS, ignored_devices: { type: 'string', format: 'regex', description: 'Deprecated name of device_exclude' } },
+  },
   collect(ctx) {
     const accept = deviceFilter({ ...ctx.config, device_exclude: ctx.config.device_exclude ?? ctx.config.ignored_devices }, DISKSTATS_DEFAULT_EXCLUDE);
     const parsed = parseDiskstats(readPseudoFile(ctx.paths.procfs, 'diskstats'));
@@ -53,7 +56,9 @@ export default defineCollector<DeviceFilterOptions & { ignored_devices?: string 
     for (const disk of parsed.value) {
       if (!accept(disk.device)) continue;
       const device = disk.device;
-      disk.fields.slice(0, FIELDS.length).forEach((v, i) => values[i]!.push({ labels: { device }, value: v * (FIELDS[i] as [string, string, string, number])[3] }));
+      disk.fields
+        .slice(0, FIELDS.length)
+        .forEach((v, i) => values[i]!.push({ labels: { device }, value: v * (FIELDS[i] as [string, string, string, number])[3] }));
       const udevText = readOptionalPseudoFile(ctx.paths.udevData, `b${disk.major}:${disk.minor}`);
       const udev = udevText === undefined ? new Map<string, string>() : parseUdevProperties(udevText);
       const rotational = readOptionalPseudoFile(ctx.paths.sysfs, join('block', device, 'queue/rotational'))?.trim() === '1' ? '1' : '0';
@@ -72,9 +77,24 @@ export default defineCollector<DeviceFilterOptions & { ignored_devices?: string 
         value: 1,
       });
       const fsType = udev.get('ID_FS_TYPE');
-      if (fsType) fsInfo.push({ labels: { device, type: fsType, usage: udev.get('ID_FS_USAGE') ?? '', uuid: udev.get('ID_FS_UUID') ?? '', version: udev.get('ID_FS_VERSION') ?? '' }, value: 1 });
+      if (fsType)
+        fsInfo.push({
+          labels: { device, type: fsType, usage: udev.get('ID_FS_USAGE') ?? '', uuid: udev.get('ID_FS_UUID') ?? '', version: udev.get('ID_FS_VERSION') ?? '' },
+          value: 1,
+        });
       const dmName = udev.get('DM_NAME');
-      if (dmName) dmInfo.push({ labels: { device, name: dmName, uuid: udev.get('DM_UUID') ?? '', vg_name: udev.get('DM_VG_NAME') ?? '', lv_name: udev.get('DM_LV_NAME') ?? '', lv_layer: udev.get('DM_LV_LAYER') ?? '' }, value: 1 });
+      if (dmName)
+        dmInfo.push({
+          labels: {
+            device,
+            name: dmName,
+            uuid: udev.get('DM_UUID') ?? '',
+            vg_name: udev.get('DM_VG_NAME') ?? '',
+            lv_name: udev.get('DM_LV_NAME') ?? '',
+            lv_layer: udev.get('DM_LV_LAYER') ?? '',
+          },
+          value: 1,
+        });
       if (udev.get('ID_ATA')) {
         for (const [key] of ATA) {
           const v = Number(udev.get(key));
@@ -83,7 +103,9 @@ export default defineCollector<DeviceFilterOptions & { ignored_devices?: string 
       }
     }
     const families: MetricFamily[] = FIELDS.map(([name, help, type], i) =>
-      type === 'counter' ? counter(name, help, values[i]!, name.includes('seconds') ? 'seconds' : name.includes('bytes') ? 'bytes' : undefined) : gauge(name, help, values[i]!),
+      type === 'counter'
+        ? counter(name, help, values[i]!, name.includes('seconds') ? 'seconds' : name.includes('bytes') ? 'bytes' : undefined)
+        : gauge(name, help, values[i]!),
     );
     families.push(gauge('node_disk_info', 'Info of /sys/block/<block_device>.', info));
     families.push(gauge('node_disk_filesystem_info', 'Info about disk filesystem.', fsInfo));

@@ -50,7 +50,13 @@ export default defineCollector<Record<string, never>, { info?: MetricFamily[] }>
     if (!ctx.state.info) {
       const labels = readDmiLabels(ctx.paths.sysfs);
       ctx.state.info = Object.keys(labels).length
-        ? [gauge('node_dmi_info', 'A metric with a constant \'1\' value labeled by bios_date, bios_release, bios_vendor, bios_version, board_asset_tag, board_name, board_serial, board_vendor, board_version, chassis_asset_tag, chassis_serial, chassis_vendor, chassis_version, product_family, product_name, product_serial, product_sku, product_uuid, product_version, system_vendor if provided by DMI.', [{ labels, value: 1 }])]
+        ? [
+            gauge(
+              'node_dmi_info',
+              "A metric with a constant '1' value labeled by bios_date, bios_release, bios_vendor, bios_version, board_asset_tag, board_name, board_serial, board_vendor, board_version, chassis_asset_tag, chassis_serial, chassis_vendor, chassis_version, product_family, product_name, product_serial, product_sku, product_uuid, product_version, system_vendor if provided by DMI.",
+              [{ labels, value: 1 }],
+            ),
+          ]
         : [];
     }
     return ctx.state.info;

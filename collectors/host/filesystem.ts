@@ -21,7 +21,6 @@ interface Options {
   stat_workers: number;
 }
 
-
 function filter(include: string | undefined, exclude: string | undefined, defaultExclude: string, what: string): (v: string) => boolean {
   if (include !== undefined && exclude !== undefined) throw new Error(`${what}_include and ${what}_exclude are mutually exclusive`);
   if (include !== undefined) {
@@ -46,7 +45,12 @@ export default defineCollector<Options>({
       fs_types_include: { type: 'string', format: 'regex', description: 'Regexp of filesystem types to report' },
       ignored_mount_points: { type: 'string', format: 'regex', description: 'Deprecated name of mount_points_exclude' },
       ignored_fs_types: { type: 'string', format: 'regex', description: 'Deprecated name of fs_types_exclude' },
-      mount_timeout: { type: 'string', pattern: DURATION_PATTERN, default: '5s', description: 'A statfs slower than this marks the mount stuck (node_filesystem_device_error)' },
+      mount_timeout: {
+        type: 'string',
+        pattern: DURATION_PATTERN,
+        default: '5s',
+        description: 'A statfs slower than this marks the mount stuck (node_filesystem_device_error)',
+      },
       stat_workers: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'statfs calls in parallel' },
     },
   },
@@ -122,4 +126,3 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, f: (item: T)
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }
-

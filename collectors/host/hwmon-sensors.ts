@@ -3,11 +3,29 @@
  * to node_exporter's metric names, units and types.
  */
 
-export const SENSOR_TYPES = new Set(['vrm', 'beep_enable', 'update_interval', 'in', 'cpu', 'fan', 'pwm', 'temp', 'curr', 'power', 'energy', 'humidity', 'intrusion', 'freq']);
+export const SENSOR_TYPES = new Set([
+  'vrm',
+  'beep_enable',
+  'update_interval',
+  'in',
+  'cpu',
+  'fan',
+  'pwm',
+  'temp',
+  'curr',
+  'power',
+  'energy',
+  'humidity',
+  'intrusion',
+  'freq',
+]);
 
 /** Lower case, anything but [a-z0-9:_] to `_`, `_` trimmed at both ends. */
 export function cleanName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9:_]/g, '_').replace(/^_+|_+$/g, '');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9:_]/g, '_')
+    .replace(/^_+|_+$/g, '');
 }
 
 /**
@@ -72,12 +90,16 @@ export function sensorValues(sensorType: string, props: ReadonlyMap<string, stri
     else if (sensorType === 'in' || sensorType === 'cpu') gauge(`${name}_volts`, `Hardware monitor for voltage (${element})`, v * 0.001);
     else if (sensorType === 'temp' && element !== 'type') gauge(`${name}_celsius`, `Hardware monitor for temperature (${element || 'input'})`, v * 0.001);
     else if (sensorType === 'curr') gauge(`${name}_amps`, `Hardware monitor for current (${element})`, v * 0.001);
-    else if (sensorType === 'energy') out.push({ name: `${name}_joule_total`, help: `Hardware monitor for joules used so far (${element})`, type: 'counter', value: v / 1e6 });
+    else if (sensorType === 'energy')
+      out.push({ name: `${name}_joule_total`, help: `Hardware monitor for joules used so far (${element})`, type: 'counter', value: v / 1e6 });
     else if (sensorType === 'power' && element === 'accuracy') gauge(name, 'Hardware monitor power meter accuracy, as a ratio', v / 1e6);
-    else if (sensorType === 'power' && /^average_interval(_min|_max)?$/.test(element)) gauge(`${name}_seconds`, `Hardware monitor power usage update interval (${element})`, v * 0.001);
+    else if (sensorType === 'power' && /^average_interval(_min|_max)?$/.test(element))
+      gauge(`${name}_seconds`, `Hardware monitor power usage update interval (${element})`, v * 0.001);
     else if (sensorType === 'power') gauge(`${name}_watt`, `Hardware monitor for power usage in watts (${element})`, v / 1e6);
-    else if (sensorType === 'humidity') gauge(name, `Hardware monitor for humidity, as a ratio (multiply with 100.0 to get the humidity as a percentage) (${element})`, v / 1e6);
-    else if (sensorType === 'fan' && ['input', 'min', 'max', 'target'].includes(element)) gauge(`${name}_rpm`, `Hardware monitor for fan revolutions per minute (${element})`, v);
+    else if (sensorType === 'humidity')
+      gauge(name, `Hardware monitor for humidity, as a ratio (multiply with 100.0 to get the humidity as a percentage) (${element})`, v / 1e6);
+    else if (sensorType === 'fan' && ['input', 'min', 'max', 'target'].includes(element))
+      gauge(`${name}_rpm`, `Hardware monitor for fan revolutions per minute (${element})`, v);
     else if (sensorType === 'freq') {
       const label = props.get('label');
       if (element === 'input' && label !== undefined) gauge(`${name}_freq_mhz`, 'Hardware monitor for GPU frequency in MHz', v / 1e6, cleanName(label.trim()));

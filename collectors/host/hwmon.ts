@@ -137,7 +137,8 @@ export default defineCollector<HwmonOptions>({
         continue;
       }
       const chipName = nameFile === undefined ? '' : cleanName(nameFile);
-      if (chipName) add('node_hwmon_chip_names', 'Annotation metric for human-readable chip names', 'gauge', { labels: { chip, chip_name: chipName }, value: 1 });
+      if (chipName)
+        add('node_hwmon_chip_names', 'Annotation metric for human-readable chip names', 'gauge', { labels: { chip, chip_name: chipName }, value: 1 });
       for (const [sensor, props] of sensors) {
         if (!acceptSensor(`${chip};${sensor}`)) continue;
         const label = props.get('label');

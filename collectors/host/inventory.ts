@@ -7,18 +7,48 @@ const text = (v: unknown) => (v === undefined || v === null || v === '-' ? '' : 
 export function inventoryFamilies(cpu: si.Systeminformation.CpuData, system: si.Systeminformation.SystemData): MetricFamily[] {
   const families: MetricFamily[] = [
     gauge('node_inventory_cpu_info', 'CPU model, constant 1 (systeminformation, read once at start-up).', [
-      { labels: { vendor: text(cpu.vendor), manufacturer: text(cpu.manufacturer), brand: text(cpu.brand), family: text(cpu.family), model: text(cpu.model), stepping: text(cpu.stepping) }, value: 1 },
+      {
+        labels: {
+          vendor: text(cpu.vendor),
+          manufacturer: text(cpu.manufacturer),
+          brand: text(cpu.brand),
+          family: text(cpu.family),
+          model: text(cpu.model),
+          stepping: text(cpu.stepping),
+        },
+        value: 1,
+      },
     ]),
-    gauge('node_inventory_cpu_cores', 'CPU cores by kind: logical (hardware threads), physical, performance and efficiency.', [
-      { labels: { kind: 'logical' }, value: cpu.cores },
-      { labels: { kind: 'physical' }, value: cpu.physicalCores },
-      { labels: { kind: 'performance' }, value: cpu.performanceCores },
-      { labels: { kind: 'efficiency' }, value: cpu.efficiencyCores },
-    ].filter((s): s is { labels: { kind: string }; value: number } => Number.isFinite(s.value))),
+    gauge(
+      'node_inventory_cpu_cores',
+      'CPU cores by kind: logical (hardware threads), physical, performance and efficiency.',
+      [
+        { labels: { kind: 'logical' }, value: cpu.cores },
+        { labels: { kind: 'physical' }, value: cpu.physicalCores },
+        { labels: { kind: 'performance' }, value: cpu.performanceCores },
+        { labels: { kind: 'efficiency' }, value: cpu.efficiencyCores },
+      ].filter((s): s is { labels: { kind: string }; value: number } => Number.isFinite(s.value)),
+    ),
     gauge('node_inventory_cpu_sockets', 'Populated CPU sockets.', [{ value: cpu.processors }]),
-    gauge('node_inventory_cpu_cache_bytes', 'CPU cache size per level (l1d, l1i, l2, l3).', Object.entries(cpu.cache ?? {}).filter(([, v]) => Number(v) > 0).map(([level, v]) => ({ labels: { level }, value: Number(v) }))),
+    gauge(
+      'node_inventory_cpu_cache_bytes',
+      'CPU cache size per level (l1d, l1i, l2, l3).',
+      Object.entries(cpu.cache ?? {})
+        .filter(([, v]) => Number(v) > 0)
+        .map(([level, v]) => ({ labels: { level }, value: Number(v) })),
+    ),
     gauge('node_inventory_system_info', 'Machine identity, constant 1; virtual="true" on a VM or container, virtual_host names the hypervisor.', [
-      { labels: { manufacturer: text(system.manufacturer), model: text(system.model), version: text(system.version), sku: text(system.sku), virtual: String(Boolean(system.virtual)), virtual_host: text(system.virtualHost) }, value: 1 },
+      {
+        labels: {
+          manufacturer: text(system.manufacturer),
+          model: text(system.model),
+          version: text(system.version),
+          sku: text(system.sku),
+          virtual: String(Boolean(system.virtual)),
+          virtual_host: text(system.virtualHost),
+        },
+        value: 1,
+      },
     ]),
   ];
   if (cpu.speedMax > 0) families.push(gauge('node_inventory_cpu_max_frequency_hertz', 'Highest CPU clock the CPU reports.', [{ value: cpu.speedMax * 1e9 }]));

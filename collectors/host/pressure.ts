@@ -4,11 +4,31 @@ import { parsePressure, type PressureTotals } from '../../src/parsers/pressure.j
 
 const FAMILIES: Array<{ resource: string; kind: keyof PressureTotals; name: string; help: string }> = [
   { resource: 'cpu', kind: 'some', name: 'node_pressure_cpu_waiting_seconds_total', help: 'Total time in seconds that processes have waited for CPU time' },
-  { resource: 'io', kind: 'some', name: 'node_pressure_io_waiting_seconds_total', help: 'Total time in seconds that processes have waited due to IO congestion' },
-  { resource: 'io', kind: 'full', name: 'node_pressure_io_stalled_seconds_total', help: 'Total time in seconds no process could make progress due to IO congestion' },
+  {
+    resource: 'io',
+    kind: 'some',
+    name: 'node_pressure_io_waiting_seconds_total',
+    help: 'Total time in seconds that processes have waited due to IO congestion',
+  },
+  {
+    resource: 'io',
+    kind: 'full',
+    name: 'node_pressure_io_stalled_seconds_total',
+    help: 'Total time in seconds no process could make progress due to IO congestion',
+  },
   { resource: 'memory', kind: 'some', name: 'node_pressure_memory_waiting_seconds_total', help: 'Total time in seconds that processes have waited for memory' },
-  { resource: 'memory', kind: 'full', name: 'node_pressure_memory_stalled_seconds_total', help: 'Total time in seconds no process could make progress due to memory congestion' },
-  { resource: 'irq', kind: 'full', name: 'node_pressure_irq_stalled_seconds_total', help: 'Total time in seconds no process could make progress due to IRQ congestion' },
+  {
+    resource: 'memory',
+    kind: 'full',
+    name: 'node_pressure_memory_stalled_seconds_total',
+    help: 'Total time in seconds no process could make progress due to memory congestion',
+  },
+  {
+    resource: 'irq',
+    kind: 'full',
+    name: 'node_pressure_irq_stalled_seconds_total',
+    help: 'Total time in seconds no process could make progress due to IRQ congestion',
+  },
 ];
 
 export default defineCollector({

@@ -58,8 +58,16 @@ export default defineCollector({
     const pidMax = readSingleNumber(ctx.paths.procfs, 'sys/kernel/pid_max');
     const families: MetricFamily[] = [
       gauge('node_processes_threads', 'Allocated threads in system', [{ value: threads }]),
-      gauge('node_processes_state', 'Number of processes in each state.', [...procStates].map(([state, value]) => ({ labels: { state }, value }))),
-      gauge('node_processes_threads_state', 'Number of threads in each state.', [...threadStates].map(([thread_state, value]) => ({ labels: { thread_state }, value }))),
+      gauge(
+        'node_processes_state',
+        'Number of processes in each state.',
+        [...procStates].map(([state, value]) => ({ labels: { state }, value })),
+      ),
+      gauge(
+        'node_processes_threads_state',
+        'Number of threads in each state.',
+        [...threadStates].map(([thread_state, value]) => ({ labels: { thread_state }, value })),
+      ),
       gauge('node_processes_pids', 'Number of PIDs', [{ value: pids }]),
     ];
     if (threadsMax !== undefined) families.push(gauge('node_processes_max_threads', 'Limit of threads in the system', [{ value: threadsMax }]));

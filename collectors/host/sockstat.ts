@@ -33,7 +33,10 @@ export default defineCollector({
         }
         for (const [field, value] of fields) {
           families.push(gauge(`node_sockstat_${protocol}_${field}`, `Number of ${protocol} sockets in state ${field}.`, [{ value }]));
-          if (field === 'mem') families.push(gauge(`node_sockstat_${protocol}_mem_bytes`, `Number of ${protocol} sockets in state mem_bytes.`, [{ value: value * PAGE_SIZE }], 'bytes'));
+          if (field === 'mem')
+            families.push(
+              gauge(`node_sockstat_${protocol}_mem_bytes`, `Number of ${protocol} sockets in state mem_bytes.`, [{ value: value * PAGE_SIZE }], 'bytes'),
+            );
         }
       }
     }

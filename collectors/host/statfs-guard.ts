@@ -2,9 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { markReturned, markStuck } from '../../src/exit.js';
 
 export type StatfsResult =
-  | { kind: 'ok'; size: number; free: number; avail: number; files: number; filesFree: number }
-  | { kind: 'error'; message: string }
-  | { kind: 'stuck' };
+  { kind: 'ok'; size: number; free: number; avail: number; files: number; filesFree: number } | { kind: 'error'; message: string } | { kind: 'stuck' };
 
 /**
  * statfs(2) with a deadline, for mounts that may hang (dead NFS, a stopped FUSE daemon).

@@ -26,7 +26,12 @@ export default defineCollector({
     }
     return [
       gauge('node_time_seconds', 'System time in seconds since epoch (1970).', [{ value: now.getTime() / 1000 }], 'seconds'),
-      gauge('node_time_zone_offset_seconds', 'System time zone offset in seconds.', [{ labels: { time_zone: zoneAbbreviation(offset) }, value: offset }], 'seconds'),
+      gauge(
+        'node_time_zone_offset_seconds',
+        'System time zone offset in seconds.',
+        [{ labels: { time_zone: zoneAbbreviation(offset) }, value: offset }],
+        'seconds',
+      ),
       gauge('node_time_clocksource_available_info', "Available clocksources read from '/sys/devices/system/clocksource'.", available),
       gauge('node_time_clocksource_current_info', "Current clocksource read from '/sys/devices/system/clocksource'.", current),
     ];

@@ -9,7 +9,10 @@ export default defineCollector({
   group: 'host',
   collect(ctx) {
     const samples: Sample[] = [];
-    for (const [ip, file] of [['v4', 'net/udp'], ['v6', 'net/udp6']] as const) {
+    for (const [ip, file] of [
+      ['v4', 'net/udp'],
+      ['v6', 'net/udp6'],
+    ] as const) {
       const text = readOptionalPseudoFile(ctx.paths.procfs, file);
       if (text === undefined) continue; // no IPv6 (or no IPv4) on this kernel: no data for it
       const parsed = parseUdpQueues(text, `/proc/${file}`);

@@ -107,7 +107,10 @@ export function parseFileSd(text: string, file: string): TargetSpec[] {
  * Meta labels Prometheus users already set in file_sd for blackbox: `__param_module`, and the
  * scrape's `__scrape_interval__`/`__scrape_timeout__` as the probe's interval/timeout.
  */
-function splitMeta(labels: Record<string, string>, where: string): { meta: Pick<TargetSpec, 'module' | 'intervalMs' | 'timeoutMs'>; plain: Record<string, string> } {
+function splitMeta(
+  labels: Record<string, string>,
+  where: string,
+): { meta: Pick<TargetSpec, 'module' | 'intervalMs' | 'timeoutMs'>; plain: Record<string, string> } {
   const meta: Pick<TargetSpec, 'module' | 'intervalMs' | 'timeoutMs'> = {};
   const plain: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) {
@@ -172,7 +175,8 @@ export class FileDiscovery extends PollingDiscovery {
         this.byFile.set(file, parseFileSd(buf.toString('utf8'), file));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') this.byFile.delete(file); // removed between listing and reading
+        if (code === 'ENOENT')
+          this.byFile.delete(file); // removed between listing and reading
         else errors.push({ source: file, message: code ? `${file}: ${code}` : (err as Error).message });
       }
     }

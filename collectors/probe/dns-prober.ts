@@ -53,7 +53,9 @@ export async function probeDns(target: string, s: DnsSettings, ctx: ProbeContext
   const valid = s.validRcodes.map((r) => RCODES[r]);
   if (!valid.includes(response.rcode)) return report.fail(`rcode ${rcodeName(response.rcode)} is not one of ${s.validRcodes.join(', ')}`);
   const problem =
-    rrProblem('answer', response.answer, s.validateAnswer) ?? rrProblem('authority', response.authority, s.validateAuthority) ?? rrProblem('additional', response.additional, s.validateAdditional);
+    rrProblem('answer', response.answer, s.validateAnswer) ??
+    rrProblem('authority', response.authority, s.validateAuthority) ??
+    rrProblem('additional', response.additional, s.validateAdditional);
   return problem ? report.fail(problem) : true;
 }
 
@@ -64,8 +66,10 @@ export function rrProblem(section: string, rrs: readonly ResourceRecord[], v: Rr
     for (const re of v.failIfMatches) if (re.test(rr.text)) return `${section} record ${rr.text} matched ${re.source}`;
     for (const re of v.failIfNotMatches) if (!re.test(rr.text)) return `${section} record ${rr.text} did not match ${re.source}`;
   }
-  if (v.failIfAllMatch.length && rrs.every((rr) => v.failIfAllMatch.every((re) => re.test(rr.text)))) return `every ${section} record matched fail_if_all_match_regexp`;
-  if (v.failIfNoneMatches.length && !rrs.some((rr) => v.failIfNoneMatches.some((re) => re.test(rr.text)))) return `no ${section} record matched fail_if_none_matches_regexp`;
+  if (v.failIfAllMatch.length && rrs.every((rr) => v.failIfAllMatch.every((re) => re.test(rr.text))))
+    return `every ${section} record matched fail_if_all_match_regexp`;
+  if (v.failIfNoneMatches.length && !rrs.some((rr) => v.failIfNoneMatches.some((re) => re.test(rr.text))))
+    return `no ${section} record matched fail_if_none_matches_regexp`;
   return undefined;
 }
 
@@ -133,7 +137,12 @@ function exchangeUdp(server: Server, query: Buffer, signal: AbortSignal): Promis
 function exchangeTcp(server: Server, query: Buffer, signal: AbortSignal): Promise<Exchange> {
   return exchange(signal, (settle, sent) => {
     let buffered = Buffer.alloc(0);
-    const socket = netConnect({ host: server.address, port: server.port, family: server.family, ...(server.localAddress ? { localAddress: server.localAddress } : {}) });
+    const socket = netConnect({
+      host: server.address,
+      port: server.port,
+      family: server.family,
+      ...(server.localAddress ? { localAddress: server.localAddress } : {}),
+    });
     socket.once('connect', () => {
       sent();
       const framed = Buffer.alloc(2 + query.length);

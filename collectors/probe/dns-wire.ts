@@ -6,13 +6,51 @@
 import { isIP } from 'node:net';
 
 export const TYPES: Record<string, number> = {
-  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35,
-  DS: 43, RRSIG: 46, NSEC: 47, DNSKEY: 48, TLSA: 52, SVCB: 64, HTTPS: 65, OPT: 41, CAA: 257, AXFR: 252, ANY: 255,
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  HINFO: 13,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  NAPTR: 35,
+  DS: 43,
+  RRSIG: 46,
+  NSEC: 47,
+  DNSKEY: 48,
+  TLSA: 52,
+  SVCB: 64,
+  HTTPS: 65,
+  OPT: 41,
+  CAA: 257,
+  AXFR: 252,
+  ANY: 255,
 };
 export const CLASSES: Record<string, number> = { IN: 1, CS: 2, CH: 3, HS: 4, NONE: 254, ANY: 255 };
 export const RCODES: Record<string, number> = {
-  NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6, YXRRSET: 7, NXRRSET: 8, NOTAUTH: 9, NOTZONE: 10,
-  BADSIG: 16, BADVERS: 16, BADKEY: 17, BADTIME: 18, BADMODE: 19, BADNAME: 20, BADALG: 21, BADTRUNC: 22, BADCOOKIE: 23,
+  NOERROR: 0,
+  FORMERR: 1,
+  SERVFAIL: 2,
+  NXDOMAIN: 3,
+  NOTIMP: 4,
+  REFUSED: 5,
+  YXDOMAIN: 6,
+  YXRRSET: 7,
+  NXRRSET: 8,
+  NOTAUTH: 9,
+  NOTZONE: 10,
+  BADSIG: 16,
+  BADVERS: 16,
+  BADKEY: 17,
+  BADTIME: 18,
+  BADMODE: 19,
+  BADNAME: 20,
+  BADALG: 21,
+  BADTRUNC: 22,
+  BADCOOKIE: 23,
 };
 const TYPE_NAMES = invert(TYPES);
 const CLASS_NAMES = invert(CLASSES);
@@ -58,7 +96,10 @@ export function encodeQuery(id: number, q: Question, recursionDesired: boolean):
 }
 
 function encodeName(name: string): Buffer {
-  const labels = name.replace(/\.$/, '').split('.').filter((l) => l.length > 0);
+  const labels = name
+    .replace(/\.$/, '')
+    .split('.')
+    .filter((l) => l.length > 0);
   const parts: Buffer[] = [];
   for (const label of labels) {
     const bytes = Buffer.from(label, 'utf8');
@@ -154,10 +195,15 @@ function rdataText(msg: Buffer, type: number, start: number, end: number): { tex
     }
     case TYPES.TXT: {
       const strings: string[] = [];
-      for (let i = start; i < end; ) {
+      for (let i = start; i < end;) {
         const len = msg[i] as number;
         if (i + 1 + len > end) throw new DnsFormatError('TXT string runs past its record');
-        strings.push(`"${msg.subarray(i + 1, i + 1 + len).toString('latin1').replace(/["\\]/g, '\\$&')}"`);
+        strings.push(
+          `"${msg
+            .subarray(i + 1, i + 1 + len)
+            .toString('latin1')
+            .replace(/["\\]/g, '\\$&')}"`,
+        );
         i += 1 + len;
       }
       return { text: strings.join(' ') };
@@ -218,7 +264,7 @@ export function formatIPv6(bytes: Buffer): string {
   if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) return `::ffff:${[...bytes.subarray(12)].join('.')}`;
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;

@@ -106,7 +106,8 @@ function check(c: CallInput): Promise<CallOutcome> {
         return (socket = tlsConnect({ ...connectTo, ...c.tlsOptions, ALPNProtocols: ['h2'] }));
       },
     });
-    const unavailable = (err: NodeJS.ErrnoException) => finish({ statusCode: UNAVAILABLE, message: socketFailure('connect', (err.cause as NodeJS.ErrnoException | undefined) ?? err).message });
+    const unavailable = (err: NodeJS.ErrnoException) =>
+      finish({ statusCode: UNAVAILABLE, message: socketFailure('connect', (err.cause as NodeJS.ErrnoException | undefined) ?? err).message });
     session.once('error', unavailable);
     const remainingMs = Math.max(1, Math.floor(c.deadline - performance.now()));
     const headers: Record<string, string | string[]> = {
@@ -182,7 +183,7 @@ export function parseHealthResponse(body: Buffer): Parsed {
   if (body.length < 5 + length) return error('health response shorter than its length prefix');
   const message = body.subarray(5, 5 + length);
   let status = 0; // proto3: an absent field is its zero value, UNKNOWN
-  for (let i = 0; i < message.length; ) {
+  for (let i = 0; i < message.length;) {
     const key = readVarint(message, i);
     if (!key) return error('malformed protobuf in the health response');
     i = key.next;
@@ -224,4 +225,3 @@ function httpToGrpc(status: number): number {
   if (status === 429 || status === 502 || status === 503 || status === 504) return UNAVAILABLE;
   return 2;
 }
-

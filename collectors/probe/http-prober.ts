@@ -38,7 +38,15 @@ interface HopTimes {
 
 export async function probeHttp(target: string, s: HttpSettings, ctx: ProbeContext, report: ProbeReport): Promise<boolean> {
   for (const phase of PHASES) report.set('probe_http_duration_seconds', 0, { phase });
-  for (const name of ['probe_http_status_code', 'probe_http_content_length', 'probe_http_uncompressed_body_length', 'probe_http_redirects', 'probe_http_ssl', 'probe_http_version', 'probe_failed_due_to_regex'] as const) {
+  for (const name of [
+    'probe_http_status_code',
+    'probe_http_content_length',
+    'probe_http_uncompressed_body_length',
+    'probe_http_redirects',
+    'probe_http_ssl',
+    'probe_http_version',
+    'probe_failed_due_to_regex',
+  ] as const) {
     report.set(name, 0);
   }
   let url = parseTarget(target);
@@ -47,7 +55,16 @@ export async function probeHttp(target: string, s: HttpSettings, ctx: ProbeConte
   const hostOverride = ctx.hostname ?? headerValue(s.headers, 'host');
   let sameOrigin = true;
   for (let redirects = 0; ; redirects++) {
-    const hop = await requestOnce(url, { method, body, s, ctx, report, hostOverride: sameOrigin ? hostOverride : undefined, withAuth: sameOrigin, firstHop: redirects === 0 });
+    const hop = await requestOnce(url, {
+      method,
+      body,
+      s,
+      ctx,
+      report,
+      hostOverride: sameOrigin ? hostOverride : undefined,
+      withAuth: sameOrigin,
+      firstHop: redirects === 0,
+    });
     const { res, times } = hop;
     const location = res.headers.location;
     if (s.followRedirects && REDIRECT_CODES.has(res.statusCode ?? 0) && location !== undefined) {
@@ -190,8 +207,10 @@ async function finalResponse(hop: Hop, redirects: number, s: HttpSettings, repor
     if (problem) success = report.fail(problem);
   }
   const lastModified = res.headers['last-modified'];
-  if (lastModified && Number.isFinite(Date.parse(lastModified))) report.set('probe_http_last_modified_timestamp_seconds', Math.floor(Date.parse(lastModified) / 1000));
-  if (s.validHttpVersions.length && !s.validHttpVersions.includes(`HTTP/${res.httpVersion}`)) success = report.fail(`HTTP version HTTP/${res.httpVersion} is not one of ${s.validHttpVersions.join(', ')}`);
+  if (lastModified && Number.isFinite(Date.parse(lastModified)))
+    report.set('probe_http_last_modified_timestamp_seconds', Math.floor(Date.parse(lastModified) / 1000));
+  if (s.validHttpVersions.length && !s.validHttpVersions.includes(`HTTP/${res.httpVersion}`))
+    success = report.fail(`HTTP version HTTP/${res.httpVersion} is not one of ${s.validHttpVersions.join(', ')}`);
   addHopPhases(report, times, hop.tls !== undefined);
   finishResponse(report, res, hop.tls, redirects, read.bytes);
   if (hop.tls && s.failIfSsl) success = report.fail('the final request used TLS (fail_if_ssl)');

@@ -62,7 +62,10 @@ const IP = {
   source_ip_address: { type: 'string', minLength: 1 },
 };
 
-const HEADER_MATCH = object({ header: { type: 'string', minLength: 1 }, regexp: REGEX, allow_missing: { type: 'boolean' } }, { required: ['header', 'regexp'] });
+const HEADER_MATCH = object(
+  { header: { type: 'string', minLength: 1 }, regexp: REGEX, allow_missing: { type: 'boolean' } },
+  { required: ['header', 'regexp'] },
+);
 
 const HTTP = object({
   ...IP,
@@ -98,7 +101,10 @@ const QUERY_RESPONSE = object({
   expect_bytes: { type: 'string' },
   send: { type: 'string' },
   starttls: { type: 'boolean' },
-  labels: { type: 'array', items: object({ name: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' }, value: { type: 'string' } }, { required: ['name', 'value'] }) },
+  labels: {
+    type: 'array',
+    items: object({ name: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' }, value: { type: 'string' } }, { required: ['name', 'value'] }),
+  },
 });
 
 const TCP = object({ ...IP, query_response: { type: 'array', items: QUERY_RESPONSE }, tls: { type: 'boolean' }, tls_config: TLS_CONFIG });
@@ -128,7 +134,12 @@ const DNS = object(
   { required: ['query_name'] },
 );
 
-const ICMP = object({ ...IP, payload_size: { type: 'integer', minimum: 0, maximum: 65000 }, dont_fragment: { type: 'boolean' }, ttl: { type: 'integer', minimum: 0, maximum: 255 } });
+const ICMP = object({
+  ...IP,
+  payload_size: { type: 'integer', minimum: 0, maximum: 65000 },
+  dont_fragment: { type: 'boolean' },
+  ttl: { type: 'integer', minimum: 0, maximum: 255 },
+});
 
 const GRPC = object({
   preferred_ip_protocol: IP_PROTOCOL,
@@ -149,4 +160,3 @@ export const MODULE_SCHEMA = object(
 
 /** A whole `blackbox.yml`: only `modules` at the top level, as in blackbox_exporter. */
 export const MODULES_FILE_SCHEMA = object({ modules: { type: 'object', additionalProperties: MODULE_SCHEMA } }, { required: ['modules'] });
-

@@ -137,7 +137,8 @@ export function moduleProblems(raw: RawModule): Array<{ path: string[]; message:
     if (hasPath(raw, path)) problems.push({ path, message: `not supported by spyglass: ${why}` });
   }
   const http = raw.http as Record<string, unknown> | undefined;
-  if (http?.body !== undefined && http.body_file !== undefined) problems.push({ path: ['http', 'body_file'], message: 'body and body_file are mutually exclusive' });
+  if (http?.body !== undefined && http.body_file !== undefined)
+    problems.push({ path: ['http', 'body_file'], message: 'body and body_file are mutually exclusive' });
   if (http?.body_size_limit !== undefined && parseByteSize(http.body_size_limit as string | number) === undefined) {
     problems.push({ path: ['http', 'body_size_limit'], message: 'must be a byte size such as 1048576, 512KB or 10MiB' });
   }
@@ -150,7 +151,8 @@ export function moduleProblems(raw: RawModule): Array<{ path: string[]; message:
   if (raw.prober === 'dns' && !dns?.query_name) problems.push({ path: ['dns', 'query_name'], message: 'a dns module needs query_name' });
   const auth = http?.authorization as Record<string, unknown> | undefined;
   const bearer = ['bearer_token', 'bearer_token_file', 'bearer_token_env'].filter((k) => http?.[k] !== undefined);
-  if ((auth || http?.basic_auth) && bearer.length) problems.push({ path: ['http', bearer[0] as string], message: 'use only one of basic_auth, authorization and bearer_token' });
+  if ((auth || http?.basic_auth) && bearer.length)
+    problems.push({ path: ['http', bearer[0] as string], message: 'use only one of basic_auth, authorization and bearer_token' });
   if (auth && http?.basic_auth) problems.push({ path: ['http', 'authorization'], message: 'use only one of basic_auth and authorization' });
   return problems;
 }
@@ -170,7 +172,16 @@ export function buildModule(name: string, raw: RawModule): ProbeModule {
     case 'http':
       return { ...base, prober: 'http', http: httpSettings(section) };
     case 'tcp':
-      return { ...base, prober: 'tcp', tcp: { ip: ipPreference(section), queryResponse: (section.query_response ?? []).map(queryResponse), tls: section.tls === true, tlsConfig: tlsSettings(section.tls_config) } };
+      return {
+        ...base,
+        prober: 'tcp',
+        tcp: {
+          ip: ipPreference(section),
+          queryResponse: (section.query_response ?? []).map(queryResponse),
+          tls: section.tls === true,
+          tlsConfig: tlsSettings(section.tls_config),
+        },
+      };
     case 'dns':
       return {
         ...base,
@@ -189,7 +200,11 @@ export function buildModule(name: string, raw: RawModule): ProbeModule {
         },
       };
     case 'icmp':
-      return { ...base, prober: 'icmp', icmp: { ip: ipPreference(section), payloadSize: section.payload_size ?? 0, dontFragment: section.dont_fragment === true, ttl: section.ttl ?? 64 } };
+      return {
+        ...base,
+        prober: 'icmp',
+        icmp: { ip: ipPreference(section), payloadSize: section.payload_size ?? 0, dontFragment: section.dont_fragment === true, ttl: section.ttl ?? 64 },
+      };
     case 'grpc':
       return {
         ...base,
@@ -199,7 +214,9 @@ export function buildModule(name: string, raw: RawModule): ProbeModule {
           service: section.service ?? '',
           tls: section.tls === true,
           tlsConfig: tlsSettings(section.tls_config),
-          metadata: Object.fromEntries(Object.entries((section.metadata ?? {}) as Record<string, string | string[]>).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v : [v]])),
+          metadata: Object.fromEntries(
+            Object.entries((section.metadata ?? {}) as Record<string, string | string[]>).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v : [v]]),
+          ),
         },
       };
   }
@@ -227,7 +244,10 @@ function httpSettings(h: RawSection): HttpSettings {
   };
   if (h.basic_auth) settings.basicAuth = { username: h.basic_auth.username ?? '', password: secret(h.basic_auth, 'password') };
   if (h.authorization) settings.authorization = { type: h.authorization.type ?? 'Bearer', credentials: secret(h.authorization, 'credentials') };
-  const bearer = secretOrUndefined({ bearer_token: h.bearer_token, bearer_token_file: h.bearer_token_file, bearer_token_env: h.bearer_token_env }, 'bearer_token');
+  const bearer = secretOrUndefined(
+    { bearer_token: h.bearer_token, bearer_token_file: h.bearer_token_file, bearer_token_env: h.bearer_token_env },
+    'bearer_token',
+  );
   if (bearer) settings.authorization = { type: 'Bearer', credentials: bearer };
   return settings;
 }
@@ -247,7 +267,11 @@ function secretOrUndefined(section: Record<string, unknown>, key: string): Secre
 }
 
 function ipPreference(s: RawSection): IpPreference {
-  return { family: s.preferred_ip_protocol === 'ip6' ? 6 : 4, fallback: s.ip_protocol_fallback ?? true, ...(s.source_ip_address ? { sourceAddress: s.source_ip_address } : {}) };
+  return {
+    family: s.preferred_ip_protocol === 'ip6' ? 6 : 4,
+    fallback: s.ip_protocol_fallback ?? true,
+    ...(s.source_ip_address ? { sourceAddress: s.source_ip_address } : {}),
+  };
 }
 
 export function tlsSettings(t: RawSection | undefined): TlsSettings {

@@ -35,7 +35,13 @@ export interface ProbeCommandIO {
   stop?: AbortSignal;
 }
 
-export async function probeCommand(target: string, probeOptions: RawProbeOptions, o: ProbeCommandOptions, logger: CollectorLogger, io: ProbeCommandIO = { write: () => undefined }): Promise<ProbeCommandResult> {
+export async function probeCommand(
+  target: string,
+  probeOptions: RawProbeOptions,
+  o: ProbeCommandOptions,
+  logger: CollectorLogger,
+  io: ProbeCommandIO = { write: () => undefined },
+): Promise<ProbeCommandResult> {
   const options = normalizeOptions(probeOptions);
   const { modules } = await moduleTable(options);
   const intervalMs = parseDuration(o.interval);
@@ -104,7 +110,13 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 function stats(values: readonly number[]) {
   const sorted = [...values].sort((a, b) => a - b);
-  return { min: sorted[0] as number, p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1] as number };
+  return {
+    min: sorted[0] as number,
+    p50: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
+    p99: quantile(sorted, 0.99),
+    max: sorted[sorted.length - 1] as number,
+  };
 }
 
 /** The phases table and the count, after the per-probe lines. */
@@ -124,12 +136,16 @@ function summary(outcomes: readonly ProbeOutcome[]): string {
 }
 
 function json(target: string, module: string, outcomes: readonly ProbeOutcome[]): string {
-  const phases = Object.fromEntries([...phaseSeries(outcomes)].map(([phase, values]) => [phase, Object.fromEntries(Object.entries(stats(values)).map(([k, v]) => [`${k}_ms`, v]))]));
+  const phases = Object.fromEntries(
+    [...phaseSeries(outcomes)].map(([phase, values]) => [phase, Object.fromEntries(Object.entries(stats(values)).map(([k, v]) => [`${k}_ms`, v]))]),
+  );
   const probes = outcomes.map((o) => ({
     success: o.success,
     duration_seconds: o.durationSeconds,
     ...(o.failure ? { failure: o.failure } : {}),
-    metrics: Object.fromEntries([...o.report.gauges].map(([name, samples]) => [name, samples.map((s) => ({ ...(s.labels ? { labels: s.labels } : {}), value: s.value }))])),
+    metrics: Object.fromEntries(
+      [...o.report.gauges].map(([name, samples]) => [name, samples.map((s) => ({ ...(s.labels ? { labels: s.labels } : {}), value: s.value }))]),
+    ),
   }));
   return `${JSON.stringify({ target, module, succeeded: outcomes.filter((o) => o.success).length, probes: outcomes.length, phases, results: probes }, null, 2)}\n`;
 }

@@ -101,8 +101,14 @@ function normalizeName(name: string): string {
 export function endpointProblems(o: EndpointOptions | undefined): OptionProblem[] {
   if (!o) return [];
   const problems: OptionProblem[] = AllowList.problems(o.allow ?? []).map((p) => ({ path: ['endpoint', 'allow', p.index], message: p.message }));
-  if (o.enabled && !o.allow?.length) problems.push({ path: ['endpoint'], message: 'enabled without an allow list: the /probe endpoint needs `allow` (addresses, CIDRs such as 127.0.0.0/8, or host names), or --collector.probe.endpoint.allow=CIDR on the command line (repeatable)' });
-  if (o.timeout_offset !== undefined && parseDuration(o.timeout_offset) === undefined) problems.push({ path: ['endpoint', 'timeout_offset'], message: 'must be a duration such as 500ms' });
+  if (o.enabled && !o.allow?.length)
+    problems.push({
+      path: ['endpoint'],
+      message:
+        'enabled without an allow list: the /probe endpoint needs `allow` (addresses, CIDRs such as 127.0.0.0/8, or host names), or --collector.probe.endpoint.allow=CIDR on the command line (repeatable)',
+    });
+  if (o.timeout_offset !== undefined && parseDuration(o.timeout_offset) === undefined)
+    problems.push({ path: ['endpoint', 'timeout_offset'], message: 'must be a duration such as 500ms' });
   return problems;
 }
 
@@ -160,7 +166,10 @@ export class ProbeEndpoint {
     const metrics = renderOutcome(outcome);
     if (!debug) return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: metrics };
     const verdict = outcome.success ? 'Probe succeeded' : `Probe failed: ${outcome.failure}`;
-    return text(200, `Logs for the probe:\n${[...logs, verdict].join('\n')}\n\nMetrics that would have been returned:\n${metrics}\nModule configuration:\n${describeModule(module)}`);
+    return text(
+      200,
+      `Logs for the probe:\n${[...logs, verdict].join('\n')}\n\nMetrics that would have been returned:\n${metrics}\nModule configuration:\n${describeModule(module)}`,
+    );
   }
 }
 
@@ -177,7 +186,12 @@ export function probeTimeoutMs(header: string | string[] | undefined, offsetMs: 
 
 /** The probe's gauges in the text format, without target labels (Prometheus adds `instance`). */
 export function renderOutcome(outcome: ProbeOutcome): string {
-  const families = [...outcome.report.gauges].map(([name, samples]) => ({ name, help: PROBE_GAUGES[name], type: 'gauge' as const, samples: samples.map((s) => ({ labels: s.labels ?? {}, value: s.value })) }));
+  const families = [...outcome.report.gauges].map(([name, samples]) => ({
+    name,
+    help: PROBE_GAUGES[name],
+    type: 'gauge' as const,
+    samples: samples.map((s) => ({ labels: s.labels ?? {}, value: s.value })),
+  }));
   return renderFamilies(families, { format: 'prometheus', timestamps: false, defaultTimestampMs: 0 });
 }
 
@@ -192,12 +206,22 @@ function describeModule(module: ProbeModule): string {
 function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, /password|credentials|token|secret|client_secret/.test(k) && !k.endsWith('_file') && typeof v === 'string' ? '<secret>' : redactSecrets(v)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k,
+      /password|credentials|token|secret|client_secret/.test(k) && !k.endsWith('_file') && typeof v === 'string' ? '<secret>' : redactSecrets(v),
+    ]),
+  );
 }
 
 function captureLogger(lines: string[]): CollectorLogger {
   const line = (level: string) => (obj: object | string, msg?: string) => {
-    const fields = typeof obj === 'string' ? '' : Object.entries(obj).map(([k, v]) => ` ${k}=${JSON.stringify(v)}`).join('');
+    const fields =
+      typeof obj === 'string'
+        ? ''
+        : Object.entries(obj)
+            .map(([k, v]) => ` ${k}=${JSON.stringify(v)}`)
+            .join('');
     lines.push(`level=${level} msg=${JSON.stringify(typeof obj === 'string' ? obj : (msg ?? ''))}${fields}`);
   };
   return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };

@@ -37,8 +37,13 @@ export interface ProbeOptions {
 export const PROBE_OPTIONS_SCHEMA: OptionsSchema = {
   type: 'object',
   properties: {
-    modules: { type: 'object', additionalProperties: MODULE_SCHEMA, default: {}, description: 'Modules in blackbox_exporter syntax, added to (or replacing) the built-in and modules_file ones' },
-    modules_file: { type: 'string', minLength: 1, description: "A blackbox_exporter configuration file whose modules to use" },
+    modules: {
+      type: 'object',
+      additionalProperties: MODULE_SCHEMA,
+      default: {},
+      description: 'Modules in blackbox_exporter syntax, added to (or replacing) the built-in and modules_file ones',
+    },
+    modules_file: { type: 'string', minLength: 1, description: 'A blackbox_exporter configuration file whose modules to use' },
     targets: {
       type: 'array',
       default: [],
@@ -50,7 +55,13 @@ export const PROBE_OPTIONS_SCHEMA: OptionsSchema = {
             type: 'object',
             additionalProperties: false,
             required: ['target'],
-            properties: { target: { type: 'string', minLength: 1 }, module: { type: 'string', minLength: 1 }, interval: DURATION, timeout: DURATION, labels: LABELS },
+            properties: {
+              target: { type: 'string', minLength: 1 },
+              module: { type: 'string', minLength: 1 },
+              interval: DURATION,
+              timeout: DURATION,
+              labels: LABELS,
+            },
           },
         ],
       },
@@ -59,7 +70,12 @@ export const PROBE_OPTIONS_SCHEMA: OptionsSchema = {
       type: 'array',
       default: [],
       description: 'Prometheus file_sd files of targets (labels __param_module, __scrape_interval__, __scrape_timeout__ set module, interval, timeout)',
-      items: { type: 'object', additionalProperties: false, required: ['files'], properties: { files: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }, refresh_interval: DURATION } },
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['files'],
+        properties: { files: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }, refresh_interval: DURATION },
+      },
     },
     dns_sd: {
       type: 'array',
@@ -86,7 +102,13 @@ export const PROBE_OPTIONS_SCHEMA: OptionsSchema = {
     probe_timeout: { ...DURATION, default: '10s', description: 'Timeout of a probe whose target and module set none (always below the interval)' },
     max_concurrent: { type: 'integer', minimum: 1, default: 128, description: 'Probes running at once at most; the rest wait their turn' },
     endpoint: ENDPOINT_SCHEMA,
-    buckets: { type: 'array', minItems: 1, items: { type: 'number', exclusiveMinimum: 0 }, default: DEFAULT_BUCKETS, description: 'Upper bounds of spyglass_probe_duration_seconds, in seconds' },
+    buckets: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'number', exclusiveMinimum: 0 },
+      default: DEFAULT_BUCKETS,
+      description: 'Upper bounds of spyglass_probe_duration_seconds, in seconds',
+    },
   },
 };
 
@@ -121,16 +143,23 @@ export async function moduleTable(o: Pick<ProbeOptions, 'modules' | 'modules_fil
   if (o.modules_file) {
     const loaded = await loadYamlFile(o.modules_file, MODULES_FILE_SCHEMA);
     if ('errors' in loaded) {
-      for (const e of loaded.errors) problems.push({ ...(e.file ? { file: e.file } : {}), ...(e.line ? { line: e.line, column: e.column ?? 1 } : {}), message: `${e.key ? `${e.key}: ` : ''}${e.message}` });
+      for (const e of loaded.errors)
+        problems.push({
+          ...(e.file ? { file: e.file } : {}),
+          ...(e.line ? { line: e.line, column: e.column ?? 1 } : {}),
+          message: `${e.key ? `${e.key}: ` : ''}${e.message}`,
+        });
     } else {
-      for (const [name, module] of Object.entries(loaded.value.modules as Record<string, RawModule>)) raw.set(name, { module, path: ['modules', name], file: o.modules_file });
+      for (const [name, module] of Object.entries(loaded.value.modules as Record<string, RawModule>))
+        raw.set(name, { module, path: ['modules', name], file: o.modules_file });
     }
   }
   for (const [name, module] of Object.entries(o.modules)) raw.set(name, { module, path: ['modules', name] });
   const modules = new Map<string, ProbeModule | Error>();
   for (const [name, { module, path, file }] of raw) {
     const found = moduleProblems(module);
-    for (const p of found) problems.push(file ? { file, message: `${[...path, ...p.path].join('.')}: ${p.message}` } : { path: [...path, ...p.path], message: p.message });
+    for (const p of found)
+      problems.push(file ? { file, message: `${[...path, ...p.path].join('.')}: ${p.message}` } : { path: [...path, ...p.path], message: p.message });
     if (found.length) {
       modules.set(name, new Error(found.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')));
       continue;

@@ -111,7 +111,13 @@ export class ProbeResults {
     }
     const families: MetricFamily[] = [...gauges].map(([name, samples]) => ({ name, help: PROBE_GAUGES[name], type: 'gauge', samples }));
     families.push({ name: 'spyglass_probes_total', help: 'Probes run, by result (success, failure, timeout).', type: 'counter', samples: totals });
-    families.push({ name: 'spyglass_probe_duration_seconds', help: 'Duration of successful probes, in seconds.', type: 'histogram', unit: 'seconds', samples: histograms });
+    families.push({
+      name: 'spyglass_probe_duration_seconds',
+      help: 'Duration of successful probes, in seconds.',
+      type: 'histogram',
+      unit: 'seconds',
+      samples: histograms,
+    });
     return families;
   }
 }

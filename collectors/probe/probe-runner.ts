@@ -43,7 +43,10 @@ export class ProbeRunner {
       probe: (t, delayMs) => this.probe(t, delayMs),
       skipped: (t, why) => {
         this.skipped[why]++;
-        this.logger.warn({ target: t.labels.target, module: t.module, why }, why === 'busy' ? 'previous probe still running; slot skipped' : 'probe still waiting for a free slot (max_concurrent); slot skipped');
+        this.logger.warn(
+          { target: t.labels.target, module: t.module, why },
+          why === 'busy' ? 'previous probe still running; slot skipped' : 'probe still waiting for a free slot (max_concurrent); slot skipped',
+        );
       },
     });
   }
@@ -100,7 +103,9 @@ export class ProbeRunner {
       else if (!byKey.has(built.key)) byKey.set(built.key, built);
     }
     for (const p of problems) if (!this.targetProblems.includes(p)) this.logger.error({ problem: p }, 'probe target left out');
-    for (const d of this.discoveries) for (const e of d.errors) this.logger.error({ discovery: d.kind, source: e.source, err: e.message }, 'target discovery failed; keeping the targets it had');
+    for (const d of this.discoveries)
+      for (const e of d.errors)
+        this.logger.error({ discovery: d.kind, source: e.source, err: e.message }, 'target discovery failed; keeping the targets it had');
     this.targetProblems = problems;
     this.targets = [...byKey.values()];
     this.results.retain(new Map(this.targets.map((t) => [t.key, t.labels])));
@@ -147,18 +152,48 @@ export class ProbeRunner {
     if (this.targets.length === 0 && this.discoveries.length === 0 && this.targetProblems.length === 0) return [];
     const families = this.results.families();
     let cumulative = 0;
-    const delay: HistogramSample = { buckets: DELAY_BUCKETS.map((le, i) => [le, (cumulative += this.delay.buckets[i] as number)] as const), sum: this.delay.sum, count: this.delay.count };
+    const delay: HistogramSample = {
+      buckets: DELAY_BUCKETS.map((le, i) => [le, (cumulative += this.delay.buckets[i] as number)] as const),
+      sum: this.delay.sum,
+      count: this.delay.count,
+    };
     const bySource = new Map<string, number>();
     for (const t of this.targets) bySource.set(t.source, (bySource.get(t.source) ?? 0) + 1);
     const discoveryErrors = new Map<string, number>();
     for (const d of this.discoveries) discoveryErrors.set(d.kind, (discoveryErrors.get(d.kind) ?? 0) + d.errorCount);
     families.push(
-      { name: 'spyglass_probe_schedule_delay_seconds', help: 'How late probes started against their scheduled slot, in seconds.', type: 'histogram', unit: 'seconds', samples: [delay] },
-      { name: 'spyglass_probe_slots_skipped_total', help: "Probe slots skipped because the target's previous probe was still running (busy) or still waiting for a free slot (queue).", type: 'counter', samples: (['busy', 'queue'] as const).map((why) => ({ labels: { reason: why }, value: this.skipped[why] })) },
+      {
+        name: 'spyglass_probe_schedule_delay_seconds',
+        help: 'How late probes started against their scheduled slot, in seconds.',
+        type: 'histogram',
+        unit: 'seconds',
+        samples: [delay],
+      },
+      {
+        name: 'spyglass_probe_slots_skipped_total',
+        help: "Probe slots skipped because the target's previous probe was still running (busy) or still waiting for a free slot (queue).",
+        type: 'counter',
+        samples: (['busy', 'queue'] as const).map((why) => ({ labels: { reason: why }, value: this.skipped[why] })),
+      },
       { name: 'spyglass_probes_in_flight', help: 'Probes running now.', type: 'gauge', samples: [{ value: this.scheduler.running }] },
-      { name: 'spyglass_probe_targets', help: 'Targets probed, by where they came from.', type: 'gauge', samples: [...bySource].map(([source, n]) => ({ labels: { source }, value: n })) },
-      { name: 'spyglass_probe_target_errors', help: 'Targets left out because of an error in their definition (see the log or the landing page).', type: 'gauge', samples: [{ value: this.targetProblems.length }] },
-      { name: 'spyglass_probe_discovery_errors_total', help: 'Failed reads of file_sd files and DNS lookups of dns_sd names (their last targets are kept).', type: 'counter', samples: [...discoveryErrors].map(([mechanism, n]) => ({ labels: { mechanism }, value: n })) },
+      {
+        name: 'spyglass_probe_targets',
+        help: 'Targets probed, by where they came from.',
+        type: 'gauge',
+        samples: [...bySource].map(([source, n]) => ({ labels: { source }, value: n })),
+      },
+      {
+        name: 'spyglass_probe_target_errors',
+        help: 'Targets left out because of an error in their definition (see the log or the landing page).',
+        type: 'gauge',
+        samples: [{ value: this.targetProblems.length }],
+      },
+      {
+        name: 'spyglass_probe_discovery_errors_total',
+        help: 'Failed reads of file_sd files and DNS lookups of dns_sd names (their last targets are kept).',
+        type: 'counter',
+        samples: [...discoveryErrors].map(([mechanism, n]) => ({ labels: { mechanism }, value: n })),
+      },
     );
     return families;
   }
@@ -166,7 +201,15 @@ export class ProbeRunner {
   statusTable(): StatusTable {
     const rows = this.targets.map((t) => {
       const s = this.results.summary(t.key);
-      return [t.labels.target as string, t.module, t.source, `${t.intervalMs / 1000}s`, (s?.lastResult ?? 'pending') as ProbeResult | 'pending', s?.lastDurationSeconds === undefined ? '' : `${(s.lastDurationSeconds * 1000).toFixed(1)} ms`, s?.lastFailure ?? ''];
+      return [
+        t.labels.target as string,
+        t.module,
+        t.source,
+        `${t.intervalMs / 1000}s`,
+        (s?.lastResult ?? 'pending') as ProbeResult | 'pending',
+        s?.lastDurationSeconds === undefined ? '' : `${(s.lastDurationSeconds * 1000).toFixed(1)} ms`,
+        s?.lastFailure ?? '',
+      ];
     });
     for (const p of this.targetProblems) rows.push(['', '', '', '', 'invalid', '', p]);
     for (const d of this.discoveries) for (const e of d.errors) rows.push([e.source, '', d.kind, '', 'discovery error', '', e.message]);

@@ -63,7 +63,13 @@ export class ProbeScheduler<T extends ScheduledTarget> {
     const now = Date.now();
     for (const t of wanted.values()) {
       if (this.entries.has(t.key)) continue;
-      const e: Entry<T> = { target: t, timer: undefined, nextSlotMs: now + (hashOf(t) % Math.min(t.intervalMs, FIRST_PROBE_SPREAD_MS)), running: false, queuedSlotMs: undefined };
+      const e: Entry<T> = {
+        target: t,
+        timer: undefined,
+        nextSlotMs: now + (hashOf(t) % Math.min(t.intervalMs, FIRST_PROBE_SPREAD_MS)),
+        running: false,
+        queuedSlotMs: undefined,
+      };
       this.entries.set(t.key, e);
       this.arm(e);
     }

@@ -6,7 +6,15 @@
 import { defineCollector, type CollectorLogger } from '../../src/collector.js';
 import { ProbeEndpoint, text } from './probe-endpoint.js';
 import { ProbeRunner } from './probe-runner.js';
-import { moduleTable, normalizeOptions, PROBE_OPTIONS_SCHEMA, targetDefaults, validateOptions, type ProbeOptions, type RawProbeOptions } from './probe-options.js';
+import {
+  moduleTable,
+  normalizeOptions,
+  PROBE_OPTIONS_SCHEMA,
+  targetDefaults,
+  validateOptions,
+  type ProbeOptions,
+  type RawProbeOptions,
+} from './probe-options.js';
 
 /** How long the first run waits for the first probes of every target. */
 const FIRST_ROUND_WAIT_MS = 5000;

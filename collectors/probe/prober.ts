@@ -23,7 +23,13 @@ const PROBERS: { [P in ProbeModule['prober']]: Prober<Extract<ProbeModule, { pro
  * Probes `target` once. Never throws: errors and the deadline become a failed outcome with a
  * reason. `outerSignal` (shutdown, a client hanging up) aborts like the deadline does.
  */
-export async function runProbe(target: string, module: ProbeModule, timeoutMs: number, ctx: Omit<ProbeContext, 'signal' | 'deadline'>, outerSignal?: AbortSignal): Promise<ProbeOutcome> {
+export async function runProbe(
+  target: string,
+  module: ProbeModule,
+  timeoutMs: number,
+  ctx: Omit<ProbeContext, 'signal' | 'deadline'>,
+  outerSignal?: AbortSignal,
+): Promise<ProbeOutcome> {
   const report = new ProbeReport();
   report.set('probe_timeout_seconds', timeoutMs / 1000);
   const deadline = AbortSignal.timeout(timeoutMs);

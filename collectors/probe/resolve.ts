@@ -48,10 +48,12 @@ async function pick(host: string, pref: IpPreference, signal: AbortSignal): Prom
     if (literal !== pref.family && !pref.fallback) throw new ProbeError(`${host} is not an IPv${pref.family} address and ip_protocol_fallback is off`);
     return { address: host, family: literal as 4 | 6 };
   }
-  const addresses = await abortable(lookup(host, pref.fallback ? { all: true } : { all: true, family: pref.family }), signal).catch((err: NodeJS.ErrnoException) => {
-    if (signal.aborted) throw err;
-    throw new ProbeError(`cannot resolve ${host}: ${err.code ?? err.message}`);
-  });
+  const addresses = await abortable(lookup(host, pref.fallback ? { all: true } : { all: true, family: pref.family }), signal).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (signal.aborted) throw err;
+      throw new ProbeError(`cannot resolve ${host}: ${err.code ?? err.message}`);
+    },
+  );
   const preferred = addresses.find((a) => a.family === pref.family) ?? (pref.fallback ? addresses[0] : undefined);
   if (!preferred) throw new ProbeError(`${host} has no IPv${pref.family} address${pref.fallback ? '' : ' and ip_protocol_fallback is off'}`);
   return { address: preferred.address, family: preferred.family as 4 | 6 };

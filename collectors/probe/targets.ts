@@ -35,8 +35,21 @@ export interface TargetDefaults {
 
 /** Labels the probe families use themselves; a target's own labels may not take them. */
 export const RESERVED_LABELS = new Set([
-  'target', 'module', 'phase', 'result', 'le', 'version', 'cipher', 'serving_status',
-  'fingerprint_sha256', 'subject', 'issuer', 'subjectalternative', 'serialnumber', 'instance', 'job',
+  'target',
+  'module',
+  'phase',
+  'result',
+  'le',
+  'version',
+  'cipher',
+  'serving_status',
+  'fingerprint_sha256',
+  'subject',
+  'issuer',
+  'subjectalternative',
+  'serialnumber',
+  'instance',
+  'job',
 ]);
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** A timeout never reaches the interval: at most this share of it. */
@@ -55,10 +68,18 @@ const SCHEMES: Record<string, { module: string; keepScheme: boolean }> = {
 export type TargetProblem = { message: string };
 
 /** Turns a spec into a target, or says what is wrong with it. */
-export function buildTarget(spec: TargetSpec, modules: ReadonlyMap<string, ProbeModule | Error>, defaults: TargetDefaults, source: string): ProbeTarget | TargetProblem {
+export function buildTarget(
+  spec: TargetSpec,
+  modules: ReadonlyMap<string, ProbeModule | Error>,
+  defaults: TargetDefaults,
+  source: string,
+): ProbeTarget | TargetProblem {
   const { target, module: moduleName } = splitScheme(spec.target, spec.module);
   if (!target) return { message: `target ${JSON.stringify(spec.target)} is empty` };
-  if (!moduleName) return { message: `target ${JSON.stringify(spec.target)} names no module, and neither its scheme (http, https, tcp, grpc, grpcs, icmp) nor a host:port form implies one` };
+  if (!moduleName)
+    return {
+      message: `target ${JSON.stringify(spec.target)} names no module, and neither its scheme (http, https, tcp, grpc, grpcs, icmp) nor a host:port form implies one`,
+    };
   const module = modules.get(moduleName);
   if (!module) return { message: `target ${spec.target}: unknown module ${moduleName}; the modules are ${[...modules.keys()].sort().join(', ')}` };
   if (module instanceof Error) return { message: `target ${spec.target}: module ${moduleName} is invalid: ${module.message}` };
@@ -67,7 +88,8 @@ export function buildTarget(spec: TargetSpec, modules: ReadonlyMap<string, Probe
     if (RESERVED_LABELS.has(name)) return { message: `target ${spec.target}: label ${name} is reserved` };
   }
   const intervalMs = spec.intervalMs ?? defaults.intervalMs;
-  if (spec.timeoutMs !== undefined && spec.timeoutMs >= intervalMs) return { message: `target ${spec.target}: timeout ${spec.timeoutMs} ms must be shorter than the interval ${intervalMs} ms` };
+  if (spec.timeoutMs !== undefined && spec.timeoutMs >= intervalMs)
+    return { message: `target ${spec.target}: timeout ${spec.timeoutMs} ms must be shorter than the interval ${intervalMs} ms` };
   const timeoutMs = Math.min(spec.timeoutMs ?? module.timeoutMs ?? defaults.timeoutMs, Math.floor(intervalMs * MAX_TIMEOUT_SHARE));
   const shown = redactUserinfo(target);
   const labels: Labels = { ...(spec.labels ?? {}), target: shown, module: moduleName };

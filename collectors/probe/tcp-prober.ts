@@ -23,7 +23,11 @@ export async function probeTcp(target: string, s: TcpSettings, ctx: ProbeContext
   const resolved = await resolveTarget(host, s.ip, ctx, report);
   const serverName = ctx.hostname ?? host;
   const tlsOptions = s.tls || s.queryResponse.some((q) => q.startTls) ? await tlsClientOptions(s.tlsConfig, serverName) : undefined;
-  let socket = await openSocket({ host: resolved.address, port, family: resolved.family, ...(s.ip.sourceAddress ? { localAddress: s.ip.sourceAddress } : {}) }, s.tls ? tlsOptions : undefined, ctx.signal);
+  let socket = await openSocket(
+    { host: resolved.address, port, family: resolved.family, ...(s.ip.sourceAddress ? { localAddress: s.ip.sourceAddress } : {}) },
+    s.tls ? tlsOptions : undefined,
+    ctx.signal,
+  );
   try {
     if (s.tls) recordTls(tlsFacts(socket as TLSSocket), report, { cipher: false });
     let reader = new LineReader(socket, ctx.signal);
@@ -60,7 +64,11 @@ export async function probeTcp(target: string, s: TcpSettings, ctx: ProbeContext
   }
 }
 
-function openSocket(address: { host: string; port: number; family: number; localAddress?: string }, tls: ConnectionOptions | undefined, signal: AbortSignal): Promise<Socket> {
+function openSocket(
+  address: { host: string; port: number; family: number; localAddress?: string },
+  tls: ConnectionOptions | undefined,
+  signal: AbortSignal,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket: Socket = tls ? tlsConnect({ ...address, ...tls }) : netConnect(address);
     let connected = false;
@@ -130,10 +138,14 @@ class LineReader {
       this.failure = signal.aborted ? (signal.reason as Error) : new ProbeError(`read failed: ${err.message}`);
       this.notify();
     });
-    signal.addEventListener('abort', () => {
-      this.failure = signal.reason as Error;
-      this.notify();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.failure = signal.reason as Error;
+        this.notify();
+      },
+      { once: true },
+    );
   }
 
   /** The first line (without its line ending) the pattern matches, or undefined at end of stream. */

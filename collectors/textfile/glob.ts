@@ -61,6 +61,13 @@ export async function expandDirectoryGlob(pattern: string): Promise<string[]> {
     bases = next;
   }
   const dirs: string[] = [];
-  for (const b of bases) if (await stat(b).then((s) => s.isDirectory(), () => false)) dirs.push(b);
+  for (const b of bases)
+    if (
+      await stat(b).then(
+        (s) => s.isDirectory(),
+        () => false,
+      )
+    )
+      dirs.push(b);
   return dirs.length ? dirs : [pattern];
 }

@@ -43,7 +43,11 @@ export default defineCollector<Options, State>({
   options: {
     type: 'object',
     properties: {
-      directory: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], default: [], description: 'Directories to read *.prom files from; Go glob patterns allowed (--collector.textfile.directory, repeatable)' },
+      directory: {
+        anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+        default: [],
+        description: 'Directories to read *.prom files from; Go glob patterns allowed (--collector.textfile.directory, repeatable)',
+      },
       max_file_bytes: { type: 'integer', minimum: 1, default: 16 * 1024 * 1024, description: 'Larger files are refused' },
     },
   },
@@ -99,7 +103,10 @@ export default defineCollector<Options, State>({
         ctx.state.parses.set(path, { identity, parsed });
         seen.add(path);
         if (!parsed.ok) {
-          fail({ file: path, err: parsed.error, ...(parsed.error.includes('more than') ? { max_series: ctx.maxSeries } : {}) }, 'failed to collect textfile data');
+          fail(
+            { file: path, err: parsed.error, ...(parsed.error.includes('more than') ? { max_series: ctx.maxSeries } : {}) },
+            'failed to collect textfile data',
+          );
           continue;
         }
         if (parsed.value.hasTimestamps) {
@@ -163,7 +170,10 @@ function mergeFamilies(files: FileFamilies[], servedElsewhere: (family: string) 
         continue;
       }
       if (hasHelp && existing.hasHelp && existing.family.help !== family.help) {
-        fail({ metric: family.name, original_help_text: existing.family.help, new_help_text: family.help, file: existing.files[0] }, 'inconsistent metric help text');
+        fail(
+          { metric: family.name, original_help_text: existing.family.help, new_help_text: family.help, file: existing.files[0] },
+          'inconsistent metric help text',
+        );
         continue;
       }
       if (existing.family.type !== family.type) {
@@ -188,7 +198,9 @@ function mergeFamilies(files: FileFamilies[], servedElsewhere: (family: string) 
       }
     }
   }
-  return [...out.values()].map(({ family, files, hasHelp }) => padLabels({ ...family, help: hasHelp ? family.help : `Metric read from ${files.join(', ')}` } as MetricFamily));
+  return [...out.values()].map(({ family, files, hasHelp }) =>
+    padLabels({ ...family, help: hasHelp ? family.help : `Metric read from ${files.join(', ')}` } as MetricFamily),
+  );
 }
 
 function padLabels(family: MetricFamily): MetricFamily {
@@ -201,5 +213,8 @@ function padLabels(family: MetricFamily): MetricFamily {
     for (const n of names) out[n] = labels?.[n] ?? '';
     return out;
   };
-  return { ...family, samples: (family.samples as Array<Sample | HistogramSample | SummarySample>).map((s) => ({ ...s, labels: pad(s.labels) })) } as MetricFamily;
+  return {
+    ...family,
+    samples: (family.samples as Array<Sample | HistogramSample | SummarySample>).map((s) => ({ ...s, labels: pad(s.labels) })),
+  } as MetricFamily;
 }

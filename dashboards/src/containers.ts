@@ -17,35 +17,96 @@ export function containersDashboard(c: MixinConfig): Dashboard {
     title: `${c.dashboardTitlePrefix}Containers`,
     description: 'Containers of the nodes spyglass runs on, with cAdvisor-compatible metrics read from cgroups.',
     tags: c.dashboardTags,
-    variables: chainedVariables('container_cpu_usage_seconds_total', [['job', 'Job', '.+'], ['instance', 'Instance', '.+'], ['namespace', 'Namespace', '.*'], ['pod', 'Pod', '.*'], ['container', 'Container', '.*']]),
+    variables: chainedVariables('container_cpu_usage_seconds_total', [
+      ['job', 'Job', '.+'],
+      ['instance', 'Instance', '.+'],
+      ['namespace', 'Namespace', '.*'],
+      ['pod', 'Pod', '.*'],
+      ['container', 'Container', '.*'],
+    ]),
     rows: [
       {
         title: 'Overview',
         panels: [
           stat('Containers', 'Containers seen in the last run of the container collector.', 'short', [{ expr: `count(container_last_seen{${k}})` }], { w: 6 }),
-          stat('CPU in use', 'Cores used by the selected containers.', 'short', [{ expr: `sum(${rate('container_cpu_usage_seconds_total')})` }], { w: 6, decimals: 2 }),
-          stat('Memory working set', 'Working set of the selected containers: what the kernel cannot reclaim without swapping.', 'bytes', [{ expr: `sum(container_memory_working_set_bytes{${k}})` }], { w: 6 }),
-          stat('OOM kills in range', 'Processes of the selected containers killed for running out of memory over the time range.', 'short', [{ expr: `sum(increase(container_oom_events_total{${k}}[$__range]))` }], { w: 6, thresholds: [[1, 'red']] }),
+          stat('CPU in use', 'Cores used by the selected containers.', 'short', [{ expr: `sum(${rate('container_cpu_usage_seconds_total')})` }], {
+            w: 6,
+            decimals: 2,
+          }),
+          stat(
+            'Memory working set',
+            'Working set of the selected containers: what the kernel cannot reclaim without swapping.',
+            'bytes',
+            [{ expr: `sum(container_memory_working_set_bytes{${k}})` }],
+            { w: 6 },
+          ),
+          stat(
+            'OOM kills in range',
+            'Processes of the selected containers killed for running out of memory over the time range.',
+            'short',
+            [{ expr: `sum(increase(container_oom_events_total{${k}}[$__range]))` }],
+            { w: 6, thresholds: [[1, 'red']] },
+          ),
         ],
       },
       {
         title: 'CPU',
         panels: [
           ts('CPU usage', 'Cores used, by container.', 'short', [{ expr: `${by} (${rate('container_cpu_usage_seconds_total')})`, legend }], { w: 8 }),
-          ts('CPU usage against quota', 'CPU used as a share of the CFS quota (containers with a CPU limit only).', 'percentunit', [{ expr: `${by} (${rate('container_cpu_usage_seconds_total')}) / ${by} (container_spec_cpu_quota{${k}} / container_spec_cpu_period{${k}})`, legend }], { w: 8, thresholds: [[0.9, 'red']] }),
-          ts('CPU throttling', 'Share of CFS periods in which the container was throttled; above 25% the CPUThrottlingHigh alerts fire.', 'percentunit', [{ expr: `${by} (increase(container_cpu_cfs_throttled_periods_total{${k}}[$__rate_interval])) / ${by} (increase(container_cpu_cfs_periods_total{${k}}[$__rate_interval]))`, legend }], { w: 8, min: 0, max: 1, thresholds: [[0.25, 'red']] }),
+          ts(
+            'CPU usage against quota',
+            'CPU used as a share of the CFS quota (containers with a CPU limit only).',
+            'percentunit',
+            [
+              {
+                expr: `${by} (${rate('container_cpu_usage_seconds_total')}) / ${by} (container_spec_cpu_quota{${k}} / container_spec_cpu_period{${k}})`,
+                legend,
+              },
+            ],
+            { w: 8, thresholds: [[0.9, 'red']] },
+          ),
+          ts(
+            'CPU throttling',
+            'Share of CFS periods in which the container was throttled; above 25% the CPUThrottlingHigh alerts fire.',
+            'percentunit',
+            [
+              {
+                expr: `${by} (increase(container_cpu_cfs_throttled_periods_total{${k}}[$__rate_interval])) / ${by} (increase(container_cpu_cfs_periods_total{${k}}[$__rate_interval]))`,
+                legend,
+              },
+            ],
+            { w: 8, min: 0, max: 1, thresholds: [[0.25, 'red']] },
+          ),
         ],
       },
       {
         title: 'Memory',
         panels: [
           ts('Memory working set', 'Working set by container.', 'bytes', [{ expr: `${by} (container_memory_working_set_bytes{${k}})`, legend }], { w: 8 }),
-          ts('Working set against limit', 'Working set as a share of the memory limit (containers with a limit only); the container is OOM-killed at 100%.', 'percentunit', [{ expr: `${by} (container_memory_working_set_bytes{${k}}) / ${by} (container_spec_memory_limit_bytes{${k}} > 0)`, legend }], { w: 8, thresholds: [[0.9, 'red']] }),
-          ts('OOM kills', 'Processes killed for running out of memory, by container.', 'short', [{ expr: `${by} (increase(container_oom_events_total{${k}}[$__rate_interval]))`, legend }], { w: 8, min: 0 }),
-          ts('RSS and page cache', 'Anonymous memory (rss) and page cache by container.', 'bytes', [
-            { expr: `${by} (container_memory_rss{${k}})`, legend: `${legend} rss` },
-            { expr: `${by} (container_memory_cache{${k}})`, legend: `${legend} cache` },
-          ], { w: 24 }),
+          ts(
+            'Working set against limit',
+            'Working set as a share of the memory limit (containers with a limit only); the container is OOM-killed at 100%.',
+            'percentunit',
+            [{ expr: `${by} (container_memory_working_set_bytes{${k}}) / ${by} (container_spec_memory_limit_bytes{${k}} > 0)`, legend }],
+            { w: 8, thresholds: [[0.9, 'red']] },
+          ),
+          ts(
+            'OOM kills',
+            'Processes killed for running out of memory, by container.',
+            'short',
+            [{ expr: `${by} (increase(container_oom_events_total{${k}}[$__rate_interval]))`, legend }],
+            { w: 8, min: 0 },
+          ),
+          ts(
+            'RSS and page cache',
+            'Anonymous memory (rss) and page cache by container.',
+            'bytes',
+            [
+              { expr: `${by} (container_memory_rss{${k}})`, legend: `${legend} rss` },
+              { expr: `${by} (container_memory_cache{${k}})`, legend: `${legend} cache` },
+            ],
+            { w: 24 },
+          ),
         ],
       },
       {
@@ -78,9 +139,33 @@ export function containersDashboard(c: MixinConfig): Dashboard {
       {
         title: 'Top 10',
         panels: [
-          table('Top 10 by CPU', 'Containers using the most CPU now (cores).', 'short', [{ expr: top(`${by} (${rate('container_cpu_usage_seconds_total')})`) }], { w: 8, transformations: mergedTable({ Value: 'Cores' }) }),
-          table('Top 10 by memory', 'Containers with the largest working set now.', 'bytes', [{ expr: top(`${by} (container_memory_working_set_bytes{${k}})`) }], { w: 8, transformations: mergedTable({ Value: 'Working set' }) }),
-          table('Top 10 by throttling', 'Containers throttled in the largest share of their CFS periods now.', 'percentunit', [{ expr: top(`${by} (increase(container_cpu_cfs_throttled_periods_total{${k}}[$__rate_interval])) / ${by} (increase(container_cpu_cfs_periods_total{${k}}[$__rate_interval]))`) }], { w: 8, transformations: mergedTable({ Value: 'Throttled' }) }),
+          table(
+            'Top 10 by CPU',
+            'Containers using the most CPU now (cores).',
+            'short',
+            [{ expr: top(`${by} (${rate('container_cpu_usage_seconds_total')})`) }],
+            { w: 8, transformations: mergedTable({ Value: 'Cores' }) },
+          ),
+          table(
+            'Top 10 by memory',
+            'Containers with the largest working set now.',
+            'bytes',
+            [{ expr: top(`${by} (container_memory_working_set_bytes{${k}})`) }],
+            { w: 8, transformations: mergedTable({ Value: 'Working set' }) },
+          ),
+          table(
+            'Top 10 by throttling',
+            'Containers throttled in the largest share of their CFS periods now.',
+            'percentunit',
+            [
+              {
+                expr: top(
+                  `${by} (increase(container_cpu_cfs_throttled_periods_total{${k}}[$__rate_interval])) / ${by} (increase(container_cpu_cfs_periods_total{${k}}[$__rate_interval]))`,
+                ),
+              },
+            ],
+            { w: 8, transformations: mergedTable({ Value: 'Throttled' }) },
+          ),
         ],
       },
     ],

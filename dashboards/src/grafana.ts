@@ -63,7 +63,10 @@ export interface VariableSpec {
 /** Chained query variables over one metric, each filtering on the ones before it (job → instance → …). */
 export function chainedVariables(metric: string, vars: Array<[name: string, label: string, allValue: VariableSpec['allValue']]>): VariableSpec[] {
   return vars.map(([name, label, allValue], i) => {
-    const filters = vars.slice(0, i).map(([before]) => `${before}=~"$${before}"`).join(',');
+    const filters = vars
+      .slice(0, i)
+      .map(([before]) => `${before}=~"$${before}"`)
+      .join(',');
     return { name, label, allValue, query: `label_values(${metric}${filters ? `{${filters}}` : ''}, ${name})` };
   });
 }
@@ -116,7 +119,19 @@ export function dashboard(spec: DashboardSpec): Dashboard {
     schemaVersion: SCHEMA_VERSION,
     version: 1,
     annotations: { list: [] },
-    links: [{ type: 'dashboards', title: 'spyglass', tags: spec.tags, asDropdown: true, includeVars: true, keepTime: true, icon: 'external link', targetBlank: false, tooltip: '' }],
+    links: [
+      {
+        type: 'dashboards',
+        title: 'spyglass',
+        tags: spec.tags,
+        asDropdown: true,
+        includeVars: true,
+        keepTime: true,
+        icon: 'external link',
+        targetBlank: false,
+        tooltip: '',
+      },
+    ],
     templating: { list: [datasourceVariable(), ...spec.variables.map(queryVariable)] },
     panels,
   };
@@ -152,9 +167,21 @@ function panel(p: PanelSpec, id: number, gridPos: Panel['gridPos']): Panel {
   if (p.decimals !== undefined) defaults.decimals = p.decimals;
   defaults.thresholds = { mode: 'absolute', steps: [{ color: 'green', value: null }, ...(p.thresholds ?? []).map(([value, color]) => ({ color, value }))] };
   defaults.color = p.mappings || p.thresholds ? { mode: 'thresholds' } : { mode: 'palette-classic' };
-  if (p.mappings) defaults.mappings = [{ type: 'value', options: Object.fromEntries(p.mappings.map((m, index) => [m.value, { text: m.text, color: m.color, index }])) }];
-  if (p.type === 'timeseries') defaults.custom = { drawStyle: 'line', lineWidth: 1, fillOpacity: p.stack ? 40 : 10, showPoints: 'never', spanNulls: false, stacking: { mode: p.stack ? 'normal' : 'none', group: 'A' } };
-  const overrides = Object.entries(p.fieldUnits ?? {}).map(([name, unit]) => ({ matcher: { id: 'byName', options: name }, properties: [{ id: 'unit', value: unit }] }));
+  if (p.mappings)
+    defaults.mappings = [{ type: 'value', options: Object.fromEntries(p.mappings.map((m, index) => [m.value, { text: m.text, color: m.color, index }])) }];
+  if (p.type === 'timeseries')
+    defaults.custom = {
+      drawStyle: 'line',
+      lineWidth: 1,
+      fillOpacity: p.stack ? 40 : 10,
+      showPoints: 'never',
+      spanNulls: false,
+      stacking: { mode: p.stack ? 'normal' : 'none', group: 'A' },
+    };
+  const overrides = Object.entries(p.fieldUnits ?? {}).map(([name, unit]) => ({
+    matcher: { id: 'byName', options: name },
+    properties: [{ id: 'unit', value: unit }],
+  }));
   return {
     id,
     type: p.type,
@@ -187,7 +214,10 @@ function typeOptions(type: PanelType): Json {
   const reduce = { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false } };
   switch (type) {
     case 'timeseries':
-      return { legend: { displayMode: 'table', placement: 'bottom', showLegend: true, calcs: ['mean', 'max', 'lastNotNull'] }, tooltip: { mode: 'multi', sort: 'desc' } };
+      return {
+        legend: { displayMode: 'table', placement: 'bottom', showLegend: true, calcs: ['mean', 'max', 'lastNotNull'] },
+        tooltip: { mode: 'multi', sort: 'desc' },
+      };
     case 'stat':
       return { ...reduce, colorMode: 'background', graphMode: 'none', textMode: 'auto', justifyMode: 'auto', orientation: 'auto' };
     case 'gauge':
@@ -197,23 +227,84 @@ function typeOptions(type: PanelType): Json {
     case 'table':
       return { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' } };
     case 'heatmap':
-      return { calculate: false, yAxis: { unit: 's', axisPlacement: 'left' }, cellGap: 1, color: { mode: 'scheme', scheme: 'Spectral', steps: 64, exponent: 0.5, fill: 'dark-orange' }, legend: { show: true }, tooltip: { show: true, yHistogram: false }, rowsFrame: { layout: 'auto' }, exemplars: { color: 'rgba(255,0,255,0.7)' } };
+      return {
+        calculate: false,
+        yAxis: { unit: 's', axisPlacement: 'left' },
+        cellGap: 1,
+        color: { mode: 'scheme', scheme: 'Spectral', steps: 64, exponent: 0.5, fill: 'dark-orange' },
+        legend: { show: true },
+        tooltip: { show: true, yHistogram: false },
+        rowsFrame: { layout: 'auto' },
+        exemplars: { color: 'rgba(255,0,255,0.7)' },
+      };
     case 'state-timeline':
-      return { showValue: 'never', mergeValues: true, alignValue: 'left', rowHeight: 0.9, legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: { mode: 'single', sort: 'none' } };
+      return {
+        showValue: 'never',
+        mergeValues: true,
+        alignValue: 'left',
+        rowHeight: 0.9,
+        legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
+        tooltip: { mode: 'single', sort: 'none' },
+      };
   }
 }
 
 /** Panel shorthands: `ts(...)` timeseries, `stat(...)`, and so on, with sizes. */
-export const ts = (title: string, description: string, unit: string, queries: Query[], extra: Partial<PanelSpec> = {}): PanelSpec => ({ type: 'timeseries', title, description, unit, queries, w: 12, h: 8, ...extra });
-export const stat = (title: string, description: string, unit: string, queries: Query[], extra: Partial<PanelSpec> = {}): PanelSpec => ({ type: 'stat', title, description, unit, queries, w: 4, h: 4, ...extra });
-export const gauge = (title: string, description: string, queries: Query[], extra: Partial<PanelSpec> = {}): PanelSpec => ({ type: 'gauge', title, description, unit: 'percentunit', min: 0, max: 1, thresholds: [[0.8, 'orange'], [0.9, 'red']], queries, w: 4, h: 4, ...extra });
-export const table = (title: string, description: string, unit: string, queries: Query[], extra: Partial<PanelSpec> = {}): PanelSpec => ({ type: 'table', title, description, unit, queries: queries.map((q) => ({ format: 'table', instant: true, ...q })), w: 24, h: 8, ...extra });
+export const ts = (title: string, description: string, unit: string, queries: Query[], extra: Partial<PanelSpec> = {}): PanelSpec => ({
+  type: 'timeseries',
+  title,
+  description,
+  unit,
+  queries,
+  w: 12,
+  h: 8,
+  ...extra,
+});
+export const stat = (title: string, description: string, unit: string, queries: Query[], extra: Partial<PanelSpec> = {}): PanelSpec => ({
+  type: 'stat',
+  title,
+  description,
+  unit,
+  queries,
+  w: 4,
+  h: 4,
+  ...extra,
+});
+export const gauge = (title: string, description: string, queries: Query[], extra: Partial<PanelSpec> = {}): PanelSpec => ({
+  type: 'gauge',
+  title,
+  description,
+  unit: 'percentunit',
+  min: 0,
+  max: 1,
+  thresholds: [
+    [0.8, 'orange'],
+    [0.9, 'red'],
+  ],
+  queries,
+  w: 4,
+  h: 4,
+  ...extra,
+});
+export const table = (title: string, description: string, unit: string, queries: Query[], extra: Partial<PanelSpec> = {}): PanelSpec => ({
+  type: 'table',
+  title,
+  description,
+  unit,
+  queries: queries.map((q) => ({ format: 'table', instant: true, ...q })),
+  w: 24,
+  h: 8,
+  ...extra,
+});
 
 /** Grafana's "merge" then "organize" transformations: one table row per series, time and __name__ hidden, columns renamed. */
 export function mergedTable(renames: Record<string, string>, hide: string[] = []): DataTransformerConfig[] {
   return [
     { id: 'merge', options: {} },
-    { id: 'organize', options: { excludeByName: Object.fromEntries(['Time', '__name__', 'job', ...hide].map((k) => [k, true])), renameByName: renames, indexByName: {} } },
+    {
+      id: 'organize',
+      options: { excludeByName: Object.fromEntries(['Time', '__name__', 'job', ...hide].map((k) => [k, true])), renameByName: renames, indexByName: {} },
+    },
   ];
 }
 

@@ -15,17 +15,66 @@ export function hostDashboard(c: MixinConfig): Dashboard {
     title: `${c.dashboardTitlePrefix}Host`,
     description: 'Linux hosts as spyglass sees them through its node_exporter-compatible collectors.',
     tags: c.dashboardTags,
-    variables: chainedVariables('node_uname_info', [['job', 'Job', '.+'], ['instance', 'Instance', '.+']]),
+    variables: chainedVariables('node_uname_info', [
+      ['job', 'Job', '.+'],
+      ['instance', 'Instance', '.+'],
+    ]),
     rows: [
       {
         title: 'At a glance',
         panels: [
-          gauge('CPU busy', 'Share of CPU time not idle, waiting for I/O or stolen, over all cores.', [{ expr: `1 - avg without (cpu) (sum without (mode) (${rate('node_cpu_seconds_total', `${h},mode=~"idle|iowait|steal"`)}))`, legend: '{{instance}}' }], { w: 3 }),
-          stat('Load per core', '1-minute load average divided by the number of cores; above 1, work waits.', 'short', [{ expr: `node_load1{${h}} / ${cores}`, legend: '{{instance}}' }], { w: 3, decimals: 2, thresholds: [[1, 'orange'], [2, 'red']] }),
-          gauge('Memory used', 'Memory not available to new work (1 − MemAvailable / MemTotal).', [{ expr: `1 - node_memory_MemAvailable_bytes{${h}} / node_memory_MemTotal_bytes{${h}}`, legend: '{{instance}}' }], { w: 3 }),
-          gauge('Swap used', 'Share of swap space in use; no data on hosts without swap.', [{ expr: `1 - node_memory_SwapFree_bytes{${h}} / (node_memory_SwapTotal_bytes{${h}} > 0)`, legend: '{{instance}}' }], { w: 3 }),
-          gauge('Root disk used', 'Share of the root filesystem in use, as seen by unprivileged users.', [{ expr: `1 - node_filesystem_avail_bytes{${h},mountpoint="/",fstype!="rootfs"} / node_filesystem_size_bytes{${h},mountpoint="/",fstype!="rootfs"}`, legend: '{{instance}}' }], { w: 3 }),
-          stat('Uptime', 'Time since the host booted.', 's', [{ expr: `node_time_seconds{${h}} - node_boot_time_seconds{${h}}`, legend: '{{instance}}' }], { w: 3, decimals: 1 }),
+          gauge(
+            'CPU busy',
+            'Share of CPU time not idle, waiting for I/O or stolen, over all cores.',
+            [
+              {
+                expr: `1 - avg without (cpu) (sum without (mode) (${rate('node_cpu_seconds_total', `${h},mode=~"idle|iowait|steal"`)}))`,
+                legend: '{{instance}}',
+              },
+            ],
+            { w: 3 },
+          ),
+          stat(
+            'Load per core',
+            '1-minute load average divided by the number of cores; above 1, work waits.',
+            'short',
+            [{ expr: `node_load1{${h}} / ${cores}`, legend: '{{instance}}' }],
+            {
+              w: 3,
+              decimals: 2,
+              thresholds: [
+                [1, 'orange'],
+                [2, 'red'],
+              ],
+            },
+          ),
+          gauge(
+            'Memory used',
+            'Memory not available to new work (1 − MemAvailable / MemTotal).',
+            [{ expr: `1 - node_memory_MemAvailable_bytes{${h}} / node_memory_MemTotal_bytes{${h}}`, legend: '{{instance}}' }],
+            { w: 3 },
+          ),
+          gauge(
+            'Swap used',
+            'Share of swap space in use; no data on hosts without swap.',
+            [{ expr: `1 - node_memory_SwapFree_bytes{${h}} / (node_memory_SwapTotal_bytes{${h}} > 0)`, legend: '{{instance}}' }],
+            { w: 3 },
+          ),
+          gauge(
+            'Root disk used',
+            'Share of the root filesystem in use, as seen by unprivileged users.',
+            [
+              {
+                expr: `1 - node_filesystem_avail_bytes{${h},mountpoint="/",fstype!="rootfs"} / node_filesystem_size_bytes{${h},mountpoint="/",fstype!="rootfs"}`,
+                legend: '{{instance}}',
+              },
+            ],
+            { w: 3 },
+          ),
+          stat('Uptime', 'Time since the host booted.', 's', [{ expr: `node_time_seconds{${h}} - node_boot_time_seconds{${h}}`, legend: '{{instance}}' }], {
+            w: 3,
+            decimals: 1,
+          }),
           {
             type: 'bargauge',
             title: 'Pressure',
@@ -33,7 +82,10 @@ export function hostDashboard(c: MixinConfig): Dashboard {
             unit: 'percentunit',
             min: 0,
             max: 1,
-            thresholds: [[0.1, 'orange'], [0.3, 'red']],
+            thresholds: [
+              [0.1, 'orange'],
+              [0.3, 'red'],
+            ],
             queries: [
               { expr: rate('node_pressure_cpu_waiting_seconds_total'), legend: 'CPU {{instance}}' },
               { expr: rate('node_pressure_memory_waiting_seconds_total'), legend: 'Memory {{instance}}' },
@@ -47,7 +99,18 @@ export function hostDashboard(c: MixinConfig): Dashboard {
       {
         title: 'CPU',
         panels: [
-          ts('CPU usage by mode', 'Share of all cores spent in each mode (idle left out).', 'percentunit', [{ expr: `sum without (cpu) (${rate('node_cpu_seconds_total', `${h},mode!="idle"`)}) / on (job, instance) group_left () ${cores}`, legend: '{{instance}} {{mode}}' }], { stack: true, min: 0 }),
+          ts(
+            'CPU usage by mode',
+            'Share of all cores spent in each mode (idle left out).',
+            'percentunit',
+            [
+              {
+                expr: `sum without (cpu) (${rate('node_cpu_seconds_total', `${h},mode!="idle"`)}) / on (job, instance) group_left () ${cores}`,
+                legend: '{{instance}} {{mode}}',
+              },
+            ],
+            { stack: true, min: 0 },
+          ),
           ts('Load average', 'Load averages next to the number of cores.', 'short', [
             { expr: `node_load1{${h}}`, legend: '{{instance}} 1m' },
             { expr: `node_load5{${h}}`, legend: '{{instance}} 5m' },
@@ -70,18 +133,35 @@ export function hostDashboard(c: MixinConfig): Dashboard {
       {
         title: 'Memory',
         panels: [
-          ts('Memory', 'Where memory goes; "used" is what is neither free, buffers, page cache nor reclaimable slab.', 'bytes', [
-            { expr: `node_memory_MemTotal_bytes{${h}} - node_memory_MemFree_bytes{${h}} - node_memory_Buffers_bytes{${h}} - node_memory_Cached_bytes{${h}} - node_memory_SReclaimable_bytes{${h}}`, legend: '{{instance}} used' },
-            { expr: `node_memory_Buffers_bytes{${h}}`, legend: '{{instance}} buffers' },
-            { expr: `node_memory_Cached_bytes{${h}} + node_memory_SReclaimable_bytes{${h}}`, legend: '{{instance}} cache' },
-            { expr: `node_memory_MemFree_bytes{${h}}`, legend: '{{instance}} free' },
-          ], { stack: true, min: 0 }),
-          ts('Swap', 'Swap in use and swap traffic.', 'bytes', [{ expr: `node_memory_SwapTotal_bytes{${h}} - node_memory_SwapFree_bytes{${h}}`, legend: '{{instance}} used' }]),
+          ts(
+            'Memory',
+            'Where memory goes; "used" is what is neither free, buffers, page cache nor reclaimable slab.',
+            'bytes',
+            [
+              {
+                expr: `node_memory_MemTotal_bytes{${h}} - node_memory_MemFree_bytes{${h}} - node_memory_Buffers_bytes{${h}} - node_memory_Cached_bytes{${h}} - node_memory_SReclaimable_bytes{${h}}`,
+                legend: '{{instance}} used',
+              },
+              { expr: `node_memory_Buffers_bytes{${h}}`, legend: '{{instance}} buffers' },
+              { expr: `node_memory_Cached_bytes{${h}} + node_memory_SReclaimable_bytes{${h}}`, legend: '{{instance}} cache' },
+              { expr: `node_memory_MemFree_bytes{${h}}`, legend: '{{instance}} free' },
+            ],
+            { stack: true, min: 0 },
+          ),
+          ts('Swap', 'Swap in use and swap traffic.', 'bytes', [
+            { expr: `node_memory_SwapTotal_bytes{${h}} - node_memory_SwapFree_bytes{${h}}`, legend: '{{instance}} used' },
+          ]),
           ts('Page faults', 'Major faults read pages back from disk; a steady high rate means memory pressure.', 'ops', [
             { expr: rate('node_vmstat_pgmajfault'), legend: '{{instance}} major' },
             { expr: rate('node_vmstat_pgfault'), legend: '{{instance}} all' },
           ]),
-          ts('OOM kills', 'Processes the kernel killed for lack of memory.', 'short', [{ expr: `increase(node_vmstat_oom_kill{${h}}[$__rate_interval])`, legend: '{{instance}}' }], { min: 0 }),
+          ts(
+            'OOM kills',
+            'Processes the kernel killed for lack of memory.',
+            'short',
+            [{ expr: `increase(node_vmstat_oom_kill{${h}}[$__rate_interval])`, legend: '{{instance}}' }],
+            { min: 0 },
+          ),
         ],
       },
       {
@@ -95,18 +175,42 @@ export function hostDashboard(c: MixinConfig): Dashboard {
             { expr: rate('node_disk_reads_completed_total', disk), legend: '{{instance}} {{device}} reads' },
             { expr: rate('node_disk_writes_completed_total', disk), legend: '{{instance}} {{device}} writes' },
           ]),
-          ts('Utilisation', 'Share of time the device had I/O in flight.', 'percentunit', [{ expr: rate('node_disk_io_time_seconds_total', disk), legend: '{{instance}} {{device}}' }], { min: 0 }),
+          ts(
+            'Utilisation',
+            'Share of time the device had I/O in flight.',
+            'percentunit',
+            [{ expr: rate('node_disk_io_time_seconds_total', disk), legend: '{{instance}} {{device}}' }],
+            { min: 0 },
+          ),
           ts('Queue and latency', 'Average time per completed read and write, and the average queue (weighted I/O time).', 's', [
-            { expr: `${rate('node_disk_read_time_seconds_total', disk)} / ${rate('node_disk_reads_completed_total', disk)}`, legend: '{{instance}} {{device}} read' },
-            { expr: `${rate('node_disk_write_time_seconds_total', disk)} / ${rate('node_disk_writes_completed_total', disk)}`, legend: '{{instance}} {{device}} write' },
+            {
+              expr: `${rate('node_disk_read_time_seconds_total', disk)} / ${rate('node_disk_reads_completed_total', disk)}`,
+              legend: '{{instance}} {{device}} read',
+            },
+            {
+              expr: `${rate('node_disk_write_time_seconds_total', disk)} / ${rate('node_disk_writes_completed_total', disk)}`,
+              legend: '{{instance}} {{device}} write',
+            },
           ]),
         ],
       },
       {
         title: 'Filesystems',
         panels: [
-          ts('Space used', 'Share of each filesystem in use.', 'percentunit', [{ expr: `1 - node_filesystem_avail_bytes{${fs}} / node_filesystem_size_bytes{${fs}}`, legend: '{{instance}} {{mountpoint}}' }], { min: 0, max: 1 }),
-          ts('Inodes used', 'Share of each filesystem\'s inodes in use.', 'percentunit', [{ expr: `1 - node_filesystem_files_free{${fs}} / node_filesystem_files{${fs}}`, legend: '{{instance}} {{mountpoint}}' }], { min: 0, max: 1 }),
+          ts(
+            'Space used',
+            'Share of each filesystem in use.',
+            'percentunit',
+            [{ expr: `1 - node_filesystem_avail_bytes{${fs}} / node_filesystem_size_bytes{${fs}}`, legend: '{{instance}} {{mountpoint}}' }],
+            { min: 0, max: 1 },
+          ),
+          ts(
+            'Inodes used',
+            "Share of each filesystem's inodes in use.",
+            'percentunit',
+            [{ expr: `1 - node_filesystem_files_free{${fs}} / node_filesystem_files{${fs}}`, legend: '{{instance}} {{mountpoint}}' }],
+            { min: 0, max: 1 },
+          ),
           table(
             'Filesystems',
             'Every filesystem now: size, space available to users, share used and read-only flag.',
@@ -117,7 +221,10 @@ export function hostDashboard(c: MixinConfig): Dashboard {
               { expr: `1 - node_filesystem_avail_bytes{${fs}} / node_filesystem_size_bytes{${fs}}` },
               { expr: `node_filesystem_readonly{${fs}}` },
             ],
-            { fieldUnits: { Used: 'percentunit', 'Read-only': 'bool_yes_no' }, transformations: mergedTable({ 'Value #A': 'Size', 'Value #B': 'Available', 'Value #C': 'Used', 'Value #D': 'Read-only' }) },
+            {
+              fieldUnits: { Used: 'percentunit', 'Read-only': 'bool_yes_no' },
+              transformations: mergedTable({ 'Value #A': 'Size', 'Value #B': 'Available', 'Value #C': 'Used', 'Value #D': 'Read-only' }),
+            },
           ),
         ],
       },

@@ -24,7 +24,10 @@ export function kubernetesFiles(c: MixinConfig = DEFAULT_MIXIN_CONFIG): Record<s
   return {
     'namespace/kustomization.yaml': kustomization(['namespace.yaml']),
     'namespace/namespace.yaml': yaml(k.namespace(k.MONITORING_NAMESPACE, 'privileged')),
-    'daemonset/kustomization.yaml': kustomization(['serviceaccount.yaml', 'daemonset.yaml', 'service.yaml', 'servicemonitor.yaml', 'networkpolicy.yaml'], monitoring),
+    'daemonset/kustomization.yaml': kustomization(
+      ['serviceaccount.yaml', 'daemonset.yaml', 'service.yaml', 'servicemonitor.yaml', 'networkpolicy.yaml'],
+      monitoring,
+    ),
     'daemonset/serviceaccount.yaml': yaml(k.serviceAccount()),
     'daemonset/daemonset.yaml': yaml(k.daemonSet()),
     'daemonset/service.yaml': yaml(k.service()),
@@ -33,7 +36,9 @@ export function kubernetesFiles(c: MixinConfig = DEFAULT_MIXIN_CONFIG): Record<s
     'mixin/kustomization.yaml': kustomization(['prometheusrule.yaml', 'dashboards.yaml'], monitoring),
     'mixin/prometheusrule.yaml': yaml(k.prometheusRule(c)),
     'mixin/dashboards.yaml': yaml(...k.dashboardConfigMaps(c)),
-    'sidecar/kustomization.yaml': kustomization(['namespace.yaml', 'deployment.yaml', 'podmonitor.yaml', 'networkpolicy.yaml'], { namespace: k.SIDECAR_NAMESPACE }),
+    'sidecar/kustomization.yaml': kustomization(['namespace.yaml', 'deployment.yaml', 'podmonitor.yaml', 'networkpolicy.yaml'], {
+      namespace: k.SIDECAR_NAMESPACE,
+    }),
     'sidecar/namespace.yaml': yaml(k.namespace(k.SIDECAR_NAMESPACE, 'restricted')),
     'sidecar/deployment.yaml': yaml(k.sidecarDeployment()),
     'sidecar/podmonitor.yaml': yaml(k.sidecarPodMonitor()),

@@ -34,7 +34,14 @@ function spyglassContainer(args: string[], resources: Container['resources']): C
     args,
     ports: [{ name: PORT_NAME, containerPort: DEFAULT_PORT, protocol: 'TCP' }],
     resources,
-    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+    },
     // /healthz answers as soon as the server listens; /readyz once every collector has run once.
     livenessProbe: { httpGet: { path: '/healthz', port: PORT_NAME }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
     readinessProbe: { httpGet: { path: '/readyz', port: PORT_NAME }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
@@ -207,7 +214,9 @@ export function sidecarDeployment(): Deployment {
         spec: {
           automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-          initContainers: [{ ...spyglassContainer(args, { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '100m', memory: '128Mi' } }), restartPolicy: 'Always' }],
+          initContainers: [
+            { ...spyglassContainer(args, { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '100m', memory: '128Mi' } }), restartPolicy: 'Always' },
+          ],
           containers: [
             {
               name: 'app',

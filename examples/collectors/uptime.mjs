@@ -16,7 +16,13 @@ export default {
     const seconds = Number(text.split(' ')[0]);
     if (!Number.isFinite(seconds)) throw new Error(`${ctx.paths.procfs}/uptime: cannot parse ${JSON.stringify(text.slice(0, 40))}`);
     return [
-      { name: 'example_uptime_seconds', help: 'Seconds since the system booted.', type: 'gauge', unit: 'seconds', samples: [{ labels: ctx.config.extra_labels, value: seconds }] },
+      {
+        name: 'example_uptime_seconds',
+        help: 'Seconds since the system booted.',
+        type: 'gauge',
+        unit: 'seconds',
+        samples: [{ labels: ctx.config.extra_labels, value: seconds }],
+      },
     ];
   },
 };

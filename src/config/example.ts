@@ -26,7 +26,9 @@ export function exampleConfig(definitions: readonly CollectorDefinition[]): stri
     for (const [key, s] of Object.entries(top[section]?.properties ?? {})) lines.push(entry(2, key, defaults[key], s.description));
   }
   lines.push(entry(0, 'collector_modules', DEFAULTS.collector_modules, top.collector_modules?.description));
-  lines.push(withComment('collectors:', 'each also takes enabled, interval, timeout, phase_lock, sample_timestamps, max_series (see `spyglass collectors NAME`)'));
+  lines.push(
+    withComment('collectors:', 'each also takes enabled, interval, timeout, phase_lock, sample_timestamps, max_series (see `spyglass collectors NAME`)'),
+  );
   for (const d of [...definitions].sort((a, b) => a.name.localeCompare(b.name))) {
     lines.push(withComment(`  ${d.name}:`, d.description));
     lines.push(entry(4, 'enabled', d.enabledByDefault));

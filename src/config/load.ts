@@ -151,7 +151,10 @@ async function loadUnordered(opts: LoadOptions): Promise<ConfigResult> {
 }
 
 /** Each enabled collector's own checks (CollectorDefinition.validate), located like schema errors. */
-async function collectorOptionProblems(collectors: readonly CollectorSettings[], locate: (path: Array<string | number>) => ConfigError): Promise<ConfigError[]> {
+async function collectorOptionProblems(
+  collectors: readonly CollectorSettings[],
+  locate: (path: Array<string | number>) => ConfigError,
+): Promise<ConfigError[]> {
   const errors: ConfigError[] = [];
   for (const c of collectors) {
     if (!c.enabled || !c.definition.validate) continue;
@@ -207,9 +210,15 @@ async function loadCollectorModules(
     }
     const def = (mod.default ?? mod.collector) as Partial<CollectorDefinition> | undefined;
     const problem = checkDefinition(def);
-    if (problem) { fail(`${spec}: ${problem}`); continue; }
+    if (problem) {
+      fail(`${spec}: ${problem}`);
+      continue;
+    }
     const d = { group: 'external' as const, ...def } as CollectorDefinition;
-    if (taken.has(d.name)) { fail(`${spec}: a collector named ${d.name} already exists`); continue; }
+    if (taken.has(d.name)) {
+      fail(`${spec}: a collector named ${d.name} already exists`);
+      continue;
+    }
     taken.add(d.name);
     definitions.push(d);
   }
@@ -276,8 +285,11 @@ export async function loadYamlFile(file: string, schema: object): Promise<{ valu
 
 /** Intervals and cron expressions that do not parse, wherever a string is given for one. */
 function scheduleProblems(merged: Record<string, unknown>, locate: (path: Array<string | number>) => ConfigError): ConfigError[] {
-  const candidates: Array<[Array<string | number>, unknown]> = [[['scheduler', 'interval'], (merged.scheduler as Record<string, unknown> | undefined)?.interval]];
-  for (const [name, c] of Object.entries((merged.collectors ?? {}) as Record<string, unknown>)) if (isObject(c)) candidates.push([['collectors', name, 'interval'], c.interval]);
+  const candidates: Array<[Array<string | number>, unknown]> = [
+    [['scheduler', 'interval'], (merged.scheduler as Record<string, unknown> | undefined)?.interval],
+  ];
+  for (const [name, c] of Object.entries((merged.collectors ?? {}) as Record<string, unknown>))
+    if (isObject(c)) candidates.push([['collectors', name, 'interval'], c.interval]);
   const errors: ConfigError[] = [];
   for (const [path, value] of candidates) {
     if (typeof value !== 'string') continue;
@@ -298,7 +310,12 @@ function isBlackboxConfig(raw: Record<string, unknown>): boolean {
  * option of a node_exporter collector spyglass lacks (a node_exporter unit's flags carry over);
  * enabling one stays an error (see ajvError).
  */
-function dropAbsentCollectorFlags(collectors: Record<string, unknown>, fromFlags: Record<string, Record<string, unknown>>, known: ReadonlySet<string>, fromFile: Record<string, unknown>): string[] {
+function dropAbsentCollectorFlags(
+  collectors: Record<string, unknown>,
+  fromFlags: Record<string, Record<string, unknown>>,
+  known: ReadonlySet<string>,
+  fromFile: Record<string, unknown>,
+): string[] {
   const notes: string[] = [];
   for (const [name, set] of Object.entries(fromFlags)) {
     if (known.has(name) || hasPath(fromFile, ['collectors', name]) || set.enabled === true) continue;
@@ -316,7 +333,11 @@ function dropAbsentCollectorFlags(collectors: Record<string, unknown>, fromFlags
  * message, not one per alternative; a duration says what a duration looks like; an unknown key
  * gets the closest known one.
  */
-function schemaErrors(errors: readonly ErrorObject[], locate: (path: Array<string | number>) => ConfigError, definitions: readonly CollectorDefinition[] = []): ConfigError[] {
+function schemaErrors(
+  errors: readonly ErrorObject[],
+  locate: (path: Array<string | number>) => ConfigError,
+  definitions: readonly CollectorDefinition[] = [],
+): ConfigError[] {
   const withAnyOf = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   return errors.filter((e) => !(withAnyOf.has(e.instancePath) && e.schemaPath.includes('/anyOf/'))).map((e) => ajvError(e, locate, definitions));
 }
@@ -363,12 +384,22 @@ function describeSchema(schema: unknown): string {
 }
 
 function ajvError(e: ErrorObject, locate: (path: Array<string | number>) => ConfigError, definitions: readonly CollectorDefinition[] = []): ConfigError {
-  const path = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (e.keyword === 'additionalProperties') {
     const extra = String((e.params as { additionalProperty: string }).additionalProperty);
     if (path.length === 1 && path[0] === 'collectors') {
-      const closest = closestName(extra, definitions.map((d) => d.name));
-      const hint = nodeExporterOnly(extra) ? `: node_exporter's ${extra} collector is not in spyglass (spyglass collectors lists what is)` : closest ? `; did you mean "${closest}"?` : '';
+      const closest = closestName(
+        extra,
+        definitions.map((d) => d.name),
+      );
+      const hint = nodeExporterOnly(extra)
+        ? `: node_exporter's ${extra} collector is not in spyglass (spyglass collectors lists what is)`
+        : closest
+          ? `; did you mean "${closest}"?`
+          : '';
       return { ...locate([...path, extra]), message: `unknown collector "${extra}"${hint}` };
     }
     const keys = isObject(e.parentSchema) && isObject(e.parentSchema.properties) ? Object.keys(e.parentSchema.properties) : [];
@@ -405,7 +436,10 @@ function buildConfig(
     const scheduleText = String(interval ?? d.defaultInterval ?? raw.scheduler.interval);
     const schedule = parseSchedule(scheduleText);
     const intervalPath = interval !== undefined ? ['collectors', d.name, 'interval'] : ['scheduler', 'interval'];
-    if ('error' in schedule) { errors.push({ ...locate(intervalPath), message: schedule.error }); continue; }
+    if ('error' in schedule) {
+      errors.push({ ...locate(intervalPath), message: schedule.error });
+      continue;
+    }
     let timeoutMs = ms(String(timeout ?? raw.scheduler.timeout));
     const period = periodMs(schedule);
     if (period !== undefined && timeoutMs >= period) {

@@ -50,14 +50,16 @@ function object(properties: Record<string, unknown>, extra: Record<string, unkno
 export function configSchema(definitions: readonly CollectorDefinition[]) {
   const collectors: Record<string, unknown> = {};
   for (const d of definitions) {
-    collectors[d.name] = object(
-      { ...COMMON_COLLECTOR_KEYS, ...(d.options?.properties ?? {}) },
-      d.options?.required ? { required: d.options.required } : {},
-    );
+    collectors[d.name] = object({ ...COMMON_COLLECTOR_KEYS, ...(d.options?.properties ?? {}) }, d.options?.required ? { required: d.options.required } : {});
   }
   return object({
     web: object({
-      listen_address: { description: 'Address to listen on (--web.listen-address)', type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]*):[0-9]{1,5}$', [EXPECTED]: 'an address like :9473, 127.0.0.1:9473 or [::1]:9473' },
+      listen_address: {
+        description: 'Address to listen on (--web.listen-address)',
+        type: 'string',
+        pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]*):[0-9]{1,5}$',
+        [EXPECTED]: 'an address like :9473, 127.0.0.1:9473 or [::1]:9473',
+      },
       max_requests: { type: 'integer', minimum: 0, description: '/metrics requests in flight at most (503 beyond); 0: no limit (--web.max-requests)' },
       max_connections: { type: 'integer', minimum: 1, description: 'Open connections at most; more are dropped' },
       header_timeout: { ...DURATION, description: 'A client must send its request headers within this (408)' },
@@ -66,13 +68,24 @@ export function configSchema(definitions: readonly CollectorDefinition[]) {
       max_header_bytes: { type: 'integer', minimum: 1024, maximum: 1048576, description: 'Larger request line and headers get 431' },
       diagnostics: { type: 'boolean', description: 'Serve /debug/cpu-profile and /debug/heap-snapshot (docs/diagnostics.md)' },
       // Only the health endpoints may answer without the web config's auth (kubelet probes carry none).
-      unauthenticated_paths: { type: 'array', uniqueItems: true, items: { enum: ['/healthz', '/readyz'] }, description: 'Open even with basic auth (docs/security.md); [] protects them too' },
-      telemetry_path: { type: 'string', pattern: '^/[^?#]*$', not: { enum: ['/', '/healthz', '/readyz', '/-/reload', '/probe'] }, [EXPECTED]: 'a path like /metrics, other than /, /healthz, /readyz, /-/reload and /probe', description: 'Where the metrics are served (--web.telemetry-path)' },
+      unauthenticated_paths: {
+        type: 'array',
+        uniqueItems: true,
+        items: { enum: ['/healthz', '/readyz'] },
+        description: 'Open even with basic auth (docs/security.md); [] protects them too',
+      },
+      telemetry_path: {
+        type: 'string',
+        pattern: '^/[^?#]*$',
+        not: { enum: ['/', '/healthz', '/readyz', '/-/reload', '/probe'] },
+        [EXPECTED]: 'a path like /metrics, other than /, /healthz, /readyz, /-/reload and /probe',
+        description: 'Where the metrics are served (--web.telemetry-path)',
+      },
     }),
     paths: object({
       procfs: { type: 'string', minLength: 1, description: '--path.procfs' },
       sysfs: { type: 'string', minLength: 1, description: '--path.sysfs' },
-      rootfs: { type: 'string', minLength: 1, description: '--path.rootfs: the host\'s root, e.g. /host/root in a container' },
+      rootfs: { type: 'string', minLength: 1, description: "--path.rootfs: the host's root, e.g. /host/root in a container" },
       udev_data: { type: 'string', minLength: 1, description: '--path.udev.data' },
     }),
     log: object({
@@ -80,8 +93,11 @@ export function configSchema(definitions: readonly CollectorDefinition[]) {
       format: { enum: ['json', 'logfmt'], description: 'json | logfmt' },
     }),
     scheduler: object({
-      interval: { ...SCHEDULE, description: 'An interval (whole seconds) or a 5/6-field cron expression; with follow_scrapes, the one until a scraper\'s period is learned' },
-      follow_scrapes: { type: 'boolean', description: 'Run at the period of the scrapers learned; a collector\'s own interval pins it (docs/aliasing.md)' },
+      interval: {
+        ...SCHEDULE,
+        description: "An interval (whole seconds) or a 5/6-field cron expression; with follow_scrapes, the one until a scraper's period is learned",
+      },
+      follow_scrapes: { type: 'boolean', description: "Run at the period of the scrapers learned; a collector's own interval pins it (docs/aliasing.md)" },
       min_interval: { ...DURATION, description: 'When following scrapers, never run more often than this' },
       timeout: { ...DURATION, description: 'Deadline of a run; always kept below the interval' },
       phase_lock: { type: 'boolean', description: 'Run just before the scrapes (docs/aliasing.md)' },

@@ -30,7 +30,10 @@ async function trialImport(url: string, deadlineMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     const outcome = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, error: `its top-level code did not finish within ${deadlineMs} ms (a loop or a blocking call at import?)` }), deadlineMs);
+      timer = setTimeout(
+        () => resolve({ ok: false, error: `its top-level code did not finish within ${deadlineMs} ms (a loop or a blocking call at import?)` }),
+        deadlineMs,
+      );
       worker.once('message', resolve);
       worker.once('error', (err) => resolve({ ok: false, error: err.message }));
       worker.once('exit', (code) => resolve({ ok: false, error: `its top-level code ended the thread (exit code ${code})` }));

@@ -107,7 +107,11 @@ export class BodyCache {
     // The plain body is compressed when there is one; it is not made for this, though: a scraper
     // that only asks for gzip (Prometheus) would then have a 10 MB plain body assembled per change.
     const plain = gzip ? this.stored(format, false, selection) : undefined;
-    const body = gzip ? (plain ? gzipAsync(plain, { level: GZIP_LEVEL }) : this.sections.read(format, selection, compress)) : this.sections.read(format, selection, assembleInSlices);
+    const body = gzip
+      ? plain
+        ? gzipAsync(plain, { level: GZIP_LEVEL })
+        : this.sections.read(format, selection, compress)
+      : this.sections.read(format, selection, assembleInSlices);
     this.building.set(key, { generation, body });
     const done = () => {
       if (this.building.get(key)?.body === body) this.building.delete(key);

@@ -156,7 +156,8 @@ export class SectionTable {
   private ownershipConflict(name: string, familyNames: readonly string[]): PublishResult | undefined {
     for (const family of familyNames) {
       const owner = this.owners.get(family);
-      if (owner !== undefined && owner !== name) return { ok: false, error: `metric family ${family} is already exported by collector ${owner}`, family, owner };
+      if (owner !== undefined && owner !== name)
+        return { ok: false, error: `metric family ${family} is already exported by collector ${owner}`, family, owner };
     }
     return undefined;
   }

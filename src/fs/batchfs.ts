@@ -65,16 +65,19 @@ function pathOnly(dir: string | number): string {
 }
 
 export const fsBatchFs: BatchFs = {
-  readFilesAt: (dir, names) => names.map((name) => {
-    try {
-      return readSmallFile(join(pathOnly(dir), name));
-    } catch (err) {
-      return errnoOf(err);
-    }
-  }),
+  readFilesAt: (dir, names) =>
+    names.map((name) => {
+      try {
+        return readSmallFile(join(pathOnly(dir), name));
+      } catch (err) {
+        return errnoOf(err);
+      }
+    }),
   subdirectories: (dir) => {
     try {
-      const names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      const names = readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
       return { names, leaf: names.map(() => false) };
     } catch (err) {
       return errnoOf(err);

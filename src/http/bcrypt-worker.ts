@@ -8,7 +8,9 @@ export type BcryptReply = { id: number; ok: boolean; hash?: string; error?: stri
 parentPort?.on('message', (req: BcryptRequest) => {
   try {
     const reply: BcryptReply =
-      req.op === 'compare' ? { id: req.id, ok: bcrypt.compareSync(req.password, req.hash) } : { id: req.id, ok: true, hash: bcrypt.hashSync(req.password, req.cost) };
+      req.op === 'compare'
+        ? { id: req.id, ok: bcrypt.compareSync(req.password, req.hash) }
+        : { id: req.id, ok: true, hash: bcrypt.hashSync(req.password, req.cost) };
     parentPort?.postMessage(reply);
   } catch (err) {
     parentPort?.postMessage({ id: req.id, ok: false, error: (err as Error).message } satisfies BcryptReply);

@@ -25,7 +25,8 @@ export class Diagnostics {
   admit(nowMs = Date.now()): Refusal | undefined {
     if (!this.enabled) return { status: 404, message: 'diagnostics are off: start spyglass with --web.enable-diagnostics (or web.diagnostics: true)\n' };
     const wait = Math.ceil((this.lastStartMs + MIN_GAP_MS - nowMs) / 1000);
-    if (this.busy || wait > 0) return { status: 429, message: 'another diagnostic is running or ran moments ago; try again shortly\n', retryAfterS: Math.max(1, wait) };
+    if (this.busy || wait > 0)
+      return { status: 429, message: 'another diagnostic is running or ran moments ago; try again shortly\n', retryAfterS: Math.max(1, wait) };
     this.busy = true;
     this.lastStartMs = nowMs;
     return undefined;
@@ -56,7 +57,8 @@ export class Diagnostics {
   /** Writes a heap snapshot chunk by chunk; refuses a heap past the size limit. */
   async heapSnapshot(write: (chunk: string) => void): Promise<Refusal | undefined> {
     const used = process.memoryUsage().heapUsed;
-    if (used > MAX_SNAPSHOT_HEAP_BYTES) return { status: 400, message: `the heap holds ${used} bytes, more than the ${MAX_SNAPSHOT_HEAP_BYTES} a snapshot is taken of\n` };
+    if (used > MAX_SNAPSHOT_HEAP_BYTES)
+      return { status: 400, message: `the heap holds ${used} bytes, more than the ${MAX_SNAPSHOT_HEAP_BYTES} a snapshot is taken of\n` };
     const session = new Session();
     session.connect();
     try {

@@ -10,7 +10,11 @@ export function parseSelection(query: URLSearchParams, known: ReadonlySet<string
   if (collect.length && exclude.length) return { ok: false, message: 'collect[] and exclude[] cannot be combined' };
   for (const name of [...collect, ...exclude]) {
     // The value is echoed only when it could be a collector name: never markup or control bytes.
-    if (!known.has(name)) return { ok: false, message: `couldn't create filtered metrics handler: missing collector: ${COLLECTOR_NAME.test(name) ? name : '(not a collector name)'}` };
+    if (!known.has(name))
+      return {
+        ok: false,
+        message: `couldn't create filtered metrics handler: missing collector: ${COLLECTOR_NAME.test(name) ? name : '(not a collector name)'}`,
+      };
     if (!enabled.has(name)) return { ok: false, message: `couldn't create filtered metrics handler: disabled collector: ${name}` };
   }
   if (collect.length) return { ok: true, selection: new Set(collect) };

@@ -60,7 +60,10 @@ export class HttpServer {
     let app: Promise<express.Express> | undefined;
     const viaExpress = (req: http.IncomingMessage, res: http.ServerResponse) => {
       app ??= this.expressApp(reload);
-      app.then((handler) => handler(req, res), (err: Error) => this.failed(res, err));
+      app.then(
+        (handler) => handler(req, res),
+        (err: Error) => this.failed(res, err),
+      );
     };
     const serverOptions: http.ServerOptions = {
       maxHeaderSize: options.maxHeaderBytes,
@@ -85,7 +88,10 @@ export class HttpServer {
       const admitted = guard ? guard.admit(req, res, path, options.unauthenticatedPaths) : true;
       if (admitted === true) return serve();
       if (admitted === false) return this.refused(isMetrics, res);
-      admitted.then((ok) => (ok ? serve() : this.refused(isMetrics, res)), (err: Error) => this.failed(res, err));
+      admitted.then(
+        (ok) => (ok ? serve() : this.refused(isMetrics, res)),
+        (err: Error) => this.failed(res, err),
+      );
     };
     const tlsSettings = guard?.tls;
     this.server = tlsSettings ? https.createServer({ ...serverOptions, ...tlsServerOptions(tlsSettings) }, handle) : http.createServer(serverOptions, handle);
@@ -188,7 +194,8 @@ export class HttpServer {
     if (limit > 0 && this.inFlight >= limit) return this.reply(res, 503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
     const client = req.socket.remoteAddress ?? '';
     const ofClient = this.inFlightByClient.get(client) ?? 0;
-    if (limit > 0 && ofClient >= Math.ceil(limit / 2)) return this.reply(res, 503, `Limit of concurrent requests from one client reached (${Math.ceil(limit / 2)}), try again later.\n`);
+    if (limit > 0 && ofClient >= Math.ceil(limit / 2))
+      return this.reply(res, 503, `Limit of concurrent requests from one client reached (${Math.ceil(limit / 2)}), try again later.\n`);
     // In flight from here until the response is delivered: waiting for its body, or for a slow reader,
     // who loses the slot (and the connection) when request_timeout passes before the last byte went out.
     this.inFlight++;
@@ -210,12 +217,20 @@ export class HttpServer {
 
     const format = negotiateFormat(req.headers.accept);
     const encoding = negotiateEncoding(req.headers['accept-encoding']);
-    if (encoding === undefined) return this.reply(res, 406, 'Not Acceptable: the body is available as gzip or identity, and Accept-Encoding refuses both\n', ['Vary', 'Accept-Encoding']);
+    if (encoding === undefined)
+      return this.reply(res, 406, 'Not Acceptable: the body is available as gzip or identity, and Accept-Encoding refuses both\n', ['Vary', 'Accept-Encoding']);
     this.sendMetrics(req, res, query, format, encoding === 'gzip', selection);
   }
 
   /** Waits first when the body is still being built, or rendered in a collector's thread (see BodyCache.bodyWhenReady). */
-  private sendMetrics(req: http.IncomingMessage, res: http.ServerResponse, query: string, format: Format, gzip: boolean, selection: ReadonlySet<string> | undefined): void {
+  private sendMetrics(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    query: string,
+    format: Format,
+    gzip: boolean,
+    selection: ReadonlySet<string> | undefined,
+  ): void {
     // When the scrape came, not when its body was ready: the scheduler times runs by it.
     this.engine.recordScrape(req.socket.remoteAddress, query);
     const ready = this.engine.bodies.bodyWhenReady(format, gzip, selection);
@@ -305,7 +320,11 @@ export class HttpServer {
       }
     });
     app.all(['/-/reload', '/'], (req, res) => {
-      res.status(405).set('Allow', req.path === '/-/reload' ? 'POST' : 'GET, HEAD').type('text').send('Method Not Allowed\n');
+      res
+        .status(405)
+        .set('Allow', req.path === '/-/reload' ? 'POST' : 'GET, HEAD')
+        .type('text')
+        .send('Method Not Allowed\n');
     });
     app.get(/.*/, async (req, res, next) => {
       const handler = this.engine.route(req.path);
@@ -318,7 +337,9 @@ export class HttpServer {
     });
     app.use((req, res) => {
       const owner = this.engine.disabledRouteOwner(req.path);
-      const hint = owner ? `${req.path} is served by the ${owner} collector, which is off: enable it with --collector.${owner} (collectors.${owner}.enabled: true) and see its README for its options\n` : '';
+      const hint = owner
+        ? `${req.path} is served by the ${owner} collector, which is off: enable it with --collector.${owner} (collectors.${owner}.enabled: true) and see its README for its options\n`
+        : '';
       res.status(404).type('text').send(`404 page not found\n${hint}`);
     });
     app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {

@@ -8,7 +8,13 @@ import { dirname, isAbsolute, join } from 'node:path';
 import yaml from 'js-yaml';
 import { locateKey } from '../config/locate.js';
 
-export const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
+export const CLIENT_AUTH_TYPES = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
 export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 /** toolkit name → Node/OpenSSL minVersion/maxVersion. */
@@ -89,7 +95,21 @@ export interface WebConfigProblem {
 
 const KEYS: Record<string, readonly string[]> = {
   '': ['tls_server_config', 'http_server_config', 'basic_auth_users', 'rate_limit'],
-  tls_server_config: ['cert', 'key', 'client_ca', 'cert_file', 'key_file', 'client_auth_type', 'client_ca_file', 'cipher_suites', 'curve_preferences', 'min_version', 'max_version', 'prefer_server_cipher_suites', 'client_allowed_sans'],
+  tls_server_config: [
+    'cert',
+    'key',
+    'client_ca',
+    'cert_file',
+    'key_file',
+    'client_auth_type',
+    'client_ca_file',
+    'cipher_suites',
+    'curve_preferences',
+    'min_version',
+    'max_version',
+    'prefer_server_cipher_suites',
+    'client_allowed_sans',
+  ],
   http_server_config: ['http2', 'headers'],
   rate_limit: ['interval', 'burst'],
 };
@@ -189,8 +209,13 @@ export function parseWebConfig(text: string, file: string): { settings: WebSetti
     if (keyFile && key) problem([at, 'key'], 'set only one of key and key_file');
     if (caFile && ca) problem([at, 'client_ca'], 'set only one of client_ca and client_ca_file');
     const mode: ClientAuthType = clientAuth === 'RequireClientCert' ? 'RequireAnyClientCert' : clientAuth;
-    if ((caFile || ca) && mode === 'NoClientCert') problem([at, 'client_auth_type'], "client CA's have been configured without a Client Auth Policy (set client_auth_type, e.g. RequireAndVerifyClientCert)");
-    if (!caFile && !ca && (mode === 'VerifyClientCertIfGiven' || mode === 'RequireAndVerifyClientCert')) problem([at, 'client_ca_file'], `client_auth_type ${mode} needs client_ca_file or client_ca to verify against`);
+    if ((caFile || ca) && mode === 'NoClientCert')
+      problem(
+        [at, 'client_auth_type'],
+        "client CA's have been configured without a Client Auth Policy (set client_auth_type, e.g. RequireAndVerifyClientCert)",
+      );
+    if (!caFile && !ca && (mode === 'VerifyClientCertIfGiven' || mode === 'RequireAndVerifyClientCert'))
+      problem([at, 'client_ca_file'], `client_auth_type ${mode} needs client_ca_file or client_ca to verify against`);
     const minName = oneOf(at, 'min_version', Object.keys(TLS_VERSIONS) as TlsVersionName[], 'TLS12');
     const maxName = oneOf(at, 'max_version', Object.keys(TLS_VERSIONS) as TlsVersionName[], 'TLS13');
     if (minName > maxName) problem([at, 'min_version'], `min_version ${minName} is above max_version ${maxName}`);
@@ -230,9 +255,14 @@ export function parseWebConfig(text: string, file: string): { settings: WebSetti
     else {
       for (const [name, value] of Object.entries(headersRaw)) {
         const allowed = ALLOWED_HEADERS[name];
-        if (allowed === undefined) problem(['http_server_config', 'headers', name], `HTTP header "${name}" can not be configured (allowed: ${Object.keys(ALLOWED_HEADERS).join(', ')})`);
+        if (allowed === undefined)
+          problem(['http_server_config', 'headers', name], `HTTP header "${name}" can not be configured (allowed: ${Object.keys(ALLOWED_HEADERS).join(', ')})`);
         else if (typeof value !== 'string' || /[\r\n]/.test(value)) problem(['http_server_config', 'headers', name], 'must be a single-line string');
-        else if (allowed && !allowed.includes(value)) problem(['http_server_config', 'headers', name], `invalid value for ${name}: expected one of ${allowed.map((a) => `"${a}"`).join(', ')}, got "${value}"`);
+        else if (allowed && !allowed.includes(value))
+          problem(
+            ['http_server_config', 'headers', name],
+            `invalid value for ${name}: expected one of ${allowed.map((a) => `"${a}"`).join(', ')}, got "${value}"`,
+          );
         else headers.push([name, value]);
       }
     }
@@ -242,7 +272,8 @@ export function parseWebConfig(text: string, file: string): { settings: WebSetti
   if (!isMapping(usersRaw)) problem(['basic_auth_users'], 'must be a mapping of user names to bcrypt hashes');
   else {
     for (const [user, hash] of Object.entries(usersRaw)) {
-      if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) problem(['basic_auth_users', user], `the password of user "${user}" must be a bcrypt hash ($2a$, $2b$ or $2y$, as htpasswd -nBC 10 writes)`);
+      if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash))
+        problem(['basic_auth_users', user], `the password of user "${user}" must be a bcrypt hash ($2a$, $2b$ or $2y$, as htpasswd -nBC 10 writes)`);
       else if (user.includes(':')) problem(['basic_auth_users', user], 'a user name cannot contain ":"');
       else users.set(user, hash);
     }

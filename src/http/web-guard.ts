@@ -53,7 +53,12 @@ export class WebGuard {
   }
 
   status(): WebGuardStatus {
-    return { reloadSuccessful: this.reloadSuccessful, lastSuccessMs: this.lastSuccessMs, tls: this.config.tls !== undefined, rejections: new Map(this.rejections) };
+    return {
+      reloadSuccessful: this.reloadSuccessful,
+      lastSuccessMs: this.lastSuccessMs,
+      tls: this.config.tls !== undefined,
+      rejections: new Map(this.rejections),
+    };
   }
 
   /** Polls the config and certificate files; a change reloads (certificate rotation needs no restart). */
@@ -128,7 +133,8 @@ export class WebGuard {
     }
     if (settings.clientAllowedSans) {
       const sans = (cert.subjectaltname ?? '').split(', ').map((s) => s.slice(s.indexOf(':') + 1));
-      if (!sans.some((s) => settings.clientAllowedSans?.includes(s))) return `no allowed SAN in the client certificate (it has: ${cert.subjectaltname ?? 'none'})`;
+      if (!sans.some((s) => settings.clientAllowedSans?.includes(s)))
+        return `no allowed SAN in the client certificate (it has: ${cert.subjectaltname ?? 'none'})`;
     }
     return undefined;
   }

@@ -49,7 +49,12 @@ export function parseTextFormat(input: string | Buffer, file: string, limits: Pa
 }
 
 /** parseTextFormat, offering `yieldNow` a turn every few thousand lines: a 15 MB file is not one 2-second task. */
-export async function parseTextFormatInSlices(input: string | Buffer, file: string, yieldNow: () => Promise<void> | undefined, limits: ParseLimits = {}): Promise<ParseResult<ParsedText>> {
+export async function parseTextFormatInSlices(
+  input: string | Buffer,
+  file: string,
+  yieldNow: () => Promise<void> | undefined,
+  limits: ParseLimits = {},
+): Promise<ParseResult<ParsedText>> {
   const steps = parseSteps(input, file, limits);
   for (;;) {
     const step = steps.next();
@@ -82,11 +87,15 @@ function* parseSteps(input: string | Buffer, file: string, limits: ParseLimits):
       if (!NAME.test(name)) return parseFailure(file, n, `invalid metric name ${JSON.stringify(name)}`);
       if (keyword === 'HELP') {
         if (help.has(name)) return parseFailure(file, n, `second HELP line for metric name ${name}`);
-        help.set(name, rest.replace(/\\(\\|n)/g, (_s, c: string) => (c === 'n' ? '\n' : '\\')));
+        help.set(
+          name,
+          rest.replace(/\\(\\|n)/g, (_s, c: string) => (c === 'n' ? '\n' : '\\')),
+        );
       } else {
         const type = rest.replace(/^[ \t]+|[ \t]+$/g, '');
         if (!TYPES.has(type)) return parseFailure(file, n, `unknown metric type ${JSON.stringify(type)}`);
-        if (types.has(name) || samplesByFamily.has(name)) return parseFailure(file, n, `second TYPE line for metric name ${name}, or TYPE reported after samples`);
+        if (types.has(name) || samplesByFamily.has(name))
+          return parseFailure(file, n, `second TYPE line for metric name ${name}, or TYPE reported after samples`);
         types.set(name, type as MetricType);
       }
       continue;
@@ -198,7 +207,10 @@ function parseSampleLine(line: string): { name: string; labels: Record<string, s
       else if (line[pos] !== '}') return { error: `expected , or } after label ${labelName}` };
     }
   }
-  const rest = line.slice(pos).replace(/^[ \t]+|[ \t]+$/g, '').split(/[ \t]+/);
+  const rest = line
+    .slice(pos)
+    .replace(/^[ \t]+|[ \t]+$/g, '')
+    .split(/[ \t]+/);
   if (rest.length < 1 || rest.length > 2 || rest[0] === '') return { error: `expected a value and an optional timestamp after ${name}` };
   const value = parseFloatValue(rest[0] as string);
   if (value === undefined) return { error: `invalid value ${JSON.stringify(rest[0])} for ${name}` };
@@ -226,7 +238,13 @@ export function labelsKey(labels: Labels): string {
   return key;
 }
 
-function* buildFamily(name: string, type: MetricType, help: string, raw: RawSample[], file: string): Generator<void, { family: MetricFamily } | { error: string }> {
+function* buildFamily(
+  name: string,
+  type: MetricType,
+  help: string,
+  raw: RawSample[],
+  file: string,
+): Generator<void, { family: MetricFamily } | { error: string }> {
   const fail = (line: number, reason: string) => ({ error: `${file}:${line}: ${reason}` });
   if (type !== 'histogram' && type !== 'summary') {
     const seen = new Set<string>();
@@ -267,7 +285,9 @@ function* buildFamily(name: string, type: MetricType, help: string, raw: RawSamp
       if (down > 0) {
         const [le0, n0] = g.points[down - 1] as [number, number];
         const [le1, n1] = g.points[down] as [number, number];
-        return { error: `${file}: histogram ${name}${JSON.stringify(g.labels)} buckets go down: le="${formatValue(le1)}" counts ${n1}, fewer than le="${formatValue(le0)}" with ${n0}` };
+        return {
+          error: `${file}: histogram ${name}${JSON.stringify(g.labels)} buckets go down: le="${formatValue(le1)}" counts ${n1}, fewer than le="${formatValue(le0)}" with ${n0}`,
+        };
       }
       const count = g.count ?? g.points.find(([le]) => le === Infinity)?.[1];
       if (count === undefined) return { error: `${file}: histogram ${name} has neither _count nor a +Inf bucket` };

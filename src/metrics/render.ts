@@ -36,7 +36,11 @@ export function renderFamiliesToBuffer(families: readonly MetricFamily[], opts: 
  * for one (checked between families and every SAMPLES_PER_STEP samples), so 50,000 series (10 MB)
  * never hold up scrapes for long.
  */
-export async function renderFamiliesInSlices(families: readonly MetricFamily[], opts: RenderOptions, yieldNow: () => Promise<void> | undefined): Promise<Buffer> {
+export async function renderFamiliesInSlices(
+  families: readonly MetricFamily[],
+  opts: RenderOptions,
+  yieldNow: () => Promise<void> | undefined,
+): Promise<Buffer> {
   const out = new ByteWriter(opts.sizeHint, opts.allocate);
   for (const _ of renderSteps(families, opts, out)) {
     const turn = yieldNow();

@@ -18,7 +18,12 @@ const SAMPLES_PER_STEP = 4096;
  * without one, the last samples go. Either way the result never exceeds the cap. `yieldNow` gives
  * the event loop a turn while going over large sets.
  */
-export async function capSeries(families: MetricFamily[], maxSeries: number | undefined, groupLabel?: string, yieldNow: Yield = () => undefined): Promise<CappedFamilies> {
+export async function capSeries(
+  families: MetricFamily[],
+  maxSeries: number | undefined,
+  groupLabel?: string,
+  yieldNow: Yield = () => undefined,
+): Promise<CappedFamilies> {
   const total = seriesCount(families);
   if (maxSeries === undefined || total <= maxSeries) return { families, dropped: 0 };
   const keep = groupLabel ? await keptGroups(families, maxSeries, groupLabel, yieldNow) : undefined;

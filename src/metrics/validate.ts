@@ -12,23 +12,48 @@ export function validateFamilies(families: unknown): string[] {
   for (const [i, f] of (families as MetricFamily[]).entries()) {
     if (problems.length >= 10) break;
     const where = `family ${i} (${typeof f?.name === 'string' ? f.name : '?'})`;
-    if (typeof f !== 'object' || f === null) { problems.push(`${where}: not an object`); continue; }
-    if (typeof f.name !== 'string' || !METRIC_NAME.test(f.name)) { problems.push(`${where}: invalid metric name`); continue; }
-    if (seen.has(f.name)) { problems.push(`${where}: family name repeated`); continue; }
+    if (typeof f !== 'object' || f === null) {
+      problems.push(`${where}: not an object`);
+      continue;
+    }
+    if (typeof f.name !== 'string' || !METRIC_NAME.test(f.name)) {
+      problems.push(`${where}: invalid metric name`);
+      continue;
+    }
+    if (seen.has(f.name)) {
+      problems.push(`${where}: family name repeated`);
+      continue;
+    }
     seen.add(f.name);
     if (typeof f.help !== 'string') problems.push(`${where}: help must be a string`);
     if (!TYPES.has(f.type)) problems.push(`${where}: unknown type ${String(f.type)}`);
-    if (!Array.isArray(f.samples)) { problems.push(`${where}: samples must be an array`); continue; }
+    if (!Array.isArray(f.samples)) {
+      problems.push(`${where}: samples must be an array`);
+      continue;
+    }
     const labelSets = new Set<string>();
     for (const s of f.samples as Array<{ labels?: Labels; value?: unknown }>) {
       const labelProblem = checkLabels(s?.labels, f.type === 'histogram' ? 'le' : f.type === 'summary' ? 'quantile' : undefined);
-      if (labelProblem) { problems.push(`${where}: ${labelProblem}`); break; }
+      if (labelProblem) {
+        problems.push(`${where}: ${labelProblem}`);
+        break;
+      }
       const key = labelKey(s.labels);
-      if (labelSets.has(key)) { problems.push(`${where}: duplicate label set {${key}}`); break; }
+      if (labelSets.has(key)) {
+        problems.push(`${where}: duplicate label set {${key}}`);
+        break;
+      }
       labelSets.add(key);
       const valueProblem =
-        f.type === 'histogram' ? checkHistogram(s as unknown as HistogramSample) : f.type === 'summary' ? checkSummary(s as unknown as SummarySample) : checkValue(s.value);
-      if (valueProblem) { problems.push(`${where}: ${valueProblem}`); break; }
+        f.type === 'histogram'
+          ? checkHistogram(s as unknown as HistogramSample)
+          : f.type === 'summary'
+            ? checkSummary(s as unknown as SummarySample)
+            : checkValue(s.value);
+      if (valueProblem) {
+        problems.push(`${where}: ${valueProblem}`);
+        break;
+      }
     }
   }
   return problems;

@@ -130,9 +130,13 @@ export function mixinConfig(overrides: unknown): { config: MixinConfig; problems
 function valueProblems(c: MixinConfig): string[] {
   const problems: string[] = [];
   if (!DEFAULT_BUCKETS.includes(c.probeLatencySloSeconds))
-    problems.push(`probeLatencySloSeconds: ${c.probeLatencySloSeconds} is not a bucket bound of spyglass_probe_duration_seconds (${DEFAULT_BUCKETS.join(', ')})`);
-  for (const key of ['probeAvailabilitySlo', 'probeLatencySlo'] as const) if (!(c[key] > 0 && c[key] < 100)) problems.push(`${key}: must be a percentage between 0 and 100, exclusive`);
+    problems.push(
+      `probeLatencySloSeconds: ${c.probeLatencySloSeconds} is not a bucket bound of spyglass_probe_duration_seconds (${DEFAULT_BUCKETS.join(', ')})`,
+    );
+  for (const key of ['probeAvailabilitySlo', 'probeLatencySlo'] as const)
+    if (!(c[key] > 0 && c[key] < 100)) problems.push(`${key}: must be a percentage between 0 and 100, exclusive`);
   if (!(c.probeLatencyQuantile > 0 && c.probeLatencyQuantile < 1)) problems.push('probeLatencyQuantile: must be between 0 and 1, exclusive');
-  for (const key of ['probeFailedFor', 'spyglassDownFor', 'collectorFailingFor'] as const) if (!/^(\d+[smhd])+$/.test(c[key])) problems.push(`${key}: not a Prometheus duration: ${c[key]}`);
+  for (const key of ['probeFailedFor', 'spyglassDownFor', 'collectorFailingFor'] as const)
+    if (!/^(\d+[smhd])+$/.test(c[key])) problems.push(`${key}: not a Prometheus duration: ${c[key]}`);
   return problems;
 }

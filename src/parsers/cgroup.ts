@@ -13,7 +13,8 @@ export function parseCpuMax(text: string, file: string): ParseResult<{ quota?: n
   const [quota, period, extra] = text.trim().split(/\s+/);
   const p = parseNumber(period);
   const q = quota === 'max' ? undefined : parseNumber(quota);
-  if (p === undefined || extra !== undefined || (quota !== 'max' && q === undefined)) return parseFailure(file, 1, `expected "quota period", got ${JSON.stringify(text.trim().slice(0, 40))}`);
+  if (p === undefined || extra !== undefined || (quota !== 'max' && q === undefined))
+    return parseFailure(file, 1, `expected "quota period", got ${JSON.stringify(text.trim().slice(0, 40))}`);
   return { ok: true, value: q === undefined ? { period: p } : { quota: q, period: p } };
 }
 
@@ -61,7 +62,8 @@ export function parseBlkio(text: string, file: string, into: DeviceTable, kind: 
     const line = lines[i] as string;
     const m = BLKIO_LINE.exec(line);
     const value = m?.[3] === undefined ? undefined : parseNumber(m[4]);
-    if (!m || (m[3] !== undefined && value === undefined)) return parseFailure(file, i + 1, `expected "major:minor op value", got ${JSON.stringify(line.slice(0, 60))}`);
+    if (!m || (m[3] !== undefined && value === undefined))
+      return parseFailure(file, i + 1, `expected "major:minor op value", got ${JSON.stringify(line.slice(0, 60))}`);
     if (value === undefined || m[3] === 'Total') continue; // blank, the file's Total, or a device's
     device(into, Number(m[1]), Number(m[2]))[kind].set(m[3] as string, value);
   }

@@ -10,7 +10,12 @@ const EXACT_DIGITS = 15;
  */
 export function parseKeyValueLines(text: string, file: string): ParseResult<Map<string, number>> {
   const values = new Map<string, number>();
-  const error = scanKeyValueLines(text, file, (start, space, value) => values.set(text.slice(start, space), value), (name, value) => values.set(name, value));
+  const error = scanKeyValueLines(
+    text,
+    file,
+    (start, space, value) => values.set(text.slice(start, space), value),
+    (name, value) => values.set(name, value),
+  );
   return error ?? { ok: true, value: values };
 }
 
@@ -39,9 +44,14 @@ export function pickKeyValues(text: string, file: string, keys: readonly string[
  * Calls `plain` for each `name 12345` line with where its name is, `other` for lines with other
  * spacing, signs or decimals; returns the failure for a malformed line, or undefined.
  */
-function scanKeyValueLines(text: string, file: string, plain: (start: number, space: number, value: number) => void, other: (name: string, value: number) => void): { ok: false; error: string } | undefined {
+function scanKeyValueLines(
+  text: string,
+  file: string,
+  plain: (start: number, space: number, value: number) => void,
+  other: (name: string, value: number) => void,
+): { ok: false; error: string } | undefined {
   let line = 0;
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     line++;

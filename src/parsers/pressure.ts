@@ -16,7 +16,7 @@ export interface PressureTotals {
 export function parsePressure(text: string, file: string): ParseResult<PressureTotals> {
   const totals: PressureTotals = {};
   let line = 0;
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     line++;

@@ -17,7 +17,8 @@ export function parseDiskstats(text: string): ParseResult<DiskStats[]> {
     if (parts.length === 1 && parts[0] === '') continue;
     if (parts.length < 14) return parseFailure('/proc/diskstats', i + 1, `expected at least 14 fields, got ${parts.length}`);
     const numbers = [parts[0], parts[1], ...parts.slice(3)].map(parseNumber);
-    if (numbers.some((n) => n === undefined)) return parseFailure('/proc/diskstats', i + 1, `non-numeric field in ${JSON.stringify((lines[i] as string).trim().slice(0, 80))}`);
+    if (numbers.some((n) => n === undefined))
+      return parseFailure('/proc/diskstats', i + 1, `non-numeric field in ${JSON.stringify((lines[i] as string).trim().slice(0, 80))}`);
     const [major, minor, ...fields] = numbers as number[];
     disks.push({ major: major as number, minor: minor as number, device: parts[2] as string, fields });
   }

@@ -1,7 +1,16 @@
 import { parseFailure, type ParseResult } from './parse-result.js';
 
 /** Columns of /proc/net/softnet_stat (net/core/net-procfs.c, softnet_seq_show), all hex. */
-const COLUMNS = { processed: 0, dropped: 1, times_squeezed: 2, cpu_collision: 8, received_rps: 9, flow_limit_count: 10, backlog_len: 11, cpu_index: 12 } as const;
+const COLUMNS = {
+  processed: 0,
+  dropped: 1,
+  times_squeezed: 2,
+  cpu_collision: 8,
+  received_rps: 9,
+  flow_limit_count: 10,
+  backlog_len: 11,
+  cpu_index: 12,
+} as const;
 /** Kernels before 2.6.36 print 9 columns; received_rps came with RPS, the rest later. */
 const MIN_COLUMNS = 9;
 

@@ -4,7 +4,10 @@ import { parseFailure, type ParseResult } from './parse-result.js';
 export function parsePidStat(text: string, file: string): ParseResult<{ state: string; threads: number }> {
   const close = text.lastIndexOf(')');
   if (close === -1) return parseFailure(file, 1, 'no "(comm)" field');
-  const fields = text.slice(close + 1).trim().split(/\s+/);
+  const fields = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   const state = fields[0];
   const threads = Number(fields[17]);
   if (!state || !/^[A-Za-z]$/.test(state)) return parseFailure(file, 1, `bad state field ${JSON.stringify(state)}`);

@@ -31,9 +31,22 @@ port.on('message', (m: ToThread) => {
 });
 
 async function run(m: Extract<ToThread, { type: 'run' }>): Promise<void> {
-  const outcome = await runCollector({ settings, paths: setup.paths, logger, state, countSkipped: (reason) => skipped.set(reason, (skipped.get(reason) ?? 0) + 1) });
+  const outcome = await runCollector({
+    settings,
+    paths: setup.paths,
+    logger,
+    state,
+    countSkipped: (reason) => skipped.set(reason, (skipped.get(reason) ?? 0) + 1),
+  });
   void outcome.settled.then(() => post({ type: 'settled', id: m.id, skipped: takeSkipped() }));
-  const reply: Extract<FromThread, { type: 'done' }> = { type: 'done', id: m.id, result: outcome.result, runTimeMs: outcome.runTimeMs, durationMs: outcome.durationMs, skipped: [] };
+  const reply: Extract<FromThread, { type: 'done' }> = {
+    type: 'done',
+    id: m.id,
+    result: outcome.result,
+    runTimeMs: outcome.runTimeMs,
+    durationMs: outcome.durationMs,
+    skipped: [],
+  };
   const moved: ArrayBuffer[] = [];
   try {
     if (outcome.result === 'success') Object.assign(reply, await renderRun(m, outcome, moved));
@@ -48,7 +61,11 @@ async function run(m: Extract<ToThread, { type: 'run' }>): Promise<void> {
   post(reply, moved);
 }
 
-async function renderRun(m: Extract<ToThread, { type: 'run' }>, outcome: RunOutcome, moved: ArrayBuffer[]): Promise<Partial<Extract<FromThread, { type: 'done' }>>> {
+async function renderRun(
+  m: Extract<ToThread, { type: 'run' }>,
+  outcome: RunOutcome,
+  moved: ArrayBuffer[],
+): Promise<Partial<Extract<FromThread, { type: 'done' }>>> {
   last = undefined;
   const spares: Partial<Record<Format, Buffer>> = {};
   for (const [format, spare] of Object.entries(m.spares) as Array<[Format, ArrayBuffer]>) spares[format] = Buffer.from(spare);

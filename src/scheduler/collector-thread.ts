@@ -66,7 +66,14 @@ export class CollectorThread {
     const outcome: ThreadRunOutcome = { result: done.result, runTimeMs: done.runTimeMs, durationMs: done.durationMs, settled };
     if (done.error !== undefined) outcome.error = done.error;
     if (done.result === 'success' && done.bodies) {
-      const rendered: ThreadRendered = { runId: id, familyNames: done.familyNames ?? [], series: done.series ?? 0, dropped: done.dropped ?? 0, bodies: {}, storage: {} };
+      const rendered: ThreadRendered = {
+        runId: id,
+        familyNames: done.familyNames ?? [],
+        series: done.series ?? 0,
+        dropped: done.dropped ?? 0,
+        bodies: {},
+        storage: {},
+      };
       for (const [format, bytes] of Object.entries(done.bodies) as Array<[Format, MovedBytes]>) {
         rendered.bodies[format] = Buffer.from(bytes.buffer, 0, bytes.length);
         rendered.storage[format] = Buffer.from(bytes.buffer);

@@ -73,7 +73,11 @@ export async function renderFormats(families: readonly MetricFamily[], o: Render
   for (const format of o.formats) {
     const memory = reusingAllocator(o.spares[format], o.fresh);
     const sizeHint = o.sizeHint(format);
-    out.bodies[format] = await renderFamiliesInSlices(families, { ...renderOptions(format, o), ...(sizeHint ? { sizeHint } : {}), allocate: memory.allocate }, o.yieldNow);
+    out.bodies[format] = await renderFamiliesInSlices(
+      families,
+      { ...renderOptions(format, o), ...(sizeHint ? { sizeHint } : {}), allocate: memory.allocate },
+      o.yieldNow,
+    );
     out.storage[format] = memory.storage();
   }
   return out;

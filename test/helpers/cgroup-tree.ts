@@ -64,7 +64,10 @@ const MOUNTINFO: Record<TreeVersion, string> = {
     '39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids',
     '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
   ].join('\n'),
-  v2: ['26 30 0:24 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw', '27 26 0:25 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:8 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot'].join('\n'),
+  v2: [
+    '26 30 0:24 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw',
+    '27 26 0:25 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:8 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot',
+  ].join('\n'),
 };
 
 const V1_MOUNTS: Record<Exclude<TreeVersion, 'v2'>, Record<string, string>> = {
@@ -84,7 +87,10 @@ export function writeNode(root: string, version: TreeVersion, cgroups: readonly 
   write(join(node.procfs, 'stat'), `cpu  1 2 3 4 5 6 7 0 0 0\nbtime ${bootTime}\n`);
   // The node's OOM kill count: trees written again into the same root keep the one there.
   if (!existsSync(join(node.procfs, 'vmstat'))) write(join(node.procfs, 'vmstat'), 'pgfault 4242\noom_kill 0\npgmajfault 42\n');
-  write(join(node.procfs, 'diskstats'), '   8       0 sda 100 0 800 10 200 0 1600 20 0 30 30 0 0 0 0 0 0\n 253       0 dm-0 1 0 8 1 2 0 16 2 0 3 3 0 0 0 0 0 0\n');
+  write(
+    join(node.procfs, 'diskstats'),
+    '   8       0 sda 100 0 800 10 200 0 1600 20 0 30 30 0 0 0 0 0 0\n 253       0 dm-0 1 0 8 1 2 0 16 2 0 3 3 0 0 0 0 0 0\n',
+  );
   for (const c of cgroups) {
     if (version === 'v2') writeV2(join(node.sysfs, 'fs/cgroup', c.path), c);
     else for (const [controller, mount] of Object.entries(V1_MOUNTS[version])) writeV1(join(node.sysfs, 'fs/cgroup', mount, c.path), controller, c);
@@ -120,16 +126,44 @@ function writeV1(dir: string, controller: string, c: FakeCgroup): void {
     const cache = c.cache ?? 0;
     const inactive = c.inactiveFile ?? 0;
     const mapped = c.mappedFile ?? 0;
-    const keys = { cache, rss, rss_huge: 0, shmem: 0, mapped_file: mapped, dirty: 0, writeback: 0, swap: 0, pgpgin: 100, pgpgout: 50, pgfault: 300, pgmajfault: 1, inactive_anon: 0, active_anon: rss, inactive_file: inactive, active_file: cache - inactive, unevictable: 0, hierarchical_memory_limit: c.memoryLimit ?? UNLIMITED_V1, hierarchical_memsw_limit: UNLIMITED_V1 };
+    const keys = {
+      cache,
+      rss,
+      rss_huge: 0,
+      shmem: 0,
+      mapped_file: mapped,
+      dirty: 0,
+      writeback: 0,
+      swap: 0,
+      pgpgin: 100,
+      pgpgout: 50,
+      pgfault: 300,
+      pgmajfault: 1,
+      inactive_anon: 0,
+      active_anon: rss,
+      inactive_file: inactive,
+      active_file: cache - inactive,
+      unevictable: 0,
+      hierarchical_memory_limit: c.memoryLimit ?? UNLIMITED_V1,
+      hierarchical_memsw_limit: UNLIMITED_V1,
+    };
     const lines = Object.entries(keys).map(([k, v]) => `${k} ${v}`);
-    const totals = Object.entries(keys).filter(([k]) => !k.startsWith('hierarchical')).map(([k, v]) => `total_${k} ${v}`);
+    const totals = Object.entries(keys)
+      .filter(([k]) => !k.startsWith('hierarchical'))
+      .map(([k, v]) => `total_${k} ${v}`);
     f('memory.stat', [...lines, ...totals].join('\n') + '\n');
   } else if (controller === 'pids') {
     f('pids.current', `${c.threads ?? 0}\n`);
     f('pids.max', 'max\n');
   } else if (controller === 'blkio') {
-    const bytes = c.readBytes === undefined ? 'Total 0\n' : `8:0 Read ${c.readBytes}\n8:0 Write ${c.writeBytes ?? 0}\n8:0 Sync ${c.writeBytes ?? 0}\n8:0 Async ${c.readBytes}\n8:0 Discard 0\n8:0 Total ${c.readBytes + (c.writeBytes ?? 0)}\nTotal ${c.readBytes + (c.writeBytes ?? 0)}\n`;
-    const ops = c.readBytes === undefined ? 'Total 0\n' : `8:0 Read ${c.readBytes / 4096}\n8:0 Write ${(c.writeBytes ?? 0) / 4096}\n8:0 Sync 0\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 0\nTotal 0\n`;
+    const bytes =
+      c.readBytes === undefined
+        ? 'Total 0\n'
+        : `8:0 Read ${c.readBytes}\n8:0 Write ${c.writeBytes ?? 0}\n8:0 Sync ${c.writeBytes ?? 0}\n8:0 Async ${c.readBytes}\n8:0 Discard 0\n8:0 Total ${c.readBytes + (c.writeBytes ?? 0)}\nTotal ${c.readBytes + (c.writeBytes ?? 0)}\n`;
+    const ops =
+      c.readBytes === undefined
+        ? 'Total 0\n'
+        : `8:0 Read ${c.readBytes / 4096}\n8:0 Write ${(c.writeBytes ?? 0) / 4096}\n8:0 Sync 0\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 0\nTotal 0\n`;
     f('blkio.bfq.io_service_bytes_recursive', 'Total 0\n');
     f('blkio.bfq.io_serviced_recursive', 'Total 0\n');
     f('blkio.throttle.io_service_bytes_recursive', bytes);
@@ -142,7 +176,10 @@ function writeV2(dir: string, c: FakeCgroup): void {
   const usec = Math.floor((c.cpuUsageNs ?? 0) / 1000);
   f('cgroup.procs', (c.pids ?? []).map((p) => `${p}\n`).join(''));
   f('cgroup.events', 'populated 1\nfrozen 0\n');
-  f('cpu.stat', `usage_usec ${usec}\nuser_usec ${(c.userTicks ?? 0) * 10000}\nsystem_usec ${(c.systemTicks ?? 0) * 10000}\nnr_periods ${c.periods ?? 0}\nnr_throttled ${c.throttledPeriods ?? 0}\nthrottled_usec ${Math.floor((c.throttledNs ?? 0) / 1000)}\nnr_bursts 0\nburst_usec 0\n`);
+  f(
+    'cpu.stat',
+    `usage_usec ${usec}\nuser_usec ${(c.userTicks ?? 0) * 10000}\nsystem_usec ${(c.systemTicks ?? 0) * 10000}\nnr_periods ${c.periods ?? 0}\nnr_throttled ${c.throttledPeriods ?? 0}\nthrottled_usec ${Math.floor((c.throttledNs ?? 0) / 1000)}\nnr_bursts 0\nburst_usec 0\n`,
+  );
   f('cpu.pressure', 'some avg10=0.00 avg60=0.00 avg300=0.00 total=1500000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=500000\n');
   f('memory.pressure', 'some avg10=0.00 avg60=0.00 avg300=0.00 total=250000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=125000\n');
   f('io.pressure', 'some avg10=0.00 avg60=0.00 avg300=0.00 total=42\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=21\n');
@@ -160,10 +197,18 @@ function writeV2(dir: string, c: FakeCgroup): void {
   f('memory.swap.current', '0\n');
   f('memory.min', '0\n');
   f('memory.events', `low 0\nhigh 0\nmax 0\noom 0\noom_kill ${c.oomKills ?? 0}\noom_group_kill 0\n`);
-  f('memory.stat', `anon ${c.rss ?? 0}\nfile ${c.cache ?? 0}\nkernel 0\nsock 0\nshmem 0\nfile_mapped ${c.mappedFile ?? 0}\nfile_dirty 0\nfile_writeback 0\nswapcached 0\ninactive_anon 0\nactive_anon ${c.rss ?? 0}\ninactive_file ${c.inactiveFile ?? 0}\nactive_file ${(c.cache ?? 0) - (c.inactiveFile ?? 0)}\nunevictable 0\n`);
+  f(
+    'memory.stat',
+    `anon ${c.rss ?? 0}\nfile ${c.cache ?? 0}\nkernel 0\nsock 0\nshmem 0\nfile_mapped ${c.mappedFile ?? 0}\nfile_dirty 0\nfile_writeback 0\nswapcached 0\ninactive_anon 0\nactive_anon ${c.rss ?? 0}\ninactive_file ${c.inactiveFile ?? 0}\nactive_file ${(c.cache ?? 0) - (c.inactiveFile ?? 0)}\nunevictable 0\n`,
+  );
   f('pids.current', `${c.threads ?? 0}\n`);
   f('pids.max', '4096\n');
-  f('io.stat', c.readBytes === undefined ? '' : `8:0 rbytes=${c.readBytes} wbytes=${c.writeBytes ?? 0} rios=${c.readBytes / 4096} wios=${(c.writeBytes ?? 0) / 4096} dbytes=0 dios=0\n`);
+  f(
+    'io.stat',
+    c.readBytes === undefined
+      ? ''
+      : `8:0 rbytes=${c.readBytes} wbytes=${c.writeBytes ?? 0} rios=${c.readBytes / 4096} wios=${(c.writeBytes ?? 0) / 4096} dbytes=0 dios=0\n`,
+  );
 }
 
 /** A process of the node: its network namespace link and /proc/PID/net/dev. */
@@ -171,7 +216,8 @@ export function writeProcess(node: FakeNode, pid: number, netns: number, interfa
   const dir = join(node.procfs, String(pid));
   mkdirSync(join(dir, 'ns'), { recursive: true });
   symlinkSync(`net:[${netns}]`, join(dir, 'ns/net'));
-  const header = 'Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
+  const header =
+    'Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
   const lines = Object.entries(interfaces).map(([name, [rx, tx]]) => `${name.padStart(6)}: ${rx} ${rx / 100} 1 2 0 0 0 0 ${tx} ${tx / 100} 3 4 0 0 0 0`);
   write(join(dir, 'net/dev'), header + lines.join('\n') + '\n');
 }

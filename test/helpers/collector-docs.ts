@@ -17,7 +17,9 @@ export function documentedPatterns(markdown: string): RegExp[] {
 
 /** The metric patterns of every collector README (host collectors, textfile, container, probe). */
 export function allDocumentedPatterns(): RegExp[] {
-  const host = readdirSync(`${repoRoot}collectors/host`).filter((f) => f.endsWith('.README.md')).map((f) => `${repoRoot}collectors/host/${f}`);
+  const host = readdirSync(`${repoRoot}collectors/host`)
+    .filter((f) => f.endsWith('.README.md'))
+    .map((f) => `${repoRoot}collectors/host/${f}`);
   const others = ['textfile', 'container', 'probe'].map((c) => `${repoRoot}collectors/${c}/README.md`);
   return [...host, ...others].flatMap((f) => documentedPatterns(readFileSync(f, 'utf8')));
 }

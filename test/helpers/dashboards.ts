@@ -50,6 +50,8 @@ export interface DashboardQuery {
 
 export function dashboardQueries(dashboards: Array<[string, DashboardJson]>): DashboardQuery[] {
   return dashboards.flatMap(([dashboard, d]) =>
-    d.panels.filter((p) => p.type !== 'row').flatMap((p) => p.targets.map((t) => ({ dashboard, panel: p.title, refId: t.refId, expr: t.expr, instant: t.instant }))),
+    d.panels
+      .filter((p) => p.type !== 'row')
+      .flatMap((p) => p.targets.map((t) => ({ dashboard, panel: p.title, refId: t.refId, expr: t.expr, instant: t.instant }))),
   );
 }

@@ -48,7 +48,8 @@ export interface FixtureTree {
 /** The tree, copied into a new temporary directory. */
 export function fixtureTree(): FixtureTree {
   const root = mkdtempSync(join(tmpdir(), 'spyglass-tree-'));
-  for (const [from, to] of TREE) cpSync(fixture(from), join(root, to), { recursive: true, verbatimSymlinks: true, filter: (src) => !src.endsWith('README.md') });
+  for (const [from, to] of TREE)
+    cpSync(fixture(from), join(root, to), { recursive: true, verbatimSymlinks: true, filter: (src) => !src.endsWith('README.md') });
   const [procfs, sysfs, rootfs, udevData] = ['proc', 'sys', 'root', 'udev'].map((d) => join(root, d)) as [string, string, string, string];
   return {
     procfs,

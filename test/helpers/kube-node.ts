@@ -24,7 +24,11 @@ export interface KubeNode {
 }
 
 export function containerdBundle(rootfs: string, id: string, file: string, sandboxId: string, pod = KUBE_POD): void {
-  writeJson({ rootfs }, `run/containerd/io.containerd.runtime.v2.task/k8s.io/${id}/config.json`, runtimeFixture(file, { SANDBOX_ID: sandboxId, CONTAINER_ID: id, 'web-7d4b9c-abcde': pod }));
+  writeJson(
+    { rootfs },
+    `run/containerd/io.containerd.runtime.v2.task/k8s.io/${id}/config.json`,
+    runtimeFixture(file, { SANDBOX_ID: sandboxId, CONTAINER_ID: id, 'web-7d4b9c-abcde': pod }),
+  );
 }
 
 export function startKubeNode(cleanups: Cleanups, opts: { memoryLimitBytes?: number } = {}): KubeNode {
@@ -45,7 +49,18 @@ export function startKubeNode(cleanups: Cleanups, opts: { memoryLimitBytes?: num
 
   // The pod's network namespace: a new one with a veth pair (eth0, peer0) and a UDP sender on eth0; 10.99.0.0/24 exists only in there.
   const sender = "const s = require('dgram').createSocket('udp4'); setInterval(() => s.send(Buffer.alloc(512), 9, '10.99.0.2'), 20);";
-  const sandbox = track(spawn('unshare', ['-n', 'sh', '-c', `ip link add eth0 type veth peer name peer0 && ip link set eth0 up && ip link set peer0 up && ip addr add 10.99.0.1/24 dev eth0 && ip neigh add 10.99.0.2 lladdr 02:00:00:00:00:02 dev eth0 && exec ${JSON.stringify(process.execPath)} -e ${JSON.stringify(sender)}`], { stdio: 'inherit' }));
+  const sandbox = track(
+    spawn(
+      'unshare',
+      [
+        '-n',
+        'sh',
+        '-c',
+        `ip link add eth0 type veth peer name peer0 && ip link set eth0 up && ip link set peer0 up && ip addr add 10.99.0.1/24 dev eth0 && ip neigh add 10.99.0.2 lladdr 02:00:00:00:00:02 dev eth0 && exec ${JSON.stringify(process.execPath)} -e ${JSON.stringify(sender)}`,
+      ],
+      { stdio: 'inherit' },
+    ),
+  );
   for (const d of sandboxDirs) writeFileSync(join(d, 'cgroup.procs'), String(sandbox.pid));
   const app = track(spawn(process.execPath, ['-e', 'globalThis.b = Buffer.alloc(32 << 20, 1); for (;;) {}'], { stdio: 'inherit' }));
   for (const d of appDirs) writeFileSync(join(d, 'cgroup.procs'), String(app.pid));

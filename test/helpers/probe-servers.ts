@@ -36,7 +36,10 @@ export function makeCertificates(): Certificates {
   ssl('req', '-x509', ...key('ca'), '-out', 'ca.crt', '-days', '30', '-subj', '/O=spyglass test/CN=spyglass test CA');
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [name, subject, ext] of [['server', '/O=spyglass test/CN=localhost', 'server.ext'], ['client', '/CN=spyglass probe', 'client.ext']] as const) {
+  for (const [name, subject, ext] of [
+    ['server', '/O=spyglass test/CN=localhost', 'server.ext'],
+    ['client', '/CN=spyglass probe', 'client.ext'],
+  ] as const) {
     ssl('req', ...key(name), '-out', `${name}.csr`, '-subj', subject);
     ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '20', '-extfile', ext, '-out', `${name}.crt`);
   }
@@ -46,7 +49,23 @@ export function makeCertificates(): Certificates {
   writeFileSync(join(dir, 'db', 'serial'), '1000\n');
   writeFileSync(
     join(dir, 'ca.cnf'),
-    ['[ca]', 'default_ca = test', '[test]', 'dir = .', 'database = db/index.txt', 'serial = db/serial', 'new_certs_dir = db', 'certificate = ca.crt', 'private_key = ca.key', 'default_md = sha256', 'policy = any', 'copy_extensions = copy', '[any]', 'commonName = supplied', ''].join('\n'),
+    [
+      '[ca]',
+      'default_ca = test',
+      '[test]',
+      'dir = .',
+      'database = db/index.txt',
+      'serial = db/serial',
+      'new_certs_dir = db',
+      'certificate = ca.crt',
+      'private_key = ca.key',
+      'default_md = sha256',
+      'policy = any',
+      'copy_extensions = copy',
+      '[any]',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
   );
   ssl('req', ...key('expired'), '-out', 'expired.csr', '-subj', '/CN=expired', '-addext', 'subjectAltName=IP:127.0.0.1');
   ssl('ca', '-batch', '-config', 'ca.cnf', '-in', 'expired.csr', '-out', 'expired.crt', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z');
@@ -109,7 +128,15 @@ export function probeHandler(served: ServedRequest[]) {
       headers['content-length'] = String(body.length);
       res.writeHead(headers.location ? 302 : status, headers);
       const finish = () => {
-        res.end(body.subarray(1), () => served.push({ path: req.url ?? '', arrivedAtMs: performance.timeOrigin + arrived, headers: req.headers, beforeHeadersMs: headersAt - arrived, bodyMs: performance.now() - headersAt }));
+        res.end(body.subarray(1), () =>
+          served.push({
+            path: req.url ?? '',
+            arrivedAtMs: performance.timeOrigin + arrived,
+            headers: req.headers,
+            beforeHeadersMs: headersAt - arrived,
+            bodyMs: performance.now() - headersAt,
+          }),
+        );
       };
       res.write(body.subarray(0, 1));
       const bodyDelay = Number(q('body_delay') ?? 0);
@@ -122,7 +149,6 @@ export function probeHandler(served: ServedRequest[]) {
     else send();
   };
 }
-
 
 export interface Listening<S> {
   server: S;
@@ -163,7 +189,13 @@ export function startHttpsServer(
 ): Promise<Listening<Server>> {
   return listen(
     createHttpsServer(
-      { cert: readFileSync(cert), key: readFileSync(key), ...(options.ca ? { ca: readFileSync(options.ca) } : {}), requestCert: options.requestCert ?? false, rejectUnauthorized: options.requestCert ?? false },
+      {
+        cert: readFileSync(cert),
+        key: readFileSync(key),
+        ...(options.ca ? { ca: readFileSync(options.ca) } : {}),
+        requestCert: options.requestCert ?? false,
+        rejectUnauthorized: options.requestCert ?? false,
+      },
       handler ?? probeHandler(served),
     ) as unknown as Server,
   );
@@ -207,7 +239,20 @@ export async function startDnsmasq(records: string[]): Promise<Dnsmasq> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     'dnsmasq',
-    ['--keep-in-foreground', '--no-daemon', '--no-resolv', '--no-hosts', '--no-poll', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`, '--user=root', '--pid-file=', '--log-facility=-', ...records],
+    [
+      '--keep-in-foreground',
+      '--no-daemon',
+      '--no-resolv',
+      '--no-hosts',
+      '--no-poll',
+      '--bind-interfaces',
+      '--listen-address=127.0.0.1',
+      `--port=${port}`,
+      '--user=root',
+      '--pid-file=',
+      '--log-facility=-',
+      ...records,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -255,7 +300,6 @@ export function startUdpResponder(reply: (query: Buffer) => Buffer | undefined):
   });
 }
 
-
 export interface GrpcHealthServer {
   port: number;
   setStatus(service: string, status: 'SERVING' | 'NOT_SERVING' | 'UNKNOWN'): void;
@@ -263,13 +307,18 @@ export interface GrpcHealthServer {
 }
 
 /** A real gRPC server (@grpc/grpc-js) with the standard health service (grpc-health-check). */
-export async function startGrpcHealthServer(statuses: Record<string, 'SERVING' | 'NOT_SERVING' | 'UNKNOWN'>, tls?: { cert: string; key: string }): Promise<GrpcHealthServer> {
+export async function startGrpcHealthServer(
+  statuses: Record<string, 'SERVING' | 'NOT_SERVING' | 'UNKNOWN'>,
+  tls?: { cert: string; key: string },
+): Promise<GrpcHealthServer> {
   const grpc = await import('@grpc/grpc-js');
   const { HealthImplementation } = await import('grpc-health-check');
   const health = new HealthImplementation(statuses);
   const server = new grpc.Server();
   health.addToServer(server);
-  const credentials = tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }]) : grpc.ServerCredentials.createInsecure();
+  const credentials = tls
+    ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }])
+    : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))));
   return {
     port,

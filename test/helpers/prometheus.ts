@@ -18,7 +18,10 @@ export interface PrometheusServer {
 }
 
 /** Starts Debian's `prometheus` on 127.0.0.1 with the given scrape_configs (and rule groups), YAML text. */
-export async function startPrometheus(scrapeConfigs: string, opts: { ruleGroups?: string; ruleFiles?: string[]; evaluationInterval?: string } = {}): Promise<PrometheusServer> {
+export async function startPrometheus(
+  scrapeConfigs: string,
+  opts: { ruleGroups?: string; ruleFiles?: string[]; evaluationInterval?: string } = {},
+): Promise<PrometheusServer> {
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-prom-'));
   const cfg = join(dir, 'prometheus.yml');
   const files = [...(opts.ruleFiles ?? [])];
@@ -27,7 +30,10 @@ export async function startPrometheus(scrapeConfigs: string, opts: { ruleGroups?
     files.push(join(dir, 'rules.yml'));
   }
   const ruleFiles = files.length ? `rule_files: ${JSON.stringify(files)}\n` : '';
-  writeFileSync(cfg, `global:\n  scrape_interval: 15s\n  evaluation_interval: ${opts.evaluationInterval ?? '15s'}\n${ruleFiles}scrape_configs:\n${scrapeConfigs}`);
+  writeFileSync(
+    cfg,
+    `global:\n  scrape_interval: 15s\n  evaluation_interval: ${opts.evaluationInterval ?? '15s'}\n${ruleFiles}scrape_configs:\n${scrapeConfigs}`,
+  );
   const port = await freePort();
   const proc = spawn('prometheus', [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -57,13 +63,21 @@ export async function startPrometheus(scrapeConfigs: string, opts: { ruleGroups?
       return res.data;
     },
     async query(query) {
-      const res = (await (await fetch(`${base}/api/v1/query?${new URLSearchParams({ query })}`)).json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+      const res = (await (await fetch(`${base}/api/v1/query?${new URLSearchParams({ query })}`)).json()) as {
+        status: string;
+        error?: string;
+        data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      };
       if (res.status !== 'success') throw new Error(`query failed: ${res.error}`);
       return new Map(res.data.result.map((r) => [r.metric.instance ?? '', Number(r.value[1])]));
     },
     async queryRange(query, startS, endS, stepS) {
       const url = `${base}/api/v1/query_range?${new URLSearchParams({ query, start: String(startS), end: String(endS), step: String(stepS) })}`;
-      const res = (await (await fetch(url)).json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> } };
+      const res = (await (await fetch(url)).json()) as {
+        status: string;
+        error?: string;
+        data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
+      };
       if (res.status !== 'success') throw new Error(`query failed: ${res.error}`);
       return new Map(res.data.result.map((r) => [r.metric.instance ?? '', r.values.map(([t, v]) => [t, Number(v)] as [number, number])]));
     },

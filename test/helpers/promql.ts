@@ -19,7 +19,10 @@ export interface PromqlAnalysis {
 
 /** Grafana's built-in variables, as the dashboard linter substitutes them before parsing. */
 export function substituteGrafanaBuiltins(expr: string, values: { rateInterval?: string; range?: string } = {}): string {
-  return expr.replaceAll('$__rate_interval', values.rateInterval ?? '5m').replaceAll('$__range', values.range ?? '1h').replaceAll('$__interval', '1m');
+  return expr
+    .replaceAll('$__rate_interval', values.rateInterval ?? '5m')
+    .replaceAll('$__range', values.range ?? '1h')
+    .replaceAll('$__interval', '1m');
 }
 
 /** Parses PromQL with Prometheus's own Lezer grammar (the one its web UI uses). */
@@ -42,7 +45,10 @@ function selector(node: SyntaxNode, expr: string): Selector {
   const list = node.getChild('LabelMatchers');
   for (let m = list?.firstChild; m; m = m.nextSibling) {
     if (!m.name.endsWith('LabelMatcher')) continue;
-    matchers.set(text(m.getChild('LabelName')), { op: text(m.getChild('MatchOp')), value: JSON.parse(text(m.getChild('StringLiteral')).replace(/^'|'$/g, '"')) as string });
+    matchers.set(text(m.getChild('LabelName')), {
+      op: text(m.getChild('MatchOp')),
+      value: JSON.parse(text(m.getChild('StringLiteral')).replace(/^'|'$/g, '"')) as string,
+    });
   }
   const metric = text(node.getChild('Identifier')) || (matchers.get('__name__')?.value ?? '');
   const s: Selector = { metric, matchers };

@@ -31,7 +31,11 @@ export interface Running {
 /** Spawns the real `spyglass serve` on 127.0.0.1 and waits until /healthz answers (and /readyz, unless told not to). */
 export async function startSpyglass(
   args: string[] = [],
-  opts: { waitReady?: boolean; env?: NodeJS.ProcessEnv; /** Instead of a plain-HTTP GET (say, over TLS): true once up. */ isUp?: (port: number) => Promise<boolean> } = {},
+  opts: {
+    waitReady?: boolean;
+    env?: NodeJS.ProcessEnv;
+    /** Instead of a plain-HTTP GET (say, over TLS): true once up. */ isUp?: (port: number) => Promise<boolean>;
+  } = {},
 ): Promise<Running> {
   const port = await freePort();
   const proc = spawn(process.execPath, [cliPath, 'serve', `--web.listen-address=127.0.0.1:${port}`, ...args], {
@@ -100,7 +104,11 @@ export async function runAndScrape(command: string, args: string[], port: number
   try {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 60_000, 'ready');
     // 40 s: probe targets get their first result anywhere within their 15 s interval, after start-up.
-    await waitFor(async () => (opts.until ?? /^node_load1 /m).test((metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())), 40_000, `${opts.until ?? 'node_load1'} in /metrics`);
+    await waitFor(
+      async () => (opts.until ?? /^node_load1 /m).test((metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())),
+      40_000,
+      `${opts.until ?? 'node_load1'} in /metrics`,
+    );
   } catch (err) {
     proc.kill('SIGKILL');
     throw new Error(`${(err as Error).message}; output: ${logs}`);

@@ -34,7 +34,38 @@ describe('config', () => {
     assert.deepEqual(r.config.paths, { procfs: '/proc', sysfs: '/sys', rootfs: '/', udevData: '/run/udev/data' });
     assert.deepEqual(
       r.config.collectors.filter((c) => c.enabled).map((c) => c.definition.name),
-      ['arp', 'conntrack', 'container', 'cpu', 'diskstats', 'dmi', 'entropy', 'filefd', 'filesystem', 'hwmon', 'inventory', 'loadavg', 'meminfo', 'netclass', 'netdev', 'netstat', 'os', 'pressure', 'probe', 'selinux', 'sockstat', 'softnet', 'stat', 'textfile', 'thermal_zone', 'time', 'timex', 'udp_queues', 'uname', 'vmstat'],
+      [
+        'arp',
+        'conntrack',
+        'container',
+        'cpu',
+        'diskstats',
+        'dmi',
+        'entropy',
+        'filefd',
+        'filesystem',
+        'hwmon',
+        'inventory',
+        'loadavg',
+        'meminfo',
+        'netclass',
+        'netdev',
+        'netstat',
+        'os',
+        'pressure',
+        'probe',
+        'selinux',
+        'sockstat',
+        'softnet',
+        'stat',
+        'textfile',
+        'thermal_zone',
+        'time',
+        'timex',
+        'udp_queues',
+        'uname',
+        'vmstat',
+      ],
     );
     const cpu = r.config.collectors.find((c) => c.definition.name === 'cpu');
     assert.deepEqual(cpu?.options, { guest: true }, 'collector option defaults come from its schema');
@@ -42,11 +73,15 @@ describe('config', () => {
   });
 
   it('names file, line, column and key of an unknown key', async () => {
-    assert.deepEqual(await errorsOf('web:\n  listen_address: ":1234"\n  listen_adress: ":1"\n'), ['FILE:3:3: web.listen_adress: unknown key "listen_adress"; did you mean "listen_address"?']);
+    assert.deepEqual(await errorsOf('web:\n  listen_address: ":1234"\n  listen_adress: ":1"\n'), [
+      'FILE:3:3: web.listen_adress: unknown key "listen_adress"; did you mean "listen_address"?',
+    ]);
   });
 
   it('rejects an unknown collector with its position', async () => {
-    assert.deepEqual(await errorsOf('collectors:\n  cpu: {}\n  cpux:\n    interval: 5s\n'), ['FILE:3:3: collectors.cpux: unknown collector "cpux"; did you mean "cpu"?']);
+    assert.deepEqual(await errorsOf('collectors:\n  cpu: {}\n  cpux:\n    interval: 5s\n'), [
+      'FILE:3:3: collectors.cpux: unknown collector "cpux"; did you mean "cpu"?',
+    ]);
   });
 
   it('reports wrong types, bad enums and bad durations, all at once', async () => {
@@ -67,8 +102,13 @@ describe('config', () => {
   });
 
   it('rejects a timeout not below the interval, and a malformed schedule', async () => {
-    assert.deepEqual(await errorsOf('collectors:\n  cpu:\n    interval: 5s\n    timeout: 5s\n'), ['FILE:4:5: collectors.cpu.timeout: timeout 5s must be shorter than the interval 5s']);
-    assert.match((await errorsOf('collectors:\n  cpu:\n    interval: every minute\n'))[0] as string, /^FILE:3:5: collectors.cpu.interval: "every minute" is neither/);
+    assert.deepEqual(await errorsOf('collectors:\n  cpu:\n    interval: 5s\n    timeout: 5s\n'), [
+      'FILE:4:5: collectors.cpu.timeout: timeout 5s must be shorter than the interval 5s',
+    ]);
+    assert.match(
+      (await errorsOf('collectors:\n  cpu:\n    interval: every minute\n'))[0] as string,
+      /^FILE:3:5: collectors.cpu.interval: "every minute" is neither/,
+    );
   });
 
   it('accepts six-field cron schedules and clamps the default timeout under short intervals', async () => {
@@ -110,8 +150,14 @@ describe('config', () => {
     writeFileSync(mod, 'export default { name: "Bad Name" };\n');
     assert.match((await errorsOf(`collector_modules: [${JSON.stringify(mod)}]\n`))[0] as string, /name must match/);
     const threaded = mod.replace(/\.mjs$/, '-threaded.mjs'); // a new path: modules are cached by URL
-    writeFileSync(threaded, 'export default { name: "threaded_routes", description: "d", enabledByDefault: true, collect: () => [], workerModule: import.meta.url, routes: { "/x": async () => ({}) } };\n');
-    assert.match((await errorsOf(`collector_modules: [${JSON.stringify(threaded)}]\n`))[0] as string, /a collector in a worker thread has no routes or statusTable/);
+    writeFileSync(
+      threaded,
+      'export default { name: "threaded_routes", description: "d", enabledByDefault: true, collect: () => [], workerModule: import.meta.url, routes: { "/x": async () => ({}) } };\n',
+    );
+    assert.match(
+      (await errorsOf(`collector_modules: [${JSON.stringify(threaded)}]\n`))[0] as string,
+      /a collector in a worker thread has no routes or statusTable/,
+    );
   });
 
   it('ships examples/spyglass.yml, generated from the schemas: every key of every collector, described', async () => {
@@ -119,7 +165,8 @@ describe('config', () => {
     assert.equal(committed, exampleConfig(builtinCollectors), 'examples/spyglass.yml is stale: run `npm run generate`');
     for (const d of builtinCollectors) {
       assert.match(committed, new RegExp(`^ {2}${d.name}: +# `, 'm'), d.name);
-      for (const key of Object.keys(d.options?.properties ?? {})) assert.match(committed, new RegExp(`^ {4}(# )?${key}: .*# \\S`, 'm'), `${d.name}.${key} with its meaning`);
+      for (const key of Object.keys(d.options?.properties ?? {}))
+        assert.match(committed, new RegExp(`^ {4}(# )?${key}: .*# \\S`, 'm'), `${d.name}.${key} with its meaning`);
     }
   });
 
@@ -139,14 +186,26 @@ describe('config', () => {
 
 describe('collector flags', () => {
   it('turns node_exporter-style flags into collector overrides and leaves the rest', () => {
-    const r = extractCollectorFlags(['--no-collector.cpu', '--collector.meminfo', '--collector.cpu.interval=5s', '--collector.x.list', 'a', '--collector.x.list=b', '--collector.disable-defaults', '--log.level=debug']);
+    const r = extractCollectorFlags([
+      '--no-collector.cpu',
+      '--collector.meminfo',
+      '--collector.cpu.interval=5s',
+      '--collector.x.list',
+      'a',
+      '--collector.x.list=b',
+      '--collector.disable-defaults',
+      '--log.level=debug',
+    ]);
     assert.ok(!('error' in r));
     assert.deepEqual(r.collectors, { cpu: { enabled: false, interval: '5s' }, meminfo: { enabled: true }, x: { list: ['a', 'b'] } });
     assert.deepEqual(r.rest, ['--collector.disable-defaults', '--log.level=debug']);
   });
   it('takes boolean options as node_exporter does: no value, a --no- form, the last one wins', () => {
     const isBoolean = (c: string, o: string) => (c === 'cpu' && o === 'guest' ? 'boolean' : undefined);
-    const r = extractCollectorFlags(['dump', '--collector.cpu.guest', 'cpu', '--collector.netdev.address-info', '--no-collector.x.flag', '--collector.y.on', '--no-collector.y.on'], isBoolean);
+    const r = extractCollectorFlags(
+      ['dump', '--collector.cpu.guest', 'cpu', '--collector.netdev.address-info', '--no-collector.x.flag', '--collector.y.on', '--no-collector.y.on'],
+      isBoolean,
+    );
     assert.ok(!('error' in r));
     assert.deepEqual(r.collectors, { cpu: { guest: true }, x: { flag: false }, y: { on: false } });
     assert.deepEqual(r.rest, ['dump', 'cpu'], 'a boolean option does not take the next word as its value');

@@ -16,7 +16,10 @@ describe('/proc/diskstats', () => {
   it('accepts 11, 15 and 17 counters and rejects truncated or garbled lines', () => {
     const r = parseDiskstats(readFileSync(fixture('diskstats-synthetic'), 'utf8'));
     assert.ok(r.ok);
-    assert.deepEqual(r.value.map((d) => d.fields.length), [11, 11, 15, 15, 17, 17, 17]);
+    assert.deepEqual(
+      r.value.map((d) => d.fields.length),
+      [11, 11, 15, 15, 17, 17, 17],
+    );
     assert.equal(parseDiskstats('8 0 sda 1 2 3\n').ok, false);
     assert.equal(parseDiskstats('8 0 sda 1 2 3 4 5 6 7 8 9 x 11\n').ok, false);
     fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => void parseDiskstats(s)));

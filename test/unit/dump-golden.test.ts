@@ -45,7 +45,9 @@ function lineDiff(expected: string, actual: string): string {
   // Longest common subsequence over lines: a few thousand lines at most.
   const lcs = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
   for (let i = a.length - 1; i >= 0; i--) {
-    for (let j = b.length - 1; j >= 0; j--) (lcs[i] as Uint32Array)[j] = a[i] === b[j] ? (lcs[i + 1] as Uint32Array)[j + 1]! + 1 : Math.max((lcs[i + 1] as Uint32Array)[j]!, (lcs[i] as Uint32Array)[j + 1]!);
+    for (let j = b.length - 1; j >= 0; j--)
+      (lcs[i] as Uint32Array)[j] =
+        a[i] === b[j] ? (lcs[i + 1] as Uint32Array)[j + 1]! + 1 : Math.max((lcs[i + 1] as Uint32Array)[j]!, (lcs[i] as Uint32Array)[j + 1]!);
   }
   const out: string[] = [];
   let i = 0;

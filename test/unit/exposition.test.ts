@@ -46,7 +46,13 @@ function served(e: Exposition): Promise<Buffer> {
   return e.sections.read('prometheus', undefined, async (parts) => Buffer.concat(parts));
 }
 
-const manyCounters = (n: number, base: number) => [counter('c_total', 'h', Array.from({ length: n }, (_, i) => ({ labels: { i: String(i) }, value: base + i })))];
+const manyCounters = (n: number, base: number) => [
+  counter(
+    'c_total',
+    'h',
+    Array.from({ length: n }, (_, i) => ({ labels: { i: String(i) }, value: base + i })),
+  ),
+];
 const settle = () => new Promise((resolve) => setTimeout(resolve, 200)); // the warm-up timer and its threadpool gzip
 
 describe('exposition: sections and the bodies made of them', () => {
@@ -56,7 +62,10 @@ describe('exposition: sections and the bodies made of them', () => {
     await publish(e, 'b', [gauge('b_g', 'h', [{ value: 2 }])]);
     await publish(e, 'a', [gauge('a_g', 'h', [{ value: 1 }])]);
     const text = await scrape(e);
-    assert.deepEqual(text.split('\n').filter((l) => !l.startsWith('#') && l), ['a_g 1', 'b_g 2', 'self_up 1']);
+    assert.deepEqual(
+      text.split('\n').filter((l) => !l.startsWith('#') && l),
+      ['a_g 1', 'b_g 2', 'self_up 1'],
+    );
     assert.ok((await scrape(e, 'openmetrics')).endsWith('self_up 1\n# EOF\n'));
   });
 
@@ -93,7 +102,11 @@ describe('exposition: sections and the bodies made of them', () => {
     const allocations = t.mock.method(Buffer, 'allocUnsafe');
     await settle();
     allocations.mock.restore();
-    assert.deepEqual(allocations.mock.calls.map((c) => c.arguments[0]).filter((size) => size === plainLength), [], 'no buffer the size of the plain body');
+    assert.deepEqual(
+      allocations.mock.calls.map((c) => c.arguments[0]).filter((size) => size === plainLength),
+      [],
+      'no buffer the size of the plain body',
+    );
     assert.ok(Buffer.isBuffer(e.bodies.bodyWhenReady('prometheus', true)), 'the gzip body was rebuilt ahead all the same');
   });
 
@@ -138,7 +151,12 @@ describe('exposition: sections and the bodies made of them', () => {
   it('refuses a family another section already exports, and frees names on withdraw', async () => {
     const e = exposition();
     await publish(e, 'a', [counter('shared_total', 'h', [{ value: 1 }])]);
-    assert.deepEqual(await publish(e, 'b', [counter('shared_total', 'h', [{ value: 2 }])]), { ok: false, error: 'metric family shared_total is already exported by collector a', family: 'shared_total', owner: 'a' });
+    assert.deepEqual(await publish(e, 'b', [counter('shared_total', 'h', [{ value: 2 }])]), {
+      ok: false,
+      error: 'metric family shared_total is already exported by collector a',
+      family: 'shared_total',
+      owner: 'a',
+    });
     e.sections.withdraw('a');
     assert.deepEqual(await publish(e, 'b', [counter('shared_total', 'h', [{ value: 2 }])]), { ok: true });
   });
@@ -157,14 +175,22 @@ describe('exposition: sections and the bodies made of them', () => {
     assert.deepEqual(asked, [], 'nothing asked of the thread in the format it rendered');
     assert.equal(e.sections.prepare('prometheus'), undefined, 'nothing missing once prepared');
     assert.ok((await scrape(e)).endsWith('a_g 1\n# TYPE t gauge\nt 1\n'));
-    await assert.rejects(e.sections.read('openmetrics', undefined, async () => undefined), /section a has no openmetrics body yet/);
+    await assert.rejects(
+      e.sections.read('openmetrics', undefined, async () => undefined),
+      /section a has no openmetrics body yet/,
+    );
     const twoScrapes = [scrape(e, 'openmetrics'), scrape(e, 'openmetrics', true)];
     const [plain, gzipped] = await Promise.all(twoScrapes);
     assert.deepEqual(asked, ['openmetrics'], 'one render for both waiting scrapes');
     assert.ok(plain?.endsWith('t 1\n# EOF\n'));
     assert.equal(gzipped, plain);
     assert.equal(e.sections.prepare('openmetrics', new Set(['a'])), undefined);
-    assert.deepEqual(e.sections.publish('u', { familyNames: ['a_g'], bodies: {}, storage: {}, renderLater }), { ok: false, error: 'metric family a_g is already exported by collector a', family: 'a_g', owner: 'a' });
+    assert.deepEqual(e.sections.publish('u', { familyNames: ['a_g'], bodies: {}, storage: {}, renderLater }), {
+      ok: false,
+      error: 'metric family a_g is already exported by collector a',
+      family: 'a_g',
+      owner: 'a',
+    });
   });
 
   it('serves a section that cannot render a format empty in it until its next run, and the rest in full', async () => {
@@ -178,9 +204,15 @@ describe('exposition: sections and the bodies made of them', () => {
     const e = exposition();
     const section = (renderLater: () => Promise<Buffer>) => ({ familyNames: ['t'], bodies: {}, storage: {}, renderLater });
     let failFirst: (err: Error) => void = () => {};
-    e.sections.publish('t', section(() => new Promise((_, reject) => (failFirst = reject))));
+    e.sections.publish(
+      't',
+      section(() => new Promise((_, reject) => (failFirst = reject))),
+    );
     const scraped = scrape(e);
-    e.sections.publish('t', section(async () => Buffer.from('t 2\n')));
+    e.sections.publish(
+      't',
+      section(async () => Buffer.from('t 2\n')),
+    );
     failFirst(new Error('run 1 is no longer the last one'));
     assert.equal(await scraped, 't 2\n');
   });
@@ -218,7 +250,13 @@ describe('exposition: sections and the bodies made of them', () => {
     await scrape(e);
     const storage = (fill: number) => Buffer.alloc(64, fill);
     const first = storage(1);
-    const publishBytes = (b: Buffer) => e.sections.publish('t', { familyNames: ['t'], bodies: { prometheus: b.subarray(0, 4) }, storage: { prometheus: b }, renderLater: () => Promise.reject(new Error('unused')) });
+    const publishBytes = (b: Buffer) =>
+      e.sections.publish('t', {
+        familyNames: ['t'],
+        bodies: { prometheus: b.subarray(0, 4) },
+        storage: { prometheus: b },
+        renderLater: () => Promise.reject(new Error('unused')),
+      });
     publishBytes(first);
     assert.deepEqual(e.sections.takeSpares('t'), {}, 'the only body is the one served');
     publishBytes(storage(2));

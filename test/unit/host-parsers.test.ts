@@ -21,7 +21,11 @@ import { abbreviationFromRule, footerOf, zoneAbbreviation } from '../../collecto
 import { fixture } from '../helpers/spyglass.js';
 
 const read = (p: string) => readFileSync(fixture(`proc-2cpu/${p}`), 'utf8');
-const neverThrows = (f: (s: string) => unknown) => fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => void f(s)), { numRuns: 300 });
+const neverThrows = (f: (s: string) => unknown) =>
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (s) => void f(s)),
+    { numRuns: 300 },
+  );
 
 describe('host parsers on captured files', () => {
   it('/proc/net/dev: every interface with 16 named columns', () => {
@@ -69,7 +73,8 @@ describe('host parsers on synthetic input', () => {
   });
 
   it('reads netdev lines whose counters touch the colon, and rejects truncated ones', () => {
-    const head = 'Inter-|   Receive                            |  Transmit\n face |bytes packets errs drop fifo frame compressed multicast|bytes packets errs drop fifo colls carrier compressed\n';
+    const head =
+      'Inter-|   Receive                            |  Transmit\n face |bytes packets errs drop fifo frame compressed multicast|bytes packets errs drop fifo colls carrier compressed\n';
     const r = parseNetDev(`${head}eth0:18446744073709551615 1 0 0 0 0 0 0 2 3 0 0 0 0 0 0\n`);
     assert.ok(r.ok);
     assert.equal(r.value[0]?.stats.get('receive_bytes'), 2 ** 64); // 18446744073709551615 as the nearest double
@@ -117,19 +122,30 @@ describe('host parsers on synthetic input', () => {
 
   it('name-value files: every value as Number() reads it, whatever the spacing; anything else names its line', () => {
     const name = fc.stringMatching(/^[a-z_][a-z0-9_]{0,20}$/);
-    const value = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String), fc.integer({ min: -1000, max: 1000 }).map(String), fc.double({ min: 0, max: 1e6, noNaN: true }).map((d) => d.toFixed(3)));
+    const value = fc.oneof(
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
+      fc.integer({ min: -1000, max: 1000 }).map(String),
+      fc.double({ min: 0, max: 1e6, noNaN: true }).map((d) => d.toFixed(3)),
+    );
     const space = fc.constantFrom(' ', '  ', '\t', ' \t');
     fc.assert(
       fc.property(fc.uniqueArray(fc.tuple(name, value, space), { selector: ([n]) => n, maxLength: 30 }), fc.boolean(), (lines, trailingNewline) => {
         const text = lines.map(([n, v, s]) => `${n}${s}${v}`).join('\n') + (trailingNewline ? '\n' : '');
         const parsed = parseKeyValueLines(text, 'x');
         assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
-        assert.deepEqual([...parsed.value], lines.map(([n, v]) => [n, Number(v)]));
+        assert.deepEqual(
+          [...parsed.value],
+          lines.map(([n, v]) => [n, Number(v)]),
+        );
       }),
       { numRuns: 300 },
     );
     assert.deepEqual(parseKeyValueLines('a 1\nb 2 3\n', 'f'), { ok: false, error: 'f:2: expected "name value", got "b 2 3"' });
-    assert.deepEqual(pickKeyValues('a 1\nb 2 3\n', 'f', ['a']), { ok: false, error: 'f:2: expected "name value", got "b 2 3"' }, 'lines not asked for are checked too');
+    assert.deepEqual(
+      pickKeyValues('a 1\nb 2 3\n', 'f', ['a']),
+      { ok: false, error: 'f:2: expected "name value", got "b 2 3"' },
+      'lines not asked for are checked too',
+    );
     assert.deepEqual(parseKeyValueLines('a 1\n\nc x', 'f'), { ok: false, error: 'f:3: expected "name value", got "c x"' });
   });
 
@@ -137,13 +153,21 @@ describe('host parsers on synthetic input', () => {
     const name = fc.stringMatching(/^[a-z_][a-z0-9_]{0,12}$/);
     const value = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String), fc.integer({ min: -1000, max: 1000 }).map(String));
     fc.assert(
-      fc.property(fc.uniqueArray(fc.tuple(name, value), { selector: ([n]) => n, maxLength: 40 }), fc.array(name, { maxLength: 8 }), fc.constantFrom(' ', '  '), (lines, asked, space) => {
-        const text = lines.map(([n, v]) => `${n}${space}${v}\n`).join('');
-        const table = parseKeyValueLines(text, 'x');
-        const picked = pickKeyValues(text, 'x', asked);
-        assert.ok(table.ok && picked.ok);
-        assert.deepEqual(picked.value, asked.map((k) => table.value.get(k)));
-      }),
+      fc.property(
+        fc.uniqueArray(fc.tuple(name, value), { selector: ([n]) => n, maxLength: 40 }),
+        fc.array(name, { maxLength: 8 }),
+        fc.constantFrom(' ', '  '),
+        (lines, asked, space) => {
+          const text = lines.map(([n, v]) => `${n}${space}${v}\n`).join('');
+          const table = parseKeyValueLines(text, 'x');
+          const picked = pickKeyValues(text, 'x', asked);
+          assert.ok(table.ok && picked.ok);
+          assert.deepEqual(
+            picked.value,
+            asked.map((k) => table.value.get(k)),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -179,7 +203,10 @@ describe('softnet, arp, udp_queues, cpu sysfs, selinux, timex', () => {
   it('parse captured softnet_stat, arp and udp files', () => {
     const softnet = parseSoftnetStat(read('net/softnet_stat'));
     assert.ok(softnet.ok);
-    assert.deepEqual(softnet.value.map((r) => r.cpu), ['0', '1']);
+    assert.deepEqual(
+      softnet.value.map((r) => r.cpu),
+      ['0', '1'],
+    );
     assert.equal(softnet.value[0]?.processed, parseInt(read('net/softnet_stat').split(/\s+/)[0] as string, 16));
     const arp = parseArpEntriesPerDevice(read('net/arp'));
     assert.ok(arp.ok);
@@ -191,20 +218,38 @@ describe('softnet, arp, udp_queues, cpu sysfs, selinux, timex', () => {
   it('softnet_stat of older kernels: the line number is the CPU, absent columns are absent', () => {
     const eleven = parseSoftnetStat('00000010 00000001 00000002 00000000 00000000 00000000 00000000 00000000 00000003 00000004 00000005\n'.repeat(2));
     assert.ok(eleven.ok);
-    assert.deepEqual(eleven.value[1], { cpu: '1', processed: 16, dropped: 1, times_squeezed: 2, cpu_collision: 3, received_rps: 4, flow_limit_count: 5, backlog_len: undefined });
+    assert.deepEqual(eleven.value[1], {
+      cpu: '1',
+      processed: 16,
+      dropped: 1,
+      times_squeezed: 2,
+      cpu_collision: 3,
+      received_rps: 4,
+      flow_limit_count: 5,
+      backlog_len: undefined,
+    });
     const nine = parseSoftnetStat('0000000a 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000\n');
     assert.ok(nine.ok && nine.value[0]?.received_rps === undefined);
     // Offline CPUs are skipped by the kernel, so column 13 (not the line number) names the CPU.
     const gap = parseSoftnetStat(`${'00000001 '.repeat(12)}00000000\n${'00000001 '.repeat(12)}00000003\n`);
     assert.ok(gap.ok);
-    assert.deepEqual(gap.value.map((r) => r.cpu), ['0', '3']);
+    assert.deepEqual(
+      gap.value.map((r) => r.cpu),
+      ['0', '3'],
+    );
   });
 
   it('reject garbled and truncated lines with file and line', () => {
     assert.deepEqual(parseSoftnetStat('00000001 00000002\n'), { ok: false, error: '/proc/net/softnet_stat:1: expected at least 9 columns, got 2' });
     assert.match((parseSoftnetStat(`${'0000000g '.repeat(9)}\n`) as { error: string }).error, /column 1 is not hex/);
-    assert.match((parseArpEntriesPerDevice('IP address HW type\n10.0.0.1 0x1 0x2\n') as { error: string }).error, /^\/proc\/net\/arp:2: expected 6 fields, got 3/);
-    assert.match((parseUdpQueues('header\n 1: 0100007F:C78B 00000000:0000 07 zz:00\n', '/proc/net/udp') as { error: string }).error, /^\/proc\/net\/udp:2: expected tx_queue:rx_queue/);
+    assert.match(
+      (parseArpEntriesPerDevice('IP address HW type\n10.0.0.1 0x1 0x2\n') as { error: string }).error,
+      /^\/proc\/net\/arp:2: expected 6 fields, got 3/,
+    );
+    assert.match(
+      (parseUdpQueues('header\n 1: 0100007F:C78B 00000000:0000 07 zz:00\n', '/proc/net/udp') as { error: string }).error,
+      /^\/proc\/net\/udp:2: expected tx_queue:rx_queue/,
+    );
     neverThrows((s) => parseSoftnetStat(s));
     neverThrows((s) => parseArpEntriesPerDevice(s));
     neverThrows((s) => parseUdpQueues(s, 'f'));
@@ -226,7 +271,25 @@ describe('softnet, arp, udp_queues, cpu sysfs, selinux, timex', () => {
   });
 
   it('timex conversions follow adjtimex(2): ns or µs by STA_NANO, 16-bit ppm fractions', () => {
-    const raw = { state: 0, offset: 1500, freq: 65536 * 10, maxerror: 16000, esterror: 500, status: 0x2001, constant: 7, tick: 10000, ppsfreq: 65536, jitter: 2000, shift: 3, stabil: 65536 * 2, jitcnt: 1, calcnt: 2, errcnt: 3, stbcnt: 4, tai: 37 };
+    const raw = {
+      state: 0,
+      offset: 1500,
+      freq: 65536 * 10,
+      maxerror: 16000,
+      esterror: 500,
+      status: 0x2001,
+      constant: 7,
+      tick: 10000,
+      ppsfreq: 65536,
+      jitter: 2000,
+      shift: 3,
+      stabil: 65536 * 2,
+      jitcnt: 1,
+      calcnt: 2,
+      errcnt: 3,
+      stbcnt: 4,
+      tai: 37,
+    };
     const v = (name: string, t = raw) => (timexFamilies(t).find((f) => f.name === `node_timex_${name}`)?.samples[0] as { value: number } | undefined)?.value;
     assert.equal(v('sync_status'), 1);
     assert.equal(v('offset_seconds'), 1.5e-6, 'STA_NANO set: offset in ns');

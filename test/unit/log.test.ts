@@ -24,7 +24,10 @@ describe('logging', () => {
     log.debug('hidden');
     log.warn({ target: 'db', password: 'hunter2', headers: { authorization: 'Basic abc' } }, 'probe "failed"');
     assert.equal(lines.length, 1);
-    assert.match(lines[0] as string, /^ts=\S+ caller=test\/unit\/log\.test\.js:\d+ level=warn msg="probe \\"failed\\"" target=db password=<redacted> headers\.authorization=<redacted>\n$/);
+    assert.match(
+      lines[0] as string,
+      /^ts=\S+ caller=test\/unit\/log\.test\.js:\d+ level=warn msg="probe \\"failed\\"" target=db password=<redacted> headers\.authorization=<redacted>\n$/,
+    );
     assert.doesNotMatch(lines[0] as string, /hunter2|Basic abc/);
   });
 
@@ -32,7 +35,9 @@ describe('logging', () => {
     // The JSON logger writes to a file descriptor (synchronously): a file's, to read it back.
     const file = join(mkdtempSync(join(tmpdir(), 'spyglass-log-')), 'log.json');
     const fd = openSync(file, 'w');
-    createLogger('info', 'json', { fd } as unknown as NodeJS.WritableStream).child({ collector: 'cpu' }).info({ n: 1 }, 'x');
+    createLogger('info', 'json', { fd } as unknown as NodeJS.WritableStream)
+      .child({ collector: 'cpu' })
+      .info({ n: 1 }, 'x');
     closeSync(fd);
     const line = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     assert.deepEqual(Object.keys(line), ['level', 'ts', 'collector', 'caller', 'n', 'msg']);
@@ -45,6 +50,9 @@ describe('logging', () => {
   });
 
   it('formats any pino JSON line as logfmt, nested values flattened', () => {
-    assert.equal(toLogfmt('{"ts":"t","caller":"src/x.js:1","level":"error","msg":"x y","n":1,"o":{"a":1,"b":{"c":"d e"}},"l":["a","b"],"m":[{"a":1}]}'), 'ts=t caller=src/x.js:1 level=error msg="x y" n=1 o.a=1 o.b.c="d e" l=a,b m="[{\\"a\\":1}]"\n');
+    assert.equal(
+      toLogfmt('{"ts":"t","caller":"src/x.js:1","level":"error","msg":"x y","n":1,"o":{"a":1,"b":{"c":"d e"}},"l":["a","b"],"m":[{"a":1}]}'),
+      'ts=t caller=src/x.js:1 level=error msg="x y" n=1 o.a=1 o.b.c="d e" l=a,b m="[{\\"a\\":1}]"\n',
+    );
   });
 });

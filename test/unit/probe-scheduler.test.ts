@@ -9,7 +9,10 @@ test('first slots are spread over the interval and stable', () => {
   assert.ok(slots.every((d) => d > 0 && d <= 15_000));
   const buckets = new Array(5).fill(0);
   for (const d of slots) buckets[Math.min(4, Math.floor(d / 3000))]++;
-  assert.ok(buckets.every((n) => n >= 20), `starts per 3 s of the interval: ${buckets.join(', ')}`);
+  assert.ok(
+    buckets.every((n) => n >= 20),
+    `starts per 3 s of the interval: ${buckets.join(', ')}`,
+  );
   assert.equal(firstSlot({ key: 't7', intervalMs: 15_000 }, now), firstSlot({ key: 't7', intervalMs: 15_000 }, now + 1));
 });
 
@@ -44,7 +47,10 @@ test('at most max_concurrent probes run; a hung target skips its slots instead o
 test('changing the target set keeps unchanged targets and drops removed ones', async () => {
   const seen: string[] = [];
   const scheduler = new ProbeScheduler<ScheduledTarget>(10, { probe: async (t) => void seen.push(t.key), skipped: () => undefined });
-  scheduler.setTargets([{ key: 'a', intervalMs: 100 }, { key: 'b', intervalMs: 100 }]);
+  scheduler.setTargets([
+    { key: 'a', intervalMs: 100 },
+    { key: 'b', intervalMs: 100 },
+  ]);
   await new Promise((r) => setTimeout(r, 250));
   scheduler.setTargets([{ key: 'a', intervalMs: 100 }]);
   const before = seen.filter((k) => k === 'b').length;

@@ -15,7 +15,18 @@ describe('/proc/stat', () => {
     const r = parseProcStat(read('proc-2cpu/stat'));
     assert.ok(r.ok);
     assert.deepEqual([...r.value.cpus.keys()], ['0', '1']);
-    assert.deepEqual(r.value.cpus.get('0'), { user: 11.08, nice: 0, system: 5.06, idle: 475.16, iowait: 0.22, irq: 0, softirq: 0.08, steal: 0.03, guest: 0, guest_nice: 0 });
+    assert.deepEqual(r.value.cpus.get('0'), {
+      user: 11.08,
+      nice: 0,
+      system: 5.06,
+      idle: 475.16,
+      iowait: 0.22,
+      irq: 0,
+      softirq: 0.08,
+      steal: 0.03,
+      guest: 0,
+      guest_nice: 0,
+    });
     assert.ok((r.value.bootTime ?? 0) > 1.7e9);
     assert.ok((r.value.contextSwitches ?? 0) > 0);
   });
@@ -39,9 +50,14 @@ describe('/proc/stat', () => {
   });
 
   it('many CPUs, with offline ones missing: every CPU line comes back with its own ticks', () => {
-    const cpuLines = fc.uniqueArray(fc.integer({ min: 0, max: 4095 }), { minLength: 1, maxLength: 512 }).chain((ids) =>
-      fc.tuple(fc.constant(ids.sort((a, b) => a - b)), fc.array(fc.array(fc.nat({ max: 2 ** 40 }), { minLength: 10, maxLength: 10 }), { minLength: ids.length, maxLength: ids.length })),
-    );
+    const cpuLines = fc
+      .uniqueArray(fc.integer({ min: 0, max: 4095 }), { minLength: 1, maxLength: 512 })
+      .chain((ids) =>
+        fc.tuple(
+          fc.constant(ids.sort((a, b) => a - b)),
+          fc.array(fc.array(fc.nat({ max: 2 ** 40 }), { minLength: 10, maxLength: 10 }), { minLength: ids.length, maxLength: ids.length }),
+        ),
+      );
     fc.assert(
       fc.property(cpuLines, ([ids, ticks]) => {
         const text = `cpu  1 2 3 4 5 6 7 8 9 10\n${ids.map((id, i) => `cpu${id} ${(ticks[i] as number[]).join(' ')}`).join('\n')}\nctxt 5\n`;
@@ -56,7 +72,12 @@ describe('/proc/stat', () => {
 
   it('never throws on arbitrary input', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => void parseProcStat(s)));
-    fc.assert(fc.property(fc.array(fc.oneof(fc.constantFrom('cpu0', 'cpu', 'ctxt', 'btime', '-1', '1.5', ' ', '\n', 'x')), { maxLength: 40 }), (parts) => void parseProcStat(parts.join(' '))));
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom('cpu0', 'cpu', 'ctxt', 'btime', '-1', '1.5', ' ', '\n', 'x')), { maxLength: 40 }),
+        (parts) => void parseProcStat(parts.join(' ')),
+      ),
+    );
   });
 });
 

@@ -25,7 +25,13 @@ describe('text exposition', () => {
   });
 
   it('orders families by name and samples by labels, whatever the input order', () => {
-    const a = [gauge('b', 'h', [{ labels: { x: '2' }, value: 2 }, { labels: { x: '1' }, value: 1 }]), gauge('a', 'h', [{ value: 0 }])];
+    const a = [
+      gauge('b', 'h', [
+        { labels: { x: '2' }, value: 2 },
+        { labels: { x: '1' }, value: 1 },
+      ]),
+      gauge('a', 'h', [{ value: 0 }]),
+    ];
     assert.equal(text(a), '# HELP a h\n# TYPE a gauge\na 0\n# HELP b h\n# TYPE b gauge\nb{x="1"} 1\nb{x="2"} 2\n');
     assert.equal(text([...a].reverse()), text(a));
   });
@@ -45,7 +51,22 @@ describe('text exposition', () => {
   });
 
   it('renders histograms with cumulative buckets, +Inf, _sum and _count', () => {
-    const h: MetricFamily = { name: 'lat_seconds', help: 'h', type: 'histogram', samples: [{ labels: { t: 'a' }, buckets: [[0.1, 1], [1, 3]], sum: 2.5, count: 4 }] };
+    const h: MetricFamily = {
+      name: 'lat_seconds',
+      help: 'h',
+      type: 'histogram',
+      samples: [
+        {
+          labels: { t: 'a' },
+          buckets: [
+            [0.1, 1],
+            [1, 3],
+          ],
+          sum: 2.5,
+          count: 4,
+        },
+      ],
+    };
     assert.equal(
       text([h]),
       '# HELP lat_seconds h\n# TYPE lat_seconds histogram\n' +
@@ -56,18 +77,39 @@ describe('text exposition', () => {
 
   it('renders the same bytes with and without the labels cache, run after run', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ a: fc.string({ unit: 'binary' }), b: fc.constantFrom('x', 'y\n', 'z"') }), { minLength: 1, maxLength: 30 }), fc.float({ noNaN: true }), (labelSets, v) => {
-        const families: MetricFamily[] = [
-          gauge('test_g', 'g', labelSets.map((labels, i) => ({ labels, value: i + v }))),
-          { name: 'test_h', help: 'h', type: 'histogram', samples: labelSets.slice(0, 3).map((labels) => ({ labels, buckets: [[1, 1], [Infinity, 2]], sum: 3, count: 2 })) },
-        ];
-        for (const format of ['prometheus', 'openmetrics'] as const) {
-          const plain = renderFamilies(families, { format, timestamps: false, defaultTimestampMs: 0 });
-          const cached = () => renderFamilies(families, { format, timestamps: false, defaultTimestampMs: 0, cacheLabels: true });
-          assert.equal(cached(), plain);
-          assert.equal(cached(), plain, 'again, from the cache');
-        }
-      }),
+      fc.property(
+        fc.array(fc.record({ a: fc.string({ unit: 'binary' }), b: fc.constantFrom('x', 'y\n', 'z"') }), { minLength: 1, maxLength: 30 }),
+        fc.float({ noNaN: true }),
+        (labelSets, v) => {
+          const families: MetricFamily[] = [
+            gauge(
+              'test_g',
+              'g',
+              labelSets.map((labels, i) => ({ labels, value: i + v })),
+            ),
+            {
+              name: 'test_h',
+              help: 'h',
+              type: 'histogram',
+              samples: labelSets.slice(0, 3).map((labels) => ({
+                labels,
+                buckets: [
+                  [1, 1],
+                  [Infinity, 2],
+                ],
+                sum: 3,
+                count: 2,
+              })),
+            },
+          ];
+          for (const format of ['prometheus', 'openmetrics'] as const) {
+            const plain = renderFamilies(families, { format, timestamps: false, defaultTimestampMs: 0 });
+            const cached = () => renderFamilies(families, { format, timestamps: false, defaultTimestampMs: 0, cacheLabels: true });
+            assert.equal(cached(), plain);
+            assert.equal(cached(), plain, 'again, from the cache');
+          }
+        },
+      ),
       { numRuns: 50 },
     );
   });
@@ -101,9 +143,28 @@ describe('rendering in slices', () => {
   it('gives the same bytes as one synchronous render, in many turns of the event loop', async () => {
     const shared = { id: '/kubepods/pod1', pod: 'web-1' };
     const families: MetricFamily[] = [
-      counter('big_total', 'many series', Array.from({ length: 3000 }, (_, i) => ({ labels: i % 2 ? shared : { id: `/c${i}`, pod: `p"${i}` }, value: i }))),
+      counter(
+        'big_total',
+        'many series',
+        Array.from({ length: 3000 }, (_, i) => ({ labels: i % 2 ? shared : { id: `/c${i}`, pod: `p"${i}` }, value: i })),
+      ),
       gauge('small', 'one', [{ labels: { a: 'x\ny' }, value: 0.5 }]),
-      { name: 'lat_seconds', help: 'h', type: 'histogram', samples: [{ labels: { t: 'a' }, buckets: [[0.1, 1], [1, 3]], sum: 2.5, count: 4 }] },
+      {
+        name: 'lat_seconds',
+        help: 'h',
+        type: 'histogram',
+        samples: [
+          {
+            labels: { t: 'a' },
+            buckets: [
+              [0.1, 1],
+              [1, 3],
+            ],
+            sum: 2.5,
+            count: 4,
+          },
+        ],
+      },
       { name: 'q', help: 'h', type: 'summary', samples: [{ quantiles: [[0.5, 1]], sum: 3, count: 2 }] },
     ];
     for (const format of ['prometheus', 'openmetrics'] as const) {
@@ -144,7 +205,13 @@ describe('rendering in slices', () => {
 
   it('sorts again when the same labels objects come in another order; reuses the order only for the same sequence', () => {
     const labels = Array.from({ length: 600 }, (_, i) => ({ id: `/c${String(i).padStart(4, '0')}` }));
-    const family = (order: typeof labels) => [gauge('reorder_test', 'h', order.map((l) => ({ labels: l, value: Number(l.id.slice(2)) })))];
+    const family = (order: typeof labels) => [
+      gauge(
+        'reorder_test',
+        'h',
+        order.map((l) => ({ labels: l, value: Number(l.id.slice(2)) })),
+      ),
+    ];
     const sorted = text(family(labels));
     const shuffled = [...labels].reverse();
     assert.equal(text(family(shuffled)), sorted);

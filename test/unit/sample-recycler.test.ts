@@ -16,18 +16,50 @@ function run(recycler: SampleRecycler, values: Array<[typeof A, number]>) {
 describe('sample recycler', () => {
   it('hands a run the objects of the run before last, leaving the previous run as returned', () => {
     const recycler = new SampleRecycler();
-    const first = run(recycler, [[A, 1], [B, 2]]);
-    const second = run(recycler, [[A, 3], [B, 4]]);
+    const first = run(recycler, [
+      [A, 1],
+      [B, 2],
+    ]);
+    const second = run(recycler, [
+      [A, 3],
+      [B, 4],
+    ]);
     assert.notEqual(second, first);
-    assert.deepEqual(first, [{ labels: A, value: 1 }, { labels: B, value: 2 }], 'the second run did not touch the first');
+    assert.deepEqual(
+      first,
+      [
+        { labels: A, value: 1 },
+        { labels: B, value: 2 },
+      ],
+      'the second run did not touch the first',
+    );
     const firstObjects = [...first];
     const third = run(recycler, [[B, 5]]);
     assert.equal(third, first, 'the array of the run before last');
     assert.equal(third[0], firstObjects[0], 'and its sample objects');
     assert.deepEqual(third, [{ labels: B, value: 5 }], 'emptied first: one sample fewer is one sample fewer');
-    assert.deepEqual(second, [{ labels: A, value: 3 }, { labels: B, value: 4 }], 'the run being served stays intact');
-    const fourth = run(recycler, [[A, 6], [B, 7], [A, 8]]);
-    assert.deepEqual(fourth, [{ labels: A, value: 6 }, { labels: B, value: 7 }, { labels: A, value: 8 }], 'grows past what it held');
+    assert.deepEqual(
+      second,
+      [
+        { labels: A, value: 3 },
+        { labels: B, value: 4 },
+      ],
+      'the run being served stays intact',
+    );
+    const fourth = run(recycler, [
+      [A, 6],
+      [B, 7],
+      [A, 8],
+    ]);
+    assert.deepEqual(
+      fourth,
+      [
+        { labels: A, value: 6 },
+        { labels: B, value: 7 },
+        { labels: A, value: 8 },
+      ],
+      'grows past what it held',
+    );
   });
 
   it('keeps families apart', () => {

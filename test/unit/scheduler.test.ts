@@ -31,14 +31,33 @@ describe('one run', () => {
   });
 
   it('turns a throw (sync or async) into an error outcome', async () => {
-    const sync = await runCollector({ settings: settings(() => { throw new Error('sync boom'); }), paths, logger: quiet, state: undefined });
+    const sync = await runCollector({
+      settings: settings(() => {
+        throw new Error('sync boom');
+      }),
+      paths,
+      logger: quiet,
+      state: undefined,
+    });
     assert.deepEqual([sync.result, sync.error], ['error', 'sync boom']);
-    const asyncErr = await runCollector({ settings: settings(async () => { throw new Error('async boom'); }), paths, logger: quiet, state: undefined });
+    const asyncErr = await runCollector({
+      settings: settings(async () => {
+        throw new Error('async boom');
+      }),
+      paths,
+      logger: quiet,
+      state: undefined,
+    });
     assert.deepEqual([asyncErr.result, asyncErr.error], ['error', 'async boom']);
   });
 
   it('rejects invalid metric families from a collector', async () => {
-    const o = await runCollector({ settings: settings(() => [{ name: '1bad', help: '', type: 'gauge', samples: [] }]), paths, logger: quiet, state: undefined });
+    const o = await runCollector({
+      settings: settings(() => [{ name: '1bad', help: '', type: 'gauge', samples: [] }]),
+      paths,
+      logger: quiet,
+      state: undefined,
+    });
     assert.equal(o.result, 'error');
     assert.match(o.error ?? '', /invalid metric name/);
   });

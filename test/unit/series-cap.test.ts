@@ -23,14 +23,23 @@ describe('series cap (max_series)', () => {
 
   it('without a group label drops the last samples; under the cap changes nothing', async () => {
     assert.equal((await capSeries(families(), 3)).dropped, 4);
-    assert.deepEqual((await capSeries(families(), 3)).families.map((f) => f.samples.length), [3]);
+    assert.deepEqual(
+      (await capSeries(families(), 3)).families.map((f) => f.samples.length),
+      [3],
+    );
     const all = families();
     assert.equal((await capSeries(all, 7, 'id')).families, all);
     assert.equal((await capSeries(all, undefined, 'id')).dropped, 0);
   });
 
   it('gives the event loop turns over large sets and keeps the same series as without them', async () => {
-    const many = () => [gauge('g', 'g', Array.from({ length: 20_000 }, (_, i) => ({ labels: { id: `/${i % 7000}` }, value: i })))];
+    const many = () => [
+      gauge(
+        'g',
+        'g',
+        Array.from({ length: 20_000 }, (_, i) => ({ labels: { id: `/${i % 7000}` }, value: i })),
+      ),
+    ];
     let turns = 0;
     const sliced = await capSeries(many(), 9000, 'id', () => {
       turns++;

@@ -41,9 +41,17 @@ describe('text format parser', () => {
   });
 
   it('never throws on arbitrary input', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => void parseTextFormat(s, 'f')), { numRuns: 500 });
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('# TYPE x histogram\n', 'x_bucket{le="1"} 1\n', 'x_sum 1\n', 'x_count 2\n', 'x{a="b"} 1\n', '# HELP x h\n', '\n', 'x 1 2\n'), { maxLength: 12 }), (parts) => void parseTextFormat(parts.join(''), 'f')),
+      fc.property(fc.string({ unit: 'binary' }), (s) => void parseTextFormat(s, 'f')),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('# TYPE x histogram\n', 'x_bucket{le="1"} 1\n', 'x_sum 1\n', 'x_count 2\n', 'x{a="b"} 1\n', '# HELP x h\n', '\n', 'x 1 2\n'), {
+          maxLength: 12,
+        }),
+        (parts) => void parseTextFormat(parts.join(''), 'f'),
+      ),
     );
   });
 });
