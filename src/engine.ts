@@ -15,6 +15,9 @@ import { Scheduler, type Plan, type ScheduledJob } from './scheduler/scheduler.j
 import { followedIntervalMs, lockedOffsetMs, ScrapeTracker } from './scheduler/scrape-phase.js';
 import { runtimeRegistry, SELF_SECTION, selfMetricFamilies, type CollectorStatus, type EngineStatus } from './self-metrics.js';
 
+/** A run ready to swap in, with what the series cap did to it. */
+type ReadySection = RenderedSection & { ok: true; series: number; dropped: number };
+
 /** One collector on its schedule: runs it, publishes or withdraws its series, keeps its status. */
 class CollectorJob implements ScheduledJob {
   readonly name: string;
@@ -184,7 +187,7 @@ class CollectorJob implements ScheduledJob {
     return undefined;
   }
 
-  private async renderHere(o: RunOutcome): Promise<(RenderedSection & { ok: true; series: number; dropped: number }) | { ok: false; error: string }> {
+  private async renderHere(o: RunOutcome): Promise<ReadySection | { ok: false; error: string }> {
     const settings = { timestamps: this.settings.sampleTimestamps, runTimeMs: o.runTimeMs, cacheLabels: this.settings.definition.stableLabels === true };
     const { sections, bodies } = this.engine;
     const run = await renderCollectorRun(o.families ?? [], {
@@ -200,7 +203,7 @@ class CollectorJob implements ScheduledJob {
     return run.ok ? { ...run, renderLater: renderLaterInSlices(run.families, settings) } : run;
   }
 
-  private renderedInThread(r: ThreadRendered): RenderedSection & { ok: true; series: number; dropped: number } {
+  private renderedInThread(r: ThreadRendered): ReadySection {
     const thread = this.thread as CollectorThread;
     return { ok: true, ...r, renderLater: (format: Format) => thread.render(r.runId, format) };
   }
