@@ -10,8 +10,8 @@ const CRIO_CONTAINERS = 'run/containers/storage/overlay-containers';
 const DOCKER_CONTAINERS = 'var/lib/docker/containers';
 const KUBELET_CONTAINER_LOGS = 'var/log/containers';
 const KUBELET_POD_LOGS = 'var/log/pods';
-/** A container whose metadata was not found yet is looked up again after this long. */
-const RETRY_MS = 30_000;
+/** A container whose metadata was not found yet, or found without its image, is looked up again after this long. */
+export const METADATA_RETRY_MS = 30_000;
 
 export interface MetadataOptions {
   rootfs: string;
@@ -28,14 +28,17 @@ export interface PodNames {
 }
 
 interface Entry {
+  /** The best found so far. */
   metadata?: ContainerMetadata;
-  /** When to look again for a container not found yet. */
+  /** When to look again, while the metadata is missing or incomplete. */
   retryAtMs?: number;
 }
 
 /**
- * Container metadata by container ID, and pod names by UID, looked up once per container from the
- * node's own files (no network), the Docker API only when configured; forgotten when the container goes.
+ * Container metadata by container ID, and pod names by UID, looked up from the node's own files (no
+ * network), the Docker API only when configured, and the kubelet's log names; forgotten when the
+ * container goes. Looked up once when complete; metadata without an image (found only from log
+ * names, or while the Docker API was down) is looked up again every METADATA_RETRY_MS until it is.
  */
 export class MetadataStore {
   private readonly containers = new Map<string, Entry>();
@@ -56,14 +59,15 @@ export class MetadataStore {
     for (const id of this.containers.keys()) if (!liveIds.has(id)) this.containers.delete(id);
     const due = [...liveIds].filter((id) => {
       const e = this.containers.get(id);
-      return !e || (e.metadata === undefined && (e.retryAtMs ?? 0) <= nowMs);
+      return !e || (e.retryAtMs !== undefined && e.retryAtMs <= nowMs);
     });
     const unknownPod = [...liveUids].some((uid) => !this.pods.has(uid));
     if ((due.length || unknownPod) && nowMs - this.listedLogsAtMs >= 1000) this.listKubeletLogs(opts, nowMs);
     for (const id of due) {
       if (opts.signal.aborted) return;
-      const metadata = this.fromFiles(id, runtimes.get(id), opts) ?? (await this.fromDockerApi(id, opts, nowMs)) ?? this.fromLogs(id);
-      this.containers.set(id, metadata ? { metadata } : { retryAtMs: nowMs + RETRY_MS });
+      const found = this.fromFiles(id, runtimes.get(id), opts) ?? (await this.fromDockerApi(id, opts, nowMs)) ?? this.fromLogs(id);
+      const metadata = found ?? this.containers.get(id)?.metadata;
+      this.containers.set(id, metadata?.image ? { metadata } : { ...(metadata ? { metadata } : {}), retryAtMs: nowMs + METADATA_RETRY_MS });
     }
     for (const uid of this.pods.keys()) if (!liveUids.has(uid)) this.pods.delete(uid);
   }
@@ -117,7 +121,7 @@ export class MetadataStore {
     if (answer.status === 'found') return dockerMetadata(answer.body) ?? malformed(id, 'Docker API inspect', opts);
     if (answer.status === 'failed') {
       // One failure (hung or refused socket) and the rest of this run does without the API.
-      this.dockerDownUntilMs = nowMs + RETRY_MS;
+      this.dockerDownUntilMs = nowMs + METADATA_RETRY_MS;
       opts.skip('metadata', `Docker API ${opts.dockerHost}: ${answer.error}`);
     }
     return undefined;
