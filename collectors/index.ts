@@ -31,6 +31,7 @@ import uname from './host/uname.js';
 import textfile from './textfile/textfile.js';
 import thermal_zone from './host/thermal-zone.js';
 import vmstat from './host/vmstat.js';
+import xfs from './host/xfs.js';
 
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
@@ -64,4 +65,5 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   udp_queues,
   uname,
   vmstat,
+  xfs,
 ];

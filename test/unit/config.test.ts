@@ -65,6 +65,7 @@ describe('config', () => {
         'udp_queues',
         'uname',
         'vmstat',
+        'xfs',
       ],
     );
     const cpu = r.config.collectors.find((c) => c.definition.name === 'cpu');
