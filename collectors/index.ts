@@ -32,6 +32,7 @@ import textfile from './textfile/textfile.js';
 import thermal_zone from './host/thermal-zone.js';
 import vmstat from './host/vmstat.js';
 import xfs from './host/xfs.js';
+import zfs from './host/zfs.js';
 
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
@@ -66,4 +67,5 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   uname,
   vmstat,
   xfs,
+  zfs,
 ];

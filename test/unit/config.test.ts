@@ -66,6 +66,7 @@ describe('config', () => {
         'uname',
         'vmstat',
         'xfs',
+        'zfs',
       ],
     );
     const cpu = r.config.collectors.find((c) => c.definition.name === 'cpu');
