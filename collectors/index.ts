@@ -31,6 +31,8 @@ import uname from './host/uname.js';
 import textfile from './textfile/textfile.js';
 import thermal_zone from './host/thermal-zone.js';
 import vmstat from './host/vmstat.js';
+import xfs from './host/xfs.js';
+import zfs from './host/zfs.js';
 
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
@@ -64,4 +66,6 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   udp_queues,
   uname,
   vmstat,
+  xfs,
+  zfs,
 ];

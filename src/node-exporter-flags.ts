@@ -47,8 +47,6 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'tapestats',
   'tcpstat',
   'wifi',
-  'xfs',
-  'zfs',
   'zoneinfo',
   // Option prefixes node_exporter uses for two of them.
   'powersupply',

@@ -11,10 +11,12 @@ import { fixture } from './spyglass.js';
 const TREE: Array<[from: string, to: string]> = [
   ['proc-2cpu', 'proc'],
   ['selinux/proc', 'proc'],
+  ['proc-zfs', 'proc'],
   ['sys-cpu', 'sys'],
   ['sys-net', 'sys'],
   ['sys-hardware', 'sys'],
   ['sys-block', 'sys'],
+  ['sys-xfs', 'sys'],
   ['selinux/sys', 'sys'],
   ['selinux/root', 'root'],
   ['dump/root', 'root'],

@@ -65,6 +65,8 @@ describe('config', () => {
         'udp_queues',
         'uname',
         'vmstat',
+        'xfs',
+        'zfs',
       ],
     );
     const cpu = r.config.collectors.find((c) => c.definition.name === 'cpu');
