@@ -20,6 +20,8 @@ import meminfo from './host/meminfo.js';
 import netclass from './host/netclass.js';
 import netdev from './host/netdev.js';
 import netstat from './host/netstat.js';
+import nfs from './host/nfs.js';
+import nfsd from './host/nfsd.js';
 import os from './host/os-release.js';
 import probe from './probe/probe.js';
 import pressure from './host/pressure.js';
@@ -49,6 +51,8 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   netclass,
   netdev,
   netstat,
+  nfs,
+  nfsd,
   os,
   pressure,
   probe,

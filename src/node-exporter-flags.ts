@@ -29,8 +29,6 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'mountstats',
   'netclass_rtnl',
   'network_route',
-  'nfs',
-  'nfsd',
   'ntp',
   'nvme',
   'perf',
