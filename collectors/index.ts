@@ -17,6 +17,8 @@ import hwmon from './host/hwmon.js';
 import inventory from './host/inventory.js';
 import loadavg from './host/loadavg.js';
 import meminfo from './host/meminfo.js';
+import meminfo_numa from './host/meminfo-numa.js';
+import mountstats from './host/mountstats.js';
 import netclass from './host/netclass.js';
 import netdev from './host/netdev.js';
 import netstat from './host/netstat.js';
@@ -48,6 +50,8 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   inventory,
   loadavg,
   meminfo,
+  meminfo_numa,
+  mountstats,
   netclass,
   netdev,
   netstat,

@@ -25,8 +25,6 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'lnstat',
   'logind',
   'mdadm',
-  'meminfo_numa',
-  'mountstats',
   'netclass_rtnl',
   'network_route',
   'ntp',
