@@ -17,9 +17,13 @@ import hwmon from './host/hwmon.js';
 import inventory from './host/inventory.js';
 import loadavg from './host/loadavg.js';
 import meminfo from './host/meminfo.js';
+import meminfo_numa from './host/meminfo-numa.js';
+import mountstats from './host/mountstats.js';
 import netclass from './host/netclass.js';
 import netdev from './host/netdev.js';
 import netstat from './host/netstat.js';
+import nfs from './host/nfs.js';
+import nfsd from './host/nfsd.js';
 import os from './host/os-release.js';
 import probe from './probe/probe.js';
 import pressure from './host/pressure.js';
@@ -48,9 +52,13 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   inventory,
   loadavg,
   meminfo,
+  meminfo_numa,
+  mountstats,
   netclass,
   netdev,
   netstat,
+  nfs,
+  nfsd,
   os,
   pressure,
   probe,

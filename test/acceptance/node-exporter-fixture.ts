@@ -47,6 +47,8 @@ try {
       '--collector.netclass.ignored-devices=(dmz|int)',
       '--collector.netclass.ignore-invalid-speed',
       '--collector.arp.device-exclude=nope',
+      '--collector.mountstats',
+      '--collector.meminfo_numa',
       '--no-collector.container',
       '--no-collector.probe',
     ],

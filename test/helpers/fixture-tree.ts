@@ -12,16 +12,21 @@ const TREE: Array<[from: string, to: string]> = [
   ['proc-2cpu', 'proc'],
   ['selinux/proc', 'proc'],
   ['proc-zfs', 'proc'],
+  ['nfs', 'proc'],
   ['sys-cpu', 'sys'],
   ['sys-net', 'sys'],
   ['sys-hardware', 'sys'],
   ['sys-block', 'sys'],
   ['sys-xfs', 'sys'],
   ['selinux/sys', 'sys'],
+  ['sys-numa', 'sys'],
   ['selinux/root', 'root'],
   ['dump/root', 'root'],
   ['udev-data', 'udev'],
 ];
+
+/** Collectors off by default that the golden dump turns on, since the tree has data for them. */
+export const OPT_IN_IN_THE_TREE: readonly string[] = ['meminfo_numa', 'mountstats'];
 
 /**
  * Default collectors that read the machine rather than the tree, or whose output changes from run

@@ -51,6 +51,8 @@ describe('config', () => {
         'netclass',
         'netdev',
         'netstat',
+        'nfs',
+        'nfsd',
         'os',
         'pressure',
         'probe',

@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { builtinCollectors } from '../../collectors/index.js';
 import { loadConfig } from '../../src/config/load.js';
 import { dump } from '../../src/dump.js';
-import { fixtureTree, OUTSIDE_THE_TREE } from '../helpers/fixture-tree.js';
+import { fixtureTree, OPT_IN_IN_THE_TREE, OUTSIDE_THE_TREE } from '../helpers/fixture-tree.js';
 import { fixture } from '../helpers/spyglass.js';
 
 /**
@@ -23,11 +23,14 @@ describe('dump over a fixture tree', () => {
       builtins: builtinCollectors,
       overrides: {
         paths: { procfs: tree.procfs, sysfs: tree.sysfs, rootfs: tree.rootfs, udev_data: tree.udevData },
-        collectors: Object.fromEntries(Object.keys(OUTSIDE_THE_TREE).map((name) => [name, { enabled: false }])),
+        collectors: Object.fromEntries([
+          ...Object.keys(OUTSIDE_THE_TREE).map((name) => [name, { enabled: false }]),
+          ...OPT_IN_IN_THE_TREE.map((name) => [name, { enabled: true }]),
+        ]),
       },
     });
     assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.errors));
-    const unknown = Object.keys(OUTSIDE_THE_TREE).filter((name) => !builtinCollectors.some((c) => c.name === name));
+    const unknown = [...Object.keys(OUTSIDE_THE_TREE), ...OPT_IN_IN_THE_TREE].filter((name) => !builtinCollectors.some((c) => c.name === name));
     assert.deepEqual(unknown, [], 'collectors left out by name must exist');
     const result = await dump(loaded.config, [], 'prometheus');
     assert.ok(!('error' in result), 'error' in result ? result.error : '');
