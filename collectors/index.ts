@@ -30,6 +30,7 @@ import pressure from './host/pressure.js';
 import processes from './host/processes.js';
 import sockstat from './host/sockstat.js';
 import stat from './host/stat.js';
+import systemd from './host/systemd.js';
 import time from './host/time.js';
 import uname from './host/uname.js';
 import textfile from './textfile/textfile.js';
@@ -67,6 +68,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   sockstat,
   softnet,
   stat,
+  systemd,
   textfile,
   thermal_zone,
   time,

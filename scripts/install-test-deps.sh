@@ -8,7 +8,8 @@
 #   bundled rules prometheus-alertmanager (amtool and a real Alertmanager); for secure serving
 #   apache2-utils (htpasswd writes the $2y$ bcrypt hashes users put in web configs); for the
 #   deploy files kubectl (its built-in kustomize; the image this runs on ships it, Debian's
-#   kubernetes-client is the fallback) and systemd (systemd-analyze verify/security).
+#   kubernetes-client is the fallback) and systemd (systemd-analyze verify/security; and, with
+#   dbus-daemon, a real systemd and system bus for the systemd collector's tests).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
@@ -27,6 +28,7 @@ command -v amtool >/dev/null && command -v prometheus-alertmanager >/dev/null ||
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v kubectl >/dev/null || need+=(kubernetes-client)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v dbus-daemon >/dev/null || need+=(dbus-daemon)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

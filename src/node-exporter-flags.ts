@@ -39,7 +39,6 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'softirqs',
   'supervisord',
   'sysctl',
-  'systemd',
   'tapestats',
   'tcpstat',
   'wifi',

@@ -182,7 +182,7 @@ describe('migrating a node_exporter unit', () => {
       'collector.stat.softirq',
       'collector.netdev.netlink',
       'no-collector.wifi',
-      'no-collector.systemd',
+      'no-collector.logind',
       'collector.ntp.server',
     ]) {
       assert.match(log, new RegExp(`--${name.replace(/\./g, '\\.')}[^"\\n]* ignored: \\w`), name);

@@ -37,6 +37,7 @@ export const OUTSIDE_THE_TREE: Readonly<Record<string, string>> = {
   filesystem: 'statfs(2) on the mount points of this machine',
   inventory: 'systeminformation reads this machine',
   probe: 'network probes; no targets configured',
+  systemd: 'asks systemd over D-Bus, not files (off by default); test/systemd.test.ts runs it against a real systemd',
   time: 'the clock and the time zone',
   timex: 'adjtimex(2)',
   uname: 'the machine label comes from uname(2), not from the tree',
