@@ -1,6 +1,8 @@
 /** Every built-in collector, registered in this one place. */
 import type { CollectorDefinition } from '../src/collector.js';
 import arp from './host/arp.js';
+import bcache from './host/bcache.js';
+import btrfs from './host/btrfs.js';
 import selinux from './host/selinux.js';
 import softnet from './host/softnet.js';
 import timex from './host/timex.js';
@@ -10,6 +12,8 @@ import container from './container/container.js';
 import cpu from './host/cpu.js';
 import diskstats from './host/diskstats.js';
 import dmi from './host/dmi.js';
+import dmmultipath from './host/dmmultipath.js';
+import edac from './host/edac.js';
 import entropy from './host/entropy.js';
 import filefd from './host/filefd.js';
 import filesystem from './host/filesystem.js';
@@ -23,6 +27,7 @@ import netstat from './host/netstat.js';
 import os from './host/os-release.js';
 import probe from './probe/probe.js';
 import pressure from './host/pressure.js';
+import rapl from './host/rapl.js';
 import processes from './host/processes.js';
 import sockstat from './host/sockstat.js';
 import stat from './host/stat.js';
@@ -34,11 +39,15 @@ import vmstat from './host/vmstat.js';
 
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
+  bcache,
+  btrfs,
   conntrack,
   container,
   cpu,
   diskstats,
   dmi,
+  dmmultipath,
+  edac,
   entropy,
   filefd,
   filesystem,
@@ -53,6 +62,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   pressure,
   probe,
   processes,
+  rapl,
   selinux,
   sockstat,
   softnet,
