@@ -15,6 +15,8 @@ const TREE: Array<[from: string, to: string]> = [
   ['sys-net', 'sys'],
   ['sys-hardware', 'sys'],
   ['sys-block', 'sys'],
+  ['sys-storage', 'sys'],
+  ['sys-edac-rapl', 'sys'],
   ['selinux/sys', 'sys'],
   ['selinux/root', 'root'],
   ['dump/root', 'root'],
