@@ -1,6 +1,8 @@
 /** Every built-in collector, registered in this one place. */
 import type { CollectorDefinition } from '../src/collector.js';
 import arp from './host/arp.js';
+import bcache from './host/bcache.js';
+import btrfs from './host/btrfs.js';
 import selinux from './host/selinux.js';
 import softnet from './host/softnet.js';
 import timex from './host/timex.js';
@@ -10,6 +12,8 @@ import container from './container/container.js';
 import cpu from './host/cpu.js';
 import diskstats from './host/diskstats.js';
 import dmi from './host/dmi.js';
+import dmmultipath from './host/dmmultipath.js';
+import edac from './host/edac.js';
 import entropy from './host/entropy.js';
 import filefd from './host/filefd.js';
 import filesystem from './host/filesystem.js';
@@ -27,6 +31,7 @@ import nfsd from './host/nfsd.js';
 import os from './host/os-release.js';
 import probe from './probe/probe.js';
 import pressure from './host/pressure.js';
+import rapl from './host/rapl.js';
 import processes from './host/processes.js';
 import sockstat from './host/sockstat.js';
 import stat from './host/stat.js';
@@ -41,11 +46,15 @@ import zfs from './host/zfs.js';
 
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
+  bcache,
+  btrfs,
   conntrack,
   container,
   cpu,
   diskstats,
   dmi,
+  dmmultipath,
+  edac,
   entropy,
   filefd,
   filesystem,
@@ -64,6 +73,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   pressure,
   probe,
   processes,
+  rapl,
   selinux,
   sockstat,
   softnet,

@@ -6,6 +6,7 @@ import { IGNORED_NODE_EXPORTER_FLAGS } from './node-exporter-flags.js';
  * collectors loaded from modules are only known after the config is read:
  *   --collector.NAME  --no-collector.NAME  --collector.NAME.OPTION=VALUE (repeat for lists)
  *   --collector.NAME.OPTION / --no-collector.NAME.OPTION for a boolean option, as in node_exporter
+ *   (OPTION in dashes, underscores or camelCase: the config's snake_case key)
  *   --collector.NAME.A.B=VALUE for option B of the mapping A (--collector.probe.endpoint.allow=CIDR)
  *   blackbox_exporter's --timeout-offset (the /probe endpoint's timeout_offset)
  * node_exporter flags with no meaning here are taken out with a note saying why (see node-exporter-flags.ts).
@@ -65,7 +66,11 @@ export function extractCollectorFlags(argv: readonly string[], kindOf: OptionKin
     const option = OPTION.exec(arg);
     if (option) {
       const [, negated, collector, name, given] = option as unknown as [string, string | undefined, string, string, string | undefined];
-      const key = name.replace(/-/g, '_');
+      // Dashes and camelCase (node_exporter's --collector.bcache.priorityStats) become snake_case.
+      const key = name
+        .replace(/-/g, '_')
+        .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+        .toLowerCase();
       let value: unknown;
       if (negated) {
         if (given !== undefined) return { error: `flag ${arg}: a --no- flag takes no value` };

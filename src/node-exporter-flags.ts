@@ -6,16 +6,13 @@
 
 /** Collectors of node_exporter that spyglass does not have (flag names, as node_exporter spells them). */
 export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
-  'bcache',
   'bonding',
-  'btrfs',
   'buddyinfo',
   'cgroups',
   'cpufreq',
   'devstat',
   'drbd',
   'drm',
-  'edac',
   'ethtool',
   'fibrechannel',
   'infiniband',
@@ -32,7 +29,6 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'perf',
   'powersupplyclass',
   'qdisc',
-  'rapl',
   'runit',
   'schedstat',
   'slabinfo',

@@ -38,11 +38,14 @@ try {
     [
       cliPath,
       'dump',
-      `--path.procfs=${fixtures}/proc`,
-      `--path.sysfs=${fixtures}/sys`,
-      `--path.rootfs=${fixtures}`,
-      `--path.udev.data=${fixtures}/udev/data`,
-      `--collector.textfile.directory=${fixtures}/textfile/two_metric_files/`,
+      // Relative paths from the checkout's top, as end-to-end-test.sh runs node_exporter: they show
+      // in labels (node_rapl_*_joules_total{path}).
+      '--path.procfs=collector/fixtures/proc',
+      '--path.sysfs=collector/fixtures/sys',
+      '--path.rootfs=collector/fixtures',
+      '--path.udev.data=collector/fixtures/udev/data',
+      '--collector.textfile.directory=collector/fixtures/textfile/two_metric_files/',
+      '--collector.bcache.priorityStats',
       '--collector.hwmon.chip-include=(applesmc|asus_nb_wmi|coretemp|hwmon4|ieee80211|nct6779)',
       '--collector.netclass.ignored-devices=(dmz|int)',
       '--collector.netclass.ignore-invalid-speed',
@@ -52,7 +55,7 @@ try {
       '--no-collector.container',
       '--no-collector.probe',
     ],
-    { encoding: 'utf8', maxBuffer: 64 << 20 },
+    { encoding: 'utf8', maxBuffer: 64 << 20, cwd: tree },
   );
   if (dump.stderr) process.stderr.write(dump.stderr);
   const ours = parseExposition(dump.stdout, 'spyglass dump');

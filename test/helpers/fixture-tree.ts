@@ -18,6 +18,8 @@ const TREE: Array<[from: string, to: string]> = [
   ['sys-hardware', 'sys'],
   ['sys-block', 'sys'],
   ['sys-xfs', 'sys'],
+  ['sys-storage', 'sys'],
+  ['sys-edac-rapl', 'sys'],
   ['selinux/sys', 'sys'],
   ['sys-numa', 'sys'],
   ['selinux/root', 'root'],
