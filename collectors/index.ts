@@ -13,24 +13,30 @@ import dmi from './host/dmi.js';
 import entropy from './host/entropy.js';
 import filefd from './host/filefd.js';
 import filesystem from './host/filesystem.js';
+import fibrechannel from './host/fibrechannel.js';
 import hwmon from './host/hwmon.js';
+import infiniband from './host/infiniband.js';
 import inventory from './host/inventory.js';
 import loadavg from './host/loadavg.js';
 import meminfo from './host/meminfo.js';
 import netclass from './host/netclass.js';
 import netdev from './host/netdev.js';
 import netstat from './host/netstat.js';
+import nvme from './host/nvme.js';
 import os from './host/os-release.js';
 import probe from './probe/probe.js';
 import pressure from './host/pressure.js';
+import powersupplyclass from './host/powersupplyclass.js';
 import processes from './host/processes.js';
 import sockstat from './host/sockstat.js';
 import stat from './host/stat.js';
+import tapestats from './host/tapestats.js';
 import time from './host/time.js';
 import uname from './host/uname.js';
 import textfile from './textfile/textfile.js';
 import thermal_zone from './host/thermal-zone.js';
 import vmstat from './host/vmstat.js';
+import watchdog from './host/watchdog.js';
 
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
@@ -41,15 +47,19 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   dmi,
   entropy,
   filefd,
+  fibrechannel,
   filesystem,
   hwmon,
+  infiniband,
   inventory,
   loadavg,
   meminfo,
   netclass,
   netdev,
   netstat,
+  nvme,
   os,
+  powersupplyclass,
   pressure,
   probe,
   processes,
@@ -57,6 +67,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   sockstat,
   softnet,
   stat,
+  tapestats,
   textfile,
   thermal_zone,
   time,
@@ -64,4 +75,5 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   udp_queues,
   uname,
   vmstat,
+  watchdog,
 ];
