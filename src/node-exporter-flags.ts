@@ -17,8 +17,6 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'drm',
   'edac',
   'ethtool',
-  'fibrechannel',
-  'infiniband',
   'interrupts',
   'ipvs',
   'ksmd',
@@ -32,9 +30,7 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'nfs',
   'nfsd',
   'ntp',
-  'nvme',
   'perf',
-  'powersupplyclass',
   'qdisc',
   'rapl',
   'runit',
@@ -44,16 +40,22 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'supervisord',
   'sysctl',
   'systemd',
-  'tapestats',
   'tcpstat',
   'wifi',
   'xfs',
   'zfs',
   'zoneinfo',
-  // Option prefixes node_exporter uses for two of them.
-  'powersupply',
+  // The option prefix node_exporter uses for qdisc.
   'qdisk',
 ]);
+
+/**
+ * Option prefixes node_exporter uses that differ from the collector's name:
+ * `--collector.powersupply.ignored-supplies` sets an option of `powersupplyclass`.
+ */
+export const NODE_EXPORTER_OPTION_PREFIXES: Readonly<Record<string, string>> = {
+  powersupply: 'powersupplyclass',
+};
 
 export interface IgnoredFlag {
   /** Takes no value (kingpin's boolean flags, which also have a `--no-` form). */
