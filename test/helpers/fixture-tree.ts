@@ -15,6 +15,7 @@ const TREE: Array<[from: string, to: string]> = [
   ['sys-net', 'sys'],
   ['sys-hardware', 'sys'],
   ['sys-block', 'sys'],
+  ['sys-class', 'sys'],
   ['selinux/sys', 'sys'],
   ['selinux/root', 'root'],
   ['dump/root', 'root'],
