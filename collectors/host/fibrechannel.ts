@@ -43,7 +43,7 @@ export default defineCollector({
     const sysfs = ctx.paths.sysfs;
     const info: Sample[] = [];
     const counters: Sample[][] = COUNTERS.map(() => []);
-    for (const host of listClass(sysfs, 'fc_host')) {
+    for (const host of listClass(ctx, sysfs, 'fc_host')) {
       const base = `class/fc_host/${host}`;
       const labels: Record<string, string> = { fc_host: host };
       let state: string | undefined;

@@ -148,7 +148,7 @@ export default defineCollector<DeviceFilterOptions>({
     const sysfs = ctx.paths.sysfs;
     const info: Sample[] = [];
     const series: Series = new Map();
-    for (const device of listClass(sysfs, 'infiniband')) {
+    for (const device of listClass(ctx, sysfs, 'infiniband')) {
       if (!accept(device)) continue;
       const base = `${CLASS}/${device}`;
       // fw_ver is there for every driver since Linux 4.10: without it, this is no HCA to report.

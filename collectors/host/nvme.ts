@@ -18,7 +18,7 @@ export default defineCollector({
     const size: Sample[] = [];
     const used: Sample[] = [];
     const blockSize: Sample[] = [];
-    for (const device of listClass(sysfs, 'nvme')) {
+    for (const device of listClass(ctx, sysfs, 'nvme')) {
       const base = `class/nvme/${device}`;
       const text = (file: string) => attributeText(ctx, sysfs, `${base}/${file}`) ?? '';
       info.push({

@@ -87,7 +87,7 @@ export default defineCollector<{ ignored_supplies: string }>({
     const sysfs = ctx.paths.sysfs;
     const numeric: Sample[][] = NUMERIC.map(() => []);
     const info: Sample[] = [];
-    for (const supply of listClass(sysfs, 'power_supply')) {
+    for (const supply of listClass(ctx, sysfs, 'power_supply')) {
       if (ignored.test(supply)) continue;
       const base = `class/power_supply/${supply}`;
       const files = listDir(ctx, sysfs, base, true);

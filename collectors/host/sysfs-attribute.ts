@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CollectContext } from '../../src/collector.js';
 import { readPseudoFile } from '../../src/fs/procfs.js';
@@ -64,12 +64,28 @@ export function listDir(ctx: Pick<CollectContext, 'skip'>, sysfs: string, relati
   }
 }
 
-/** Entries of /sys/class/<name>, sorted; [] without it (module not loaded). Other errors fail the run. */
-export function listClass(sysfs: string, name: string): string[] {
+/**
+ * Devices of /sys/class/<name> (its entries that are directories, or symlinks to one), sorted;
+ * [] without the class (module not loaded). An entry that is no directory (a control file such as
+ * net's bonding_masters, a dangling link) is skipped and counted. Errors listing the class itself
+ * (EACCES) fail the run: nothing can be read.
+ */
+export function listClass(ctx: Pick<CollectContext, 'skip'>, sysfs: string, name: string): string[] {
+  const dir = join(sysfs, 'class', name);
+  let entries: string[];
   try {
-    return readdirSync(join(sysfs, 'class', name)).sort();
+    entries = readdirSync(dir).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+  return entries.filter((entry) => {
+    try {
+      if (statSync(join(dir, entry)).isDirectory()) return true;
+      ctx.skip('malformed', `${join(dir, entry)}: not a directory`);
+    } catch (err) {
+      ctx.skip('unreadable', `${join(dir, entry)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    return false;
+  });
 }

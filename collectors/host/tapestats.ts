@@ -48,7 +48,7 @@ export default defineCollector<DeviceFilterOptions & { ignored_devices?: string 
     const accept = deviceFilter({ ...ctx.config, device_exclude: ctx.config.device_exclude ?? ctx.config.ignored_devices }, '');
     const sysfs = ctx.paths.sysfs;
     const samples: Sample[][] = STATS.map(() => []);
-    for (const device of listClass(sysfs, 'scsi_tape')) {
+    for (const device of listClass(ctx, sysfs, 'scsi_tape')) {
       if (!TAPE.test(device) || !accept(device)) continue;
       const dir = `class/scsi_tape/${device}/stats`;
       const files = listDir(ctx, sysfs, dir);

@@ -23,7 +23,7 @@ export default defineCollector({
     const sysfs = ctx.paths.sysfs;
     const numeric: Sample[][] = NUMERIC.map(() => []);
     const info: Sample[] = [];
-    for (const name of listClass(sysfs, 'watchdog')) {
+    for (const name of listClass(ctx, sysfs, 'watchdog')) {
       const base = `class/watchdog/${name}`;
       NUMERIC.forEach(([file], i) => {
         const text = attributeText(ctx, sysfs, `${base}/${file}`);

@@ -325,6 +325,28 @@ describe('watchdog', () => {
   });
 });
 
+describe('a class entry that is no directory', () => {
+  it('is skipped and counted by each of the six, the rest served', async () => {
+    const t = scratch();
+    after(t.remove);
+    const classes: Array<[CollectorDefinition, string]> = [
+      [infiniband, 'infiniband'],
+      [fibrechannel, 'fc_host'],
+      [nvme, 'nvme'],
+      [tapestats, 'scsi_tape'],
+      [powersupplyclass, 'power_supply'],
+      [watchdog, 'watchdog'],
+    ];
+    for (const [def, cls] of classes) {
+      t.write(`class/${cls}/st9_masters`, '+st9\n');
+      const clean = await run(def, SYS);
+      const r = await run(def, t.sysfs);
+      assert.deepEqual(r.families, clean.families, def.name);
+      assert.deepEqual(skippedFiles(r), [...skippedFiles(clean), `malformed ${cls}/st9_masters`].sort(), def.name);
+    }
+  });
+});
+
 describe('without the class directories', () => {
   it('every one of the six emits nothing and succeeds', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'spyglass-nosys-'));
