@@ -1,5 +1,5 @@
 import { defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
-import { parseGoInt64 } from '../../src/parsers/sysfs-class.js';
+import { goValidUtf8, parseGoInt64 } from '../../src/parsers/sysfs-class.js';
 import { listClass, listDir, malformed, readAttribute } from './sysfs-attribute.js';
 
 /** Numeric attributes: file → metric suffix, divisor (µ-units to base units, tenths of °C). */
@@ -97,7 +97,7 @@ export default defineCollector<{ ignored_supplies: string }>({
         const index = NUMERIC_BY_FILE.get(file);
         const isInfo = INFO.includes(file);
         if (index === undefined && !isInfo && !READ_NOT_EXPORTED.includes(file)) continue;
-        const a = readAttribute(sysfs, `${base}/${file}`);
+        const a = readAttribute(sysfs, `${base}/${file}`, isInfo ? goValidUtf8 : undefined);
         if (a.kind === 'absent') continue;
         if (a.kind === 'failed') {
           ctx.skip(a.reason, a.detail);

@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CollectContext } from '../../src/collector.js';
 import { readPseudoFile } from '../../src/fs/procfs.js';
@@ -14,10 +14,11 @@ export type Attribute = { kind: 'value'; text: string } | { kind: 'absent' } | {
 
 const ABSENT = new Set(['ENOENT', 'EINVAL', 'EOPNOTSUPP', 'ENOTSUP', 'ENODEV', 'ENODATA', 'ENXIO']);
 
-export function readAttribute(sysfs: string, relative: string): Attribute {
+export function readAttribute(sysfs: string, relative: string, decode?: (bytes: Buffer) => string): Attribute {
   let text: string;
   try {
-    text = readPseudoFile(sysfs, relative);
+    // Decoded by the caller: read afresh (a kept-open descriptor serves text only).
+    text = decode ? decode(readFileSync(join(sysfs, relative))) : readPseudoFile(sysfs, relative);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code && ABSENT.has(e.code)) return { kind: 'absent' };

@@ -90,3 +90,43 @@ export function wrapUint64(value: bigint): bigint {
 }
 
 export { UINT64_MAX };
+
+/** Length of the valid UTF-8 sequence starting at `i` (Go's utf8.DecodeRune rules), 0 when it is not one. */
+function utf8SequenceLength(bytes: Uint8Array, i: number): number {
+  const b = bytes[i]!;
+  const cont = (j: number, lo = 0x80, hi = 0xbf) => i + j < bytes.length && bytes[i + j]! >= lo && bytes[i + j]! <= hi;
+  if (b < 0x80) return 1;
+  if (b >= 0xc2 && b <= 0xdf) return cont(1) ? 2 : 0;
+  if (b >= 0xe0 && b <= 0xef) {
+    const [lo, hi] = b === 0xe0 ? [0xa0, 0xbf] : b === 0xed ? [0x80, 0x9f] : [0x80, 0xbf];
+    return cont(1, lo, hi) && cont(2) ? 3 : 0;
+  }
+  if (b >= 0xf0 && b <= 0xf4) {
+    const [lo, hi] = b === 0xf0 ? [0x90, 0xbf] : b === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf];
+    return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+/**
+ * Text with each run of bytes that are not valid UTF-8 replaced by one U+FFFD, as Go's
+ * strings.ToValidUTF8(s, "\uFFFD") (node_exporter's power supply labels); Node's decoder would
+ * put one U+FFFD per invalid sequence.
+ */
+export function goValidUtf8(bytes: Uint8Array): string {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let out = '';
+  let start = 0;
+  let i = 0;
+  while (i < bytes.length) {
+    const n = utf8SequenceLength(bytes, i);
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    out += `${buffer.toString('utf8', start, i)}\uFFFD`;
+    while (i < bytes.length && utf8SequenceLength(bytes, i) === 0) i++;
+    start = i;
+  }
+  return out + buffer.toString('utf8', start, i);
+}

@@ -13,7 +13,15 @@ import watchdog from '../../collectors/host/watchdog.js';
 import { extractCollectorFlags } from '../../src/cli-flags.js';
 import type { CollectContext, CollectorDefinition, MetricFamily } from '../../src/collector.js';
 import { formatConfigError, loadConfig } from '../../src/config/load.js';
-import { parseDecimalUint64, parseGoInt64, parseGoUint64, parseInfiniBandRate, parseInfiniBandState, wrapUint64 } from '../../src/parsers/sysfs-class.js';
+import {
+  goValidUtf8,
+  parseDecimalUint64,
+  parseGoInt64,
+  parseGoUint64,
+  parseInfiniBandRate,
+  parseInfiniBandState,
+  wrapUint64,
+} from '../../src/parsers/sysfs-class.js';
 import { samplesOf, valueOf } from '../helpers/container-run.js';
 import { fixture } from '../helpers/spyglass.js';
 
@@ -97,6 +105,25 @@ describe('sysfs class values', () => {
     assert.equal(parseInfiniBandRate('fast Gb/sec'), undefined);
     assert.equal(parseInfiniBandRate('40'), undefined);
     assert.equal(parseInfiniBandRate(''), undefined);
+  });
+
+  it("replaces each run of invalid UTF-8 with one U+FFFD, as Go's strings.ToValidUTF8", () => {
+    const bytes = (...b: number[]) => Uint8Array.from(b);
+    assert.equal(goValidUtf8(Buffer.from('LNV-45N1')), 'LNV-45N1');
+    assert.equal(goValidUtf8(bytes(0x41, 0xff, 0xfe, 0x42)), 'A\uFFFDB');
+    assert.equal(goValidUtf8(bytes(0x41, 0xe2, 0x82, 0x42)), 'A\uFFFDB'); // truncated sequence
+    assert.equal(goValidUtf8(bytes(0xc0, 0xaf)), '\uFFFD'); // overlong
+    assert.equal(goValidUtf8(bytes(0xed, 0xa0, 0x80)), '\uFFFD'); // surrogate
+    assert.equal(goValidUtf8(bytes(0xf4, 0x90, 0x80, 0x80)), '\uFFFD'); // above U+10FFFF
+    assert.equal(goValidUtf8(Buffer.from('é€😀\uFFFD')), 'é€😀\uFFFD'); // valid, a real U+FFFD kept
+    assert.equal(goValidUtf8(bytes(0xff, 0x41, 0xff)), '\uFFFDA\uFFFD');
+    fc.assert(
+      fc.property(fc.uint8Array(), (b) => {
+        const s = goValidUtf8(b);
+        assert.equal(Buffer.from(s, 'utf8').toString('utf8'), s);
+      }),
+    );
+    fc.assert(fc.property(fc.string(), (s) => assert.equal(goValidUtf8(Buffer.from(s, 'utf8')), Buffer.from(s, 'utf8').toString('utf8'))));
   });
 
   it('never throws on arbitrary input', () => {
@@ -292,6 +319,14 @@ describe('powersupplyclass', () => {
     });
     assert.deepEqual(samplesOf(f, 'node_power_supply_info', { power_supply: 'AC' })[0]!.labels, { power_supply: 'AC', type: 'Mains' });
     assert.deepEqual(skippedFiles(r), ['malformed power_supply/BAT0/voltage_min_design']);
+  });
+
+  it('puts one U+FFFD for each run of invalid bytes in a label, as node_exporter', async () => {
+    const t = scratch();
+    after(t.remove);
+    writeFileSync(join(t.sysfs, 'class/power_supply/BAT0/model_name'), Buffer.from([0x45, 0x58, 0xff, 0xfe, 0x2d, 0x35, 0x37, 0x0a]));
+    const r = await run(powersupplyclass, t.sysfs);
+    assert.equal(samplesOf(r.families, 'node_power_supply_info', { power_supply: 'BAT0' })[0]!.labels.model_name, 'EX\uFFFD-57');
   });
 
   it("has node_exporter's ignored_supplies, also as --collector.powersupply.ignored-supplies", async () => {
