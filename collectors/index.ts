@@ -17,7 +17,9 @@ import edac from './host/edac.js';
 import entropy from './host/entropy.js';
 import filefd from './host/filefd.js';
 import filesystem from './host/filesystem.js';
+import fibrechannel from './host/fibrechannel.js';
 import hwmon from './host/hwmon.js';
+import infiniband from './host/infiniband.js';
 import inventory from './host/inventory.js';
 import loadavg from './host/loadavg.js';
 import meminfo from './host/meminfo.js';
@@ -36,6 +38,9 @@ import processes from './host/processes.js';
 import sockstat from './host/sockstat.js';
 import stat from './host/stat.js';
 import systemd from './host/systemd.js';
+import nvme from './host/nvme.js';
+import powersupplyclass from './host/powersupplyclass.js';
+import tapestats from './host/tapestats.js';
 import time from './host/time.js';
 import uname from './host/uname.js';
 import textfile from './textfile/textfile.js';
@@ -43,6 +48,7 @@ import thermal_zone from './host/thermal-zone.js';
 import vmstat from './host/vmstat.js';
 import xfs from './host/xfs.js';
 import zfs from './host/zfs.js';
+import watchdog from './host/watchdog.js';
 
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
@@ -56,9 +62,11 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   dmmultipath,
   edac,
   entropy,
+  fibrechannel,
   filefd,
   filesystem,
   hwmon,
+  infiniband,
   inventory,
   loadavg,
   meminfo,
@@ -69,7 +77,9 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   netstat,
   nfs,
   nfsd,
+  nvme,
   os,
+  powersupplyclass,
   pressure,
   probe,
   processes,
@@ -79,6 +89,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   softnet,
   stat,
   systemd,
+  tapestats,
   textfile,
   thermal_zone,
   time,
@@ -88,4 +99,5 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   vmstat,
   xfs,
   zfs,
+  watchdog,
 ];

@@ -1,5 +1,5 @@
 import type { ConfigOverrides } from './config/load.js';
-import { IGNORED_NODE_EXPORTER_FLAGS } from './node-exporter-flags.js';
+import { IGNORED_NODE_EXPORTER_FLAGS, NODE_EXPORTER_OPTION_PREFIXES } from './node-exporter-flags.js';
 
 /**
  * node_exporter-style collector flags, which commander cannot declare ahead of time because
@@ -65,7 +65,8 @@ export function extractCollectorFlags(argv: readonly string[], kindOf: OptionKin
     }
     const option = OPTION.exec(arg);
     if (option) {
-      const [, negated, collector, name, given] = option as unknown as [string, string | undefined, string, string, string | undefined];
+      const [, negated, prefix, name, given] = option as unknown as [string, string | undefined, string, string, string | undefined];
+      const collector = NODE_EXPORTER_OPTION_PREFIXES[prefix] ?? prefix;
       // Dashes and camelCase (node_exporter's --collector.bcache.priorityStats) become snake_case.
       const key = name
         .replace(/-/g, '_')

@@ -14,8 +14,6 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'drbd',
   'drm',
   'ethtool',
-  'fibrechannel',
-  'infiniband',
   'interrupts',
   'ipvs',
   'ksmd',
@@ -25,9 +23,7 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'netclass_rtnl',
   'network_route',
   'ntp',
-  'nvme',
   'perf',
-  'powersupplyclass',
   'qdisc',
   'runit',
   'schedstat',
@@ -35,14 +31,20 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'softirqs',
   'supervisord',
   'sysctl',
-  'tapestats',
   'tcpstat',
   'wifi',
   'zoneinfo',
-  // Option prefixes node_exporter uses for two of them.
-  'powersupply',
+  // The option prefix node_exporter uses for qdisc.
   'qdisk',
 ]);
+
+/**
+ * Option prefixes node_exporter uses that differ from the collector's name:
+ * `--collector.powersupply.ignored-supplies` sets an option of `powersupplyclass`.
+ */
+export const NODE_EXPORTER_OPTION_PREFIXES: Readonly<Record<string, string>> = {
+  powersupply: 'powersupplyclass',
+};
 
 export interface IgnoredFlag {
   /** Takes no value (kingpin's boolean flags, which also have a `--no-` form). */

@@ -20,6 +20,7 @@ const TREE: Array<[from: string, to: string]> = [
   ['sys-xfs', 'sys'],
   ['sys-storage', 'sys'],
   ['sys-edac-rapl', 'sys'],
+  ['sys-class', 'sys'],
   ['selinux/sys', 'sys'],
   ['sys-numa', 'sys'],
   ['selinux/root', 'root'],
