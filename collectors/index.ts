@@ -3,10 +3,6 @@ import type { CollectorDefinition } from '../src/collector.js';
 import arp from './host/arp.js';
 import bcache from './host/bcache.js';
 import btrfs from './host/btrfs.js';
-import selinux from './host/selinux.js';
-import softnet from './host/softnet.js';
-import timex from './host/timex.js';
-import udp_queues from './host/udp-queues.js';
 import conntrack from './host/conntrack.js';
 import container from './container/container.js';
 import cpu from './host/cpu.js';
@@ -15,9 +11,9 @@ import dmi from './host/dmi.js';
 import dmmultipath from './host/dmmultipath.js';
 import edac from './host/edac.js';
 import entropy from './host/entropy.js';
+import fibrechannel from './host/fibrechannel.js';
 import filefd from './host/filefd.js';
 import filesystem from './host/filesystem.js';
-import fibrechannel from './host/fibrechannel.js';
 import hwmon from './host/hwmon.js';
 import infiniband from './host/infiniband.js';
 import inventory from './host/inventory.js';
@@ -30,25 +26,29 @@ import netdev from './host/netdev.js';
 import netstat from './host/netstat.js';
 import nfs from './host/nfs.js';
 import nfsd from './host/nfsd.js';
+import nvme from './host/nvme.js';
 import os from './host/os-release.js';
-import probe from './probe/probe.js';
+import powersupplyclass from './host/powersupplyclass.js';
 import pressure from './host/pressure.js';
-import rapl from './host/rapl.js';
+import probe from './probe/probe.js';
 import processes from './host/processes.js';
+import rapl from './host/rapl.js';
+import selinux from './host/selinux.js';
 import sockstat from './host/sockstat.js';
+import softnet from './host/softnet.js';
 import stat from './host/stat.js';
 import systemd from './host/systemd.js';
-import nvme from './host/nvme.js';
-import powersupplyclass from './host/powersupplyclass.js';
 import tapestats from './host/tapestats.js';
-import time from './host/time.js';
-import uname from './host/uname.js';
 import textfile from './textfile/textfile.js';
 import thermal_zone from './host/thermal-zone.js';
+import time from './host/time.js';
+import timex from './host/timex.js';
+import udp_queues from './host/udp-queues.js';
+import uname from './host/uname.js';
 import vmstat from './host/vmstat.js';
+import watchdog from './host/watchdog.js';
 import xfs from './host/xfs.js';
 import zfs from './host/zfs.js';
-import watchdog from './host/watchdog.js';
 
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
@@ -97,7 +97,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   udp_queues,
   uname,
   vmstat,
+  watchdog,
   xfs,
   zfs,
-  watchdog,
 ];
