@@ -8,13 +8,17 @@ import udp_queues from './host/udp-queues.js';
 import conntrack from './host/conntrack.js';
 import container from './container/container.js';
 import cpu from './host/cpu.js';
+import cpufreq from './host/cpufreq.js';
 import diskstats from './host/diskstats.js';
 import dmi from './host/dmi.js';
 import entropy from './host/entropy.js';
 import filefd from './host/filefd.js';
 import filesystem from './host/filesystem.js';
 import hwmon from './host/hwmon.js';
+import interrupts from './host/interrupts.js';
 import inventory from './host/inventory.js';
+import ipvs from './host/ipvs.js';
+import kernel_hung from './host/kernel-hung.js';
 import loadavg from './host/loadavg.js';
 import meminfo from './host/meminfo.js';
 import netclass from './host/netclass.js';
@@ -24,7 +28,9 @@ import os from './host/os-release.js';
 import probe from './probe/probe.js';
 import pressure from './host/pressure.js';
 import processes from './host/processes.js';
+import schedstat from './host/schedstat.js';
 import sockstat from './host/sockstat.js';
+import softirqs from './host/softirqs.js';
 import stat from './host/stat.js';
 import time from './host/time.js';
 import uname from './host/uname.js';
@@ -37,13 +43,17 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   conntrack,
   container,
   cpu,
+  cpufreq,
   diskstats,
   dmi,
   entropy,
   filefd,
   filesystem,
   hwmon,
+  interrupts,
   inventory,
+  ipvs,
+  kernel_hung,
   loadavg,
   meminfo,
   netclass,
@@ -53,8 +63,10 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   pressure,
   probe,
   processes,
+  schedstat,
   selinux,
   sockstat,
+  softirqs,
   softnet,
   stat,
   textfile,

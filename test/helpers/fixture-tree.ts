@@ -11,7 +11,10 @@ import { fixture } from './spyglass.js';
 const TREE: Array<[from: string, to: string]> = [
   ['proc-2cpu', 'proc'],
   ['selinux/proc', 'proc'],
+  ['proc-sched-irq', 'proc'],
+  ['proc-ipvs', 'proc'],
   ['sys-cpu', 'sys'],
+  ['sys-cpufreq', 'sys'],
   ['sys-net', 'sys'],
   ['sys-hardware', 'sys'],
   ['sys-block', 'sys'],
