@@ -1,5 +1,5 @@
 import type { ConfigOverrides } from './config/load.js';
-import { IGNORED_NODE_EXPORTER_FLAGS } from './node-exporter-flags.js';
+import { IGNORED_NODE_EXPORTER_FLAGS, RENAMED_NODE_EXPORTER_OPTIONS } from './node-exporter-flags.js';
 
 /**
  * node_exporter-style collector flags, which commander cannot declare ahead of time because
@@ -65,7 +65,8 @@ export function extractCollectorFlags(argv: readonly string[], kindOf: OptionKin
     const option = OPTION.exec(arg);
     if (option) {
       const [, negated, collector, name, given] = option as unknown as [string, string | undefined, string, string, string | undefined];
-      const key = name.replace(/-/g, '_');
+      const dashless = name.replace(/-/g, '_');
+      const key = RENAMED_NODE_EXPORTER_OPTIONS[collector]?.[dashless] ?? dashless;
       let value: unknown;
       if (negated) {
         if (given !== undefined) return { error: `flag ${arg}: a --no- flag takes no value` };

@@ -72,7 +72,7 @@ describe('config', () => {
       ],
     );
     const cpu = r.config.collectors.find((c) => c.definition.name === 'cpu');
-    assert.deepEqual(cpu?.options, { guest: true }, 'collector option defaults come from its schema');
+    assert.deepEqual(cpu?.options, { guest: true, info: false }, 'collector option defaults come from its schema');
     assert.equal(cpu?.timeoutMs, 10000);
   });
 

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { CollectContext, CollectorDefinition, MetricFamily } from '../../src/collector.js';
+import { extractCollectorFlags } from '../../src/cli-flags.js';
+import cpu from '../../collectors/host/cpu.js';
 import cpufreq from '../../collectors/host/cpufreq.js';
 import interrupts from '../../collectors/host/interrupts.js';
 import ipvs from '../../collectors/host/ipvs.js';
@@ -102,6 +104,50 @@ describe('cpufreq collector', () => {
     assert.equal(families.size, 0);
     assert.deepEqual(skipped, []);
     assert.equal((await run(cpufreq, {}, {})).families.size, 0);
+  });
+});
+
+describe('cpu collector --collector.cpu.info', () => {
+  const options = { guest: true, info: true, info_flags_include: '^(aes|avx.?|constant_tsc)$', info_bugs_include: '^(spectre_.*|mds)$' };
+
+  it('emits node_cpu_info and the first CPU’s chosen flags and bugs', async () => {
+    const { families } = await run(cpu, options, { procfs: tree.procfs, sysfs: tree.sysfs });
+    assert.deepEqual(series(families.get('node_cpu_info')), [
+      '{package="0",core="0",cpu="0",vendor="AuthenticAMD",family="25",model="1",model_name="AMD EPYC 7B13",microcode="0xffffffff",stepping="0",cachesize="512 KB"} 1',
+      '{package="0",core="0",cpu="1",vendor="AuthenticAMD",family="25",model="1",model_name="AMD EPYC 7B13",microcode="0xffffffff",stepping="0",cachesize="512 KB"} 1',
+    ]);
+    assert.deepEqual(series(families.get('node_cpu_flag_info')), ['{flag="aes"} 1', '{flag="avx"} 1', '{flag="avx2"} 1', '{flag="constant_tsc"} 1']);
+    assert.deepEqual(series(families.get('node_cpu_bug_info')), ['{bug="spectre_v1"} 1', '{bug="spectre_v2"} 1']);
+    // cpu0 has cpufreq/cpuinfo_cur_freq here: node_cpu_frequency_hertz is cpufreq's.
+    assert.equal(families.has('node_cpu_frequency_hertz'), false);
+    assert.ok(families.has('node_cpu_seconds_total'));
+  });
+
+  it('emits the /proc/cpuinfo frequency when sysfs has no cpuinfo_cur_freq, and is off by default', async () => {
+    const on = await run(cpu, options, { procfs: tree.procfs, sysfs: fixture('sys-cpu') });
+    assert.deepEqual(series(on.families.get('node_cpu_frequency_hertz')), [
+      '{package="0",core="0",cpu="0"} 2450000000',
+      '{package="0",core="0",cpu="1"} 2449998000',
+    ]);
+    const off = await run(cpu, { guest: true, info: false }, { procfs: tree.procfs, sysfs: fixture('sys-cpu') });
+    assert.ok(!off.families.has('node_cpu_info') && !off.families.has('node_cpu_frequency_hertz'));
+    const flagsOnly = await run(cpu, { guest: true, info: false, info_flags_include: '^aes$' }, { procfs: tree.procfs, sysfs: fixture('sys-cpu') });
+    assert.ok(flagsOnly.families.has('node_cpu_info'));
+    assert.deepEqual(series(flagsOnly.families.get('node_cpu_flag_info')), ['{flag="aes"} 1']);
+    assert.equal(flagsOnly.families.has('node_cpu_bug_info'), false);
+  });
+
+  it('without /proc/cpuinfo counts it and still serves the rest', async () => {
+    const { families, skipped } = await run(cpu, options, { procfs: fixture('proc-2cpu'), sysfs: fixture('sys-cpu') });
+    assert.ok(families.has('node_cpu_seconds_total'));
+    assert.ok(!families.has('node_cpu_info'));
+    assert.deepEqual(skipped, ['missing file']);
+  });
+
+  it('takes node_exporter’s flags', () => {
+    const r = extractCollectorFlags(['--collector.cpu.info.flags-include=^aes$', '--collector.cpu.info', '--collector.cpu.info.bugs-include', 'mds']);
+    assert.ok(!('error' in r));
+    assert.deepEqual(r.collectors.cpu, { info_flags_include: '^aes$', info: true, info_bugs_include: 'mds' });
   });
 });
 
