@@ -47,6 +47,12 @@ try {
       '--collector.netclass.ignored-devices=(dmz|int)',
       '--collector.netclass.ignore-invalid-speed',
       '--collector.arp.device-exclude=nope',
+      // end-to-end-test.sh on x86_64: cpu.info with these filters, and its opt-in collectors.
+      '--collector.cpu.info',
+      '--collector.cpu.info.bugs-include=^(cpu_meltdown|spectre_.*|mds)$',
+      '--collector.cpu.info.flags-include=^(aes|avx.?|constant_tsc)$',
+      '--collector.interrupts',
+      '--collector.softirqs',
       '--no-collector.container',
       '--no-collector.probe',
     ],
