@@ -65,7 +65,6 @@ export const IGNORED_NODE_EXPORTER_FLAGS: Readonly<Record<string, IgnoredFlag>> 
   'collector.netdev.netlink': { boolean: true, reason: 'spyglass reads /proc/net/dev, which holds the same counters' },
   'collector.netdev.address-info': { boolean: true, reason: 'spyglass does not emit node_network_address_info yet' },
   'collector.netdev.enable-detailed-metrics': { boolean: true, reason: "spyglass does not emit netdev's detailed metrics yet" },
-  'collector.stat.softirq': { boolean: true, reason: 'spyglass does not emit node_softirqs_total yet' },
   // blackbox_exporter's.
   'history.limit': { boolean: false, reason: 'spyglass keeps no page of past probes; debug=true on /probe shows one probe in full' },
   'log.prober': { boolean: false, reason: "a probe's own log is on /probe?debug=true, and at --log.level=debug" },

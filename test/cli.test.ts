@@ -178,7 +178,6 @@ describe('migrating a node_exporter unit', () => {
     for (const name of [
       'runtime.gomaxprocs',
       'web.systemd-socket',
-      'collector.stat.softirq',
       'collector.netdev.netlink',
       'no-collector.wifi',
       'no-collector.systemd',

@@ -47,12 +47,13 @@ try {
       '--collector.netclass.ignored-devices=(dmz|int)',
       '--collector.netclass.ignore-invalid-speed',
       '--collector.arp.device-exclude=nope',
-      // end-to-end-test.sh on x86_64: cpu.info with these filters, and its opt-in collectors.
+      // end-to-end-test.sh on x86_64: cpu.info with these filters, its opt-in collectors, stat's softirq.
       '--collector.cpu.info',
       '--collector.cpu.info.bugs-include=^(cpu_meltdown|spectre_.*|mds)$',
       '--collector.cpu.info.flags-include=^(aes|avx.?|constant_tsc)$',
       '--collector.interrupts',
       '--collector.softirqs',
+      '--collector.stat.softirq',
       '--no-collector.container',
       '--no-collector.probe',
     ],

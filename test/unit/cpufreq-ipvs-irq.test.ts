@@ -12,6 +12,7 @@ import ipvs from '../../collectors/host/ipvs.js';
 import kernelHung from '../../collectors/host/kernel-hung.js';
 import schedstat from '../../collectors/host/schedstat.js';
 import softirqs from '../../collectors/host/softirqs.js';
+import stat from '../../collectors/host/stat.js';
 import { fixtureTree } from '../helpers/fixture-tree.js';
 import { fixture } from '../helpers/spyglass.js';
 
@@ -206,6 +207,20 @@ describe('kernel_hung, schedstat, softirqs and interrupts collectors', () => {
     assert.equal(s.length, 20);
     assert.ok(s.includes('{cpu="1",type="NET_RX"} 18230'));
     assert.deepEqual(skipped, []);
+  });
+
+  it('stat --collector.stat.softirq: node_softirqs_total per vector; a garbled softirq line counted, the rest served', async () => {
+    const on = await run(stat, { softirq: true }, { procfs: fixture('proc-2cpu') });
+    const s = series(on.families.get('node_softirqs_total'));
+    assert.equal(s.length, 10);
+    assert.ok(s[0]?.startsWith('{vector="block"} '));
+    assert.equal((await run(stat, { softirq: false }, { procfs: fixture('proc-2cpu') })).families.has('node_softirqs_total'), false);
+    const procfs = temp({ stat: 'cpu0 1 2 3 4\nintr 5 1 2\nsoftirq 10 1 2 x\nctxt 9\n' });
+    const garbled = await run(stat, { softirq: true }, { procfs });
+    assert.deepEqual(
+      [garbled.families.has('node_softirqs_total'), garbled.families.has('node_context_switches_total'), garbled.skipped],
+      [false, true, ['garbled line']],
+    );
   });
 
   it('interrupts: filters by TYPE;INFO;DEVICES, leaves out zeros on request, counts the short line', async () => {
