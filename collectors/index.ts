@@ -9,6 +9,7 @@ import conntrack from './host/conntrack.js';
 import container from './container/container.js';
 import cpu from './host/cpu.js';
 import cpufreq from './host/cpufreq.js';
+import cpu_vulnerabilities from './host/cpu-vulnerabilities.js';
 import diskstats from './host/diskstats.js';
 import dmi from './host/dmi.js';
 import entropy from './host/entropy.js';
@@ -44,6 +45,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   container,
   cpu,
   cpufreq,
+  cpu_vulnerabilities,
   diskstats,
   dmi,
   entropy,

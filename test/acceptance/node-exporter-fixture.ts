@@ -51,6 +51,7 @@ try {
       '--collector.cpu.info',
       '--collector.cpu.info.bugs-include=^(cpu_meltdown|spectre_.*|mds)$',
       '--collector.cpu.info.flags-include=^(aes|avx.?|constant_tsc)$',
+      '--collector.cpu_vulnerabilities',
       '--collector.interrupts',
       '--collector.softirqs',
       '--collector.stat.softirq',

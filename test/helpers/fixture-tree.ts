@@ -15,6 +15,7 @@ const TREE: Array<[from: string, to: string]> = [
   ['proc-ipvs', 'proc'],
   ['sys-cpu', 'sys'],
   ['sys-cpufreq', 'sys'],
+  ['sys-cpu-vulnerabilities', 'sys'],
   ['sys-net', 'sys'],
   ['sys-hardware', 'sys'],
   ['sys-block', 'sys'],

@@ -7,6 +7,7 @@ import type { CollectContext, CollectorDefinition, MetricFamily } from '../../sr
 import { extractCollectorFlags } from '../../src/cli-flags.js';
 import cpu from '../../collectors/host/cpu.js';
 import cpufreq from '../../collectors/host/cpufreq.js';
+import cpuVulnerabilities, { parseVulnerability } from '../../collectors/host/cpu-vulnerabilities.js';
 import interrupts from '../../collectors/host/interrupts.js';
 import ipvs from '../../collectors/host/ipvs.js';
 import kernelHung from '../../collectors/host/kernel-hung.js';
@@ -105,6 +106,31 @@ describe('cpufreq collector', () => {
     assert.equal(families.size, 0);
     assert.deepEqual(skipped, []);
     assert.equal((await run(cpufreq, {}, {})).families.size, 0);
+  });
+});
+
+describe('cpu_vulnerabilities collector', () => {
+  it('reads state and mitigation of each file', async () => {
+    const { families, skipped } = await run(cpuVulnerabilities, {}, { sysfs: tree.sysfs });
+    assert.deepEqual(series(families.get('node_cpu_vulnerabilities_info')), [
+      '{codename="gather_data_sampling",state="unknown",mitigation="Dependent on hypervisor status"} 1',
+      '{codename="l1tf",state="not affected",mitigation=""} 1',
+      '{codename="mds",state="vulnerable",mitigation="Clear CPU buffers attempted, no microcode; SMT vulnerable"} 1',
+      '{codename="meltdown",state="mitigation",mitigation="PTI"} 1',
+      '{codename="spectre_v1",state="mitigation",mitigation="usercopy/swapgs barriers and __user pointer sanitization"} 1',
+      '{codename="srbds",state="unknown",mitigation="Processor vulnerable"} 1',
+    ]);
+    assert.deepEqual(skipped, []);
+    assert.deepEqual(parseVulnerability('Vulnerable\n'), { state: 'vulnerable', mitigation: '' });
+    assert.equal((await run(cpuVulnerabilities, {}, { sysfs: fixture('sys-cpu') })).families.size, 0);
+  });
+
+  it('skips and counts a file it cannot read', async () => {
+    const sysfs = temp({ 'devices/system/cpu/vulnerabilities/mds': 'Not affected\n' });
+    mkdirSync(join(sysfs, 'devices/system/cpu/vulnerabilities/odd'));
+    const { families, skipped } = await run(cpuVulnerabilities, {}, { sysfs });
+    assert.deepEqual(series(families.get('node_cpu_vulnerabilities_info')), ['{codename="mds",state="not affected",mitigation=""} 1']);
+    assert.deepEqual(skipped, ['unreadable file']);
   });
 });
 
