@@ -188,3 +188,26 @@ describe('/proc/cpuinfo', () => {
     neverThrows((s) => parseCpuinfo(s));
   });
 });
+
+describe('oversized files', () => {
+  it('a machine with 4096 CPUs and a balancer with 20,000 real servers', () => {
+    const cpus = 4096;
+    const schedstat = ['version 15', 'timestamp 1', ...Array.from({ length: cpus }, (_, i) => `cpu${i} 0 0 0 0 0 0 ${i} ${i} ${i}`)].join('\n');
+    const s = parseSchedstat(schedstat);
+    assert.ok(s.ok);
+    assert.equal(s.value.cpus.length, cpus);
+    const header = Array.from({ length: cpus }, (_, i) => `CPU${i}`).join(' ');
+    const row = Array.from({ length: cpus }, () => '1').join(' ');
+    const soft = parseSoftirqs([header, `HI: ${row}`, `TIMER: ${row}`].join('\n'));
+    assert.ok(soft.ok);
+    assert.equal(soft.value.softirqs[1]?.counts.length, cpus);
+    const servers = Array.from(
+      { length: 20000 },
+      (_, i) => `  -> 0A${(i >> 8).toString(16).padStart(2, '0').toUpperCase()}${(i & 0xff).toString(16).padStart(2, '0').toUpperCase()}01:0050 Route 1 ${i} 0`,
+    );
+    const ipvs = parseIpvsBackends(['IP Virtual Server version 1.2.1 (size=4096)', 'TCP  0A000064:0050 rr', ...servers].join('\n'));
+    assert.equal(ipvs.backends.length, 20000);
+    assert.equal(ipvs.skipped.length, 0);
+    assert.equal(ipvs.backends[19999]?.activeConnections, 19999);
+  });
+});
