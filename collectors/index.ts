@@ -6,6 +6,8 @@ import btrfs from './host/btrfs.js';
 import conntrack from './host/conntrack.js';
 import container from './container/container.js';
 import cpu from './host/cpu.js';
+import cpufreq from './host/cpufreq.js';
+import cpu_vulnerabilities from './host/cpu-vulnerabilities.js';
 import diskstats from './host/diskstats.js';
 import dmi from './host/dmi.js';
 import dmmultipath from './host/dmmultipath.js';
@@ -16,7 +18,10 @@ import filefd from './host/filefd.js';
 import filesystem from './host/filesystem.js';
 import hwmon from './host/hwmon.js';
 import infiniband from './host/infiniband.js';
+import interrupts from './host/interrupts.js';
 import inventory from './host/inventory.js';
+import ipvs from './host/ipvs.js';
+import kernel_hung from './host/kernel-hung.js';
 import loadavg from './host/loadavg.js';
 import meminfo from './host/meminfo.js';
 import meminfo_numa from './host/meminfo-numa.js';
@@ -33,8 +38,10 @@ import pressure from './host/pressure.js';
 import probe from './probe/probe.js';
 import processes from './host/processes.js';
 import rapl from './host/rapl.js';
+import schedstat from './host/schedstat.js';
 import selinux from './host/selinux.js';
 import sockstat from './host/sockstat.js';
+import softirqs from './host/softirqs.js';
 import softnet from './host/softnet.js';
 import stat from './host/stat.js';
 import systemd from './host/systemd.js';
@@ -57,6 +64,8 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   conntrack,
   container,
   cpu,
+  cpufreq,
+  cpu_vulnerabilities,
   diskstats,
   dmi,
   dmmultipath,
@@ -67,7 +76,10 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   filesystem,
   hwmon,
   infiniband,
+  interrupts,
   inventory,
+  ipvs,
+  kernel_hung,
   loadavg,
   meminfo,
   meminfo_numa,
@@ -84,8 +96,10 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   probe,
   processes,
   rapl,
+  schedstat,
   selinux,
   sockstat,
+  softirqs,
   softnet,
   stat,
   systemd,

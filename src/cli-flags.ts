@@ -1,5 +1,5 @@
 import type { ConfigOverrides } from './config/load.js';
-import { IGNORED_NODE_EXPORTER_FLAGS, NODE_EXPORTER_OPTION_PREFIXES } from './node-exporter-flags.js';
+import { IGNORED_NODE_EXPORTER_FLAGS, NODE_EXPORTER_OPTION_PREFIXES, RENAMED_NODE_EXPORTER_OPTIONS } from './node-exporter-flags.js';
 
 /**
  * node_exporter-style collector flags, which commander cannot declare ahead of time because
@@ -68,10 +68,11 @@ export function extractCollectorFlags(argv: readonly string[], kindOf: OptionKin
       const [, negated, prefix, name, given] = option as unknown as [string, string | undefined, string, string, string | undefined];
       const collector = NODE_EXPORTER_OPTION_PREFIXES[prefix] ?? prefix;
       // Dashes and camelCase (node_exporter's --collector.bcache.priorityStats) become snake_case.
-      const key = name
+      const snake = name
         .replace(/-/g, '_')
         .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
         .toLowerCase();
+      const key = RENAMED_NODE_EXPORTER_OPTIONS[collector]?.[snake] ?? snake;
       let value: unknown;
       if (negated) {
         if (given !== undefined) return { error: `flag ${arg}: a --no- flag takes no value` };

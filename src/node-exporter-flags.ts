@@ -9,13 +9,10 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'bonding',
   'buddyinfo',
   'cgroups',
-  'cpufreq',
   'devstat',
   'drbd',
   'drm',
   'ethtool',
-  'interrupts',
-  'ipvs',
   'ksmd',
   'lnstat',
   'logind',
@@ -26,9 +23,7 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'perf',
   'qdisc',
   'runit',
-  'schedstat',
   'slabinfo',
-  'softirqs',
   'supervisord',
   'sysctl',
   'tcpstat',
@@ -56,20 +51,25 @@ export interface IgnoredFlag {
 export const IGNORED_NODE_EXPORTER_FLAGS: Readonly<Record<string, IgnoredFlag>> = {
   'runtime.gomaxprocs': { boolean: false, reason: "it sets Go's thread count; spyglass runs JavaScript on one thread and sizes its helper threads itself" },
   'web.systemd-socket': { boolean: true, reason: 'systemd socket activation is not supported; spyglass opens its own socket on --web.listen-address' },
-  'collector.cpu.info': { boolean: true, reason: 'spyglass does not emit node_cpu_info yet' },
-  'collector.cpu.info.flags-include': { boolean: false, reason: 'spyglass does not emit node_cpu_info yet' },
-  'collector.cpu.info.bugs-include': { boolean: false, reason: 'spyglass does not emit node_cpu_info yet' },
   'collector.netclass.netlink': { boolean: true, reason: 'spyglass reads /sys/class/net, which holds the same attributes' },
   'collector.netclass.ignore-invalid-speed': { boolean: true, reason: 'spyglass has no such switch for node_network_speed_bytes' },
   'collector.netdev.netlink': { boolean: true, reason: 'spyglass reads /proc/net/dev, which holds the same counters' },
   'collector.netdev.address-info': { boolean: true, reason: 'spyglass does not emit node_network_address_info yet' },
   'collector.netdev.enable-detailed-metrics': { boolean: true, reason: "spyglass does not emit netdev's detailed metrics yet" },
-  'collector.stat.softirq': { boolean: true, reason: 'spyglass does not emit node_softirqs_total yet' },
   // blackbox_exporter's.
   'history.limit': { boolean: false, reason: 'spyglass keeps no page of past probes; debug=true on /probe shows one probe in full' },
   'log.prober': { boolean: false, reason: "a probe's own log is on /probe?debug=true, and at --log.level=debug" },
   'web.route-prefix': { boolean: false, reason: 'spyglass serves its paths at the root' },
   'web.external-url': { boolean: false, reason: 'spyglass serves its paths at the root and links relatively' },
+};
+
+/**
+ * node_exporter flags whose dotted name would read as an option of a mapping (`info.flags-include`
+ * as option flags_include of `info`), while spyglass's option is flat because `info` is a switch
+ * of its own: `--collector.COLLECTOR.OPTION` (dashes as underscores) → the option's name.
+ */
+export const RENAMED_NODE_EXPORTER_OPTIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  cpu: { 'info.flags_include': 'info_flags_include', 'info.bugs_include': 'info_bugs_include' },
 };
 
 /** Whether a `--collector.NAME...` flag names a node_exporter collector spyglass does not have. */

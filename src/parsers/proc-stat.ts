@@ -17,6 +17,10 @@ export interface ProcStat {
   interrupts?: number;
   procsRunning?: number;
   procsBlocked?: number;
+  /** The `softirq` line's per-vector counts (after its total), in kernel order: hi, timer, net_tx, … */
+  softirqs?: number[];
+  /** The `softirq` line, when it has a count that is not a number (the rest of the file is still good). */
+  garbledSoftirqLine?: number;
 }
 
 const FILE = '/proc/stat';
@@ -43,6 +47,12 @@ export function parseProcStat(text: string): ParseResult<ProcStat> {
       stat.cpus.set(id, times);
       continue;
     }
+    if (key === 'softirq') {
+      const counts = fields.slice(2).map(parseNumber);
+      if (fields.length < 2 || counts.some((c) => c === undefined)) stat.garbledSoftirqLine = i + 1;
+      else stat.softirqs = counts as number[];
+      continue;
+    }
     const single = SINGLE_VALUE_KEYS[key];
     if (single) {
       const v = parseNumber(fields[1]);
@@ -54,7 +64,7 @@ export function parseProcStat(text: string): ParseResult<ProcStat> {
   return { ok: true, value: stat };
 }
 
-const SINGLE_VALUE_KEYS: Record<string, Exclude<keyof ProcStat, 'cpus'> | undefined> = {
+const SINGLE_VALUE_KEYS: Record<string, Exclude<keyof ProcStat, 'cpus' | 'softirqs' | 'garbledSoftirqLine'> | undefined> = {
   btime: 'bootTime',
   ctxt: 'contextSwitches',
   processes: 'forks',

@@ -41,6 +41,7 @@ describe('config', () => {
         'conntrack',
         'container',
         'cpu',
+        'cpufreq',
         'diskstats',
         'dmi',
         'dmmultipath',
@@ -52,6 +53,8 @@ describe('config', () => {
         'hwmon',
         'infiniband',
         'inventory',
+        'ipvs',
+        'kernel_hung',
         'loadavg',
         'meminfo',
         'netclass',
@@ -65,6 +68,7 @@ describe('config', () => {
         'pressure',
         'probe',
         'rapl',
+        'schedstat',
         'selinux',
         'sockstat',
         'softnet',
@@ -83,7 +87,7 @@ describe('config', () => {
       ],
     );
     const cpu = r.config.collectors.find((c) => c.definition.name === 'cpu');
-    assert.deepEqual(cpu?.options, { guest: true }, 'collector option defaults come from its schema');
+    assert.deepEqual(cpu?.options, { guest: true, info: false }, 'collector option defaults come from its schema');
     assert.equal(cpu?.timeoutMs, 10000);
   });
 
