@@ -68,8 +68,6 @@ export const IGNORED_NODE_EXPORTER_FLAGS: Readonly<Record<string, IgnoredFlag>> 
   'collector.cpu.info': { boolean: true, reason: 'spyglass does not emit node_cpu_info yet' },
   'collector.cpu.info.flags-include': { boolean: false, reason: 'spyglass does not emit node_cpu_info yet' },
   'collector.cpu.info.bugs-include': { boolean: false, reason: 'spyglass does not emit node_cpu_info yet' },
-  'collector.netclass.netlink': { boolean: true, reason: 'spyglass reads /sys/class/net, which holds the same attributes' },
-  'collector.netclass.ignore-invalid-speed': { boolean: true, reason: 'spyglass has no such switch for node_network_speed_bytes' },
   'collector.netdev.netlink': { boolean: true, reason: 'spyglass reads /proc/net/dev, which holds the same counters' },
   'collector.netdev.address-info': { boolean: true, reason: 'spyglass does not emit node_network_address_info yet' },
   'collector.netdev.enable-detailed-metrics': { boolean: true, reason: "spyglass does not emit netdev's detailed metrics yet" },
