@@ -16,6 +16,7 @@ import filesystem from './host/filesystem.js';
 import hwmon from './host/hwmon.js';
 import inventory from './host/inventory.js';
 import loadavg from './host/loadavg.js';
+import mdadm from './host/mdadm.js';
 import meminfo from './host/meminfo.js';
 import netclass from './host/netclass.js';
 import netdev from './host/netdev.js';
@@ -45,6 +46,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   hwmon,
   inventory,
   loadavg,
+  mdadm,
   meminfo,
   netclass,
   netdev,

@@ -24,7 +24,6 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'ksmd',
   'lnstat',
   'logind',
-  'mdadm',
   'meminfo_numa',
   'mountstats',
   'netclass_rtnl',

@@ -47,6 +47,7 @@ describe('config', () => {
         'hwmon',
         'inventory',
         'loadavg',
+        'mdadm',
         'meminfo',
         'netclass',
         'netdev',
