@@ -1,6 +1,7 @@
 /** Every built-in collector, registered in this one place. */
 import type { CollectorDefinition } from '../src/collector.js';
 import arp from './host/arp.js';
+import bonding from './host/bonding.js';
 import selinux from './host/selinux.js';
 import softnet from './host/softnet.js';
 import timex from './host/timex.js';
@@ -35,6 +36,7 @@ import vmstat from './host/vmstat.js';
 
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
+  bonding,
   conntrack,
   container,
   cpu,

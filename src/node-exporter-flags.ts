@@ -7,7 +7,6 @@
 /** Collectors of node_exporter that spyglass does not have (flag names, as node_exporter spells them). */
 export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'bcache',
-  'bonding',
   'btrfs',
   'buddyinfo',
   'cgroups',

@@ -78,7 +78,7 @@ describe('spyglass check-config, collectors, --version, --help', () => {
     assert.equal(ok.code, 0);
     assert.match(
       ok.stdout,
-      /OK; enabled collectors: arp, conntrack, container, cpu, diskstats, dmi, entropy, filefd, filesystem, hwmon, inventory, loadavg, mdadm, meminfo, netclass, netdev/,
+      /OK; enabled collectors: arp, bonding, conntrack, container, cpu, diskstats, dmi, entropy, filefd, filesystem, hwmon, inventory, loadavg, mdadm, meminfo, netclass, netdev/,
     );
     const bad = join(tmp, 'bad.yml');
     writeFileSync(bad, 'collectors:\n  cpu:\n    intervall: 5s\n');

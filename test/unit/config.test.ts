@@ -36,6 +36,7 @@ describe('config', () => {
       r.config.collectors.filter((c) => c.enabled).map((c) => c.definition.name),
       [
         'arp',
+        'bonding',
         'conntrack',
         'container',
         'cpu',
