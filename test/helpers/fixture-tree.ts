@@ -11,10 +11,13 @@ import { fixture } from './spyglass.js';
 const TREE: Array<[from: string, to: string]> = [
   ['proc-2cpu', 'proc'],
   ['selinux/proc', 'proc'],
+  ['md/proc', 'proc'],
   ['sys-cpu', 'sys'],
   ['sys-net', 'sys'],
   ['sys-hardware', 'sys'],
   ['sys-block', 'sys'],
+  ['md/sys', 'sys'],
+  ['sys-bonding', 'sys'],
   ['selinux/sys', 'sys'],
   ['selinux/root', 'root'],
   ['dump/root', 'root'],
