@@ -2,12 +2,13 @@
 import type { CollectorDefinition } from '../src/collector.js';
 import arp from './host/arp.js';
 import bcache from './host/bcache.js';
+import bonding from './host/bonding.js';
 import btrfs from './host/btrfs.js';
 import conntrack from './host/conntrack.js';
 import container from './container/container.js';
 import cpu from './host/cpu.js';
-import cpufreq from './host/cpufreq.js';
 import cpu_vulnerabilities from './host/cpu-vulnerabilities.js';
+import cpufreq from './host/cpufreq.js';
 import diskstats from './host/diskstats.js';
 import dmi from './host/dmi.js';
 import dmmultipath from './host/dmmultipath.js';
@@ -23,6 +24,7 @@ import inventory from './host/inventory.js';
 import ipvs from './host/ipvs.js';
 import kernel_hung from './host/kernel-hung.js';
 import loadavg from './host/loadavg.js';
+import mdadm from './host/mdadm.js';
 import meminfo from './host/meminfo.js';
 import meminfo_numa from './host/meminfo-numa.js';
 import mountstats from './host/mountstats.js';
@@ -60,12 +62,13 @@ import zfs from './host/zfs.js';
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
   bcache,
+  bonding,
   btrfs,
   conntrack,
   container,
   cpu,
-  cpufreq,
   cpu_vulnerabilities,
+  cpufreq,
   diskstats,
   dmi,
   dmmultipath,
@@ -81,6 +84,7 @@ export const builtinCollectors: readonly CollectorDefinition[] = [
   ipvs,
   kernel_hung,
   loadavg,
+  mdadm,
   meminfo,
   meminfo_numa,
   mountstats,

@@ -6,7 +6,6 @@
 
 /** Collectors of node_exporter that spyglass does not have (flag names, as node_exporter spells them). */
 export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
-  'bonding',
   'buddyinfo',
   'cgroups',
   'devstat',
@@ -16,7 +15,6 @@ export const NODE_EXPORTER_ONLY_COLLECTORS: ReadonlySet<string> = new Set([
   'ksmd',
   'lnstat',
   'logind',
-  'mdadm',
   'netclass_rtnl',
   'network_route',
   'ntp',
@@ -51,8 +49,6 @@ export interface IgnoredFlag {
 export const IGNORED_NODE_EXPORTER_FLAGS: Readonly<Record<string, IgnoredFlag>> = {
   'runtime.gomaxprocs': { boolean: false, reason: "it sets Go's thread count; spyglass runs JavaScript on one thread and sizes its helper threads itself" },
   'web.systemd-socket': { boolean: true, reason: 'systemd socket activation is not supported; spyglass opens its own socket on --web.listen-address' },
-  'collector.netclass.netlink': { boolean: true, reason: 'spyglass reads /sys/class/net, which holds the same attributes' },
-  'collector.netclass.ignore-invalid-speed': { boolean: true, reason: 'spyglass has no such switch for node_network_speed_bytes' },
   'collector.netdev.netlink': { boolean: true, reason: 'spyglass reads /proc/net/dev, which holds the same counters' },
   'collector.netdev.address-info': { boolean: true, reason: 'spyglass does not emit node_network_address_info yet' },
   'collector.netdev.enable-detailed-metrics': { boolean: true, reason: "spyglass does not emit netdev's detailed metrics yet" },

@@ -13,7 +13,7 @@ import { dump, load } from 'js-yaml';
 import { dashboardFiles, dashboards } from '../dashboards/src/index.js';
 import { DEFAULT_DASHBOARD_DIR, grafanaProvisioning } from '../dashboards/src/provisioning.js';
 import { DEFAULT_MIXIN_CONFIG } from '../src/mixin/config.js';
-import { dashboardQueries, type DashboardJson, type PanelJson } from './helpers/dashboards.js';
+import { contentPanels, dashboardQueries, type DashboardJson, type PanelJson } from './helpers/dashboards.js';
 import { promtool } from './helpers/prometheus.js';
 import { analysePromql, substituteGrafanaBuiltins } from './helpers/promql.js';
 import { repoRoot, runCli } from './helpers/spyglass.js';
@@ -43,7 +43,7 @@ const GRAFANA_UNITS = new Set([
 const RATE_MARK = '987s';
 
 const all = Object.entries(dashboards(DEFAULT_MIXIN_CONFIG)) as unknown as Array<[string, DashboardJson]>;
-const panelsOf = (d: DashboardJson) => d.panels.filter((p) => p.type !== 'row');
+const panelsOf = contentPanels;
 
 describe('Grafana dashboards', () => {
   it('the committed JSON is what `spyglass dashboards export` generates', async () => {
@@ -108,17 +108,26 @@ describe('Grafana dashboards', () => {
 
   it('panel rules: title, description, $datasource, a valid unit, targets; layout without overlaps', () => {
     for (const [name, d] of all) {
-      const ids = d.panels.map((p) => p.id);
+      const ids = [...d.panels, ...d.panels.flatMap((p) => p.panels ?? [])].map((p) => p.id);
       assert.equal(new Set(ids).size, ids.length, `${name}: panel ids unique`);
-      const cells = new Set<string>();
-      for (const p of d.panels) {
-        const where = `${name} "${p.title}"`;
-        assert.ok(p.gridPos.x >= 0 && p.gridPos.x + p.gridPos.w <= 24, `${where}: within 24 columns`);
-        for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++)
-          for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
-            assert.ok(!cells.has(`${x},${y}`), `${where}: overlaps another panel`);
-            cells.add(`${x},${y}`);
-          }
+      const noOverlaps = (panels: PanelJson[], below = -1) => {
+        const cells = new Set<string>();
+        for (const p of panels) {
+          const where = `${name} "${p.title}"`;
+          assert.ok(p.gridPos.x >= 0 && p.gridPos.x + p.gridPos.w <= 24, `${where}: within 24 columns`);
+          assert.ok(p.gridPos.y > below, `${where}: below its row`);
+          for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++)
+            for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
+              assert.ok(!cells.has(`${x},${y}`), `${where}: overlaps another panel`);
+              cells.add(`${x},${y}`);
+            }
+        }
+      };
+      noOverlaps(d.panels);
+      for (const row of d.panels.filter((p) => p.type === 'row')) {
+        assert.ok(row.collapsed || !row.panels?.length, `${name} row "${row.title}": an open row holds no panels of its own`);
+        // A folded row's panels lie where they go when it is opened: right below it, not overlapping each other.
+        if (row.collapsed) noOverlaps(row.panels ?? [], row.gridPos.y);
       }
       for (const p of panelsOf(d)) {
         const where = `${name} "${p.title}"`;
@@ -131,6 +140,23 @@ describe('Grafana dashboards', () => {
         for (const t of p.targets) assert.equal(t.datasource?.uid, '${datasource}', `${where} ${t.refId}`);
       }
     }
+  });
+
+  it('the Host dashboard folds the RAID, bonding and systemd rows, each with panels on their families', () => {
+    const host = Object.fromEntries(all)['spyglass-host.json'] as DashboardJson;
+    const folded = host.panels.filter((p) => p.type === 'row' && p.collapsed);
+    assert.deepEqual(
+      folded.map((r) => r.title),
+      ['RAID', 'Bonding', 'systemd'],
+    );
+    const exprs = (r: PanelJson) => (r.panels ?? []).flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    const [raid, bonding, systemd] = folded.map(exprs) as [string, string, string];
+    for (const m of ['node_md_state', 'node_md_disks', 'node_md_disks_required', 'node_md_blocks_synced', 'node_md_blocks'])
+      assert.match(raid, new RegExp(`${m}\\{`));
+    for (const m of ['node_bonding_slaves', 'node_bonding_active']) assert.match(bonding, new RegExp(`${m}\\{`));
+    for (const m of ['node_systemd_unit_state', 'node_systemd_service_restart_total']) assert.match(systemd, new RegExp(`${m}\\{`));
+    const last = host.panels[host.panels.length - 1] as PanelJson;
+    assert.equal(last.title, 'systemd', 'folded rows come last, stacked one below the other');
   });
 
   it('target rules: valid PromQL, $__rate_interval in rate/irate, counters only under rate/irate/increase (or counted), job and instance matchers', () => {

@@ -30,4 +30,13 @@ describe('netclass', () => {
     const ignored = await runCli(['dump', 'netclass', `--path.sysfs=${fixture('sys-net')}`, '--collector.netclass.ignored-devices=^bond']);
     assert.doesNotMatch(ignored.stdout, /bond0/);
   });
+
+  it("serves a host with the bonding driver (bonding_masters is a file) and takes node_exporter's speed switch", async () => {
+    const r = await runCli(['dump', 'netclass', `--path.sysfs=${fixture('sys-bonding')}`, '--collector.netclass.ignore-invalid-speed']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /ignored|failed/);
+    assert.equal(sampleValue(r.stdout, 'node_network_up{device="bond1"}'), 1);
+    assert.equal(sampleValue(r.stdout, 'node_network_speed_bytes{device="ens1f0"}'), 1_250_000_000);
+    assert.doesNotMatch(r.stdout, /bonding_masters/);
+  });
 });

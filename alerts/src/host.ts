@@ -6,6 +6,8 @@ export function hostAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
   return [
     { name: 'spyglass-host-filesystem', rules: filesystemAlerts(c) },
     { name: 'spyglass-host', rules: hostAlerts(c) },
+    { name: 'spyglass-host-raid-bonding', rules: redundancyAlerts(c) },
+    { name: 'spyglass-host-systemd', rules: systemdAlerts(c) },
   ];
 }
 
@@ -210,6 +212,76 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
         for: '30m',
         summary: 'Disk I/O queue is high.',
         description: 'The I/O queue of {{ $labels.device }} on {{ $labels.instance }} has averaged {{ printf "%.2f" $value }} for 30 minutes.',
+      },
+      c,
+    ),
+  ];
+}
+
+/** Software RAID (mdadm collector) and bonding (bonding collector): redundancy that is gone or going. */
+function redundancyAlerts(c: MixinConfig): AlertingRule[] {
+  const md = (...m: string[]) => sel(c.selector, c.diskDeviceSelector, ...m);
+  const s = sel(c.selector);
+  return [
+    alert(
+      {
+        name: 'NodeRAIDDegraded',
+        severity: 'critical',
+        expr: `node_md_disks_required${md()} - ignoring (state) (node_md_disks${md('state="active"')}) > 0`,
+        for: '15m',
+        summary: 'RAID array is degraded.',
+        description:
+          'RAID array {{ $labels.device }} on {{ $labels.instance }} has {{ $value }} fewer active disks than it needs: it runs with less redundancy than it was built for until they are replaced and rebuilt.',
+      },
+      c,
+    ),
+    alert(
+      {
+        name: 'NodeRAIDDiskFailure',
+        severity: 'warning',
+        expr: `node_md_disks${md('state="failed"')} > 0`,
+        summary: 'Failed device in RAID array.',
+        description: 'RAID array {{ $labels.device }} on {{ $labels.instance }} has {{ $value }} failed disks; replace them.',
+      },
+      c,
+    ),
+    alert(
+      {
+        name: 'NodeBondingDegraded',
+        severity: 'warning',
+        expr: `(node_bonding_slaves${s} - node_bonding_active${s}) != 0`,
+        for: '5m',
+        summary: 'Bonding interface is degraded.',
+        description: 'Bonding interface {{ $labels.master }} on {{ $labels.instance }} has {{ $value }} slaves down; it runs without its redundancy.',
+      },
+      c,
+    ),
+  ];
+}
+
+/** systemd units (systemd collector, node_exporter's names). */
+function systemdAlerts(c: MixinConfig): AlertingRule[] {
+  return [
+    alert(
+      {
+        name: 'NodeSystemdServiceFailed',
+        severity: 'warning',
+        expr: `node_systemd_unit_state${sel(c.selector, 'state="failed"')} == 1`,
+        for: '5m',
+        summary: 'Systemd service has entered failed state.',
+        description: 'Systemd unit {{ $labels.name }} on {{ $labels.instance }} is in the failed state.',
+      },
+      c,
+    ),
+    alert(
+      {
+        name: 'NodeSystemdServiceCrashlooping',
+        severity: 'warning',
+        expr: `increase(node_systemd_service_restart_total${sel(c.selector)}[5m]) > 2`,
+        for: '15m',
+        summary: 'Systemd service keeps restarting, possibly crash looping.',
+        description:
+          'Systemd service {{ $labels.name }} on {{ $labels.instance }} has been restarted {{ printf "%.0f" $value }} times in 5 minutes, for 15 minutes: it is probably crash looping.',
       },
       c,
     ),

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import { readOptionalDir, readPseudoFile } from '../../src/fs/procfs.js';
@@ -25,8 +26,16 @@ const NUMERIC: Array<[file: string, metric: string, type: 'gauge' | 'counter']> 
 const IFF_UP = 0x1;
 
 /**
+ * Entries of /sys/class/net that are files, not interfaces: the bonding driver's control file
+ * (Documentation/networking/bonding.rst). Left out without a count; any other non-directory is
+ * counted as a skip.
+ */
+const KNOWN_FILES = new Set(['bonding_masters']);
+
+/**
  * One attribute; undefined when the kernel refuses it for this device (EINVAL for the speed of a
- * virtual link, a down carrier) or does not have it. Other errors (EACCES) fail the run.
+ * virtual link, a down carrier) or does not have it. Other errors (EACCES, EIO) throw: the caller
+ * skips that interface and counts it.
  */
 function attribute(sysfs: string, iface: string, file: string): string | undefined {
   try {
@@ -38,12 +47,50 @@ function attribute(sysfs: string, iface: string, file: string): string | undefin
   }
 }
 
-export default defineCollector<{ ignored_devices: string }>({
+interface Interface {
+  operstate: string;
+  flags: number | undefined;
+  address: string;
+  broadcast: string;
+  duplex: string;
+  ifalias: string;
+  mbps: number | undefined;
+  values: Map<string, number | undefined>;
+}
+
+/** Every attribute of one interface, read before any of its series is kept: an unreadable one throws. */
+function readInterface(sysfs: string, device: string): Interface {
+  const attr = (file: string) => attribute(sysfs, device, file);
+  const flags = parseSysfsNumber(attr('flags'));
+  return {
+    operstate: attr('operstate') ?? '',
+    flags,
+    address: attr('address') ?? '',
+    broadcast: attr('broadcast') ?? '',
+    duplex: attr('duplex') ?? '',
+    ifalias: attr('ifalias') ?? '',
+    mbps: parseSysfsNumber(attr('speed')),
+    values: new Map(NUMERIC.map(([file, metric]) => [metric, file === 'flags' ? flags : parseSysfsNumber(attr(file))])),
+  };
+}
+
+export default defineCollector<{ ignored_devices: string; ignore_invalid_speed: boolean; netlink: boolean }>({
   name: 'netclass',
   description: 'Network interface properties from /sys/class/net (up, info, mtu, speed, carrier, …)',
   enabledByDefault: true,
   group: 'host',
-  options: { type: 'object', properties: { ignored_devices: { type: 'string', format: 'regex', default: '^$', description: 'Regexp of devices to ignore' } } },
+  options: {
+    type: 'object',
+    properties: {
+      ignored_devices: { type: 'string', format: 'regex', default: '^$', description: 'Regexp of devices to ignore' },
+      ignore_invalid_speed: {
+        type: 'boolean',
+        default: false,
+        description: 'Leave out node_network_speed_bytes of devices whose speed is invalid (-1), as node_exporter',
+      },
+      netlink: { type: 'boolean', default: false, description: "Accepted for node_exporter's command line; /sys/class/net holds the same attributes" },
+    },
+  },
   collect(ctx) {
     const ifaces = readOptionalDir(ctx.paths.sysfs, 'class/net').sort(); // none without sysfs net: no data
     const ignored = new RegExp(ctx.config.ignored_devices);
@@ -52,30 +99,41 @@ export default defineCollector<{ ignored_devices: string }>({
     const speed: Sample[] = [];
     const numeric = new Map<string, Sample[]>(NUMERIC.map(([, metric]) => [metric, []]));
     for (const device of ifaces) {
-      if (ignored.test(device)) continue;
-      const attr = (file: string) => attribute(ctx.paths.sysfs, device, file);
-      const operstate = attr('operstate') ?? '';
-      const flags = parseSysfsNumber(attr('flags'));
+      if (ignored.test(device) || KNOWN_FILES.has(device)) continue;
+      let read: Interface;
+      try {
+        if (!statSync(join(ctx.paths.sysfs, 'class/net', device)).isDirectory()) {
+          ctx.skip('not a directory', join('class/net', device));
+          continue;
+        }
+        read = readInterface(ctx.paths.sysfs, device);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue; // gone between the listing and the read
+        ctx.skip('unreadable', `${join('class/net', device)}: ${(err as Error).message}`);
+        continue;
+      }
+      const { operstate, flags, values } = read;
       up.push({ labels: { device }, value: operstate === 'up' ? 1 : 0 });
       info.push({
         labels: {
           device,
-          address: attr('address') ?? '',
-          broadcast: attr('broadcast') ?? '',
-          duplex: attr('duplex') ?? '',
+          address: read.address,
+          broadcast: read.broadcast,
+          duplex: read.duplex,
           operstate,
           adminstate: flags === undefined ? 'unknown' : flags & IFF_UP ? 'up' : 'down',
-          ifalias: attr('ifalias') ?? '',
+          ifalias: read.ifalias,
         },
         value: 1,
       });
-      for (const [file, metric] of NUMERIC) {
-        const value = file === 'flags' ? flags : parseSysfsNumber(attr(file));
+      for (const [, metric] of NUMERIC) {
+        const value = values.get(metric);
         if (value !== undefined) numeric.get(metric)!.push({ labels: { device }, value });
       }
-      const mbps = parseSysfsNumber(attr('speed'));
       // Virtual links report -1; node_exporter exports it as is (-125000) unless told otherwise.
-      if (mbps !== undefined) speed.push({ labels: { device }, value: Math.trunc((mbps * 1000 * 1000) / 8) });
+      if (read.mbps !== undefined && (read.mbps >= 0 || !ctx.config.ignore_invalid_speed))
+        speed.push({ labels: { device }, value: Math.trunc((read.mbps * 1000 * 1000) / 8) });
     }
     const families: MetricFamily[] = [
       gauge('node_network_up', "Value is 1 if operstate is 'up', 0 otherwise.", up),

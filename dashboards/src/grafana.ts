@@ -50,6 +50,11 @@ export interface PanelSpec {
 export interface RowSpec {
   title: string;
   panels: PanelSpec[];
+  /**
+   * Starts folded: the row panel holds its panels (laid out as they appear when it is opened) and
+   * the next row follows right below it. For detail that only some hosts have (RAID, bonding, systemd).
+   */
+  collapsed?: boolean;
 }
 
 export interface VariableSpec {
@@ -90,21 +95,30 @@ export function dashboard(spec: DashboardSpec): Dashboard {
   let y = 0;
   const panels: Array<Panel | RowPanel> = [];
   for (const row of spec.rows) {
-    panels.push({ type: 'row', id: id++, title: row.title, collapsed: false, gridPos: { x: 0, y, w: 24, h: 1 }, panels: [] });
-    y += 1;
+    const rowPanel: RowPanel = { type: 'row', id: id++, title: row.title, collapsed: row.collapsed ?? false, gridPos: { x: 0, y, w: 24, h: 1 }, panels: [] };
+    panels.push(rowPanel);
+    const top = y + 1;
+    let rowY = top;
     let x = 0;
     let rowHeight = 0;
+    const children: Panel[] = [];
     for (const p of row.panels) {
       if (x + p.w > 24) {
-        y += rowHeight;
+        rowY += rowHeight;
         x = 0;
         rowHeight = 0;
       }
-      panels.push(panel(p, id++, { x, y, w: p.w, h: p.h }));
+      children.push(panel(p, id++, { x, y: rowY, w: p.w, h: p.h }));
       x += p.w;
       rowHeight = Math.max(rowHeight, p.h);
     }
-    y += rowHeight;
+    if (row.collapsed) {
+      rowPanel.panels = children;
+      y = top;
+    } else {
+      panels.push(...children);
+      y = rowY + rowHeight;
+    }
   }
   return {
     uid: spec.uid,

@@ -1,6 +1,6 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { chainedVariables, dashboard, gauge, mergedTable, stat, table, ts } from './grafana.js';
+import { chainedVariables, dashboard, gauge, mergedTable, stat, table, ts, type PanelSpec } from './grafana.js';
 
 /** Host: node_exporter's metrics, an at-a-glance row on top, detail rows below. */
 export function hostDashboard(c: MixinConfig): Dashboard {
@@ -253,6 +253,102 @@ export function hostDashboard(c: MixinConfig): Dashboard {
           ]),
         ],
       },
+      { title: 'RAID', collapsed: true, panels: raidPanels(h) },
+      { title: 'Bonding', collapsed: true, panels: bondingPanels(h) },
+      { title: 'systemd', collapsed: true, panels: systemdPanels(h) },
     ],
   });
+}
+
+/** node_md_state as one number per array, for a state timeline: each state's 0/1 series times its code. */
+const MD_STATES: Array<[state: string, code: number, color: string]> = [
+  ['active', 1, 'green'],
+  ['inactive', 2, 'red'],
+  ['resync', 3, 'blue'],
+  ['recovering', 4, 'orange'],
+  ['check', 5, 'purple'],
+];
+
+/** Software RAID (mdadm collector): array state, disks by state against those required, sync progress. */
+function raidPanels(h: string): PanelSpec[] {
+  const state = MD_STATES.map(([name, code]) => `node_md_state{${h},state="${name}"}${code === 1 ? '' : ` * ${code}`}`).join(' or ');
+  return [
+    {
+      type: 'state-timeline',
+      title: 'Array state',
+      description: 'State of each md array (node_md_state): active, inactive, resync, recovering or check; "other" while it is reshaped.',
+      unit: 'none',
+      queries: [{ expr: `max without (state) (${state})`, legend: '{{instance}} {{device}}' }],
+      mappings: [{ value: '0', text: 'other', color: 'text' }, ...MD_STATES.map(([name, code, color]) => ({ value: String(code), text: name, color }))],
+      w: 8,
+      h: 8,
+    },
+    ts(
+      'Disks by state',
+      'Member disks of each array that are active, failed or spare, and how many it needs (node_md_disks, node_md_disks_required). Fewer active than required: degraded.',
+      'short',
+      [
+        { expr: `node_md_disks{${h}}`, legend: '{{instance}} {{device}} {{state}}' },
+        { expr: `node_md_disks_required{${h}}`, legend: '{{instance}} {{device}} required' },
+      ],
+      { w: 8, min: 0, decimals: 0 },
+    ),
+    ts(
+      'Sync progress',
+      'Share of each array in sync (node_md_blocks_synced / node_md_blocks): below 1 while a resync, recovery or check runs; 0 while one waits.',
+      'percentunit',
+      [{ expr: `node_md_blocks_synced{${h}} / node_md_blocks{${h}}`, legend: '{{instance}} {{device}}' }],
+      { w: 8, min: 0, max: 1 },
+    ),
+  ];
+}
+
+/** Bonding (bonding collector): slaves configured against slaves up. */
+function bondingPanels(h: string): PanelSpec[] {
+  return [
+    ts(
+      'Slaves',
+      'Slaves configured on each bonding interface and those whose MII status is up (node_bonding_slaves, node_bonding_active).',
+      'short',
+      [
+        { expr: `node_bonding_slaves{${h}}`, legend: '{{instance}} {{master}} configured' },
+        { expr: `node_bonding_active{${h}}`, legend: '{{instance}} {{master}} up' },
+      ],
+      { w: 16, min: 0, decimals: 0 },
+    ),
+    stat(
+      'Slaves down',
+      'Slaves of each bonding interface that are not up now.',
+      'short',
+      [{ expr: `node_bonding_slaves{${h}} - node_bonding_active{${h}}`, legend: '{{instance}} {{master}}' }],
+      {
+        w: 8,
+        h: 8,
+        thresholds: [[1, 'red']],
+      },
+    ),
+  ];
+}
+
+/** systemd units (systemd collector, node_exporter's names): failed units and service restarts. */
+function systemdPanels(h: string): PanelSpec[] {
+  const failed = `node_systemd_unit_state{${h},state="failed"}`;
+  return [
+    stat('Failed units', 'Units in the failed state now, per host.', 'short', [{ expr: `sum by (instance) (${failed})`, legend: '{{instance}}' }], {
+      w: 4,
+      h: 8,
+      thresholds: [[1, 'red']],
+    }),
+    table('Which units failed', 'Units in the failed state now.', 'short', [{ expr: `${failed} == 1` }], {
+      w: 8,
+      transformations: mergedTable({ name: 'Unit', type: 'Type' }, ['state', 'Value']),
+    }),
+    ts(
+      'Restarts',
+      'Automatic restarts of each service in the last 5 minutes (node_systemd_service_restart_total); more than 2 for 15 minutes is NodeSystemdServiceCrashlooping.',
+      'short',
+      [{ expr: `increase(node_systemd_service_restart_total{${h}}[5m]) > 0`, legend: '{{instance}} {{name}}' }],
+      { w: 12, min: 0 },
+    ),
+  ];
 }

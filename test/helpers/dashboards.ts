@@ -15,6 +15,14 @@ export interface PanelJson {
   gridPos: { x: number; y: number; w: number; h: number };
   fieldConfig: { defaults: Record<string, unknown>; overrides: Array<{ properties: Array<{ id: string; value: unknown }> }> };
   targets: TargetJson[];
+  /** Rows: folded or not, and (folded) the panels they hold. */
+  collapsed?: boolean;
+  panels?: PanelJson[];
+}
+
+/** Every panel that is not a row, those inside collapsed rows included. */
+export function contentPanels(d: DashboardJson): PanelJson[] {
+  return d.panels.flatMap((p) => (p.type === 'row' ? (p.panels ?? []) : [p]));
 }
 
 export interface VariableJson {
@@ -50,8 +58,6 @@ export interface DashboardQuery {
 
 export function dashboardQueries(dashboards: Array<[string, DashboardJson]>): DashboardQuery[] {
   return dashboards.flatMap(([dashboard, d]) =>
-    d.panels
-      .filter((p) => p.type !== 'row')
-      .flatMap((p) => p.targets.map((t) => ({ dashboard, panel: p.title, refId: t.refId, expr: t.expr, instant: t.instant }))),
+    contentPanels(d).flatMap((p) => p.targets.map((t) => ({ dashboard, panel: p.title, refId: t.refId, expr: t.expr, instant: t.instant }))),
   );
 }

@@ -37,6 +37,7 @@ describe('config', () => {
       [
         'arp',
         'bcache',
+        'bonding',
         'btrfs',
         'conntrack',
         'container',
@@ -56,6 +57,7 @@ describe('config', () => {
         'ipvs',
         'kernel_hung',
         'loadavg',
+        'mdadm',
         'meminfo',
         'netclass',
         'netdev',
