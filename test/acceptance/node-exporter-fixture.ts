@@ -51,6 +51,7 @@ try {
       '--collector.netclass.ignore-invalid-speed',
       '--collector.arp.device-exclude=nope',
       '--collector.mountstats',
+      '--collector.processes',
       '--collector.meminfo_numa',
       // end-to-end-test.sh on x86_64: cpu.info with these filters, its opt-in collectors, stat's softirq.
       '--collector.cpu.info',
