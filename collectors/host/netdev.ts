@@ -1,5 +1,5 @@
 import { counter, defineCollector, type Sample } from '../../src/collector.js';
-import { readPseudoFile } from '../../src/fs/procfs.js';
+import { readOptionalPseudoFile } from '../../src/fs/procfs.js';
 import { DEVICE_FILTER_OPTIONS, deviceFilter, type DeviceFilterOptions } from './device-filter.js';
 import { parseNetDev } from '../../src/parsers/proc-net-dev.js';
 import { readSingleNumber } from './single-values.js';
@@ -12,7 +12,11 @@ export default defineCollector<DeviceFilterOptions>({
   options: { type: 'object', properties: DEVICE_FILTER_OPTIONS },
   collect(ctx) {
     const accept = deviceFilter(ctx.config, ''); // current node_exporter: no default exclude, lo included
-    const parsed = parseNetDev(readPseudoFile(ctx.paths.procfs, 'net/dev'));
+    // node_exporter asks rtnetlink, so a procfs without net/dev (node_exporter's own end-to-end
+    // fixture) is no data for it; here too.
+    const text = readOptionalPseudoFile(ctx.paths.procfs, 'net/dev');
+    if (text === undefined) return [];
+    const parsed = parseNetDev(text);
     if (!parsed.ok) throw new Error(parsed.error);
     const byStat = new Map<string, Sample[]>();
     const add = (stat: string, device: string, value: number) => {
