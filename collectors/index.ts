@@ -2,6 +2,7 @@
 import type { CollectorDefinition } from '../src/collector.js';
 import arp from './host/arp.js';
 import bcache from './host/bcache.js';
+import bcachefs from './host/bcachefs.js';
 import bonding from './host/bonding.js';
 import btrfs from './host/btrfs.js';
 import conntrack from './host/conntrack.js';
@@ -62,6 +63,7 @@ import zfs from './host/zfs.js';
 export const builtinCollectors: readonly CollectorDefinition[] = [
   arp,
   bcache,
+  bcachefs,
   bonding,
   btrfs,
   conntrack,

@@ -78,7 +78,7 @@ describe('spyglass check-config, collectors, --version, --help', () => {
     assert.equal(ok.code, 0);
     assert.match(
       ok.stdout,
-      /OK; enabled collectors: arp, bcache, bonding, btrfs, conntrack, container, cpu, cpufreq, diskstats, dmi, dmmultipath, edac, entropy, fibrechannel, filefd, filesystem, hwmon, infiniband, inventory, ipvs, kernel_hung, loadavg, mdadm, meminfo, netclass, netdev/,
+      /OK; enabled collectors: arp, bcache, bcachefs, bonding, btrfs, conntrack, container, cpu, cpufreq, diskstats, dmi, dmmultipath, edac, entropy, fibrechannel, filefd, filesystem, hwmon, infiniband, inventory, ipvs, kernel_hung, loadavg, mdadm, meminfo, netclass, netdev/,
     );
     const bad = join(tmp, 'bad.yml');
     writeFileSync(bad, 'collectors:\n  cpu:\n    intervall: 5s\n');

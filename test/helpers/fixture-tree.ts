@@ -24,6 +24,7 @@ const TREE: Array<[from: string, to: string]> = [
   ['sys-block', 'sys'],
   ['sys-xfs', 'sys'],
   ['sys-storage', 'sys'],
+  ['sys-bcachefs', 'sys'],
   ['sys-edac-rapl', 'sys'],
   ['sys-class', 'sys'],
   ['md/sys', 'sys'],

@@ -37,6 +37,7 @@ describe('config', () => {
       [
         'arp',
         'bcache',
+        'bcachefs',
         'bonding',
         'btrfs',
         'conntrack',
