@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { counter, defineCollector, gauge, type Labels, type MetricFamily, type Sample } from '../../src/collector.js';
-import { readSysfsAttribute, type SkipFn } from '../../src/fs/sysfs-attribute.js';
+import { readSubdirectories, readSysfsAttribute, type SkipFn } from '../../src/fs/sysfs-attribute.js';
 import {
   parseBcachefsHuman,
   parseBcachefsUint,
@@ -33,19 +33,6 @@ const FIXED: Record<string, [kind: Kind, help: string]> = {
   device_io_done_bytes_total: ['counter', 'IO bytes by operation type and data type.'],
   device_io_errors_total: ['counter', 'IO errors by error type.'],
 };
-
-/** Entries of a directory that are directories themselves, sorted; none when it is missing. */
-function subdirectories(sysfs: string, relative: string, skip: SkipFn): string[] {
-  try {
-    return readdirSync(join(sysfs, relative), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name)
-      .sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') skip('unreadable', `${join(sysfs, relative)}: ${(err as Error).message}`);
-    return [];
-  }
-}
 
 /** Regular files of a directory, sorted; none when it is missing. */
 function files(sysfs: string, relative: string, skip: SkipFn): string[] {
@@ -96,7 +83,7 @@ export default defineCollector({
       return v;
     };
 
-    for (const uuid of subdirectories(sysfs, 'fs/bcachefs', skip)) {
+    for (const uuid of readSubdirectories(sysfs, 'fs/bcachefs', skip)) {
       const dir = join('fs/bcachefs', uuid);
       const labels = { uuid };
       fixed('info', labels, 1);
@@ -138,7 +125,7 @@ export default defineCollector({
         fixed('btree_write_average_size_bytes', { uuid, type }, w.averageSizeBytes);
       }
 
-      for (const entry of subdirectories(sysfs, dir, skip).filter((n) => n.startsWith('dev-'))) {
+      for (const entry of readSubdirectories(sysfs, dir, skip).filter((n) => n.startsWith('dev-'))) {
         const devDir = join(dir, entry);
         const device = entry.slice('dev-'.length);
         const dev = { uuid, device };

@@ -1,25 +1,12 @@
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import { readOptionalDir } from '../../src/fs/procfs.js';
-import { readSysfsAttribute, readSysfsUint, type SkipFn } from '../../src/fs/sysfs-attribute.js';
+import { readSubdirectories, readSysfsAttribute, readSysfsUint, type SkipFn } from '../../src/fs/sysfs-attribute.js';
 import { BTRFS_ERROR_TYPES, btrfsAllocationRatio, parseBtrfsKeyValues, parseCommitStats } from '../../src/parsers/btrfs.js';
 
 const BLOCK_GROUP_TYPES = ['data', 'metadata', 'system'] as const;
 const SECTOR = 512;
-
-/** Subdirectories of a directory (the layouts under allocation/<type>/); none when it is missing. */
-function subdirectories(sysfs: string, relative: string, skip: SkipFn): string[] {
-  try {
-    return readdirSync(join(sysfs, relative), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name)
-      .sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') skip('unreadable', `${join(sysfs, relative)}: ${(err as Error).message}`);
-    return [];
-  }
-}
 
 function exists(sysfs: string, relative: string): boolean {
   try {
@@ -80,7 +67,7 @@ export default defineCollector({
         const alloc = join(base, 'allocation', type);
         const r = readSysfsUint(sysfs, join(alloc, 'bytes_reserved'), skip);
         if (r !== undefined) reserved.push({ labels: { uuid, block_group_type: type }, value: r });
-        for (const mode of subdirectories(sysfs, alloc, skip)) {
+        for (const mode of readSubdirectories(sysfs, alloc, skip)) {
           const labels = { uuid, block_group_type: type, mode };
           const u = readSysfsUint(sysfs, join(alloc, mode, 'used_bytes'), skip);
           const t = readSysfsUint(sysfs, join(alloc, mode, 'total_bytes'), skip);

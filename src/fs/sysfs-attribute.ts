@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPseudoFile } from './procfs.js';
 
@@ -43,4 +44,17 @@ export function readSysfsUint(sysfs: string, relative: string, skip: SkipFn): nu
     return undefined;
   }
   return Number(t);
+}
+
+/** Entries of a sysfs directory that are directories themselves, sorted; none when it is missing, and an unreadable one is counted. */
+export function readSubdirectories(sysfs: string, relative: string, skip: SkipFn): string[] {
+  try {
+    return readdirSync(join(sysfs, relative), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') skip('unreadable', `${join(sysfs, relative)}: ${(err as Error).message}`);
+    return [];
+  }
 }

@@ -1,27 +1,17 @@
-import type { CollectContext, CollectorDefinition, MetricFamily, Paths } from '../../src/collector.js';
+import type { CollectorDefinition, MetricFamily, Paths } from '../../src/collector.js';
+import { collectHostOnce } from './host-collect.js';
 
 /**
- * Runs a collector once, in-process, over the given roots (the others point nowhere); returns its
- * families, the items it skipped (`ctx.skip`) and a lookup of one series' value.
+ * collectHostOnce with the skipped items as `[reason, detail]` pairs and a lookup of the one series
+ * whose labels are exactly `labels`.
  */
 export async function runCollector(def: CollectorDefinition, paths: Partial<Paths>, config: Record<string, unknown> = {}) {
-  const skipped: Array<[reason: string, detail: string]> = [];
-  const noop = () => undefined;
-  const ctx: CollectContext = {
-    config,
-    paths: { procfs: '/nonexistent', sysfs: '/nonexistent', rootfs: '/nonexistent', udevData: '/nonexistent', ...paths },
-    signal: new AbortController().signal,
-    logger: { debug: noop, info: noop, warn: noop, error: noop },
-    runTimeMs: Date.now(),
-    state: undefined,
-    once: true,
-    skip: (reason, detail) => void skipped.push([reason, detail]),
-    runSoon: noop,
-    servedElsewhere: () => undefined,
-    maxSeries: undefined,
+  const { families, skipped } = await collectHostOnce(def, paths, config);
+  return {
+    families,
+    skipped: skipped.map((s): [reason: string, detail: string] => [s.reason, s.detail]),
+    value: (name: string, labels: Record<string, string> = {}) => valueOf(families, name, labels),
   };
-  const families = await def.collect(ctx);
-  return { families, skipped, value: (name: string, labels: Record<string, string> = {}) => valueOf(families, name, labels) };
 }
 
 export function valueOf(families: MetricFamily[], name: string, labels: Record<string, string>): number | undefined {
