@@ -1,6 +1,6 @@
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import { parseGoUint64, UINT64_MAX } from '../../src/parsers/sysfs-class.js';
-import { attributeText, listClass, listDir, malformed, readAttribute } from './sysfs-attribute.js';
+import { attributeText, listClass, listDir, malformed, readAttribute } from '../../src/fs/sysfs-attribute.js';
 
 /** fc_host/<host>/statistics/<file> → node_fibrechannel_<metric>. */
 const COUNTERS: Array<[file: string, metric: string, help: string]> = [

@@ -1,7 +1,7 @@
 import { counter, defineCollector, gauge, type CollectContext, type MetricFamily, type Sample } from '../../src/collector.js';
 import { parseDecimalUint64, parseGoUint64, parseInfiniBandRate, parseInfiniBandState, wrapUint64 } from '../../src/parsers/sysfs-class.js';
 import { DEVICE_FILTER_OPTIONS, deviceFilter, type DeviceFilterOptions } from './device-filter.js';
-import { attributeText, listClass, listDir, malformed, readAttribute } from './sysfs-attribute.js';
+import { attributeText, listClass, listDir, malformed, readAttribute } from '../../src/fs/sysfs-attribute.js';
 
 /** Files of ports/<n>/counters (and counters_ext, the pre-4.5 64-bit ones): file → metric, × 4 for data words. */
 const COUNTERS: Array<[file: string, metric: string, help: string, times4?: boolean]> = [

@@ -1,6 +1,6 @@
 import { defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import { parseDecimalUint64 } from '../../src/parsers/sysfs-class.js';
-import { attributeText, listClass, listDir, malformed, readAttribute } from './sysfs-attribute.js';
+import { attributeText, listClass, listDir, malformed, readAttribute } from '../../src/fs/sysfs-attribute.js';
 
 /** Namespace block devices under a controller: nvme0n1 (nvme<ctrl>n<nsid>). */
 const NAMESPACE = /nvme\d+n(\d+)/;

@@ -1,6 +1,6 @@
 import { defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import { goValidUtf8, parseGoInt64 } from '../../src/parsers/sysfs-class.js';
-import { listClass, listDir, malformed, readAttribute } from './sysfs-attribute.js';
+import { listClass, listDir, malformed, readAttribute } from '../../src/fs/sysfs-attribute.js';
 
 /** Numeric attributes: file → metric suffix, divisor (µ-units to base units, tenths of °C). */
 const NUMERIC: Array<[file: string, metric: string, divisor: number]> = [

@@ -1,7 +1,7 @@
 import { counter, defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import { parseGoUint64 } from '../../src/parsers/sysfs-class.js';
 import { DEVICE_FILTER_OPTIONS, deviceFilter, type DeviceFilterOptions } from './device-filter.js';
-import { listClass, listDir, malformed, readAttribute } from './sysfs-attribute.js';
+import { listClass, listDir, malformed, readAttribute } from '../../src/fs/sysfs-attribute.js';
 
 const NS = 0.000000001;
 

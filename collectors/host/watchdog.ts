@@ -1,6 +1,6 @@
 import { defineCollector, gauge, type MetricFamily, type Sample } from '../../src/collector.js';
 import { parseGoInt64 } from '../../src/parsers/sysfs-class.js';
-import { attributeText, listClass, malformed } from './sysfs-attribute.js';
+import { attributeText, listClass, malformed } from '../../src/fs/sysfs-attribute.js';
 
 /** Numeric attributes of class/watchdog/<name>: file → metric. */
 const NUMERIC: Array<[file: string, metric: string]> = [

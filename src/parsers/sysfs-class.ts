@@ -8,8 +8,6 @@
 const UINT64_MAX = (1n << 64n) - 1n;
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
-/** A sysfs attribute is at most one page; anything longer is not an attribute value. */
-export const MAX_ATTRIBUTE_BYTES = 4096;
 
 /** Digits (with Go's `_` separators, allowed only after a base prefix) in Go's base-0 syntax. */
 function unsignedBase0(text: string): bigint | undefined {

@@ -244,7 +244,7 @@ describe('fibrechannel', () => {
     const r = await run(fibrechannel, t.sysfs);
     assert.equal(valueOf(r.families, 'node_fibrechannel_rx_frames_total', { fc_host: 'host0' }), undefined);
     assert.equal(valueOf(r.families, 'node_fibrechannel_tx_frames_total', { fc_host: 'host0' }), 100100);
-    assert.ok(r.skipped.some((s) => s.reason === 'unreadable' && s.detail.includes('EACCES')));
+    assert.ok(r.skipped.some((s) => s.reason === 'permission_denied' && s.detail.includes('EACCES')));
   });
 });
 
