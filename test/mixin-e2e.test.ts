@@ -2,7 +2,9 @@
  * End to end: a real Prometheus loads the bundled rules and scrapes two real spyglass instances
  * (job "spyglass", as the rules' default selector expects): one with the host collectors and
  * probes of local HTTP, HTTPS, DNS (dnsmasq), gRPC and ICMP targets, one with the container
- * collector over real cgroups laid out like a Kubernetes node. Then every dashboard variable and
+ * collector over real cgroups laid out like a Kubernetes node, and one for what this VM lacks: md
+ * arrays and bonds from the golden dump's fixture tree, and systemd's units from a real systemd in
+ * a sandbox (test/helpers/systemd-sandbox.ts). Then every dashboard variable and
  * panel query runs through Prometheus's HTTP API with "All" selected and must return data (except
  * the panels listed in NO_DATA_HERE, each with its reason), every rule evaluates without error, and
  * every metric the dashboards and rules name exists in what spyglass served or in a collector's
@@ -23,9 +25,12 @@ import { startKubeNode } from './helpers/kube-node.js';
 import { makeCertificates, startDnsmasq, startGrpcHealthServer, startHttpServer, startHttpsServer } from './helpers/probe-servers.js';
 import { startPrometheus } from './helpers/prometheus.js';
 import { analysePromql, substituteGrafanaBuiltins } from './helpers/promql.js';
+import { fixtureTree } from './helpers/fixture-tree.js';
 import { cleanupsAfterAll, killed } from './helpers/real-cgroups.js';
 import { repoRoot, startSpyglass, waitFor } from './helpers/spyglass.js';
+import { startSystemdSandbox, systemdSandboxUnavailable } from './helpers/systemd-sandbox.js';
 
+const noSystemd = systemdSandboxUnavailable();
 const swapTotal = Number(/^SwapTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
 
 /** Panel queries that cannot have data on this machine, with the reason; each is checked to be empty indeed, and only then. */
@@ -55,6 +60,12 @@ const NO_DATA_HERE: Record<string, { reason: string; applies: boolean }> = {
       '"Pressure stalls" D',
       '"Pressure stalls" E',
     ].map((p) => [`spyglass-host.json ${p}`, { reason: 'the kernel has no PSI (/proc/pressure)', applies: !existsSync('/proc/pressure') }]),
+  ),
+  ...Object.fromEntries(
+    ['"Failed units" A', '"Which units failed" A', '"Restarts" A'].map((p) => [
+      `spyglass-host.json ${p}`,
+      { reason: `no systemd sandbox here (${noSystemd})`, applies: noSystemd !== undefined },
+    ]),
   ),
 };
 
@@ -126,16 +137,28 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
       `--collector.container.cgroup-include=${node.top}.*`,
       `--path.rootfs=${node.rootfs}`,
     ]);
+    const tree = fixtureTree();
+    cleanups.push(() => tree.remove());
+    const systemd = noSystemd ? undefined : await startSystemdSandbox();
+    if (systemd) cleanups.push(() => systemd.stop());
+    const lacking = await startSpyglass([
+      '--collector.disable-defaults',
+      '--collector.mdadm',
+      '--collector.bonding',
+      ...(systemd ? ['--collector.systemd', `--collector.systemd.address=${systemd.busAddress}`, '--collector.systemd.enable-restarts-metrics'] : []),
+      ...tree.flags,
+    ]);
     cleanups.push(
       async () => void (await host.stop()),
       async () => void (await containers.stop()),
+      async () => void (await lacking.stop()),
     );
 
     const rulesDir = `${repoRoot}alerts`;
     const prometheus = await startPrometheus(
       `  - job_name: spyglass
     scrape_interval: 1s
-    static_configs: [{ targets: ['127.0.0.1:${host.port}', '127.0.0.1:${containers.port}'] }]
+    static_configs: [{ targets: ['127.0.0.1:${host.port}', '127.0.0.1:${containers.port}', '127.0.0.1:${lacking.port}'] }]
 `,
       { ruleFiles: [`${rulesDir}/spyglass-alerts.yaml`, `${rulesDir}/spyglass-rules.yaml`], evaluationInterval: '1s' },
     );
