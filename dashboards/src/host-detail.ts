@@ -1,5 +1,5 @@
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { mergedTable, table, ts, type PanelSpec, type RowSpec, type ValueMapping } from './grafana.js';
+import { mergedTable, table, ts, UP_DOWN, type PanelSpec, type RowSpec } from './grafana.js';
 
 /**
  * The Host dashboard's deeper sections, folded: Node Exporter Full's memory, paging, disk,
@@ -270,10 +270,6 @@ function memoryPanels(mem: (names: string[]) => Array<{ expr: string; legend: st
 type Rate = (metric: string, selector?: string) => string;
 
 function networkPanels(c: MixinConfig, h: string, net: string, rate: Rate): PanelSpec[] {
-  const UP_DOWN: ValueMapping[] = [
-    { value: '0', text: 'down', color: 'red' },
-    { value: '1', text: 'up', color: 'green' },
-  ];
   return [
     {
       type: 'state-timeline',

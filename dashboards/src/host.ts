@@ -156,7 +156,7 @@ export function hostDashboard(c: MixinConfig): Dashboard {
             ],
             { stack: true, min: 0 },
           ),
-          ts('Swap', 'Swap in use and swap traffic.', 'bytes', [
+          ts('Swap', 'Swap space in use; swap traffic is in the "Paging and swap" row.', 'bytes', [
             { expr: `node_memory_SwapTotal_bytes{${h}} - node_memory_SwapFree_bytes{${h}}`, legend: 'used' },
           ]),
           ts('Page faults', 'Major faults read pages back from disk; a steady high rate means memory pressure.', 'ops', [
