@@ -3,10 +3,12 @@
  * (job "spyglass", as the rules' default selector expects): one with the host collectors and
  * probes of local HTTP, HTTPS, DNS (dnsmasq), gRPC and ICMP targets, one with the container
  * collector over real cgroups laid out like a Kubernetes node, and one for what this VM lacks: md
- * arrays and bonds from the golden dump's fixture tree, and systemd's units from a real systemd in
- * a sandbox (test/helpers/systemd-sandbox.ts). Then every dashboard variable and
- * panel query runs through Prometheus's HTTP API with "All" selected and must return data (except
- * the panels listed in NO_DATA_HERE, each with its reason), every rule evaluates without error, and
+ * arrays, bonds, hwmon sensors, cpufreq, NFS, XFS and ZFS from the golden dump's fixture tree, and
+ * systemd's units from a real systemd in a sandbox (test/helpers/systemd-sandbox.ts). Then every
+ * dashboard variable and panel query runs through Prometheus's HTTP API as Grafana would send it:
+ * "All" for multi-value variables, the pinned default for `$job`, and for one-value variables
+ * without a default (the Host dashboard's `$instance`) each value in turn; every query must return
+ * data for some value (except the panels listed in NO_DATA_HERE, each with its reason), every rule evaluates without error, and
  * every metric the dashboards and rules name exists in what spyglass served or in a collector's
  * README (for hardware this machine lacks).
  */
@@ -61,6 +63,10 @@ const NO_DATA_HERE: Record<string, { reason: string; applies: boolean }> = {
       '"Pressure stalls" E',
     ].map((p) => [`spyglass-host.json ${p}`, { reason: 'the kernel has no PSI (/proc/pressure)', applies: !existsSync('/proc/pressure') }]),
   ),
+  'spyglass-host.json "Pressure stalls" F': {
+    reason: 'no IRQ pressure (/proc/pressure/irq): the kernel lacks PSI or was built without CONFIG_IRQ_TIME_ACCOUNTING',
+    applies: !existsSync('/proc/pressure/irq'),
+  },
   ...Object.fromEntries(
     ['"Failed units" A', '"Which units failed" A', '"Restarts" A'].map((p) => [
       `spyglass-host.json ${p}`,
@@ -129,7 +135,7 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
         '      - {target: 127.0.0.1, module: icmp}',
       ].join('\n'),
     );
-    const host = await startSpyglass([`--config.file=${config}`, '--no-collector.container']);
+    const host = await startSpyglass([`--config.file=${config}`, '--no-collector.container', '--collector.processes']);
     const containers = await startSpyglass([
       '--collector.disable-defaults',
       '--collector.container',
@@ -145,6 +151,17 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
       '--collector.disable-defaults',
       '--collector.mdadm',
       '--collector.bonding',
+      // A host as the Host dashboard lists it (node_uname_info), with the sensors, frequencies,
+      // NFS, XFS and ZFS and the link speeds of the fixture tree.
+      '--collector.uname',
+      '--collector.hwmon',
+      '--collector.cpufreq',
+      '--collector.nfs',
+      '--collector.nfsd',
+      '--collector.xfs',
+      '--collector.zfs',
+      '--collector.netclass',
+      '--collector.netdev',
       ...(systemd ? ['--collector.systemd', `--collector.systemd.address=${systemd.busAddress}`, '--collector.systemd.enable-restarts-metrics'] : []),
       ...tree.flags,
     ]);
@@ -168,17 +185,48 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     const all = Object.entries(dashboards(DEFAULT_MIXIN_CONFIG)) as unknown as Array<[string, DashboardJson]>;
     const queries = dashboardQueries(all);
     assert.ok(queries.length > 0, 'no queries to run');
-    const allValues = new Map(all.flatMap(([, d]) => d.templating.list.filter((v) => v.type === 'query').map((v) => [v.name, v.allValue] as const)));
-    const fill = (expr: string) => substituteGrafanaBuiltins(expr, ALL).replace(/\$([a-z]+)/g, (whole, name: string) => allValues.get(name) ?? whole);
+    const fill = (expr: string, values: Record<string, string>) =>
+      substituteGrafanaBuiltins(expr, ALL).replace(/\$([a-z]+)/g, (whole, name: string) => values[name] ?? whole);
+    /**
+     * The variable values Grafana would query with, per dashboard: "All" (allValue) for multi-value
+     * variables, the pinned `current` for $job, and every value of a one-value variable without one
+     * (each a separate assignment, as a user would pick them in turn).
+     */
+    const assignments = async (d: DashboardJson): Promise<Array<Record<string, string>>> => {
+      let out: Array<Record<string, string>> = [{}];
+      for (const v of d.templating.list.filter((x) => x.type === 'query')) {
+        const next: Array<Record<string, string>> = [];
+        for (const a of out) {
+          if (v.includeAll) next.push({ ...a, [v.name]: v.allValue as string });
+          else if (v.current) next.push({ ...a, [v.name]: v.current.value as string });
+          else {
+            const [, selector, label] = /^label_values\((.+), (\w+)\)$/.exec(v.query.query) as RegExpExecArray;
+            const values = (await api(`label/${label}/values`, { 'match[]': fill(selector as string, a) })) as string[];
+            next.push(...values.map((value) => ({ ...a, [v.name]: value.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&') })));
+          }
+        }
+        out = next;
+      }
+      return out;
+    };
     const empty = async () => {
       const now = Date.now() / 1000;
       const missing: string[] = [];
+      const byDashboard = new Map<string, Array<Record<string, string>>>();
+      for (const [name, d] of all) byDashboard.set(name, await assignments(d));
       for (const q of queries) {
-        const expr = fill(q.expr);
-        const data = (
-          q.instant ? await api('query', { query: expr }) : await api('query_range', { query: expr, start: String(now - 60), end: String(now), step: '5' })
-        ) as { result: Result[] };
-        if (data.result.length === 0) missing.push(`${q.dashboard} "${q.panel}" ${q.refId}`);
+        let found = false;
+        for (const values of byDashboard.get(q.dashboard) ?? []) {
+          const expr = fill(q.expr, values);
+          const data = (
+            q.instant ? await api('query', { query: expr }) : await api('query_range', { query: expr, start: String(now - 60), end: String(now), step: '5' })
+          ) as { result: Result[] };
+          if (data.result.length > 0) {
+            found = true;
+            break;
+          }
+        }
+        if (!found) missing.push(`${q.dashboard} "${q.panel}" ${q.refId}`);
       }
       return missing;
     };
@@ -188,7 +236,7 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     assert.deepEqual(
       unexplained,
       [],
-      `panels without data:\n${unexplained.map((m) => `${m}: ${fill(queries.find((q) => `${q.dashboard} "${q.panel}" ${q.refId}` === m)?.expr ?? '')}`).join('\n')}`,
+      `panels without data:\n${unexplained.map((m) => `${m}: ${queries.find((q) => `${q.dashboard} "${q.panel}" ${q.refId}` === m)?.expr ?? ''}`).join('\n')}`,
     );
     for (const [panel, { reason, applies }] of Object.entries(NO_DATA_HERE)) {
       assert.equal(
@@ -199,14 +247,20 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     }
     t.diagnostic(`${queries.length - missing.length} of ${queries.length} panel queries returned data; empty as listed: ${missing.join(', ')}`);
 
-    // Variables: label_values(selector, label) with the earlier variables at "All".
+    // Variables: label_values(selector, label) with the earlier variables as Grafana fills them.
     for (const [name, d] of all) {
+      const [first] = await assignments(d);
+      assert.ok(first, `${name}: some value for every one-value variable`);
       for (const v of d.templating.list.filter((x) => x.type === 'query')) {
         const [, selector, label] = /^label_values\((.+), (\w+)\)$/.exec(v.query.query) as RegExpExecArray;
-        const values = (await api(`label/${label}/values`, { 'match[]': fill(selector as string) })) as string[];
+        const values = (await api(`label/${label}/values`, { 'match[]': fill(selector as string, first) })) as string[];
         assert.ok(values.length > 0, `${name} $${v.name}: ${v.query.query} has no values`);
+        if (v.current && !v.includeAll)
+          assert.ok(values.includes(v.current.value as string), `${name} $${v.name}: the default ${String(v.current.value)} is among ${values.join(', ')}`);
       }
     }
+    const hostInstances = new Set((await assignments(Object.fromEntries(all)['spyglass-host.json'] as DashboardJson)).map((a) => a.instance));
+    assert.equal(hostInstances.size, 2, `the Host dashboard offers the two spyglass with uname, one at a time: ${[...hostInstances].join(', ')}`);
 
     // Rules: all evaluated, none failing; the test certificate (valid 20 days) trips the 21-day warning.
     await waitFor(
