@@ -9,8 +9,11 @@
  *
  * Usage: npm run build && node dist/bench/footprint.js
  *   FOOTPRINT_SECONDS   steady window per interval (default 600)
- *   FOOTPRINT_WARMUP    seconds before the window opens (default 60; at least four scrape
- *                       intervals, so that spyglass has learned the scrape period)
+ *   FOOTPRINT_WARMUP    seconds before the window opens (default 150; at least four scrape
+ *                       intervals, so that spyglass has learned the scrape period). Not less
+ *                       than about two minutes: V8's memory reducer shrinks the heap grown at
+ *                       start-up with a few full collections 50–100 s after start (0.25–0.5 s of
+ *                       CPU, once), which a window opening earlier counts as steady state.
  *   FOOTPRINT_INTERVALS scrape intervals in seconds (default "15,60")
  * Writes the report to stdout and bench/results/footprint-latest.md.
  */
@@ -22,7 +25,7 @@ import { startPrometheus, type PrometheusServer } from '../test/helpers/promethe
 import { cliPath, freePort, repoRoot, waitFor } from '../test/helpers/spyglass.js';
 
 const WINDOW_S = Number(process.env.FOOTPRINT_SECONDS ?? 600);
-const WARMUP_S = Number(process.env.FOOTPRINT_WARMUP ?? 60);
+const WARMUP_S = Number(process.env.FOOTPRINT_WARMUP ?? 150);
 const INTERVALS = (process.env.FOOTPRINT_INTERVALS ?? '15,60').split(',').map(Number);
 const SAMPLE_EVERY_S = 5;
 const CLK_TCK = 100;

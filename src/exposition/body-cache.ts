@@ -67,11 +67,15 @@ export class BodyCache {
    * build started.
    */
   bodyWhenReady(format: Format, gzip: boolean, selection?: ReadonlySet<string>): Buffer | Promise<Buffer> {
+    // A stored body was built from prepared sections, and every change drops it: the usual scrape
+    // ends here, without a look at each section.
+    const stored = this.stored(format, gzip, selection);
+    if (stored) return stored;
     const preparing = this.sections.prepare(format, selection);
     if (preparing) return preparing.then(() => this.bodyWhenReady(format, gzip, selection));
     // Unfiltered bodies asked for are wanted from now on: later changes rebuild them ahead.
     if (!selection) this.wanted[slotOf(format, gzip)] = true;
-    return this.stored(format, gzip, selection) ?? this.buildInTurns(format, gzip, selection);
+    return this.buildInTurns(format, gzip, selection);
   }
 
   /** Drops every body; the wanted ones are rebuilt shortly (see WARM_DELAY_MS). */
