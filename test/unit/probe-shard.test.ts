@@ -9,6 +9,7 @@ import { builtinCollectors } from '../../collectors/index.js';
 import { hashmod, inShard, parseShardIndex } from '../../collectors/probe/shard.js';
 import { formatConfigError, loadConfig } from '../../src/config/load.js';
 import { overridesFrom } from '../../src/cli-flags.js';
+import { repoRoot } from '../helpers/spyglass.js';
 
 /** value → [mod 3, mod 4, mod 7, mod 1000003], from python3 hashlib (see the file comment). */
 const VECTORS: Array<[string, number[]]> = [
@@ -67,5 +68,15 @@ describe('probe sharding', () => {
     assert.deepEqual(await errors({ shard: { count: 4 } }, { 'probe.shardIndex': 'prober-3' }), { shard: { count: 4, index: 'prober-3' } }); // resolved by the runner
     assert.deepEqual(await errors({}, { 'probe.shardIndex': '1', 'probe.shardCount': '2' }), { shard: { index: 1, count: 2 } });
     assert.deepEqual(await errors({ shard: { index: 0, count: 2 } }, { 'probe.shardCount': '5' }), { shard: { index: 0, count: 5 } });
+  });
+
+  it('loads examples/probe-shards.yml: shard 0 of 3 over file_sd and dns_sd', async () => {
+    const r = await loadConfig({ file: `${repoRoot}examples/probe-shards.yml`, builtins: builtinCollectors });
+    assert.ok(r.ok, r.ok ? '' : r.errors.map(formatConfigError).join('\n'));
+    const probe = r.config.collectors.find((c) => c.definition.name === 'probe');
+    assert.equal(probe?.enabled, true);
+    assert.deepEqual(probe?.options.shard, { count: 3, index: 0 });
+    assert.equal((probe?.options.file_sd as unknown[]).length, 1);
+    assert.equal((probe?.options.dns_sd as unknown[]).length, 1);
   });
 });
