@@ -135,7 +135,8 @@ export interface GlobalFlags {
 /** Flags and environment variables as a partial config that wins over the file. */
 export function overridesFrom(flags: GlobalFlags, collectors: Record<string, Record<string, unknown>>): ConfigOverrides {
   const maxRequests = flags['web.maxRequests'];
-  const probe = { ...collectors.probe, ...(flags.probe?.length ? { enabled: true } : {}), ...shardOverride(flags, collectors.probe?.shard) };
+  // --probe turns the collector on unless --no-collector.probe says otherwise.
+  const probe = { ...(flags.probe?.length ? { enabled: true } : {}), ...collectors.probe, ...shardOverride(flags, collectors.probe?.shard) };
   return {
     web: {
       listen_address: flags['web.listenAddress'],
