@@ -86,6 +86,7 @@ describe('probe sharding across real spyglass processes', () => {
     startSpyglass(['--collector.disable-defaults', '--collector.probe', '--collector.probe.buckets=1', '--log.level=error', ...args], {
       env,
       waitReady: false,
+      startTimeoutMs: 60_000, // a loaded CI runner; seconds when idle
     }).then((s) => {
       running.push(s);
       return s;
