@@ -52,7 +52,7 @@ export function proberStatefulSet(): StatefulSet {
     spec: {
       serviceName: PROBER,
       replicas: SHARDS,
-      // Shards are independent: start and replace them all at once, not one after the other.
+      // Shards are independent: when scaling, create and remove pods all at once, not one after the other.
       podManagementPolicy: 'Parallel',
       selector: { matchLabels: selectorLabels },
       template: {
