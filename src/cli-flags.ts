@@ -127,11 +127,16 @@ export interface GlobalFlags {
   'collector.disableDefaults'?: boolean;
   /** `--probe URL` (repeatable): probe targets with the defaults, added to the configured ones. */
   probe?: string[];
+  /** `--probe.shard-index` / SPYGLASS_PROBE_SHARD_INDEX: a number or a StatefulSet pod name (`prober-2`). */
+  'probe.shardIndex'?: string;
+  'probe.shardCount'?: string;
 }
 
 /** Flags and environment variables as a partial config that wins over the file. */
 export function overridesFrom(flags: GlobalFlags, collectors: Record<string, Record<string, unknown>>): ConfigOverrides {
   const maxRequests = flags['web.maxRequests'];
+  // --probe turns the collector on unless --no-collector.probe says otherwise.
+  const probe = { ...(flags.probe?.length ? { enabled: true } : {}), ...collectors.probe, ...shardOverride(flags, collectors.probe?.shard) };
   return {
     web: {
       listen_address: flags['web.listenAddress'],
@@ -142,7 +147,22 @@ export function overridesFrom(flags: GlobalFlags, collectors: Record<string, Rec
     self_metrics: { runtime: flags['web.disableExporterMetrics'] ? false : undefined },
     paths: { procfs: flags['path.procfs'], sysfs: flags['path.sysfs'], rootfs: flags['path.rootfs'], udev_data: flags['path.udev.data'] },
     log: { level: flags['log.level'], format: flags['log.format'] },
-    collectors: flags.probe?.length ? { ...collectors, probe: { enabled: true, ...collectors.probe } } : collectors,
+    collectors: Object.keys(probe).length ? { ...collectors, probe } : collectors,
     ...(flags.probe?.length ? { append: { probe: { targets: flags.probe } } } : {}),
   } as ConfigOverrides;
+}
+
+/** The shard flags over any `--collector.probe.shard.*` ones; each given half wins over the file's (deepMerge). */
+function shardOverride(flags: GlobalFlags, fromCollectorFlags: unknown): { shard?: Record<string, unknown> } {
+  const index = flags['probe.shardIndex'];
+  const count = flags['probe.shardCount'];
+  if (index === undefined && count === undefined) return {};
+  const number = (v: string) => (/^\d+$/.test(v.trim()) ? Number(v) : v);
+  return {
+    shard: {
+      ...(fromCollectorFlags as Record<string, unknown> | undefined),
+      ...(index === undefined ? {} : { index: number(index) }),
+      ...(count === undefined ? {} : { count: number(count) }),
+    },
+  };
 }

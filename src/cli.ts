@@ -48,6 +48,13 @@ function addConfigOptions(cmd: Command): Command {
     .addOption(new Option('--path.udev.data <path>', 'udev data path').env('SPYGLASS_PATH_UDEV_DATA'))
     .addOption(new Option('--log.level <level>', 'debug, info, warn or error').env('SPYGLASS_LOG_LEVEL'))
     .addOption(new Option('--log.format <format>', 'json or logfmt').env('SPYGLASS_LOG_FORMAT'))
+    .addOption(
+      new Option(
+        '--probe.shard-index <n>',
+        "probe only this shard's targets: 0 to count-1, or a StatefulSet pod name like prober-2 (docs/probe-sharding.md)",
+      ).env('SPYGLASS_PROBE_SHARD_INDEX'),
+    )
+    .addOption(new Option('--probe.shard-count <n>', 'replicas sharing the probe targets (with --probe.shard-index)').env('SPYGLASS_PROBE_SHARD_COUNT'))
     .option('--collector.disable-defaults', 'disable every collector not enabled explicitly');
 }
 

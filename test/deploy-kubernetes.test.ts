@@ -10,13 +10,14 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import { KUSTOMIZE_ROOTS, kubernetesFiles } from '../deploy/src/index.js';
 import { ruleFiles } from '../alerts/src/index.js';
+import { hashmod } from '../collectors/probe/shard.js';
 import { dashboardFiles } from '../dashboards/src/index.js';
 import { DEFAULT_MIXIN_CONFIG } from '../src/mixin/config.js';
 import { promtool } from './helpers/prometheus.js';
@@ -45,6 +46,7 @@ const MODELS: Record<string, string> = {
   'v1/ConfigMap': 'kubernetes-models/v1/ConfigMap',
   'apps/v1/DaemonSet': 'kubernetes-models/apps/v1/DaemonSet',
   'apps/v1/Deployment': 'kubernetes-models/apps/v1/Deployment',
+  'apps/v1/StatefulSet': 'kubernetes-models/apps/v1/StatefulSet',
   'networking.k8s.io/v1/NetworkPolicy': 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',
   'monitoring.coreos.com/v1/ServiceMonitor': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor',
   'monitoring.coreos.com/v1/PodMonitor': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor',
@@ -59,6 +61,7 @@ const TYPES: Record<string, [string, string]> = {
   'v1/ConfigMap': ['kubernetes-types/core/v1.js', 'ConfigMap'],
   'apps/v1/DaemonSet': ['kubernetes-types/apps/v1.js', 'DaemonSet'],
   'apps/v1/Deployment': ['kubernetes-types/apps/v1.js', 'Deployment'],
+  'apps/v1/StatefulSet': ['kubernetes-types/apps/v1.js', 'StatefulSet'],
   'networking.k8s.io/v1/NetworkPolicy': ['kubernetes-types/networking/v1.js', 'NetworkPolicy'],
   'monitoring.coreos.com/v1/ServiceMonitor': ['@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor', 'IServiceMonitor'],
   'monitoring.coreos.com/v1/PodMonitor': ['@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor', 'IPodMonitor'],
@@ -144,6 +147,13 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     assert.deepEqual(kinds('overlays/host-only'), [...dashboards, ...host].sort());
     assert.deepEqual(kinds('overlays/sidecar-only'), [...dashboards, ...sidecar, 'PrometheusRule/monitoring/spyglass'].sort());
     assert.deepEqual(kinds('.'), [...new Set([...dashboards, ...host, ...sidecar, ...mixin])].sort());
+    assert.deepEqual(
+      kinds('probe-shards'),
+      ['ConfigMap', 'NetworkPolicy', 'PodMonitor', 'Service', 'StatefulSet']
+        .map((kind) => `${kind}/monitoring/spyglass-prober`)
+        .concat('Namespace//monitoring')
+        .sort(),
+    );
     for (const [root, objects] of rendered) {
       for (const o of objects) {
         for (const c of [...(o.spec?.template?.spec?.containers ?? []), ...(o.spec?.template?.spec?.initContainers ?? [])]) {
@@ -168,7 +178,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   });
 
   it('have no unknown fields (kubernetes-types 1.30 and the Operator types, checked by tsc)', () => {
-    const objects = rendered.get('.') ?? [];
+    const objects = [...(rendered.get('.') ?? []), ...(rendered.get('probe-shards') ?? []).filter((o) => o.kind !== 'Namespace')];
     const errors = unknownFieldErrors(objects);
     assert.deepEqual(
       [...errors].map(([i, e]) => `${objects[i]?.kind}: ${e.join('; ')}`),
@@ -282,6 +292,29 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     }
   });
 
+  it('the sharded probers fit together: shard from the pod name, count = replicas, config mounted, each pod scraped', () => {
+    const all = rendered.get('probe-shards') ?? [];
+    const find = (kind: string) => all.find((o) => o.kind === kind) as K8sObject;
+    const sts = find('StatefulSet');
+    const pod = sts.spec.template.spec;
+    const [c] = pod.containers;
+    const env = Object.fromEntries(c.env.map((e: any) => [e.name, e]));
+    assert.deepEqual(env.SPYGLASS_PROBE_SHARD_INDEX.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
+    assert.equal(env.SPYGLASS_PROBE_SHARD_COUNT.value, String(sts.spec.replicas), 'as many shards as replicas');
+    assert.equal(find('Service').metadata.name, sts.spec.serviceName);
+    assert.equal(find('Service').spec.clusterIP, 'None');
+    const cm = find('ConfigMap');
+    const volume = pod.volumes.find((v: any) => v.configMap?.name === cm.metadata.name);
+    const mount = c.volumeMounts.find((m: any) => m.name === volume.name);
+    assert.ok(c.args.includes(`--config.file=${mount.mountPath}/spyglass.yml`) && cm.data?.['spyglass.yml']);
+    assert.match(cm.data?.['spyglass.yml'] as string, new RegExp(`- ${mount.mountPath}/targets\\.yaml`));
+    const pm = find('PodMonitor');
+    for (const [k, v] of Object.entries(pm.spec.selector.matchLabels))
+      assert.equal(sts.spec.template.metadata.labels[k], v, 'the PodMonitor selects the probers');
+    assert.ok(c.ports.some((p: any) => p.name === pm.spec.podMetricsEndpoints[0].port));
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+  });
+
   it('the PrometheusRule passes promtool check rules', () => {
     const rule = (rendered.get('.') ?? []).find((o) => o.kind === 'PrometheusRule') as K8sObject;
     const dir = mkdtempSync(join(repoRoot, 'node_modules/.cache-rules-'));
@@ -348,6 +381,46 @@ describe("the manifests' own arguments on this machine", () => {
       },
       /^probe_success\{/m,
     );
+  });
+});
+
+describe("the sharded probers' StatefulSet on this machine", () => {
+  it('its pods, with their own arguments, config and environment, split the shared targets: each target once', async () => {
+    const objects = render('probe-shards');
+    const sts = objects.find((o) => o.kind === 'StatefulSet') as K8sObject;
+    const cm = objects.find((o) => o.kind === 'ConfigMap') as K8sObject;
+    const c = sts.spec.template.spec.containers[0];
+    const mountPath = c.volumeMounts[0].mountPath as string;
+    const dir = mkdtempSync(join(tmpdir(), 'spyglass-probers-'));
+    chmodSync(dir, 0o755); // read by uid 65534, as the pods run
+    for (const [name, text] of Object.entries(cm.data ?? {})) writeFileSync(join(dir, name), text.replaceAll(mountPath, dir));
+    const targets = (yaml.load(cm.data?.['targets.yaml'] as string) as Array<{ targets: string[] }>).flatMap((g) => g.targets);
+    const count = c.env.find((e: any) => e.name === 'SPYGLASS_PROBE_SHARD_COUNT').value as string;
+    const runs = await Promise.all(
+      Array.from({ length: sts.spec.replicas as number }, async (_, ordinal) => {
+        const port = await freePort();
+        const args = [...(c.args as string[]).map((a) => a.replaceAll(mountPath, dir)), `--web.listen-address=127.0.0.1:${port}`];
+        // The downward API's metadata.name: the StatefulSet's pod names.
+        const env = [`SPYGLASS_PROBE_SHARD_INDEX=${sts.metadata.name}-${ordinal}`, `SPYGLASS_PROBE_SHARD_COUNT=${count}`];
+        const setpriv = ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', ...env, process.execPath, cliPath, 'serve', ...args];
+        return runAndScrape('setpriv', setpriv, port, { until: /^spyglass_probe_shard_targets\{state="left_out"\}/m });
+      }),
+    );
+    try {
+      let kept = 0;
+      for (const [ordinal, run] of runs.entries()) {
+        assert.equal(sampleValue(run.metrics, `spyglass_probe_shard_info{shard="${ordinal}",shards="${count}"}`), 1, run.logs());
+        const mine = sampleValue(run.metrics, 'spyglass_probe_shard_targets{state="kept"}') as number;
+        assert.equal(mine + (sampleValue(run.metrics, 'spyglass_probe_shard_targets{state="left_out"}') as number), targets.length);
+        assert.equal(mine, targets.filter((t) => hashmod(t, Number(count)) === ordinal).length);
+        kept += mine;
+      }
+      assert.equal(kept, targets.length, 'each target in exactly one shard');
+    } finally {
+      for (const run of runs) run.proc.kill('SIGTERM');
+      await Promise.all(runs.map((r) => r.exited));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -148,7 +148,7 @@ describe('dns_sd discovery against dnsmasq', () => {
     let changes = 0;
     await d.start(() => changes++);
     d.stop();
-    assert.deepEqual(d.targets, [{ target: 'http://web.spyglass.test:8080/healthz', labels: { via: 'srv' } }]);
+    assert.deepEqual(d.targets, [{ target: 'http://web.spyglass.test:8080/healthz', address: 'web.spyglass.test:8080', labels: { via: 'srv' } }]);
     assert.deepEqual(d.errors, []);
     assert.equal(changes, 1);
     const a = new DnsDiscovery({
@@ -159,7 +159,7 @@ describe('dns_sd discovery against dnsmasq', () => {
       server: `127.0.0.1:${dnsmasq.port}`,
     });
     await a.refresh();
-    assert.deepEqual(a.targets, [{ target: '127.0.0.1:9100', module: 'tcp_connect', labels: {} }]);
+    assert.deepEqual(a.targets, [{ target: '127.0.0.1:9100', address: '127.0.0.1:9100', module: 'tcp_connect', labels: {} }]);
     assert.equal(a.errors.length, 1);
     assert.match(a.errors[0]?.message as string, /^gone\.spyglass\.test: ENOTFOUND/);
     assert.equal(a.errorCount, 1);

@@ -254,7 +254,8 @@ export class DnsDiscovery extends PollingDiscovery {
     return endpoints.map(({ host, port }) => {
       const hostPort = `${host.includes(':') ? `[${host}]` : host}:${port}`;
       const target = c.scheme ? `${c.scheme}://${hostPort}${c.path ?? '/'}` : hostPort;
-      return { target, ...(c.module ? { module: c.module } : {}), labels: { ...(c.labels ?? {}) } };
+      // Prometheus's dns_sd_configs give `host:port` as __address__: the shard hash reads that, not the URL made of it.
+      return { target, address: hostPort, ...(c.module ? { module: c.module } : {}), labels: { ...(c.labels ?? {}) } };
     });
   }
 }

@@ -7,6 +7,7 @@ import { MODULE_SCHEMA, MODULES_FILE_SCHEMA } from './module-schema.js';
 import { ENDPOINT_SCHEMA, endpointProblems, type EndpointOptions } from './probe-endpoint.js';
 import { buildModule, BUILTIN_MODULES, moduleProblems, type ProbeModule, type RawModule } from './module.js';
 import { DEFAULT_BUCKETS } from './probe-results.js';
+import { resolveShard, SHARD_SCHEMA, type RawShard } from './shard.js';
 import { buildTarget, type TargetSpec } from './targets.js';
 
 const DURATION = { type: 'string', pattern: DURATION_PATTERN };
@@ -32,6 +33,7 @@ export interface ProbeOptions {
   max_concurrent: number;
   buckets: number[];
   endpoint?: EndpointOptions;
+  shard?: RawShard;
 }
 
 export const PROBE_OPTIONS_SCHEMA: OptionsSchema = {
@@ -102,6 +104,7 @@ export const PROBE_OPTIONS_SCHEMA: OptionsSchema = {
     probe_timeout: { ...DURATION, default: '10s', description: 'Timeout of a probe whose target and module set none (always below the interval)' },
     max_concurrent: { type: 'integer', minimum: 1, default: 128, description: 'Probes running at once at most; the rest wait their turn' },
     endpoint: ENDPOINT_SCHEMA,
+    shard: SHARD_SCHEMA,
     buckets: {
       type: 'array',
       minItems: 1,
@@ -184,6 +187,7 @@ export async function validateOptions(raw: RawProbeOptions): Promise<OptionProbl
     if ('message' in built) problems.push({ path: ['targets', i], message: built.message });
   }
   problems.push(...endpointProblems(o.endpoint));
+  problems.push(...resolveShard(o.shard).problems);
   if (o.buckets.some((le, i) => i > 0 && le <= (o.buckets[i - 1] as number))) problems.push({ path: ['buckets'], message: 'bucket bounds must increase' });
   return problems;
 }

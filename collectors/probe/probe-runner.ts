@@ -11,6 +11,7 @@ import { runProbe } from './prober.js';
 import { ProbeResults, type ProbeResult } from './probe-results.js';
 import { ProbeScheduler } from './probe-scheduler.js';
 import type { ProbeOptions } from './probe-options.js';
+import { inShard, resolveShard, type Shard } from './shard.js';
 import { buildTarget, type ProbeTarget, type TargetDefaults, type TargetSpec } from './targets.js';
 
 /** How late probes start against their slot: 1 ms to 10 s. */
@@ -19,6 +20,10 @@ const DELAY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 export class ProbeRunner {
   private targets: ProbeTarget[] = [];
   private targetProblems: string[] = [];
+  /** This replica's share of the targets (validated with the options); undefined: all of them. */
+  private readonly shard: Shard | undefined;
+  /** Target definitions of the last update in this shard and left to the others. */
+  private readonly sharded = { kept: 0, leftOut: 0 };
   private readonly discoveries: Discovery[];
   private readonly scheduler: ProbeScheduler<ProbeTarget>;
   private readonly results: ProbeResults;
@@ -38,6 +43,7 @@ export class ProbeRunner {
     private readonly logger: CollectorLogger,
   ) {
     this.results = new ProbeResults(options.buckets);
+    this.shard = resolveShard(options.shard).shard;
     this.discoveries = [...options.file_sd.map((c) => new FileDiscovery(c)), ...options.dns_sd.map((c) => new DnsDiscovery(c))];
     this.scheduler = new ProbeScheduler(options.max_concurrent, {
       probe: (t, delayMs) => this.probe(t, delayMs),
@@ -97,7 +103,14 @@ export class ProbeRunner {
     ];
     const byKey = new Map<string, ProbeTarget>();
     const problems: string[] = [];
+    this.sharded.kept = this.sharded.leftOut = 0;
     for (const { spec, source } of specs) {
+      // Before building: a broken definition is reported by the one replica whose shard it is in.
+      if (!inShard(spec.address ?? spec.target, this.shard)) {
+        this.sharded.leftOut++;
+        continue;
+      }
+      this.sharded.kept++;
       const built = buildTarget(spec, this.modules, this.defaults, source);
       if ('message' in built) problems.push(`${source}: ${built.message}`);
       else if (!byKey.has(built.key)) byKey.set(built.key, built);
@@ -149,7 +162,7 @@ export class ProbeRunner {
 
   families(): MetricFamily[] {
     // A spyglass with nothing to probe (the default) exports nothing for it.
-    if (this.targets.length === 0 && this.discoveries.length === 0 && this.targetProblems.length === 0) return [];
+    if (this.targets.length === 0 && this.discoveries.length === 0 && this.targetProblems.length === 0 && !this.shard) return [];
     const families = this.results.families();
     let cumulative = 0;
     const delay: HistogramSample = {
@@ -195,7 +208,28 @@ export class ProbeRunner {
         samples: [...discoveryErrors].map(([mechanism, n]) => ({ labels: { mechanism }, value: n })),
       },
     );
+    if (this.shard) families.push(...this.shardFamilies(this.shard));
     return families;
+  }
+
+  private shardFamilies(shard: Shard): MetricFamily[] {
+    return [
+      {
+        name: 'spyglass_probe_shard_info',
+        help: 'The probe shard of this replica (shard, from 0) and how many replicas share the targets (shards).',
+        type: 'gauge',
+        samples: [{ labels: { shard: String(shard.index), shards: String(shard.count) }, value: 1 }],
+      },
+      {
+        name: 'spyglass_probe_shard_targets',
+        help: "Target definitions of every source (before removing duplicates) whose address hashes into this replica's shard (kept) or into another (left_out).",
+        type: 'gauge',
+        samples: [
+          { labels: { state: 'kept' }, value: this.sharded.kept },
+          { labels: { state: 'left_out' }, value: this.sharded.leftOut },
+        ],
+      },
+    ];
   }
 
   statusTable(): StatusTable {
@@ -213,6 +247,9 @@ export class ProbeRunner {
     });
     for (const p of this.targetProblems) rows.push(['', '', '', '', 'invalid', '', p]);
     for (const d of this.discoveries) for (const e of d.errors) rows.push([e.source, '', d.kind, '', 'discovery error', '', e.message]);
-    return { title: 'Probe targets', columns: ['target', 'module', 'source', 'interval', 'last result', 'last duration', 'reason'], rows };
+    const title = this.shard
+      ? `Probe targets: shard ${this.shard.index} of ${this.shard.count} (0 to ${this.shard.count - 1}), ${this.sharded.kept} kept, ${this.sharded.leftOut} left to the other shards`
+      : 'Probe targets';
+    return { title, columns: ['target', 'module', 'source', 'interval', 'last result', 'last duration', 'reason'], rows };
   }
 }

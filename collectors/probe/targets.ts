@@ -12,6 +12,12 @@ export interface TargetSpec {
   intervalMs?: number | undefined;
   timeoutMs?: number | undefined;
   labels?: Record<string, string> | undefined;
+  /**
+   * What Prometheus would put in `__address__` for this target from the same source, and so what
+   * the shard hash reads (shard.ts): `target` as written for static and file_sd targets, `host:port`
+   * for dns_sd. Absent: `target`.
+   */
+  address?: string | undefined;
 }
 
 export interface ProbeTarget {

@@ -20,14 +20,14 @@ import { DEFAULT_PORT } from '../../src/config/schema.js';
 export const NAME = 'spyglass';
 /** Set to a registry path and tag by the `images:` entry of deploy/kubernetes/kustomization.yaml. */
 export const IMAGE = 'spyglass';
-const PORT_NAME = 'metrics';
+export const PORT_NAME = 'metrics';
 const selectorLabels = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/component': 'node-agent' };
 const labels = { ...selectorLabels, 'app.kubernetes.io/part-of': NAME };
 /** Labels of the Prometheus pods allowed to scrape (kube-prometheus and kube-prometheus-stack use this one). */
-const prometheusPods = { 'app.kubernetes.io/name': 'prometheus' };
+export const prometheusPods = { 'app.kubernetes.io/name': 'prometheus' };
 
 /** What every spyglass container shares: non-root, read-only, no capabilities, probes on the open health paths. */
-function spyglassContainer(args: string[], resources: Container['resources']): Container {
+export function spyglassContainer(args: string[], resources: Container['resources']): Container {
   return {
     name: NAME,
     image: IMAGE,

@@ -35,6 +35,8 @@ export async function startSpyglass(
     waitReady?: boolean;
     env?: NodeJS.ProcessEnv;
     /** Instead of a plain-HTTP GET (say, over TLS): true once up. */ isUp?: (port: number) => Promise<boolean>;
+    /** How long it may take to answer (default 15 s). */
+    startTimeoutMs?: number;
   } = {},
 ): Promise<Running> {
   const port = await freePort();
@@ -58,7 +60,7 @@ export async function startSpyglass(
       return exited;
     },
   };
-  const deadline = Date.now() + 15000;
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 15000);
   const path = opts.waitReady === false ? '/healthz' : '/readyz';
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`spyglass exited with ${proc.exitCode}: ${output}`);
