@@ -79,6 +79,8 @@ export class WriteAheadQueue {
   private doneSegment = 0;
   private doneOffset = 0;
   private checkpointDirty = false;
+  /** The last append failed (disk full): the segment being written is recycled as soon as it is all sent. */
+  private refused = false;
 
   constructor(private readonly o: WalOptions) {
     // At least four segments, so making room drops at most a quarter of the queue.
@@ -120,6 +122,7 @@ export class WriteAheadQueue {
       seg.samples += r.samples;
       return true;
     } catch (err) {
+      this.refused = true;
       this.o.dropped('disk_full', r.samples, err as Error);
       return false;
     }
@@ -167,6 +170,17 @@ export class WriteAheadQueue {
     }
     // Segments wholly behind the checkpoint are done with (the one being written stays).
     while (this.segments.length > 1 && (this.segments[0] as Segment).id < this.doneSegment) this.removeOldest(false);
+    // All sent: a large or disk-filling segment being written gives its space back now, not when it is full.
+    const last = this.segments[this.segments.length - 1];
+    if (last && last.id === this.doneSegment && this.doneOffset >= last.bytes && (this.refused || last.bytes >= this.segmentBytes / 4)) {
+      try {
+        this.rotateNoAppend();
+        this.removeOldest(false);
+        this.refused = false;
+      } catch {
+        // Not even an empty file fits: the next append tries again.
+      }
+    }
   }
 
   /** Writes the checkpoint if it moved; cheap to call often. */
@@ -312,6 +326,7 @@ export class WriteAheadQueue {
   private rotateNoAppend(): void {
     const last = this.segments[this.segments.length - 1] as Segment;
     if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
     this.fd = openSync(this.path(last.id + 1), 'a');
     this.segments.push({ id: last.id + 1, bytes: 0, samples: 0, released: 0 });
   }
