@@ -115,6 +115,15 @@ export class EndpointQueue {
 
   /** Takes new records from the queue into the shards and starts the sends that are due. */
   pump(): void {
+    try {
+      this.fill();
+    } catch (err) {
+      // The queue's files changed underneath (deleted, unreadable): say so; the next run tries again.
+      this.noteError(`reading the queue: ${(err as Error).message}`);
+    }
+  }
+
+  private fill(): void {
     if (this.stopped) return;
     const limit = this.q.capacity;
     for (;;) {
@@ -141,7 +150,15 @@ export class EndpointQueue {
       }, this.q.batchSendDeadlineMs - waited);
       return;
     }
-    void this.sendBatch(s);
+    this.sendBatch(s).catch((err: Error) => {
+      // Not an answer from the receiver but a fault here: the batch stays at the head of its shard and is tried again.
+      s.busy = false;
+      this.noteError(`sending: ${err.message}`);
+      s.timer = setTimeout(() => {
+        s.timer = undefined;
+        this.pump();
+      }, this.q.maxBackoffMs);
+    });
   }
 
   private async sendBatch(s: Shard): Promise<void> {
