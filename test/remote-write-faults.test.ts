@@ -52,7 +52,7 @@ function runValues(points: readonly Point[]): number[] {
 
 type Mode = 'forward' | 'garbage' | 'hang' | 'cut' | '429' | '400';
 
-describe('misbehaving receivers', { timeout: 120_000 }, () => {
+describe('misbehaving receivers', { timeout: 180_000 }, () => {
   let prom: Receiver;
   let spyglass: Running;
   let server: net.Server;
@@ -163,7 +163,7 @@ describe('misbehaving receivers', { timeout: 120_000 }, () => {
   });
 });
 
-describe('queue on a full disk', { timeout: 90_000 }, () => {
+describe('queue on a full disk', { timeout: 180_000 }, () => {
   let dir: string;
   let mount: string;
   let prom: Receiver;
