@@ -87,10 +87,16 @@ export async function serve(opts: ServeOptions): Promise<void> {
         logger.warn({ listen_address: next.config.web.listenAddress }, 'listen address changes need a restart; still listening on the old one');
       }
       logger.level = next.config.log.level;
-      if (JSON.stringify(next.config.remoteWrite) !== JSON.stringify(engine.config.remoteWrite)) {
+      if (remoteWriteKey(next.config.remoteWrite) !== remoteWriteKey(engine.config.remoteWrite)) {
         // What is queued stays on disk: a receiver kept under the same name and URL keeps its queue.
         engine.remoteWriter?.stop();
-        engine.remoteWriter = startRemoteWrite(next.config.remoteWrite, logger);
+        try {
+          engine.remoteWriter = startRemoteWrite(next.config.remoteWrite, logger);
+        } catch (err) {
+          engine.remoteWriter = startRemoteWrite(engine.config.remoteWrite, logger);
+          engine.reloadFailed();
+          return { ok: false as const, error: `cannot open the remote-write queue: ${(err as Error).message}` };
+        }
       }
       await engine.apply(next.config);
       logger.info({ file: opts.file }, 'configuration reloaded');
@@ -146,6 +152,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const started = performance.now();
   await engine.start();
   logger.info({ ms: Math.round(performance.now() - started) }, 'ready: every enabled collector finished its first run');
+}
+
+/** The settings as text, regular expressions included (JSON alone writes a RegExp as {}). */
+function remoteWriteKey(settings: RemoteWriteSettings | undefined): string {
+  return JSON.stringify(settings ?? null, (_, v: unknown) => (v instanceof RegExp ? v.toString() : v));
 }
 
 function startRemoteWrite(settings: RemoteWriteSettings | undefined, logger: Logger): RemoteWriter | undefined {
