@@ -10,17 +10,9 @@
  * series of several queue records joined together are themselves a valid WriteRequest.
  */
 
-/** The value Prometheus stores to mark a series stale: a NaN with this exact bit pattern (model/value/value.go). */
-export const STALE_NAN_BITS = 0x7ff0000000000002n;
-
+/** Prometheus's staleness marker: a NaN with this exact bit pattern (model/value/value.go), little-endian. */
 const staleBytes = Buffer.alloc(8);
-staleBytes.writeBigUInt64LE(STALE_NAN_BITS);
-
-export function isStaleNaN(value: number): boolean {
-  const b = Buffer.alloc(8);
-  b.writeDoubleLE(value);
-  return b.readBigUInt64LE() === STALE_NAN_BITS;
-}
+staleBytes.writeBigUInt64LE(0x7ff0000000000002n);
 
 function varintLength(n: number): number {
   let len = 1;

@@ -40,7 +40,7 @@ export interface EndpointStatus {
  * The directory of an endpoint's queue: named after its URL (and name), so a reordered list
  * keeps each queue, and a changed URL does not send another receiver's backlog.
  */
-export function endpointDir(root: string, e: { name: string; client: { url: string } }): string {
+function endpointDir(root: string, e: { name: string; client: { url: string } }): string {
   const hash = createHash('sha256').update(`${e.name}\n${e.client.url}`).digest('hex').slice(0, 12);
   return join(root, `${e.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${hash}`);
 }
