@@ -154,6 +154,12 @@ describe('misbehaving receivers', { timeout: 180_000 }, () => {
     assert.ok((await selfMetric(spyglass, 'prometheus_remote_storage_samples_retried_total')) > 0);
     assert.ok((await selfMetric(spyglass, 'prometheus_remote_storage_samples_failed_total')) > 0);
     assert.equal(spyglass.proc.exitCode, null);
+    const landing = await (await fetch(`${spyglass.base}/`)).text();
+    assert.match(
+      landing,
+      /<h2>Remote write<\/h2>[\s\S]*<td>rx<\/td>[\s\S]*HTTP 400: refused for good/,
+      'the landing page shows the receiver and its last error',
+    );
     const runs = Number(readFileSync(join(dir, 'runs'), 'utf8'));
     await waitFor(
       async () => Math.max(...runValues([...(await prom.raw('rwtest_runs_total', Date.now() - 120_000, Date.now())).values()][0] ?? [])) >= runs,
