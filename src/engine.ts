@@ -6,7 +6,10 @@ import { BodyCache } from './exposition/body-cache.js';
 import { SectionTable, type RenderedSection } from './exposition/sections.js';
 import type { Logger } from './log.js';
 import type { WebGuardStatus } from './http/web-guard.js';
+import type { MetricFamily } from './metrics/model.js';
+import { parseTextFormat } from './metrics/parse-text.js';
 import type { Format } from './metrics/render.js';
+import type { RemoteWriter } from './remote-write/writer.js';
 import { CollectorThread, type ThreadRendered, type ThreadRunOutcome } from './scheduler/collector-thread.js';
 import { renderCollectorRun, renderFormats, renderLaterInSlices } from './scheduler/render-run.js';
 import { runCollector, type RunOutcome } from './scheduler/run.js';
@@ -127,7 +130,7 @@ class CollectorJob implements ScheduledJob {
 
   /** Withdraws this collector's series (they name a family another collector serves) and runs it again to leave it out. */
   giveWayTo(collector: string, family: string): void {
-    this.engine.sections.withdraw(this.name);
+    this.engine.withdraw(this.name);
     this.status.series = 0;
     this.logger.warn({ metric: family, served_by: collector }, 'a family this collector served is now served by another collector; running again without it');
     this.engine.runSoon(this);
@@ -167,7 +170,7 @@ class CollectorJob implements ScheduledJob {
       delete s.lastError;
       return;
     }
-    this.engine.sections.withdraw(this.name);
+    this.engine.withdraw(this.name);
     s.series = 0;
     s.lastError = failure.error;
     this.logger.error({ result, err: failure.error }, 'collector run failed');
@@ -184,7 +187,23 @@ class CollectorJob implements ScheduledJob {
     if (!published.ok && this.engine.yieldFamily(published.owner, this.name, published.family)) published = sections.publish(this.name, section);
     if (!published.ok) return { result: 'error', error: published.error };
     this.status.series = section.series;
+    const pushing = this.engine.remoteWriter;
+    if (pushing)
+      pushing.offer(this.name, 'rendered' in o ? await this.threadFamilies(o) : ((section as { families?: MetricFamily[] }).families ?? []), o.runTimeMs);
     return undefined;
+  }
+
+  /** A worker-thread run's families, for remote write: its text exposition read back (the thread keeps the objects). */
+  private async threadFamilies(o: ThreadRunOutcome): Promise<MetricFamily[]> {
+    const runId = o.rendered?.runId;
+    const body = o.rendered?.bodies.prometheus ?? (runId === undefined ? undefined : await (this.thread as CollectorThread).render(runId, 'prometheus'));
+    if (!body) return [];
+    const parsed = parseTextFormat(body, this.name);
+    if (!parsed.ok) {
+      this.logger.error({ err: parsed.error }, 'remote write: cannot read back the run');
+      return [];
+    }
+    return parsed.value.families;
   }
 
   private async renderHere(o: RunOutcome): Promise<ReadySection | { ok: false; error: string }> {
@@ -252,6 +271,7 @@ class SelfMetricsJob implements ScheduledJob {
       const familyNames = families.filter((f) => f.samples.length > 0).map((f) => f.name);
       const published = sections.publish(SELF_SECTION, { ...rendered, familyNames, renderLater: renderLaterInSlices(families, settings) });
       if (!published.ok) this.logger.error({ err: published.error }, 'self-metrics not published');
+      else this.engine.remoteWriter?.offer(SELF_SECTION, families, settings.runTimeMs);
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'self-metrics refresh failed');
     } finally {
@@ -278,6 +298,8 @@ export class Engine {
   private selfRefresh: NodeJS.Timeout | undefined;
   /** The web config's state, when `--web.config.file` is given. */
   webStatus: (() => WebGuardStatus) | undefined;
+  /** Where runs are pushed, when `remote_write` is configured. */
+  remoteWriter: RemoteWriter | undefined;
 
   constructor(
     public config: Config,
@@ -316,7 +338,14 @@ export class Engine {
     const metricsRequests = new Map(this.metricsRequests);
     if (this.metricsOk) metricsRequests.set(200, this.metricsOk);
     const tables = this.jobs.filter((j) => j.settings.enabled).flatMap((j) => j.statusTable() ?? []);
-    return { collectors: this.jobs.map((j) => j.status), reload: { ...this.reloadState }, metricsRequests, tables, web: this.webStatus?.() };
+    return {
+      collectors: this.jobs.map((j) => j.status),
+      reload: { ...this.reloadState },
+      metricsRequests,
+      tables,
+      web: this.webStatus?.(),
+      remoteWrite: this.remoteWriter?.status(),
+    };
   }
 
   /** The handler an enabled collector registered for `path`, if any. */
@@ -365,6 +394,12 @@ export class Engine {
     else this.metricsRequests.set(code, (this.metricsRequests.get(code) ?? 0) + 1);
   }
 
+  /** Takes a collector's series out of /metrics and, with staleness markers, out of remote write. */
+  withdraw(collector: string): void {
+    this.sections.withdraw(collector);
+    this.remoteWriter?.offer(collector, [], Date.now());
+  }
+
   /** A run of the job ahead of its schedule, if it is still in force. */
   runSoon(job: CollectorJob): void {
     if (this.isActive(job)) this.scheduler?.runSoon(job);
@@ -400,7 +435,7 @@ export class Engine {
     this.setJobs(this.buildJobs(next, previous));
     for (const j of previous) {
       if (!this.jobs.includes(j)) j.retire();
-      if (!this.enabled.has(j.name)) this.sections.withdraw(j.name);
+      if (!this.enabled.has(j.name)) this.withdraw(j.name);
     }
     this.selfJob = this.makeSelfJob();
     this.reloadState = { successful: true, lastSuccessMs: Date.now() };

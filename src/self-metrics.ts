@@ -4,6 +4,7 @@ import { counter, gauge, type HistogramSample, type MetricFamily, type Sample } 
 import type { RunResult } from './scheduler/run.js';
 import { VERSION } from './version.js';
 import type { WebGuardStatus } from './http/web-guard.js';
+import type { EndpointStatus } from './remote-write/writer.js';
 
 export type RunCounts = Record<RunResult | 'skipped', number>;
 
@@ -37,6 +38,8 @@ export interface EngineStatus {
   /** `/metrics` responses by status code. */
   metricsRequests: ReadonlyMap<number, number>;
   web: WebGuardStatus | undefined;
+  /** Remote-write receivers, when configured. */
+  remoteWrite?: readonly EndpointStatus[] | undefined;
 }
 
 export const SELF_SECTION = 'spyglass';
@@ -136,6 +139,7 @@ export async function selfMetricFamilies(status: EngineStatus, runtime?: client.
     ),
   ];
   if (status.web) families.push(...webFamilies(status.web));
+  if (status.remoteWrite?.length) families.push(...remoteWriteFamilies(status.remoteWrite));
   if (runtime) families.push(...(await runtimeFamilies(runtime)));
   return families;
 }
@@ -155,6 +159,88 @@ function webFamilies(web: WebGuardStatus): MetricFamily[] {
       'spyglass_http_rejected_total',
       'Requests and TLS connections refused by the web config, by reason: rate_limited, auth_missing, auth_malformed, auth_failed, auth_busy, client_cert, tls_handshake.',
       [...web.rejections].map(([reason, value]) => ({ labels: { reason }, value })),
+    ),
+  ];
+}
+
+/** Prometheus's own remote-storage metric names (storage/remote/queue_manager.go), so its dashboards and alerts apply. */
+function remoteWriteFamilies(endpoints: readonly EndpointStatus[]): MetricFamily[] {
+  const per = (f: (e: EndpointStatus) => number): Sample[] => endpoints.map((e) => ({ labels: { remote_name: e.name, url: e.url }, value: f(e) }));
+  const highestIn = Math.max(...endpoints.map((e) => e.queue.counters.highestQueuedTimestampMs));
+  return [
+    counter(
+      'prometheus_remote_storage_samples_total',
+      'Samples sent to remote storage (accepted by the receiver).',
+      per((e) => e.queue.counters.samplesSent),
+    ),
+    counter(
+      'prometheus_remote_storage_samples_failed_total',
+      'Samples the receiver refused for good (HTTP 4xx other than 429); dropped.',
+      per((e) => e.queue.counters.samplesFailed),
+    ),
+    counter(
+      'prometheus_remote_storage_samples_retried_total',
+      'Samples sent again after a recoverable failure (5xx, 429, timeout, no answer).',
+      per((e) => e.queue.counters.samplesRetried),
+    ),
+    counter(
+      'prometheus_remote_storage_samples_dropped_total',
+      'Samples never sent, by reason: relabel (write_relabel_configs), queue_full (oldest dropped at remote_write_queue.max_bytes), disk_full (the queue could not be written), corrupt.',
+      endpoints.flatMap((e) => [...e.queue.counters.samplesDropped].map(([reason, value]) => ({ labels: { remote_name: e.name, url: e.url, reason }, value }))),
+    ),
+    gauge(
+      'prometheus_remote_storage_samples_pending',
+      'Samples queued (on disk and in shards) and not yet sent.',
+      per((e) => e.queue.wal.pendingSamples),
+    ),
+    counter(
+      'prometheus_remote_storage_bytes_total',
+      'Compressed bytes of the batches sent.',
+      per((e) => e.queue.counters.bytesSent),
+      'bytes',
+    ),
+    gauge(
+      'prometheus_remote_storage_queue_highest_sent_timestamp_seconds',
+      'Timestamp of the newest sample the receiver has accepted.',
+      per((e) => e.queue.counters.highestSentTimestampMs / 1000),
+      'seconds',
+    ),
+    gauge(
+      'prometheus_remote_storage_highest_timestamp_in_seconds',
+      'Timestamp of the newest sample queued for remote write.',
+      [{ value: highestIn / 1000 }],
+      'seconds',
+    ),
+    gauge(
+      'prometheus_remote_storage_shards',
+      'Shards sending in parallel.',
+      per((e) => e.shards),
+    ),
+    gauge(
+      'prometheus_remote_storage_shards_max',
+      'queue_config.max_shards.',
+      per((e) => e.shards),
+    ),
+    gauge(
+      'prometheus_remote_storage_shards_min',
+      'queue_config.min_shards.',
+      per((e) => e.minShards),
+    ),
+    gauge(
+      'prometheus_remote_storage_shards_desired',
+      'Shards wanted (spyglass runs max_shards throughout).',
+      per((e) => e.shards),
+    ),
+    gauge(
+      'spyglass_remote_write_queue_bytes',
+      'Bytes of the on-disk remote-write queue.',
+      per((e) => e.queue.wal.bytes),
+      'bytes',
+    ),
+    gauge(
+      'spyglass_remote_write_queue_segments',
+      'Segment files of the on-disk remote-write queue.',
+      per((e) => e.queue.wal.segmentCount),
     ),
   ];
 }

@@ -4,7 +4,8 @@ import { Engine } from './engine.js';
 import { exitProcess } from './exit.js';
 import { HttpServer } from './http/server.js';
 import { WebGuard } from './http/web-guard.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
+import { RemoteWriter, type RemoteWriteSettings } from './remote-write/writer.js';
 import { VERSION } from './version.js';
 
 export interface ServeOptions {
@@ -58,6 +59,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
     return;
   }
   const engine = new Engine(config, logger);
+  try {
+    engine.remoteWriter = startRemoteWrite(config.remoteWrite, logger);
+  } catch (err) {
+    logger.error({ queue_dir: config.remoteWrite?.queueDir, err: (err as Error).message }, 'cannot open the remote-write queue');
+    process.exit(1);
+  }
   if (guard) {
     const running = guard;
     engine.webStatus = () => running.status();
@@ -80,6 +87,17 @@ export async function serve(opts: ServeOptions): Promise<void> {
         logger.warn({ listen_address: next.config.web.listenAddress }, 'listen address changes need a restart; still listening on the old one');
       }
       logger.level = next.config.log.level;
+      if (remoteWriteKey(next.config.remoteWrite) !== remoteWriteKey(engine.config.remoteWrite)) {
+        // What is queued stays on disk: a receiver kept under the same name and URL keeps its queue.
+        engine.remoteWriter?.stop();
+        try {
+          engine.remoteWriter = startRemoteWrite(next.config.remoteWrite, logger);
+        } catch (err) {
+          engine.remoteWriter = startRemoteWrite(engine.config.remoteWrite, logger);
+          engine.reloadFailed();
+          return { ok: false as const, error: `cannot open the remote-write queue: ${(err as Error).message}` };
+        }
+      }
       await engine.apply(next.config);
       logger.info({ file: opts.file }, 'configuration reloaded');
       return { ok: true as const };
@@ -88,24 +106,28 @@ export async function serve(opts: ServeOptions): Promise<void> {
     return attempt;
   };
 
-  const http = new HttpServer(engine, config.web, reload, logger, guard);
+  // An empty listen address (allowed only with remote_write): push-only, no HTTP server at all.
+  const http = config.web.listenAddress === '' ? undefined : new HttpServer(engine, config.web, reload, logger, guard);
   try {
-    await http.listen(config.web.listenAddress);
+    await http?.listen(config.web.listenAddress);
   } catch (err) {
     logger.error({ address: config.web.listenAddress, err: (err as Error).message }, 'cannot listen');
     process.exit(1);
   }
   const tls = guard?.tls;
-  logger.info(
-    {
-      address: config.web.listenAddress,
-      scheme: http.scheme,
-      ...(tls ? { client_auth: tls.settings.clientAuth, cert_not_after: tls.notAfter.toISOString() } : {}),
-      basic_auth: guard?.basicAuth ?? false,
-      collectors: [...engine.enabledCollectors()],
-    },
-    'listening',
-  );
+  if (!http)
+    logger.info({ remote_write: config.remoteWrite?.endpoints.map((e) => e.name), collectors: [...engine.enabledCollectors()] }, 'push-only: no HTTP server');
+  else
+    logger.info(
+      {
+        address: config.web.listenAddress,
+        scheme: http.scheme,
+        ...(tls ? { client_auth: tls.settings.clientAuth, cert_not_after: tls.notAfter.toISOString() } : {}),
+        basic_auth: guard?.basicAuth ?? false,
+        collectors: [...engine.enabledCollectors()],
+      },
+      'listening',
+    );
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
@@ -116,8 +138,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: not ready, finishing in-flight requests');
     engine.stop();
+    engine.remoteWriter?.stop();
     void guard?.stop();
-    await http.close(config.web.shutdownTimeoutMs);
+    await http?.close(config.web.shutdownTimeoutMs);
     logger.info('bye');
     exitProcess(0, logger);
   };
@@ -129,4 +152,16 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const started = performance.now();
   await engine.start();
   logger.info({ ms: Math.round(performance.now() - started) }, 'ready: every enabled collector finished its first run');
+}
+
+/** The settings as text, regular expressions included (JSON alone writes a RegExp as {}). */
+function remoteWriteKey(settings: RemoteWriteSettings | undefined): string {
+  return JSON.stringify(settings ?? null, (_, v: unknown) => (v instanceof RegExp ? v.toString() : v));
+}
+
+function startRemoteWrite(settings: RemoteWriteSettings | undefined, logger: Logger): RemoteWriter | undefined {
+  if (!settings) return undefined;
+  const writer = new RemoteWriter(settings, logger);
+  logger.info({ remote_write: settings.endpoints.map((e) => ({ name: e.name, url: e.client.url })), queue_dir: settings.queueDir }, 'remote write on');
+  return writer;
 }

@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import { KUSTOMIZE_ROOTS, kubernetesFiles } from '../deploy/src/index.js';
 import { ruleFiles } from '../alerts/src/index.js';
-import { hashmod } from '../collectors/probe/shard.js';
+import { hashmod } from '../src/metrics/relabel.js';
 import { dashboardFiles } from '../dashboards/src/index.js';
 import { DEFAULT_MIXIN_CONFIG } from '../src/mixin/config.js';
 import { promtool } from './helpers/prometheus.js';

@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hashmod } from '../collectors/probe/shard.js';
+import { hashmod } from '../src/metrics/relabel.js';
 import { startDnsmasq, type Dnsmasq } from './helpers/probe-servers.js';
 import { startPrometheus, type PrometheusServer } from './helpers/prometheus.js';
 import { repoRoot, sampleValue, startSpyglass, waitFor, type Running } from './helpers/spyglass.js';

@@ -73,6 +73,32 @@ export function selfAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
         ),
         alert(
           {
+            name: 'SpyglassRemoteWriteBehind',
+            severity: 'warning',
+            dashboard: SELF,
+            // As Prometheus's own PrometheusRemoteWriteBehind: newest sample queued minus newest accepted.
+            expr: `(max_over_time(prometheus_remote_storage_highest_timestamp_in_seconds${s}[5m]) - ignoring(remote_name, url) group_right max_over_time(prometheus_remote_storage_queue_highest_sent_timestamp_seconds${s}[5m])) > 120`,
+            for: '15m',
+            summary: 'spyglass remote write is falling behind.',
+            description:
+              'Remote write from {{ $labels.instance }} to {{ $labels.remote_name }} ({{ $labels.url }}) is {{ printf "%.0f" $value }} s behind; the backlog waits in its on-disk queue, whose oldest data goes when it is full.',
+          },
+          c,
+        ),
+        alert(
+          {
+            name: 'SpyglassRemoteWriteSamplesLost',
+            severity: 'warning',
+            dashboard: SELF,
+            expr: `sum by (job, instance, remote_name, url) (increase(prometheus_remote_storage_samples_dropped_total${sel(c.selector, 'reason!="relabel"')}[15m]) or increase(prometheus_remote_storage_samples_failed_total${s}[15m])) > 0`,
+            summary: 'spyglass remote write lost samples.',
+            description:
+              '{{ $labels.instance }} lost {{ printf "%.0f" $value }} samples for {{ $labels.remote_name }} in 15 minutes: refused by the receiver (4xx), or dropped from a full queue or disk.',
+          },
+          c,
+        ),
+        alert(
+          {
             name: 'SpyglassProbeSlotsSkipped',
             severity: 'warning',
             dashboard: SELF,

@@ -8,7 +8,7 @@
  * The value hashed is the target's address: what Prometheus would put in `__address__` for it
  * from the same source (see TargetSpec.address).
  */
-import { createHash } from 'node:crypto';
+import { hashmod } from '../../src/metrics/relabel.js';
 import type { OptionProblem } from '../../src/collector.js';
 
 /** As written in the config, flags or environment: `index` may be a StatefulSet pod name (`prober-2`). */
@@ -42,12 +42,6 @@ export const SHARD_SCHEMA = {
     },
   },
 };
-
-/** Prometheus's `hashmod`: md5 of `value`, last 8 bytes as a big-endian uint64, modulo `modulus`. */
-export function hashmod(value: string, modulus: number): number {
-  const digest = createHash('md5').update(value, 'utf8').digest();
-  return Number(digest.readBigUInt64BE(8) % BigInt(modulus));
-}
 
 /** A StatefulSet pod is `<statefulset name>-<ordinal>` (https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#pod-identity). */
 const POD_ORDINAL = /^(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?-)?(0|[1-9][0-9]*)$/;

@@ -77,6 +77,42 @@ export function selfDashboard(c: MixinConfig): Dashboard {
         ],
       },
       {
+        // Empty unless remote_write is configured: then also the place to see it falling behind.
+        title: 'Remote write',
+        panels: [
+          ts('Behind', 'Newest sample queued minus newest sample the receiver accepted (SpyglassRemoteWriteBehind fires above 120 s).', 's', [
+            {
+              expr: `prometheus_remote_storage_highest_timestamp_in_seconds{${s}} - ignoring(remote_name, url) group_right prometheus_remote_storage_queue_highest_sent_timestamp_seconds{${s}}`,
+              legend: '{{instance}} {{remote_name}}',
+            },
+          ]),
+          ts('Samples', 'Samples per second sent, retried, refused (4xx) and dropped (by reason).', 'short', [
+            {
+              expr: `sum by (instance, remote_name) (rate(prometheus_remote_storage_samples_total{${s}}[$__rate_interval]))`,
+              legend: '{{instance}} {{remote_name}} sent',
+            },
+            {
+              expr: `sum by (instance, remote_name) (rate(prometheus_remote_storage_samples_retried_total{${s}}[$__rate_interval]))`,
+              legend: '{{instance}} {{remote_name}} retried',
+            },
+            {
+              expr: `sum by (instance, remote_name) (rate(prometheus_remote_storage_samples_failed_total{${s}}[$__rate_interval]))`,
+              legend: '{{instance}} {{remote_name}} refused',
+            },
+            {
+              expr: `sum by (instance, remote_name, reason) (rate(prometheus_remote_storage_samples_dropped_total{${s}}[$__rate_interval]))`,
+              legend: '{{instance}} {{remote_name}} dropped {{reason}}',
+            },
+          ]),
+          ts('Queue', 'Samples waiting to be sent (on disk and in the shards).', 'short', [
+            { expr: `prometheus_remote_storage_samples_pending{${s}}`, legend: '{{instance}} {{remote_name}}' },
+          ]),
+          ts('Queue on disk', 'Bytes of the on-disk queue (bounded by remote_write_queue.max_bytes).', 'bytes', [
+            { expr: `spyglass_remote_write_queue_bytes{${s}}`, legend: '{{instance}} {{remote_name}}' },
+          ]),
+        ],
+      },
+      {
         title: 'Scrapes',
         panels: [
           ts('Scrapes by status code', 'Requests to /metrics per second by HTTP status (503: concurrency limit).', 'reqps', [

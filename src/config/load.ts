@@ -12,6 +12,8 @@ import { configSchema, DEFAULTS, EXPECTED, type RawConfig } from './schema.js';
 import { importWithDeadline } from './trial-import.js';
 import { closestName } from './suggest.js';
 import { nodeExporterOnly } from '../node-exporter-flags.js';
+import { remoteWriteSettings } from '../remote-write/config.js';
+import type { RemoteWriteSettings } from '../remote-write/writer.js';
 
 const MAX_CONFIG_BYTES = 1 << 20;
 const COLLECTOR_NAME = /^[a-z][a-z0-9_]*$/;
@@ -75,6 +77,8 @@ export interface Config {
   minIntervalMs: number;
   selfMetrics: { intervalMs: number; runtime: boolean; phaseLock: boolean; followScrapes: boolean };
   collectors: CollectorSettings[];
+  /** `remote_write:` receivers, when there are any. */
+  remoteWrite: RemoteWriteSettings | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
@@ -462,6 +466,11 @@ function buildConfig(
       builtin: builtins.includes(d),
     });
   }
+  const rw = remoteWriteSettings(raw, file ? dirname(resolve(file)) : process.cwd());
+  for (const p of rw.problems) errors.push({ ...locate(p.path), message: p.message });
+  if (raw.web.listen_address === '' && !rw.settings && !rw.problems.length) {
+    errors.push({ ...locate(['web', 'listen_address']), message: 'an empty listen address (push-only) needs a remote_write receiver' });
+  }
   if (errors.length) return { ok: false, errors };
   const w = raw.web;
   return {
@@ -491,6 +500,7 @@ function buildConfig(
         followScrapes: raw.scheduler.follow_scrapes,
       },
       collectors,
+      remoteWrite: rw.settings,
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { CollectorDefinition } from '../collector.js';
 import { DURATION_PATTERN } from './duration.js';
+import { remoteWriteSchema } from '../remote-write/schema.js';
 
 export const DEFAULT_PORT = 9473;
 export const DEFAULT_LISTEN_ADDRESS = `:${DEFAULT_PORT}`;
@@ -30,6 +31,9 @@ export const DEFAULTS = {
   self_metrics: { interval: '15s', runtime: true },
   collector_modules: [] as string[],
   collectors: {} as Record<string, Record<string, unknown>>,
+  global: { external_labels: {} as Record<string, string> },
+  remote_write: [] as Array<Record<string, unknown>>,
+  remote_write_queue: { path: '/var/lib/spyglass/remote-write', max_bytes: 256 * 1024 * 1024 },
 };
 
 export type RawConfig = typeof DEFAULTS;
@@ -57,8 +61,8 @@ export function configSchema(definitions: readonly CollectorDefinition[]) {
       listen_address: {
         description: 'Address to listen on (--web.listen-address)',
         type: 'string',
-        pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]*):[0-9]{1,5}$',
-        [EXPECTED]: 'an address like :9473, 127.0.0.1:9473 or [::1]:9473',
+        pattern: '^((\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]*):[0-9]{1,5})?$',
+        [EXPECTED]: 'an address like :9473, 127.0.0.1:9473 or [::1]:9473, or "" (push-only, with remote_write)',
       },
       max_requests: { type: 'integer', minimum: 0, description: '/metrics requests in flight at most (503 beyond); 0: no limit (--web.max-requests)' },
       max_connections: { type: 'integer', minimum: 1, description: 'Open connections at most; more are dropped' },
@@ -109,5 +113,6 @@ export function configSchema(definitions: readonly CollectorDefinition[]) {
     }),
     collector_modules: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'External collector modules, relative to this file' },
     collectors: object(collectors),
+    ...remoteWriteSchema(DURATION),
   });
 }

@@ -40,8 +40,35 @@ tr.error td:nth-child(3),tr.timeout td:nth-child(3){color:#b00;font-weight:bold}
 <tbody>
 ${rows}
 </tbody></table>
-${status.tables.map(renderTable).join('\n')}</body></html>
+${status.remoteWrite?.length ? renderTable(remoteWriteTable(status.remoteWrite)) : ''}${status.tables.map(renderTable).join('\n')}</body></html>
 `;
+}
+
+/** Each remote-write receiver: how far behind it is, what was sent, retried, refused and dropped. */
+function remoteWriteTable(endpoints: NonNullable<EngineStatus['remoteWrite']>): StatusTable {
+  const rows = endpoints.map((e) => {
+    const c = e.queue.counters;
+    const lag =
+      c.highestQueuedTimestampMs && c.highestSentTimestampMs ? `${((c.highestQueuedTimestampMs - c.highestSentTimestampMs) / 1000).toFixed(0)} s` : '';
+    const dropped = [...c.samplesDropped].map(([reason, n]) => `${reason}: ${n}`).join(', ');
+    return [
+      e.name,
+      e.url,
+      String(e.queue.wal.pendingSamples),
+      `${(e.queue.wal.bytes / 1048576).toFixed(1)} MiB`,
+      lag,
+      String(c.samplesSent),
+      String(c.samplesRetried),
+      String(c.samplesFailed),
+      dropped,
+      c.lastError ? `${c.lastError} (${new Date(c.lastErrorMs ?? 0).toISOString()})` : '',
+    ];
+  });
+  return {
+    title: 'Remote write',
+    columns: ['name', 'url', 'pending samples', 'queue on disk', 'behind', 'sent', 'retried', 'refused', 'dropped', 'last error'],
+    rows,
+  };
 }
 
 function renderTable(t: StatusTable): string {

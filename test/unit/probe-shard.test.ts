@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { builtinCollectors } from '../../collectors/index.js';
-import { hashmod, inShard, parseShardIndex } from '../../collectors/probe/shard.js';
+import { inShard, parseShardIndex } from '../../collectors/probe/shard.js';
+import { hashmod } from '../../src/metrics/relabel.js';
 import { formatConfigError, loadConfig } from '../../src/config/load.js';
 import { overridesFrom } from '../../src/cli-flags.js';
 import { repoRoot } from '../helpers/spyglass.js';
