@@ -2,7 +2,11 @@
  * /metrics serving benchmark, all contenders in one run on one machine:
  *   spyglass (defaults), Debian's prometheus-node-exporter (defaults), and a bare node:http
  *   server returning spyglass's bytes. wrk at 1 and 10 connections, identity and gzip.
- * Also: spyglass time-to-ready, CPU per collection run, steady RSS.
+ * Besides requests per second, each cell reports the server's CPU per request (utime + stime of
+ * the whole process over the cell, divided by the requests served), which holds its ratio on a
+ * machine busy with other work where req/s does not. Also: spyglass time-to-ready and RSS.
+ * spyglass runs with `scheduler.follow_scrapes: false`: wrk's thousands of scrapes per second would
+ * otherwise be learned as a scraper and collection would run at the 1 s floor during the cells.
  * Usage: npm run bench   (needs wrk and prometheus-node-exporter; see .ci/run / README)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -10,10 +14,9 @@ import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { gzipSync } from 'node:zlib';
-import { cliPath, freePort, repoRoot, sampleValue, waitFor } from '../test/helpers/spyglass.js';
+import { cliPath, freePort, repoRoot, waitFor } from '../test/helpers/spyglass.js';
 
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 10);
-const CPU_WINDOW_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 60);
 
 interface Server {
   name: string;
@@ -45,7 +48,8 @@ interface WrkResult {
   rps: number;
   p50ms: number;
   p99ms: number;
-  bytes: number;
+  /** The server's CPU (all threads, user + system) per request served, in µs. */
+  cpuUsPerRequest: number;
 }
 
 function parseLatency(s: string): number {
@@ -55,7 +59,8 @@ function parseLatency(s: string): number {
   return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
 }
 
-function wrk(port: number, connections: number, gzip: boolean): WrkResult {
+function wrk(server: Server, connections: number, gzip: boolean): WrkResult {
+  const port = server.port;
   const args = [
     '-t1',
     `-c${connections}`,
@@ -64,7 +69,10 @@ function wrk(port: number, connections: number, gzip: boolean): WrkResult {
     ...(gzip ? ['-H', 'Accept-Encoding: gzip'] : []),
     `http://127.0.0.1:${port}/metrics`,
   ];
+  const cpu0 = cpuSeconds(server.proc.pid as number);
   const out = execFileSync('wrk', args, { encoding: 'utf8' });
+  const cpuS = cpuSeconds(server.proc.pid as number) - cpu0;
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const pct = (p: string) => parseLatency(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   if (non2xx) throw new Error(`wrk saw ${non2xx[1]} non-2xx responses from port ${port}`);
@@ -72,7 +80,7 @@ function wrk(port: number, connections: number, gzip: boolean): WrkResult {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
     p50ms: pct('50'),
     p99ms: pct('99'),
-    bytes: 0,
+    cpuUsPerRequest: (cpuS * 1e6) / requests,
   };
 }
 
@@ -90,47 +98,22 @@ async function readyTimes(runs: number): Promise<number[]> {
   return times;
 }
 
-/** Process CPU seconds and successful runs of the three host collectors over a window, nobody scraping. */
-async function cpuOver(interval: string, windowS: number): Promise<{ cpuS: number; runs: number }> {
-  const port = await freePort();
-  const flags = ['cpu', 'meminfo', 'loadavg'].map((c) => `--collector.${c}.interval=${interval}`);
-  const proc = spawn(process.execPath, [cliPath, 'serve', `--web.listen-address=127.0.0.1:${port}`, ...flags], { stdio: 'ignore' });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200, 10000, 'ready');
-  await new Promise((r) => setTimeout(r, 5000)); // let start-up work (JIT, first GC) settle
-  const runsNow = async () => {
-    const body = await (await fetch(`${base}/metrics?collect[]=cpu`)).text();
-    return ['cpu', 'meminfo', 'loadavg'].reduce((n, c) => n + (sampleValue(body, `spyglass_collector_runs_total{collector="${c}",result="success"}`) ?? 0), 0);
-  };
-  const cpu0 = cpuSeconds(proc.pid as number);
-  const runs0 = await runsNow();
-  await new Promise((r) => setTimeout(r, windowS * 1000));
-  const runs1 = await runsNow();
-  const cpu1 = cpuSeconds(proc.pid as number);
-  proc.kill('SIGTERM');
-  await once(proc, 'exit');
-  return { cpuS: cpu1 - cpu0, runs: runs1 - runs0 };
-}
-
-/**
- * CPU per collection run: the same window with the collectors every 1 s and every 1 h (idle
- * baseline: timers, self-metrics refresh); the difference divided by the extra runs.
- */
-async function cpuPerRun(): Promise<{ cpuMsPerRun: number; runs: number; baselineMsPerS: number; windowS: number }> {
-  const busy = await cpuOver('1s', CPU_WINDOW_SECONDS);
-  const idle = await cpuOver('1h', CPU_WINDOW_SECONDS);
-  const runs = busy.runs - idle.runs;
-  return { cpuMsPerRun: ((busy.cpuS - idle.cpuS) * 1000) / runs, runs, baselineMsPerS: (idle.cpuS * 1000) / CPU_WINDOW_SECONDS, windowS: CPU_WINDOW_SECONDS };
-}
-
 async function main() {
   const spyPort = await freePort();
   const nePort = await freePort();
   const barePort = await freePort();
-  const spy = await start('spyglass', process.execPath, [cliPath, 'serve', `--web.listen-address=127.0.0.1:${spyPort}`], spyPort, '/readyz');
+  mkdirSync(`${repoRoot}bench/results`, { recursive: true });
+  const pinned = `${repoRoot}bench/results/serve-bench.yml`;
+  writeFileSync(pinned, 'scheduler:\n  follow_scrapes: false\n');
+  const spy = await start(
+    'spyglass',
+    process.execPath,
+    [cliPath, 'serve', `--web.listen-address=127.0.0.1:${spyPort}`, `--config.file=${pinned}`],
+    spyPort,
+    '/readyz',
+  );
   const ne = await start('node_exporter 1.5.0 (Debian)', 'prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${nePort}`], nePort, '/metrics');
   const body = Buffer.from(await (await fetch(`http://127.0.0.1:${spyPort}/metrics`)).arrayBuffer());
-  mkdirSync(`${repoRoot}bench/results`, { recursive: true });
   const bodyFile = `${repoRoot}bench/results/spyglass-body.txt`;
   writeFileSync(bodyFile, body);
   writeFileSync(`${bodyFile}.gz`, gzipSync(body));
@@ -148,9 +131,11 @@ async function main() {
   for (const gzip of [false, true]) {
     for (const c of [1, 10]) {
       for (const s of [spy, ne, bare]) {
-        const r = wrk(s.port, c, gzip);
+        const r = wrk(s, c, gzip);
         results.set(`${s.name}|${c}|${gzip}`, r);
-        rows.push(`| ${s.name} | ${c} | ${gzip ? 'gzip' : 'identity'} | ${r.rps.toFixed(0)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} |`);
+        rows.push(
+          `| ${s.name} | ${c} | ${gzip ? 'gzip' : 'identity'} | ${r.rps.toFixed(0)} | ${r.cpuUsPerRequest.toFixed(0)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} |`,
+        );
       }
     }
   }
@@ -163,27 +148,27 @@ async function main() {
       const sp = results.get(`${spy.name}|${c}|${gzip}`) as WrkResult;
       const n = results.get(`${ne.name}|${c}|${gzip}`) as WrkResult;
       const b = results.get(`${bare.name}|${c}|${gzip}`) as WrkResult;
-      ratios.push(`| ${c} | ${gzip ? 'gzip' : 'identity'} | ${(sp.p99ms / n.p99ms).toFixed(3)} | ${(sp.rps / b.rps).toFixed(2)} |`);
+      ratios.push(
+        `| ${c} | ${gzip ? 'gzip' : 'identity'} | ${(sp.p99ms / n.p99ms).toFixed(3)} | ${(sp.rps / b.rps).toFixed(2)} | ${(b.cpuUsPerRequest / sp.cpuUsPerRequest).toFixed(2)} |`,
+      );
     }
   }
   const ready = await readyTimes(5);
-  const cpu = await cpuPerRun();
   const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
   const report = `## Run of ${new Date().toISOString()}
 
 Machine: ${cpus().length} × ${cpuModel}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${release()}, Node ${process.version}.
 Bodies: spyglass ${body.length} B (${gzipSync(body).length} B gzip), node_exporter ${neBytes} B. wrk 4.1.0, 1 thread, ${WRK_SECONDS} s per cell, all on 127.0.0.1 sharing the same ${cpus().length} cores.
 
-| server | connections | encoding | req/s | p50 ms | p99 ms |
-|---|---|---|---|---|---|
+| server | connections | encoding | req/s | CPU µs per request | p50 ms | p99 ms |
+|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-| connections | encoding | spyglass p99 ÷ node_exporter p99 (target ≤ 0.1) | spyglass req/s ÷ bare req/s (target ≥ 0.8) |
-|---|---|---|---|
+| connections | encoding | spyglass p99 ÷ node_exporter p99 (target ≤ 0.1) | spyglass req/s ÷ bare req/s (target ≥ 0.8) | bare CPU per request ÷ spyglass's |
+|---|---|---|---|---|
 ${ratios.join('\n')}
 
 - Ready after start (spawn → /readyz 200), 5 starts: ${ready.map((t) => t.toFixed(0)).join(', ')} ms (target ≤ 1500 ms).
-- CPU per collection run (cpu, meminfo, loadavg every 1 s against every 1 h, no scrapes, ${cpu.windowS} s windows, ${cpu.runs} extra runs; process utime+stime at 10 ms resolution): ${cpu.cpuMsPerRun.toFixed(2)} ms per run, including rendering both formats. Idle baseline (self-metrics refresh every 5 s, timers): ${cpu.baselineMsPerS.toFixed(2)} ms of CPU per second.
 - RSS after the load above: spyglass ${(rss.spyglass / 1024).toFixed(1)} MiB, node_exporter ${(rss.node_exporter / 1024).toFixed(1)} MiB, bare node:http ${(rss.bare / 1024).toFixed(1)} MiB.
 `;
   process.stdout.write(report);
