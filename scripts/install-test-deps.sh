@@ -9,7 +9,11 @@
 #   apache2-utils (htpasswd writes the $2y$ bcrypt hashes users put in web configs); for the
 #   deploy files kubectl (its built-in kustomize; the image this runs on ships it, Debian's
 #   kubernetes-client is the fallback) and systemd (systemd-analyze verify/security; and, with
-#   dbus-daemon, a real systemd and system bus for the systemd collector's tests).
+#   dbus-daemon, a real systemd and system bus for the systemd collector's tests); for the container
+#   collector on real runtimes (test/container-runtimes.test.ts) docker.io (dockerd and its CLI),
+#   containerd (and ctr), runc, busybox-static (the one binary of the test image, as no registry is
+#   reachable), and gcc with libcap2-bin (setcap) to build the DaemonSet's capability wrapper
+#   native/ambient-caps.c and give it its file capability as the Dockerfile does.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
@@ -29,6 +33,12 @@ command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v kubectl >/dev/null || need+=(kubernetes-client)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v dbus-daemon >/dev/null || need+=(dbus-daemon)
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v containerd >/dev/null && command -v ctr >/dev/null || need+=(containerd)
+command -v runc >/dev/null || need+=(runc)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v cc >/dev/null || need+=(gcc)
+command -v setcap >/dev/null || need+=(libcap2-bin)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
