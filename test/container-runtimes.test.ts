@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { daemonSet } from '../deploy/src/kubernetes.js';
@@ -198,26 +198,35 @@ async function containerdPod(rt: Runtimes, pod: { uid: string; name: string; nam
   return expected;
 }
 
-/** spyglass serving the container collector with the DaemonSet's arguments (paths moved to this node's) under `privileges`. */
-async function startUnder(privileges: string[], rt: Runtimes) {
+let wrapper: string | undefined;
+
+/**
+ * spyglass serving the container collector with the DaemonSet's command and arguments (paths moved
+ * to this node's) under `privileges` (setpriv's arguments), or as root, node and cli.js only.
+ */
+async function startUnder(privileges: string[] | 'root', rt: Runtimes, opts: { hostRoot?: string; args?: string[] } = {}) {
   const port = await freePort();
   const ds = daemonSet();
-  const hostRoot = rt.hostRoot;
-  const command = localCommand(ds.spec?.template.spec?.containers[0]?.command ?? [], ambientCapsWrapper(rt.dir), cliPath);
+  const hostRoot = opts.hostRoot ?? rt.hostRoot;
+  wrapper ??= ambientCapsWrapper(rt.dir);
+  const launcher =
+    privileges === 'root'
+      ? [process.execPath, cliPath]
+      : ['setpriv', ...privileges, ...localCommand(ds.spec?.template.spec?.containers[0]?.command ?? [], wrapper, cliPath)];
   const args = (ds.spec?.template.spec?.containers[0]?.args ?? [])
     .map((a) => a.replace('/host/proc', '/proc').replace('/host/sys', '/sys').replace('/host/root', hostRoot))
     .map((a) => (a.startsWith('--web.listen-address=') ? `--web.listen-address=127.0.0.1:${port}` : a));
   const proc = spawn(
-    'setpriv',
+    launcher[0] as string,
     [
-      ...privileges,
-      ...command,
+      ...launcher.slice(1),
       'serve',
       ...args,
       '--collector.disable-defaults',
       '--collector.container',
       '--collector.container.interval=1s',
       `--collector.container.cgroup-include=${TOP}.*`,
+      ...(opts.args ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -389,5 +398,49 @@ describe('container identity and values on real Docker and containerd, with the 
     );
     for (const e of expected) assert.equal(one(samples, 'container_cpu_usage_seconds_total', e.id).labels.image, '', `${e.runtime} ${e.role}`);
     await old.stop();
+  });
+
+  it('Docker containers known only through the Engine API: a failed call is retried until the image is there', async () => {
+    // A node whose Docker state is not on disk (only containerd's, where Docker's containers sit in
+    // namespace moby with their ID alone), with docker_host set; the socket is not there at first.
+    const apiRoot = join(rt.dir, 'api-root');
+    mkdirSync(join(apiRoot, 'run'), { recursive: true });
+    symlinkSync(join(rt.dir, 'containerd-state'), join(apiRoot, 'run/containerd'));
+    const socket = join(rt.dir, 'api.sock');
+    const api = await startUnder('root', rt, { hostRoot: apiRoot, args: [`--collector.container.docker-host=unix://${socket}`] });
+    const docker = expected.filter((e) => e.runtime === 'docker' && e.role !== 'pod');
+    let samples: Sample[] = [];
+    const labelsOf = (e: Expected) => one(samples, 'container_cpu_usage_seconds_total', e.id).labels;
+    await waitFor(
+      async () => {
+        samples = await api.scrape();
+        return (
+          docker.every((e) => series(samples, 'container_cpu_usage_seconds_total', e.id).length === 1) &&
+          samples.some((s) => s.name === 'spyglass_collector_skipped_total' && s.labels.reason === 'metadata' && s.value > 0)
+        );
+      },
+      20_000,
+      'the failed call counted',
+    );
+    for (const e of docker) assert.deepEqual([labelsOf(e).name, labelsOf(e).image], [e.runtimeId, ''], `${e.role}: the bundle's ID only, meanwhile`);
+    symlinkSync(join(rt.dir, 'docker.sock'), socket);
+    const answeredAt = Date.now();
+    await waitFor(
+      async () => {
+        samples = await api.scrape();
+        return docker.every((e) => labelsOf(e).image === e.image);
+      },
+      45_000,
+      'the retry (every 30 s) to find the image',
+    );
+    for (const e of docker) {
+      const { name, image, pod, namespace, container } = labelsOf(e);
+      assert.deepEqual(
+        { name, image, pod, namespace, container },
+        { name: e.name, image: e.image, pod: e.pod, namespace: e.namespace, container: e.container },
+      );
+    }
+    assert.ok(Date.now() - answeredAt < 40_000);
+    await api.stop();
   });
 });
