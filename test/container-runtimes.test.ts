@@ -226,8 +226,9 @@ async function startUnder(privileges: string[] | 'root', rt: Runtimes, opts: { h
       ...args,
       '--collector.disable-defaults',
       '--collector.container',
-      // 3 s (a run may take 2.4 s): on a loaded 2-vCPU machine a 1 s run timed out at its 0.8 s.
-      '--collector.container.interval=3s',
+      // 5 s (a run may take 4 s): on the shared 2-vCPU machine, with other tests' thousands of
+      // cgroups to walk, 1 s runs timed out at their 0.8 s.
+      '--collector.container.interval=5s',
       `--collector.container.cgroup-include=${TOP}.*`,
       ...(opts.args ?? []),
     ],
@@ -308,7 +309,7 @@ describe('container identity and values on real Docker and containerd, with the 
           series(samples, 'container_cpu_usage_seconds_total', e.id).some((s) => s.labels.pod === e.pod && s.labels.image === e.image),
         );
       },
-      20_000,
+      60_000,
       'every container with its metadata',
     ).catch(() => undefined);
     for (const e of expected) {
@@ -331,14 +332,27 @@ describe('container identity and values on real Docker and containerd, with the 
     const burners = expected.filter((e) => e.role === 'burner');
     const cpu = (samples: Sample[], id: string) => one(samples, 'container_cpu_usage_seconds_total', id).value;
     const kernel = (id: string) => Number(cgroupFile('cpuacct', id, 'cpuacct.usage')) / 1e9;
-    const first = await spyglass.scrape();
+    // A scrape right after a run that timed out has no container series: take the next whole one.
+    const whole = async () => {
+      let samples: Sample[] = [];
+      await waitFor(
+        async () => {
+          samples = await spyglass.scrape();
+          return burners.every((b) => series(samples, 'container_cpu_usage_seconds_total', b.id).length === 1);
+        },
+        30_000,
+        'a scrape with the burners',
+      );
+      return samples;
+    };
+    const first = await whole();
     const kernelAfterFirst = new Map(burners.map((b) => [b.id, kernel(b.id)]));
-    await new Promise((r) => setTimeout(r, 6500));
-    const second = await spyglass.scrape();
+    await new Promise((r) => setTimeout(r, 11_000));
+    const second = await whole();
     for (const b of burners) {
       // The served value is the last run's: moving, and never ahead of the kernel's counter.
       const [s1, s2, k1, k2] = [cpu(first, b.id), cpu(second, b.id), kernelAfterFirst.get(b.id) as number, kernel(b.id)];
-      assert.ok(s2 - s1 > 0.02, `${b.runtime} burner: ${s2 - s1} CPU-s in ~6.5 s`);
+      assert.ok(s2 - s1 > 0.02, `${b.runtime} burner: ${s2 - s1} CPU-s in ~11 s`);
       assert.ok(s1 <= k1 && s2 <= k2, `${b.runtime} burner: spyglass ${s1}, ${s2} s; cpuacct.usage ${k1}, ${k2} s`);
     }
 
@@ -355,9 +369,9 @@ describe('container identity and values on real Docker and containerd, with the 
     await waitFor(
       async () => {
         samples = await spyglass.scrape();
-        return running.every((e) => one(samples, 'container_last_seen', e.id).value > frozenAt + 1);
+        return running.every((e) => (series(samples, 'container_last_seen', e.id)[0]?.value ?? 0) > frozenAt + 1);
       },
-      20_000,
+      30_000,
       'a run after the freeze',
     );
     for (const e of running) {
@@ -398,7 +412,7 @@ describe('container identity and values on real Docker and containerd, with the 
         samples = await old.scrape();
         return expected.every((e) => series(samples, 'container_cpu_usage_seconds_total', e.id).length === 1) && unreadable() > 0;
       },
-      20_000,
+      60_000,
       'every cgroup, and the runtime files counted as unreadable',
     );
     for (const e of expected) assert.equal(one(samples, 'container_cpu_usage_seconds_total', e.id).labels.image, '', `${e.runtime} ${e.role}`);
@@ -425,7 +439,7 @@ describe('container identity and values on real Docker and containerd, with the 
         );
       },
       // A run that times out loses its count, and the API is not asked again for 30 s.
-      45_000,
+      60_000,
       'the failed call counted',
     );
     for (const e of docker) assert.deepEqual([labelsOf(e).name, labelsOf(e).image], [e.runtimeId, ''], `${e.role}: the bundle's ID only, meanwhile`);
@@ -434,9 +448,10 @@ describe('container identity and values on real Docker and containerd, with the 
     await waitFor(
       async () => {
         samples = await api.scrape();
-        return docker.every((e) => labelsOf(e).image === e.image);
+        // A run that timed out serves no container series: wait through it rather than fail.
+        return docker.every((e) => series(samples, 'container_cpu_usage_seconds_total', e.id)[0]?.labels.image === e.image);
       },
-      45_000,
+      60_000,
       'the retry (every 30 s) to find the image',
     );
     for (const e of docker) {
@@ -446,7 +461,7 @@ describe('container identity and values on real Docker and containerd, with the 
         { name: e.name, image: e.image, pod: e.pod, namespace: e.namespace, container: e.container },
       );
     }
-    assert.ok(Date.now() - answeredAt < 40_000);
+    assert.ok(Date.now() - answeredAt < 50_000, 'within a retry period and a run');
     await api.stop();
   });
 });
