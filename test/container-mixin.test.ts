@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { writeNode } from './helpers/cgroup-tree.js';
-import { containerdBundle, KUBE_POD, KUBE_POD_UID, startKubeNode } from './helpers/kube-node.js';
+import { containerdBundle, KUBE_APP, KUBE_POD, KUBE_POD_UID, startKubeNode } from './helpers/kube-node.js';
 import { startPrometheus } from './helpers/prometheus.js';
 import { cleanupsAfterAll } from './helpers/real-cgroups.js';
 import { cliPath, startSpyglass, waitFor } from './helpers/spyglass.js';
@@ -100,12 +100,16 @@ describe('kubernetes-mixin queries on cAdvisor metrics, against a real Prometheu
     const uncapped = await startSpyglass(liveArgs, {
       launcher: ['setpriv', ...setprivArgs({ ...contexts, container: { ...contexts.container, capabilities: { drop: ['ALL'] } } }), ...command],
     });
+    let uncappedText = '';
     await waitFor(
-      async () => /^container_cpu_usage_seconds_total\{container="",[^}]*kubepods/m.test(await (await fetch(`${uncapped.base}/metrics`)).text()),
-      15000,
-      'containers',
+      async () =>
+        new RegExp(`^container_cpu_usage_seconds_total\\{[^}]*id="[^"]*/${KUBE_APP}"`, 'm').test(
+          (uncappedText = await (await fetch(`${uncapped.base}/metrics`)).text()),
+        ),
+      60_000,
+      'the app container',
     );
-    assert.doesNotMatch(await (await fetch(`${uncapped.base}/metrics`)).text(), /image="[^"]/, 'without CAP_DAC_READ_SEARCH no image is known');
+    assert.doesNotMatch(uncappedText, /image="[^"]/, 'without CAP_DAC_READ_SEARCH no image is known');
     await uncapped.stop();
 
     // The second node, for the storage panel: a fixture tree whose blkio counters move.
