@@ -21,6 +21,12 @@ COPY examples examples
 COPY docs docs
 COPY scripts scripts
 RUN npm run build && scripts/assemble-runtime.sh /app
+# The DaemonSet runs node through this wrapper so that the CAP_DAC_READ_SEARCH its securityContext
+# adds reaches a non-root process (native/ambient-caps.c, docs/security.md). Permitted only, no
+# effective bit: where the capability is not granted (the sidecar, plain `docker run`) it is inert.
+# BuildKit (Docker's builder since 23.0) keeps the security.capability xattr through COPY --from.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libcap2-bin \
+  && setcap cap_dac_read_search=p /app/build/Release/ambient-caps && getcap /app/build/Release/ambient-caps
 
 # Distroless: no shell, no package manager; user nonroot (65532).
 FROM gcr.io/distroless/nodejs20-debian12:nonroot

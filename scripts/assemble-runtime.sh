@@ -18,5 +18,9 @@ cd "$dest"
 npm ci --omit=dev --no-audit --no-fund --loglevel=error
 # Compiler intermediates are not needed at run time.
 rm -rf build/Release/obj.target build/Release/.deps build/Makefile build/*.mk build/config.gypi
+# The DaemonSet's entry point, which hands its capability on to node (native/ambient-caps.c); the
+# Dockerfile gives it its file capability. Not a Node addon: a plain executable, no node-gyp.
+mkdir -p build/Release
+cc -O2 -Wall -Wextra -o build/Release/ambient-caps "$src/native/ambient-caps.c"
 # Readable by the unprivileged user that runs it, writable by nobody but the owner.
 chmod -R u+rwX,go+rX,go-w "$dest"

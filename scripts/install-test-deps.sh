@@ -10,7 +10,11 @@
 #   deploy files kubectl (its built-in kustomize; the image this runs on ships it, Debian's
 #   kubernetes-client is the fallback) and systemd (systemd-analyze verify/security; and, with
 #   dbus-daemon, a real systemd and system bus for the systemd collector's tests); for remote
-#   write victoria-metrics (a second real receiver besides prometheus's own).
+#   write victoria-metrics (a second real receiver besides prometheus's own); for the container
+#   collector on real runtimes (test/container-runtimes.test.ts) docker.io (dockerd and its CLI),
+#   containerd (and ctr), runc, busybox-static (the one binary of the test image, as no registry is
+#   reachable), and gcc with libcap2-bin (setcap) to build the DaemonSet's capability wrapper
+#   native/ambient-caps.c and give it its file capability as the Dockerfile does.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
@@ -31,6 +35,12 @@ command -v kubectl >/dev/null || need+=(kubernetes-client)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v dbus-daemon >/dev/null || need+=(dbus-daemon)
 command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v containerd >/dev/null && command -v ctr >/dev/null || need+=(containerd)
+command -v runc >/dev/null || need+=(runc)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v cc >/dev/null || need+=(gcc)
+command -v setcap >/dev/null || need+=(libcap2-bin)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -1,21 +1,24 @@
 /**
  * The kubernetes-mixin queries that use cAdvisor metrics, run by a real Prometheus scraping a real
  * spyglass over real cgroups laid out like a Kubernetes node (systemd-free cgroupfs driver,
- * containerd bundles in a synthetic rootfs). kube_pod_info normally comes from kube-state-metrics;
+ * containerd bundles with containerd's modes in a synthetic rootfs), spyglass running with the
+ * DaemonSet's command, uid, groups and capabilities, without which the image!="" rules are empty. kube_pod_info normally comes from kube-state-metrics;
  * here spyglass's textfile collector serves it under job="kube-state-metrics". This VM's kernel does
  * not account block I/O in blkio (direct I/O to vda or a loop device leaves `Total 0`), so the
  * storage panel runs against a second spyglass reading a fixture tree with blkio data.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { writeNode } from './helpers/cgroup-tree.js';
-import { containerdBundle, KUBE_POD, KUBE_POD_UID, startKubeNode } from './helpers/kube-node.js';
+import { containerdBundle, KUBE_APP, KUBE_POD, KUBE_POD_UID, startKubeNode } from './helpers/kube-node.js';
 import { startPrometheus } from './helpers/prometheus.js';
 import { cleanupsAfterAll } from './helpers/real-cgroups.js';
-import { startSpyglass, waitFor } from './helpers/spyglass.js';
+import { cliPath, startSpyglass, waitFor } from './helpers/spyglass.js';
+import { daemonSet } from '../deploy/src/kubernetes.js';
+import { ambientCapsWrapper, daemonSetContexts, localCommand, setprivArgs } from './helpers/daemonset-privileges.js';
 
 const UID = KUBE_POD_UID;
 const POD = KUBE_POD;
@@ -70,11 +73,19 @@ describe('kubernetes-mixin queries on cAdvisor metrics, against a real Prometheu
     const { rootfs, top } = startKubeNode(cleanups);
 
     const textfiles = mkdtempSync(join(tmpdir(), 'spyglass-mixin-ksm-'));
+    chmodSync(textfiles, 0o755);
     writeFileSync(
       join(textfiles, 'kube_pod_info.prom'),
       `kube_pod_info{namespace="shop",pod="${POD}",uid="${UID}",node="node-1"} 1\nkube_pod_info{namespace="shop",pod="disk-0",uid="x",node="node-1"} 1\n`,
     );
-    const live = await startSpyglass([
+    // As the DaemonSet runs it: its command (through ambient-caps), uid, groups and capabilities.
+    const ds = daemonSet();
+    const wrapperDir = mkdtempSync(join(tmpdir(), 'spyglass-mixin-caps-'));
+    chmodSync(wrapperDir, 0o755);
+    cleanups.push(() => rmSync(wrapperDir, { recursive: true, force: true }));
+    const command = localCommand(ds.spec?.template.spec?.containers[0]?.command ?? [], ambientCapsWrapper(wrapperDir), cliPath);
+    const contexts = daemonSetContexts(ds as any);
+    const liveArgs = [
       '--collector.disable-defaults',
       '--collector.container',
       '--collector.textfile',
@@ -82,8 +93,24 @@ describe('kubernetes-mixin queries on cAdvisor metrics, against a real Prometheu
       '--collector.container.interval=1s',
       `--collector.container.cgroup-include=${top}.*`,
       `--path.rootfs=${rootfs}`,
-    ]);
+    ];
+    const live = await startSpyglass(liveArgs, { launcher: ['setpriv', ...setprivArgs(contexts), ...command] });
     cleanups.push(async () => void (await live.stop()));
+    // The same without the capability (the DaemonSet before it had it): no image, so every image!="" rule below would be empty.
+    const uncapped = await startSpyglass(liveArgs, {
+      launcher: ['setpriv', ...setprivArgs({ ...contexts, container: { ...contexts.container, capabilities: { drop: ['ALL'] } } }), ...command],
+    });
+    let uncappedText = '';
+    await waitFor(
+      async () =>
+        new RegExp(`^container_cpu_usage_seconds_total\\{[^}]*id="[^"]*/${KUBE_APP}"`, 'm').test(
+          (uncappedText = await (await fetch(`${uncapped.base}/metrics`)).text()),
+        ),
+      60_000,
+      'the app container',
+    );
+    assert.doesNotMatch(uncappedText, /image="[^"]/, 'without CAP_DAC_READ_SEARCH no image is known');
+    await uncapped.stop();
 
     // The second node, for the storage panel: a fixture tree whose blkio counters move.
     const disk = 'c3'.repeat(32);

@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import { KUSTOMIZE_ROOTS, kubernetesFiles } from '../deploy/src/index.js';
+import { IMAGE_ENTRYPOINT, RUNTIME_CAPS_WRAPPER } from '../deploy/src/kubernetes.js';
+import { ambientCapsWrapper, localCommand, setprivArgs } from './helpers/daemonset-privileges.js';
 import { ruleFiles } from '../alerts/src/index.js';
 import { hashmod } from '../src/metrics/relabel.js';
 import { dashboardFiles } from '../dashboards/src/index.js';
@@ -212,11 +214,16 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     assert.deepEqual(c.securityContext, {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] },
+      // The runtimes' state for image and pod names (docs/security.md), through the wrapper below.
+      capabilities: { drop: ['ALL'], add: ['DAC_READ_SEARCH'] },
       runAsNonRoot: true,
       runAsUser: 65534,
       runAsGroup: 65534,
     });
+    assert.deepEqual(c.command, [...RUNTIME_CAPS_WRAPPER, ...IMAGE_ENTRYPOINT]);
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'))?.[1];
+    assert.deepEqual(JSON.parse(entrypoint ?? '[]'), IMAGE_ENTRYPOINT, "the command is the image's ENTRYPOINT behind the wrapper");
+    assert.match(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'), new RegExp(`setcap cap_dac_read_search=p ${RUNTIME_CAPS_WRAPPER[0]}`));
     assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory);
     const mounts = Object.fromEntries(c.volumeMounts.map((m: any) => [m.mountPath, m]));
     const hostPaths = Object.fromEntries(pod.volumes.map((v: any) => [v.name, v.hostPath.path]));
@@ -336,8 +343,17 @@ describe("the manifests' own arguments on this machine", () => {
   });
   after(() => app.close());
 
-  /** Runs spyglass with a container's args (host paths mapped back to this machine's) as uid 65534, as the securityContext says. */
-  async function runAs65534(args: string[], check: (metrics: string) => void, until = /^spyglass_build_info/m) {
+  /**
+   * Runs spyglass with a container's command and args (host paths mapped back to this machine's)
+   * with the uid, groups and capabilities its securityContext gives it (helpers/daemonset-privileges.ts).
+   */
+  async function runAsContainer(podSpec: any, check: (metrics: string) => void, until = /^spyglass_build_info/m) {
+    const container = [...podSpec.containers, ...(podSpec.initContainers ?? [])].find((c: { name: string }) => c.name === 'spyglass');
+    const args: string[] = container.args;
+    const wrapperDir = mkdtempSync(join(tmpdir(), 'spyglass-caps-'));
+    chmodSync(wrapperDir, 0o755);
+    const command = container.command ? localCommand(container.command, ambientCapsWrapper(wrapperDir), cliPath) : [process.execPath, cliPath];
+    const privileges = setprivArgs({ pod: podSpec.securityContext ?? {}, container: container.securityContext ?? {} });
     const port = await freePort();
     const mapped = args.map((a) =>
       a
@@ -347,20 +363,19 @@ describe("the manifests' own arguments on this machine", () => {
         .replace(`[$(HOST_IP)]:9473`, `[127.0.0.1]:${port}`),
     );
     const withPort = mapped.some((a) => a.startsWith('--web.listen-address')) ? mapped : [...mapped, `--web.listen-address=127.0.0.1:${port}`];
-    const run = await runAndScrape('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, 'serve', ...withPort], port, {
-      until,
-    });
+    const run = await runAndScrape('setpriv', [...privileges, ...command, 'serve', ...withPort], port, { until });
     try {
       check(run.metrics);
     } finally {
       run.proc.kill('SIGTERM');
+      rmSync(wrapperDir, { recursive: true, force: true });
     }
     assert.equal(await run.exited, 0, run.logs());
   }
 
   it('the DaemonSet container: host and container metrics as an unprivileged user', async () => {
     const ds = render('overlays/host-only').find((o) => o.kind === 'DaemonSet') as K8sObject;
-    await runAs65534(ds.spec.template.spec.containers[0].args, (metrics) => {
+    await runAsContainer(ds.spec.template.spec, (metrics) => {
       assert.ok((sampleValue(metrics, 'node_load1') ?? -1) >= 0);
       assert.match(metrics, /^container_cpu_usage_seconds_total\{.*id="\/"/m, 'the container collector reads cgroups as non-root');
       assert.match(metrics, /^node_filesystem_avail_bytes\{/m);
@@ -371,10 +386,11 @@ describe("the manifests' own arguments on this machine", () => {
   it('the sidecar container: probes the app next to it', async () => {
     const dep = render('overlays/sidecar-only').find((o) => o.kind === 'Deployment') as K8sObject;
     const appPort = (app.address() as AddressInfo).port;
-    const args = (dep.spec.template.spec.initContainers[0].args as string[]).map((a) => a.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${appPort}`));
+    const podSpec = structuredClone(dep.spec.template.spec);
+    podSpec.initContainers[0].args = (podSpec.initContainers[0].args as string[]).map((a) => a.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${appPort}`));
     const success = `probe_success{module="http_2xx",target="http://127.0.0.1:${appPort}/"}`;
-    await runAs65534(
-      args,
+    await runAsContainer(
+      podSpec,
       (metrics) => {
         assert.equal(sampleValue(metrics, success), 1);
         assert.doesNotMatch(metrics, /^node_load1 /m, 'only the probe collector runs');

@@ -44,6 +44,7 @@ describe('the runtime tree (what the image runs)', () => {
       'dist/src/http/bcrypt-worker.js',
       'build/Release/timex.node',
       'build/Release/batchfs.node',
+      'build/Release/ambient-caps',
       'dashboards/spyglass-host.json',
       'alerts/spyglass-alerts.yaml',
       'deploy/kubernetes/kustomization.yaml',

@@ -65,7 +65,8 @@ export class MetadataStore {
     if ((due.length || unknownPod) && nowMs - this.listedLogsAtMs >= 1000) this.listKubeletLogs(opts, nowMs);
     for (const id of due) {
       if (opts.signal.aborted) return;
-      const found = this.fromFiles(id, runtimes.get(id), opts) ?? (await this.fromDockerApi(id, opts, nowMs)) ?? this.fromLogs(id);
+      const files = this.fromFiles(id, runtimes.get(id), opts);
+      const found = files?.image ? files : ((await this.fromDockerApi(id, opts, nowMs)) ?? files ?? this.fromLogs(id));
       const metadata = found ?? this.containers.get(id)?.metadata;
       this.containers.set(id, metadata?.image ? { metadata } : { ...(metadata ? { metadata } : {}), retryAtMs: nowMs + METADATA_RETRY_MS });
     }
@@ -103,16 +104,20 @@ export class MetadataStore {
       const mode = typeof hostConfig?.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
       return dockerMetadata(config, mode) ?? malformed(id, 'Docker config.v2.json', opts);
     };
-    // The scope prefix names the runtime under systemd; under cgroupfs every store is tried.
+    // The scope prefix names the runtime under systemd; under cgroupfs every store is tried, and one
+    // with the image wins: Docker runs its containers through containerd (namespace `moby`), whose
+    // bundle knows only the ID, while Docker's own files have the name, image and pod labels.
     if (runtime === 'containerd') readers.push(containerd);
     else if (runtime === 'crio') readers.push(crio);
     else if (runtime === 'docker') readers.push(docker);
     else readers.push(containerd, crio, docker);
+    let first: ContainerMetadata | undefined;
     for (const read of readers) {
       const found = read();
-      if (found) return found;
+      if (found?.image) return found;
+      first ??= found;
     }
-    return undefined;
+    return first;
   }
 
   private async fromDockerApi(id: string, opts: MetadataOptions, nowMs: number): Promise<ContainerMetadata | undefined> {

@@ -49,6 +49,10 @@ export function spyglassContainer(args: string[], resources: Container['resource
   };
 }
 
+/** The Dockerfile's ENTRYPOINT, and the wrapper the DaemonSet puts in front of it (Dockerfile, scripts/assemble-runtime.sh). */
+export const IMAGE_ENTRYPOINT = ['/nodejs/bin/node', '--v8-pool-size=1', '/app/dist/src/cli.js'];
+export const RUNTIME_CAPS_WRAPPER = ['/app/build/Release/ambient-caps'];
+
 export const MONITORING_NAMESPACE = 'monitoring';
 export const SIDECAR_NAMESPACE = 'demo';
 
@@ -72,8 +76,19 @@ export function daemonSet(): DaemonSet {
     `--web.listen-address=[$(HOST_IP)]:${DEFAULT_PORT}`,
     '--log.format=json',
   ];
+  const base = spyglassContainer(args, { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
   const container: Container = {
-    ...spyglassContainer(args, { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } }),
+    ...base,
+    // The image's entry point through native/ambient-caps.c, which hands the capability below on to
+    // node: Kubernetes drops added capabilities of a non-root container at execve.
+    command: [...RUNTIME_CAPS_WRAPPER, ...IMAGE_ENTRYPOINT],
+    securityContext: {
+      ...base.securityContext,
+      // Reads the container runtimes' state (containerd's 0700 bundle directories, Docker's 0600
+      // config.v2.json) for the image, pod and container names: docs/security.md says why this and
+      // not the runtime's socket, the kubelet's API or root.
+      capabilities: { drop: ['ALL'], add: ['DAC_READ_SEARCH'] },
+    },
     env: [{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }],
     volumeMounts: [
       { name: 'root', mountPath: '/host/root', readOnly: true, mountPropagation: 'HostToContainer' },

@@ -2,10 +2,11 @@
  * A Kubernetes node in miniature, with real cgroups (cgroup v1, cgroupfs driver): one pod with a
  * containerd sandbox whose network namespace carries UDP traffic over a veth pair, and an app
  * container burning CPU under a 10% quota while holding 32 MiB. The runtime metadata (containerd
- * bundles) lives in a synthetic rootfs: no container runtime runs on these machines.
+ * bundles, with containerd's modes) lives in a synthetic rootfs; test/container-runtimes.test.ts
+ * has the real runtimes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeFixture, writeJson } from './cgroup-tree.js';
@@ -42,6 +43,10 @@ export function startKubeNode(cleanups: Cleanups, opts: { memoryLimitBytes?: num
   containerdBundle(rootfs, KUBE_SANDBOX, 'containerd-sandbox.json', KUBE_SANDBOX);
   containerdBundle(rootfs, KUBE_APP, 'containerd-container.json', KUBE_SANDBOX);
   mkdirSync(join(rootfs, `var/log/pods/shop_${KUBE_POD}_${KUBE_POD_UID}`), { recursive: true });
+  // The modes a node has: / open, containerd's bundle directories root-only (as containerd 1.6
+  // makes them), so only a reader with CAP_DAC_READ_SEARCH (the DaemonSet) gets the image.
+  chmodSync(rootfs, 0o755);
+  for (const id of [KUBE_SANDBOX, KUBE_APP]) chmodSync(join(rootfs, 'run/containerd/io.containerd.runtime.v2.task/k8s.io', id), 0o700);
   const sandboxDirs = CONTROLLERS.map((c) => makeCgroup(`/sys/fs/cgroup/${c}`, `${podPath}/${KUBE_SANDBOX}`, cleanups));
   const appDirs = CONTROLLERS.map((c) => makeCgroup(`/sys/fs/cgroup/${c}`, `${podPath}/${KUBE_APP}`, cleanups));
   writeFileSync(join(`/sys/fs/cgroup/cpu${podPath}/${KUBE_APP}`, 'cpu.cfs_quota_us'), '10000'); // 10% of a CPU: throttled

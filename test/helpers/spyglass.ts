@@ -37,10 +37,13 @@ export async function startSpyglass(
     /** Instead of a plain-HTTP GET (say, over TLS): true once up. */ isUp?: (port: number) => Promise<boolean>;
     /** How long it may take to answer (default 15 s). */
     startTimeoutMs?: number;
+    /** What runs `serve` (say, setpriv in front of node and cli.js); node and cli.js by default. */
+    launcher?: string[];
   } = {},
 ): Promise<Running> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [cliPath, 'serve', `--web.listen-address=127.0.0.1:${port}`, ...args], {
+  const [command, ...launcherArgs] = opts.launcher ?? [process.execPath, cliPath];
+  const proc = spawn(command as string, [...launcherArgs, 'serve', `--web.listen-address=127.0.0.1:${port}`, ...args], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -77,3 +77,37 @@ describe('container metadata: looked up again until complete', () => {
       }
     }));
 });
+
+describe('container metadata: Docker containers under the cgroupfs driver', () => {
+  // Docker runs its containers through containerd (namespace `moby`): the bundle is there too, with
+  // an OCI spec that knows only the ID. Docker's own record, with name and image, must win.
+  const mobyBundle = (rootfs: string) =>
+    writeJson({ rootfs }, `run/containerd/io.containerd.runtime.v2.task/moby/${ID}/config.json`, { ociVersion: '1.0.2', annotations: {} });
+
+  it("Docker's config.v2.json wins over containerd's bundle of the same container", () =>
+    withRootfs(async (rootfs) => {
+      mobyBundle(rootfs);
+      writeJson({ rootfs }, `var/lib/docker/containers/${ID}/config.v2.json`, runtimeFixture('docker-config.v2.json', { CONTAINER_ID: ID }));
+      const store = new MetadataStore();
+      const opts = options(rootfs);
+      await store.refresh(live, opts, 0);
+      assert.equal(store.container(ID)?.image, 'registry.example.com/api:2.4.1');
+      assert.notEqual(store.container(ID)?.name, ID, "Docker's name, not the containerd ID");
+      assert.deepEqual(opts.skipped, []);
+    }));
+
+  it('the Docker API is asked when only the bundle is readable', () =>
+    withRootfs(async (rootfs) => {
+      mobyBundle(rootfs);
+      const socket = join(rootfs, 'docker.sock');
+      const server = http.createServer((req, res) => res.end(JSON.stringify(runtimeFixture('docker-inspect.json', { CONTAINER_ID: ID }))));
+      await new Promise<void>((resolve) => server.listen(socket, resolve));
+      try {
+        const store = new MetadataStore();
+        await store.refresh(live, options(rootfs, { dockerHost: `unix://${socket}` }), 0);
+        assert.equal(store.container(ID)?.image, 'redis:7-alpine');
+      } finally {
+        server.close();
+      }
+    }));
+});
