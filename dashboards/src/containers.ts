@@ -1,8 +1,16 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
+import { namespaceDashboardTitle, namespaceDashboardUid } from './container-namespace.js';
+import { podDashboardTitle, podDashboardUid } from './container-pod.js';
+import { cpuLimit, cpuRequest, cpuUsage, memoryLimit, workingSet } from './container-queries.js';
 import { chainedVariables, dashboard, mergedTable, stat, table, ts } from './grafana.js';
+import { withDrillDowns } from './links.js';
 
-/** Containers: cAdvisor's metrics by namespace / pod / container, against their limits. */
+/**
+ * Containers: cAdvisor's metrics by namespace / pod / container, against their limits. The top of
+ * the drill-down (node → namespace → pod): namespace and pod names open the namespace and pod
+ * dashboards.
+ */
 export function containersDashboard(c: MixinConfig): Dashboard {
   const node = 'job=~"$job",instance=~"$instance"';
   const pods = `${node},namespace=~"$namespace",pod=~"$pod"`;
@@ -12,7 +20,19 @@ export function containersDashboard(c: MixinConfig): Dashboard {
   const rate = (metric: string, selector = k) => `rate(${metric}{${selector}}[$__rate_interval])`;
   const legend = '{{namespace}}/{{pod}}/{{container}}';
   const top = (expr: string) => `topk(10, ${expr})`;
-  return dashboard({
+  // Kubernetes containers by namespace; sandboxes (container "" or "POD") left out.
+  const kn = `${node},namespace=~"$namespace",namespace!="",container!="",container!="POD",${c.containerSelector}`;
+  const nsColumns: Array<[string, string, string]> = [
+    ['Pods', 'short', `count by (namespace) (count by (namespace, pod) (container_last_seen{${kn}}))`],
+    ['CPU used', 'short', cpuUsage('namespace', kn)],
+    ['CPU requests', 'short', cpuRequest('namespace', kn)],
+    ['CPU limits', 'short', cpuLimit('namespace', kn)],
+    ['Working set', 'bytes', workingSet('namespace', kn)],
+    ['Memory limits', 'bytes', memoryLimit('namespace', kn)],
+  ];
+  // Containers outside Kubernetes (plain Docker, Podman, systemd-nspawn…): no pod, named by the runtime.
+  const other = `${node},pod="",name!="",${c.containerSelector}`;
+  const d = dashboard({
     uid: `${c.dashboardUidPrefix}containers`,
     title: `${c.dashboardTitlePrefix}Containers`,
     description: 'Containers of the nodes spyglass runs on, with cAdvisor-compatible metrics read from cgroups.',
@@ -50,6 +70,22 @@ export function containersDashboard(c: MixinConfig): Dashboard {
         ],
       },
       {
+        title: 'Namespaces',
+        panels: [
+          table(
+            'Namespaces',
+            'Requests and limits of the Kubernetes containers, summed by namespace (CPU requests from cpu.shares: shares / 1024 cores). A namespace opens its dashboard.',
+            'short',
+            nsColumns.map(([, , expr]) => ({ expr })),
+            {
+              h: 7,
+              fieldUnits: Object.fromEntries(nsColumns.map(([name, unit]) => [name, unit])),
+              transformations: mergedTable(Object.fromEntries(nsColumns.map(([name], i) => [`Value #${'ABCDEF'[i]}`, name]))),
+            },
+          ),
+        ],
+      },
+      {
         title: 'CPU',
         panels: [
           ts('CPU usage', 'Cores used, by container.', 'short', [{ expr: `${by} (${rate('container_cpu_usage_seconds_total')})`, legend }], { w: 8 }),
@@ -67,7 +103,7 @@ export function containersDashboard(c: MixinConfig): Dashboard {
           ),
           ts(
             'CPU throttling',
-            'Share of CFS periods in which the container was throttled; above 25% the CPUThrottlingHigh alerts fire.',
+            `Share of CFS periods in which the container was throttled; above ${c.containerCpuThrottlingPercent}% ContainerCPUThrottlingHigh fires.`,
             'percentunit',
             [
               {
@@ -82,7 +118,9 @@ export function containersDashboard(c: MixinConfig): Dashboard {
       {
         title: 'Memory',
         panels: [
-          ts('Memory working set', 'Working set by container.', 'bytes', [{ expr: `${by} (container_memory_working_set_bytes{${k}})`, legend }], { w: 8 }),
+          ts('Working set by container', 'Working set by container.', 'bytes', [{ expr: `${by} (container_memory_working_set_bytes{${k}})`, legend }], {
+            w: 8,
+          }),
           ts(
             'Working set against limit',
             'Working set as a share of the memory limit (containers with a limit only); the container is OOM-killed at 100%.',
@@ -112,14 +150,20 @@ export function containersDashboard(c: MixinConfig): Dashboard {
       {
         title: 'Network',
         panels: [
-          // Network counters come once per pod network namespace, on the sandbox (container="").
+          // Network counters come once per pod network namespace, on the sandbox (container=""); pod="" is the host's.
           ts('Network traffic', 'Bytes per second received and sent, by pod.', 'Bps', [
-            { expr: `sum by (namespace, pod) (${rate('container_network_receive_bytes_total', pods)})`, legend: '{{namespace}}/{{pod}} received' },
-            { expr: `sum by (namespace, pod) (${rate('container_network_transmit_bytes_total', pods)})`, legend: '{{namespace}}/{{pod}} sent' },
+            { expr: `sum by (namespace, pod) (${rate('container_network_receive_bytes_total', `${pods},pod!=""`)})`, legend: '{{namespace}}/{{pod}} received' },
+            { expr: `sum by (namespace, pod) (${rate('container_network_transmit_bytes_total', `${pods},pod!=""`)})`, legend: '{{namespace}}/{{pod}} sent' },
           ]),
           ts('Packets dropped', 'Packets per second dropped, by pod.', 'pps', [
-            { expr: `sum by (namespace, pod) (${rate('container_network_receive_packets_dropped_total', pods)})`, legend: '{{namespace}}/{{pod}} received' },
-            { expr: `sum by (namespace, pod) (${rate('container_network_transmit_packets_dropped_total', pods)})`, legend: '{{namespace}}/{{pod}} sent' },
+            {
+              expr: `sum by (namespace, pod) (${rate('container_network_receive_packets_dropped_total', `${pods},pod!=""`)})`,
+              legend: '{{namespace}}/{{pod}} received',
+            },
+            {
+              expr: `sum by (namespace, pod) (${rate('container_network_transmit_packets_dropped_total', `${pods},pod!=""`)})`,
+              legend: '{{namespace}}/{{pod}} sent',
+            },
           ]),
         ],
       },
@@ -168,6 +212,29 @@ export function containersDashboard(c: MixinConfig): Dashboard {
           ),
         ],
       },
+      {
+        title: 'Containers outside Kubernetes',
+        panels: [
+          ts('CPU usage outside Kubernetes', 'Cores used by containers that belong to no pod (Docker, Podman…), by name.', 'short', [
+            { expr: `sum by (name) (${rate('container_cpu_usage_seconds_total', other)})`, legend: '{{name}}' },
+          ]),
+          ts('Working set outside Kubernetes', 'Working set of containers that belong to no pod, by name.', 'bytes', [
+            { expr: `sum by (name) (container_memory_working_set_bytes{${other}})`, legend: '{{name}}' },
+          ]),
+        ],
+      },
     ],
   });
+  const keep = ['job', 'instance'];
+  const namespace = { uid: namespaceDashboardUid(c), title: namespaceDashboardTitle(c) };
+  const pod = { uid: podDashboardUid(c), title: podDashboardTitle(c) };
+  return withDrillDowns(d, [
+    { panels: ['Namespaces'], to: namespace, keep, fromFields: ['namespace'] },
+    {
+      panels: ['Top 10 by CPU', 'Top 10 by memory', 'Top 10 by throttling', 'CPU usage', 'Working set by container'],
+      to: pod,
+      keep,
+      fromFields: ['namespace', 'pod'],
+    },
+  ]);
 }

@@ -1,7 +1,10 @@
 import { errorBudget, sloRecord } from '../../alerts/src/recording.js';
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
+import { colouredCells } from './field-styles.js';
 import { chainedVariables, dashboard, mergedTable, stat, table, ts, type PanelSpec, UP_DOWN } from './grafana.js';
+import { repeatRow } from './links.js';
+import { targetDetailRow, TARGET_DETAIL_ROW } from './probe-target.js';
 
 /** Service latency: the probe collector's targets, from blackbox-compatible gauges and spyglass's histograms and counters. */
 export function latencyDashboard(c: MixinConfig): Dashboard {
@@ -47,7 +50,7 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
         ],
       },
     );
-  return dashboard({
+  const d = dashboard({
     uid: `${c.dashboardUidPrefix}latency`,
     title: `${c.dashboardTitlePrefix}Service latency`,
     description: 'Probe targets of spyglass: status, availability, latency percentiles from histograms, phases, TLS certificates and SLOs.',
@@ -153,8 +156,7 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
             's',
             [{ expr: `min by (target) (probe_ssl_earliest_cert_expiry{${p}}) - time()` }, { expr: `max by (target, version) (probe_tls_version_info{${p}})` }],
             {
-              fieldUnits: { Version: 'none' },
-              transformations: mergedTable({ 'Value #A': 'Expires in' }, ['Value #B']),
+              transformations: mergedTable({ 'Value #A': 'Expires in', version: 'TLS version' }, ['Value #B']),
               thresholds: [
                 [0, 'red'],
                 [c.certificateExpiryCriticalDays * 86400, 'orange'],
@@ -173,6 +175,9 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
           burnRate('slow', latencyBudget, 'Latency: burn rate'),
         ],
       },
+      targetDetailRow(c),
     ],
   });
+  colouredCells(d, 'Certificate expiry', 'Expires in');
+  return repeatRow(d, TARGET_DETAIL_ROW, 'target');
 }
