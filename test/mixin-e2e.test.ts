@@ -4,7 +4,8 @@
  * probes of local HTTP, HTTPS, DNS (dnsmasq), gRPC and ICMP targets, one with the container
  * collector over real cgroups laid out like a Kubernetes node, and one for what this VM lacks: md
  * arrays and bonds from the golden dump's fixture tree, and systemd's units from a real systemd in
- * a sandbox (test/helpers/systemd-sandbox.ts). Then every dashboard variable and
+ * a sandbox (test/helpers/systemd-sandbox.ts); a fourth reads a cgroup v2 node from fixture files
+ * (PSI, swap, block I/O, a container outside Kubernetes: test/helpers/v2-node.ts). Then every dashboard variable and
  * panel query runs through Prometheus's HTTP API with "All" selected and must return data (except
  * the panels listed in NO_DATA_HERE, each with its reason), every rule evaluates without error, and
  * every metric the dashboards and rules name exists in what spyglass served or in a collector's
@@ -26,9 +27,11 @@ import { makeCertificates, startDnsmasq, startGrpcHealthServer, startHttpServer,
 import { startPrometheus } from './helpers/prometheus.js';
 import { analysePromql, substituteGrafanaBuiltins } from './helpers/promql.js';
 import { fixtureTree } from './helpers/fixture-tree.js';
+import { KUBE_POD } from './helpers/kube-node.js';
 import { cleanupsAfterAll, killed } from './helpers/real-cgroups.js';
 import { repoRoot, startSpyglass, waitFor } from './helpers/spyglass.js';
 import { startSystemdSandbox, systemdSandboxUnavailable } from './helpers/systemd-sandbox.js';
+import { writeV2Node } from './helpers/v2-node.js';
 
 const noSystemd = systemdSandboxUnavailable();
 const swapTotal = Number(/^SwapTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
@@ -39,16 +42,6 @@ const NO_DATA_HERE: Record<string, { reason: string; applies: boolean }> = {
     reason: 'no swap configured (SwapTotal 0): the query leaves hosts without swap out on purpose',
     applies: swapTotal === 0,
   },
-  ...Object.fromEntries(
-    ['Block I/O throughput" A', 'Block I/O throughput" B', 'Block I/O operations" A', 'Block I/O operations" B'].map((p) => [
-      `spyglass-containers.json "${p}`,
-      {
-        reason:
-          'the test node\'s containers do no block I/O, and this VM\'s kernel leaves cgroup blkio counters at "Total 0" without device lines anyway (test/container-mixin.test.ts runs such queries on a fixture tree)',
-        applies: true,
-      },
-    ]),
-  ),
   ...Object.fromEntries(
     [
       '"Pressure" A',
@@ -83,7 +76,8 @@ interface Result {
 
 describe('dashboards and rules against a real Prometheus scraping real spyglass', () => {
   it('every panel query returns data, every rule evaluates, every named metric exists', { timeout: 300_000 }, async (t) => {
-    const node = startKubeNode(cleanups, { memoryLimitBytes: 256 << 20 });
+    // 102 shares: what the kubelet writes for a 100m CPU request.
+    const node = startKubeNode(cleanups, { memoryLimitBytes: 256 << 20, cpuShares: 102, pidsMax: 64 });
     const certs = makeCertificates();
     cleanups.push(() => certs.cleanup());
     const http = await startHttpServer();
@@ -139,6 +133,17 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     ]);
     const tree = fixtureTree();
     cleanups.push(() => tree.remove());
+    const v2 = writeV2Node();
+    cleanups.push(() => v2.remove());
+    const v2Node = await startSpyglass([
+      '--collector.disable-defaults',
+      '--collector.container',
+      '--collector.container.interval=1s',
+      `--path.procfs=${v2.procfs}`,
+      `--path.sysfs=${v2.sysfs}`,
+      `--path.rootfs=${v2.rootfs}`,
+    ]);
+    cleanups.push(async () => void (await v2Node.stop()));
     const systemd = noSystemd ? undefined : await startSystemdSandbox();
     if (systemd) cleanups.push(() => systemd.stop());
     const lacking = await startSpyglass([
@@ -158,7 +163,7 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     const prometheus = await startPrometheus(
       `  - job_name: spyglass
     scrape_interval: 1s
-    static_configs: [{ targets: ['127.0.0.1:${host.port}', '127.0.0.1:${containers.port}', '127.0.0.1:${lacking.port}'] }]
+    static_configs: [{ targets: ['127.0.0.1:${host.port}', '127.0.0.1:${containers.port}', '127.0.0.1:${lacking.port}', '127.0.0.1:${v2Node.port}'] }]
 `,
       { ruleFiles: [`${rulesDir}/spyglass-alerts.yaml`, `${rulesDir}/spyglass-rules.yaml`], evaluationInterval: '1s' },
     );
@@ -198,6 +203,17 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
       );
     }
     t.diagnostic(`${queries.length - missing.length} of ${queries.length} panel queries returned data; empty as listed: ${missing.join(', ')}`);
+
+    // Values, not only presence: the pod dashboard's request from cpu.shares and threads_max of the live node's app.
+    const pod = Object.fromEntries(
+      queries
+        .filter((q) => q.dashboard === 'spyglass-containers-pod.json' && q.panel === 'Quota by container')
+        .map((q) => [q.refId, fill(q.expr).replace(/pod=~"\.\+"/g, `pod="${KUBE_POD}"`)]),
+    );
+    const value = async (expr: string) => Number(((await api('query', { query: expr })) as { result: Result[] }).result[0]?.value?.[1]);
+    assert.equal(await value(pod.B as string), 102 / 1024, 'CPU request: 102 shares are 100m (shares / 1024 cores)');
+    assert.equal(await value(pod.D as string), 0.1, 'CPU limit: quota 10000 / period 100000');
+    assert.equal(await value(pod.J as string), 64, 'threads max: pids.max');
 
     // Variables: label_values(selector, label) with the earlier variables at "All".
     for (const [name, d] of all) {
