@@ -9,7 +9,8 @@
 #   apache2-utils (htpasswd writes the $2y$ bcrypt hashes users put in web configs); for the
 #   deploy files kubectl (its built-in kustomize; the image this runs on ships it, Debian's
 #   kubernetes-client is the fallback) and systemd (systemd-analyze verify/security; and, with
-#   dbus-daemon, a real systemd and system bus for the systemd collector's tests).
+#   dbus-daemon, a real systemd and system bus for the systemd collector's tests); chromium, the
+#   headless browser the landing-page test drives through playwright-core.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
@@ -29,6 +30,7 @@ command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v kubectl >/dev/null || need+=(kubernetes-client)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v dbus-daemon >/dev/null || need+=(dbus-daemon)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
