@@ -88,11 +88,14 @@ describe('Alertmanager example', () => {
       alert({ alertname: 'SpyglassDown', severity: 'critical', instance: 'n3:9473' }),
       alert({ alertname: 'ProbeLatencyHigh', severity: 'warning', instance: 'n3:9473', target: 'http://a' }), // symptom of the down spyglass: inhibited
       alert({ alertname: 'NodeCPUHighUsage', severity: 'info', instance: 'n3:9473' }), // inhibited too
+      // Same instance name in two clusters (showMultiCluster): the critical of one does not silence the warning of the other.
+      alert({ alertname: 'NodeFileDescriptorLimit', severity: 'critical', instance: 'n4:9473', cluster: 'eu' }),
+      alert({ alertname: 'NodeFileDescriptorLimit', severity: 'warning', instance: 'n4:9473', cluster: 'us' }),
     ];
     const post = await fetch(`${base}/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sent) });
     assert.equal(post.status, 200, await post.text());
 
-    const key = (l: Record<string, string>) => `${l.alertname} ${l.severity} ${l.instance}${l.target ? ` ${l.target}` : ''}`;
+    const key = (l: Record<string, string>) => `${l.alertname} ${l.severity} ${l.instance}${l.target ? ` ${l.target}` : ''}${l.cluster ? ` ${l.cluster}` : ''}`;
     const states = async () => new Map(((await (await fetch(`${base}/alerts`)).json()) as AmAlert[]).map((a) => [key(a.labels), a.status.state]));
     await waitFor(async () => (await states()).size === sent.length, 10000, 'alerts received');
     assert.deepEqual(Object.fromEntries([...(await states())].sort()), {
@@ -100,6 +103,8 @@ describe('Alertmanager example', () => {
       'NodeFileDescriptorLimit critical n1:9473': 'active',
       'NodeFileDescriptorLimit warning n1:9473': 'suppressed',
       'NodeFileDescriptorLimit warning n2:9473': 'active',
+      'NodeFileDescriptorLimit critical n4:9473 eu': 'active',
+      'NodeFileDescriptorLimit warning n4:9473 us': 'active',
       'ProbeCertificateExpiringSoon critical n1:9473 https://d': 'active',
       'ProbeCertificateExpiringSoon warning n1:9473 https://c': 'active',
       'ProbeLatencyHigh warning n3:9473 http://a': 'suppressed',
@@ -107,13 +112,15 @@ describe('Alertmanager example', () => {
     });
 
     const delivered = () => notified.flatMap((n) => n.alerts.map((a) => `${n.path} ${key(a.labels)}`)).sort();
-    await waitFor(() => delivered().length >= 5, 15000, `notifications: ${delivered().join(', ')}`);
+    await waitFor(() => delivered().length >= 7, 15000, `notifications: ${delivered().join(', ')}`);
     await new Promise((r) => setTimeout(r, 2500)); // a further group interval: nothing inhibited may follow
     assert.deepEqual(delivered(), [
       '/pager NodeFileDescriptorLimit critical n1:9473',
+      '/pager NodeFileDescriptorLimit critical n4:9473 eu',
       '/pager ProbeCertificateExpiringSoon critical n1:9473 https://d',
       '/pager SpyglassDown critical n3:9473',
       '/ticket NodeFileDescriptorLimit warning n2:9473',
+      '/ticket NodeFileDescriptorLimit warning n4:9473 us',
       '/ticket ProbeCertificateExpiringSoon warning n1:9473 https://c',
     ]);
   });

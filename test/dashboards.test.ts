@@ -1,7 +1,11 @@
 /**
  * The bundled Grafana dashboards: generated files up to date, and grafana/dashboard-linter's rules
  * (datasource variable, job/instance variables, units, $__rate_interval, counters under rate,
- * valid PromQL: Prometheus's own Lezer grammar and `promtool check rules`), plus layout and links.
+ * valid PromQL: Prometheus's own Lezer grammar and `promtool check rules`), plus layout and links,
+ * and checks for what Grafana would render wrongly. Grafana itself does not run here (no Grafana
+ * package in Debian, and the tests stay offline), so those checks read the JSON against Grafana's
+ * documented behaviour: threshold colours, merge joins, overrides by field name. The queries run
+ * on a real Prometheus in test/mixin-e2e.test.ts.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +19,8 @@ import { DEFAULT_DASHBOARD_DIR, grafanaProvisioning } from '../dashboards/src/pr
 import { DEFAULT_MIXIN_CONFIG } from '../src/mixin/config.js';
 import { contentPanels, dashboardQueries, type DashboardJson, type PanelJson } from './helpers/dashboards.js';
 import { promtool } from './helpers/prometheus.js';
-import { analysePromql, substituteGrafanaBuiltins } from './helpers/promql.js';
+import { alertGroups, recordingGroups } from '../alerts/src/index.js';
+import { analysePromql, resultLabels, substituteGrafanaBuiltins } from './helpers/promql.js';
 import { repoRoot, runCli } from './helpers/spyglass.js';
 
 /** Grafana unit ids the dashboards may use (from Grafana's valueFormats categories). */
@@ -39,6 +44,9 @@ const GRAFANA_UNITS = new Set([
   'dtdurationms',
   'bool_yes_no',
   'dateTimeAsIso',
+  'celsius',
+  'rotrpm',
+  'hertz',
 ]);
 const RATE_MARK = '987s';
 
@@ -92,11 +100,21 @@ describe('Grafana dashboards', () => {
       for (const v of vars.filter((x) => x.type === 'query')) {
         assert.equal(v.datasource?.uid, '${datasource}', `${name} $${v.name}`);
         assert.equal(v.refresh, 2, `${name} $${v.name}: refresh on time range change`);
-        assert.ok(v.multi && v.includeAll, `${name} $${v.name}: multi-value with All`);
-        assert.equal(v.allValue, ['job', 'instance'].includes(v.name) ? '.+' : v.allValue, `${name} $${v.name}`);
+        // One job at a time: next to a kubelet's cAdvisor or a node_exporter, "All" would sum every series twice.
+        const single = v.name === 'job' || (name === 'spyglass-host.json' && v.name === 'instance');
+        assert.equal(v.multi, !single, `${name} $${v.name}: ${single ? 'one value' : 'multi-value'}`);
+        assert.equal(v.includeAll, !single, `${name} $${v.name}: ${single ? 'no' : 'an'} "All"`);
+        if (!single) assert.ok(v.allValue === '.+' || v.allValue === '.*', `${name} $${v.name}: allValue ${v.allValue}`);
+        if (v.name === 'instance' && !single) assert.equal(v.allValue, '.+');
+        if (v.name === 'job') assert.deepEqual(v.current, { text: 'spyglass', value: 'spyglass' }, `${name}: $job starts on the job the selector names`);
         const m = /^label_values\((.+), (\w+)\)$/.exec(v.query.query);
         assert.ok(m, `${name} $${v.name}: label_values(selector, label)`);
-        assert.deepEqual(analysePromql(m[1] as string).errors, [], `${name} $${v.name}: ${v.query.query}`);
+        const { errors, selectors } = analysePromql(m[1] as string);
+        assert.deepEqual(errors, [], `${name} $${v.name}: ${v.query.query}`);
+        assert.ok(
+          selectors[0]?.matcherList.some((x) => x.label === 'job' && x.op === '=' && x.value === 'spyglass'),
+          `${name} $${v.name}: within the selector knob (job="spyglass")`,
+        );
       }
       // Chained: each variable after job filters on the ones before it.
       const chain = vars.filter((v) => v.type === 'query').map((v) => v.name);
@@ -142,19 +160,45 @@ describe('Grafana dashboards', () => {
     }
   });
 
-  it('the Host dashboard folds the RAID, bonding and systemd rows, each with panels on their families', () => {
+  it("the Host dashboard folds Node Exporter Full's deeper sections, each with panels on their families", () => {
     const host = Object.fromEntries(all)['spyglass-host.json'] as DashboardJson;
     const folded = host.panels.filter((p) => p.type === 'row' && p.collapsed);
+    const exprs = (r: PanelJson) => (r.panels ?? []).flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    const families: Record<string, string[]> = {
+      'Memory detail': [
+        'node_memory_Committed_AS_bytes',
+        'node_memory_CommitLimit_bytes',
+        'node_memory_Dirty_bytes',
+        'node_memory_Writeback_bytes',
+        'node_memory_SReclaimable_bytes',
+        'node_memory_SUnreclaim_bytes',
+        'node_memory_Shmem_bytes',
+        'node_memory_Active_anon_bytes',
+        'node_memory_Inactive_file_bytes',
+        'node_memory_HugePages_Total',
+      ],
+      'Paging and swap': ['node_vmstat_pgpgin', 'node_vmstat_pgpgout', 'node_vmstat_pswpin', 'node_vmstat_pswpout'],
+      'Disk detail': ['node_disk_reads_merged_total', 'node_disk_writes_merged_total', 'node_disk_io_now'],
+      'Filesystem detail': ['node_filesystem_device_error', 'node_filefd_allocated', 'node_filefd_maximum'],
+      'Network detail': ['node_network_up', 'node_network_speed_bytes', 'node_network_receive_fifo_total', 'node_network_transmit_colls_total'],
+      'Sockets and TCP': ['node_sockstat_TCP_tw', 'node_netstat_Tcp_RetransSegs', 'node_netstat_TcpExt_ListenOverflows', 'node_softnet_dropped_total'],
+      'Time synchronisation': ['node_timex_offset_seconds', 'node_timex_maxerror_seconds', 'node_timex_sync_status'],
+      'Processes and kernel': ['node_procs_running', 'node_forks_total', 'node_processes_state', 'node_entropy_available_bits'],
+      'Hardware sensors': ['node_hwmon_temp_celsius', 'node_hwmon_fan_rpm'],
+      'CPU frequency': ['node_cpu_scaling_frequency_hertz'],
+      NFS: ['node_nfs_requests_total', 'node_nfsd_server_rpcs_total'],
+      XFS: ['node_xfs_read_calls_total'],
+      ZFS: ['node_zfs_arc_size', 'node_zfs_zpool_state'],
+      RAID: ['node_md_state', 'node_md_disks', 'node_md_disks_required', 'node_md_blocks_synced', 'node_md_blocks'],
+      Bonding: ['node_bonding_slaves', 'node_bonding_active'],
+      systemd: ['node_systemd_unit_state', 'node_systemd_service_restart_total'],
+    };
     assert.deepEqual(
       folded.map((r) => r.title),
-      ['RAID', 'Bonding', 'systemd'],
+      Object.keys(families),
     );
-    const exprs = (r: PanelJson) => (r.panels ?? []).flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
-    const [raid, bonding, systemd] = folded.map(exprs) as [string, string, string];
-    for (const m of ['node_md_state', 'node_md_disks', 'node_md_disks_required', 'node_md_blocks_synced', 'node_md_blocks'])
-      assert.match(raid, new RegExp(`${m}\\{`));
-    for (const m of ['node_bonding_slaves', 'node_bonding_active']) assert.match(bonding, new RegExp(`${m}\\{`));
-    for (const m of ['node_systemd_unit_state', 'node_systemd_service_restart_total']) assert.match(systemd, new RegExp(`${m}\\{`));
+    for (const row of folded) for (const m of families[row.title] ?? []) assert.match(exprs(row), new RegExp(`${m}\\{`), `${row.title}: ${m}`);
+    assert.match(exprs({ panels: panelsOf(host) } as PanelJson), /node_pressure_irq_stalled_seconds_total\{/, 'IRQ pressure next to CPU, memory and I/O');
     const last = host.panels[host.panels.length - 1] as PanelJson;
     assert.equal(last.title, 'systemd', 'folded rows come last, stacked one below the other');
   });
@@ -174,6 +218,8 @@ describe('Grafana dashboards', () => {
           problems.push(`${where}: counter ${s.metric} not under rate/irate/increase`);
         if (s.matchers.get('job')?.value !== '$job' || s.matchers.get('instance')?.value !== '$instance')
           problems.push(`${where}: ${s.metric} lacks job=~"$job" / instance=~"$instance"`);
+        if (!s.matcherList.some((m) => m.label === 'job' && m.op === '=' && m.value === 'spyglass'))
+          problems.push(`${where}: ${s.metric} ignores the selector knob (job="spyglass")`);
       }
     }
     assert.deepEqual(problems, []);
@@ -216,6 +262,113 @@ describe('Grafana dashboards', () => {
     );
   });
 
+  it('colours: no time series or table coloured by thresholds, threshold lines drawn, base steps that fit the steps above them', () => {
+    const problems: string[] = [];
+    const severity: Record<string, number> = { green: 0, blue: 1, purple: 1, text: 1, yellow: 2, orange: 3, red: 4 };
+    for (const [name, d] of all)
+      for (const p of panelsOf(d)) {
+        const where = `${name} "${p.title}"`;
+        const defaults = p.fieldConfig.defaults as {
+          color?: { mode: string };
+          thresholds?: { steps: Array<{ color: string; value: number | null }> };
+          custom?: Record<string, { mode?: string }>;
+        };
+        const steps = defaults.thresholds?.steps ?? [];
+        // Grafana paints every series of a panel the colour of its threshold step: one colour for all lines.
+        if ((p.type === 'timeseries' || p.type === 'table') && defaults.color?.mode === 'thresholds')
+          problems.push(`${where}: ${p.type} coloured by thresholds`);
+        if (p.type === 'timeseries' && steps.length > 1 && (defaults.custom?.thresholdsStyle?.mode ?? 'off') === 'off')
+          problems.push(`${where}: thresholds set but never drawn`);
+        // A base colour less severe than the first step, on a scale that is not rising throughout
+        // (red … green: low is bad), shows the worst values (negative budget, expired) in the base colour.
+        const levels = steps.map((st) => severity[st.color] ?? -1);
+        if (levels.includes(-1)) problems.push(`${where}: unknown colour in ${JSON.stringify(steps)}`);
+        const rising = levels.every((l, i) => i === 0 || l >= (levels[i - 1] as number));
+        if (!rising && steps.length > 1 && (levels[0] as number) < (levels[1] as number))
+          problems.push(`${where}: base ${steps[0]?.color} below ${steps[1]?.color}, then falling`);
+        // A table colours only cells whose cell type says so.
+        if (p.type === 'table' && steps.length > 1) {
+          const coloured = p.fieldConfig.overrides.some((o) =>
+            o.properties.some((pr) => pr.id === 'custom.cellOptions' && /^color-/.test((pr.value as { type: string }).type)),
+          );
+          if (!coloured) problems.push(`${where}: table thresholds without a colour cell type`);
+        }
+      }
+    assert.deepEqual(problems, []);
+  });
+
+  it('tables: the queries of a merged table return the same labels and no metric name; overrides name fields that exist', () => {
+    const problems: string[] = [];
+    let merged = 0;
+    for (const [name, d] of all)
+      for (const p of panelsOf(d).filter((x) => x.type === 'table')) {
+        const where = `${name} "${p.title}"`;
+        const results = p.targets.map((t) => resultLabels(substituteGrafanaBuiltins(t.expr)));
+        const fields = new Set<string>();
+        let known = true;
+        results.forEach((r, i) => {
+          if (r.scalar) return;
+          if (r.labels) r.labels.forEach((l) => fields.add(l));
+          else known = false;
+          fields.add(p.targets.length === 1 ? 'Value' : `Value #${p.targets[i]?.refId}`);
+        });
+        if (p.targets.length > 1) {
+          merged++;
+          const keys = results.map((r) => (r.scalar ? 'scalar' : r.labels ? [...r.labels].sort().join(',') : 'unknown'));
+          if (results.some((r) => r.scalar || !r.labels || r.keepsName) || new Set(keys).size !== 1)
+            problems.push(
+              `${where}: queries return ${keys.join(' / ')}${results.some((r) => !r.scalar && r.keepsName) ? ' (keeping __name__)' : ''}: Grafana's merge cannot join them into one row`,
+            );
+        }
+        const organize = p.transformations?.find((t) => t.id === 'organize')?.options as { renameByName?: Record<string, string> } | undefined;
+        const shown = new Set([...fields].map((f) => organize?.renameByName?.[f] ?? f));
+        if (known)
+          for (const o of p.fieldConfig.overrides as Array<{ matcher?: { id: string; options: string } }>)
+            if (o.matcher?.id === 'byName' && !shown.has(o.matcher.options))
+              problems.push(`${where}: override for "${o.matcher.options}" matches no field (${[...shown].join(', ')})`);
+      }
+    assert.ok(merged > 0, 'some table merges several queries');
+    assert.deepEqual(problems, []);
+  });
+
+  it('every metric an alert watches is on some panel (recording rules followed to their sources), and every alert links to a dashboard with its variables', () => {
+    const metrics = (expr: string) => analysePromql(substituteGrafanaBuiltins(expr)).selectors.map((s) => s.metric);
+    const records = new Map(recordingGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => [r.record, r.expr] as const)));
+    const sources = (m: string, seen = new Set<string>()): string[] =>
+      records.has(m) && !seen.has(m) ? metrics(records.get(m) as string).flatMap((x) => sources(x, seen.add(m))) : [m];
+    const onPanels = new Set(dashboardQueries(all).flatMap((q) => metrics(q.expr).flatMap((m) => [m, ...sources(m)])));
+    const byUid = new Map(all.map(([, d]) => [d.uid, d]));
+    const problems: string[] = [];
+    for (const r of alertGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules)) {
+      for (const m of new Set(metrics(r.expr).flatMap((x) => sources(x)))) if (!onPanels.has(m)) problems.push(`${r.alert}: ${m} is on no panel`);
+      const url = new URL(r.annotations.dashboard_url.replace(/\{\{[^}]*\}\}/g, 'x'));
+      const d = byUid.get(url.pathname.replace(/^\/d\//, ''));
+      if (!d) problems.push(`${r.alert}: dashboard_url ${r.annotations.dashboard_url} names no dashboard`);
+      for (const v of url.searchParams.keys())
+        if (!d?.templating.list.some((x) => `var-${x.name}` === v)) problems.push(`${r.alert}: ${v} is not a variable of ${d?.uid}`);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('descriptions name alerts and recording rules that exist', () => {
+    const alerts = new Set(alertGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.alert)));
+    const records = new Set(recordingGroups(DEFAULT_MIXIN_CONFIG).flatMap((g) => g.rules.map((r) => r.record)));
+    const problems: string[] = [];
+    let named = 0;
+    for (const [name, d] of all)
+      for (const p of panelsOf(d)) {
+        const text = `${p.title} ${p.description ?? ''}`;
+        for (const [word] of text.matchAll(/\b(Node|Container|Probe|Spyglass|CPU|KubeCPU|Kube)[A-Z][A-Za-z]+\b/g)) {
+          named++;
+          if (!alerts.has(word)) problems.push(`${name} "${p.title}": ${word} is no alert`);
+        }
+        for (const [word] of text.matchAll(/\b[a-z_]+:[a-z_]+:[a-z0-9_]+\b/g))
+          if (!records.has(word)) problems.push(`${name} "${p.title}": ${word} is no recording rule`);
+      }
+    assert.ok(named >= 10, `descriptions name alerts (${named})`);
+    assert.deepEqual(problems, []);
+  });
+
   it('the knobs reach the dashboards', async () => {
     const custom = dashboards({
       ...DEFAULT_MIXIN_CONFIG,
@@ -231,5 +384,24 @@ describe('Grafana dashboards', () => {
     );
     const budget = (custom['spyglass-latency.json'] as DashboardJson).panels.find((p: PanelJson) => p.title === 'Availability: error budget left');
     assert.match(budget?.targets[0]?.expr ?? '', /\/ 0\.005$/);
+
+    // The selector and the cluster: every variable and every query within them, $cluster first and one at a time.
+    const clustered = Object.entries(
+      dashboards({ ...DEFAULT_MIXIN_CONFIG, selector: 'job="node-agents",env="prod"', showMultiCluster: true, clusterLabel: 'k8s_cluster' }),
+    ) as unknown as Array<[string, DashboardJson]>;
+    for (const [name, d] of clustered) {
+      const [first, second] = d.templating.list.filter((v) => v.type === 'query');
+      assert.equal(first?.name, 'cluster', name);
+      assert.equal(first?.query.query.endsWith(', k8s_cluster)'), true, name);
+      assert.equal(first?.includeAll, false, `${name}: one cluster at a time`);
+      assert.equal(second?.current, undefined, `${name}: a selector that names no single job pins no default $job`);
+      for (const v of d.templating.list.filter((x) => x.type === 'query')) assert.match(v.query.query, /\{job="node-agents",env="prod"/, `${name} $${v.name}`);
+    }
+    const unscoped = dashboardQueries(clustered).flatMap((q) =>
+      analysePromql(substituteGrafanaBuiltins(q.expr))
+        .selectors.filter((s) => !(s.matchers.get('env')?.value === 'prod' && s.matchers.get('k8s_cluster')?.value === '$cluster'))
+        .map((s) => `${q.dashboard} "${q.panel}": ${s.metric}`),
+    );
+    assert.deepEqual(unscoped, []);
   });
 });

@@ -98,6 +98,8 @@ describe('alerting and recording rules', () => {
       if (summary[0] !== summary[0]?.toUpperCase() && !summary.startsWith('spyglass')) problems.push(`${r.alert}: summary not capitalised`);
       if (!/\{\{[^}]*\$(labels|value)/.test(description)) problems.push(`${r.alert}: description uses no label or value`);
       if (runbook !== `${DEFAULT_MIXIN_CONFIG.runbookUrl}#${r.alert.toLowerCase()}`) problems.push(`${r.alert}: runbook_url ${runbook}`);
+      if (!r.annotations.dashboard_url.startsWith(`${DEFAULT_MIXIN_CONFIG.grafanaUrl}/d/${DEFAULT_MIXIN_CONFIG.dashboardUidPrefix}`))
+        problems.push(`${r.alert}: dashboard_url ${r.annotations.dashboard_url}`);
       if (!anchors.has(r.alert.toLowerCase())) problems.push(`${r.alert}: no "## ${r.alert}" section in docs/runbooks.md`);
     }
     assert.deepEqual(problems, []);
@@ -117,13 +119,36 @@ describe('alerting and recording rules', () => {
 
   it('`spyglass rules export --config` applies knobs; a bad knob file is refused with the key named', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-rules-export-'));
-    writeFileSync(join(dir, 'knobs.yml'), 'selector: job="node-agents"\nprobeAvailabilitySlo: 99.5\nrunbookUrl: https://wiki.example/runbooks\n');
+    writeFileSync(
+      join(dir, 'knobs.yml'),
+      [
+        'selector: job="node-agents"',
+        'probeAvailabilitySlo: 99.5',
+        'runbookUrl: https://wiki.example/runbooks',
+        'grafanaUrl: https://grafana.example',
+        'showMultiCluster: true',
+        'clusterLabel: k8s_cluster',
+        'nodeCriticalSeverity: \'{{ if eq $labels.role "db" }}critical{{ else }}warning{{ end }}\'',
+        'nodeWarningWindowHours: 48',
+        'nodeCriticalWindowHours: 2',
+        'fsSpaceFillingUpPredictionWindow: 12h',
+        'probeDownSeverity: warning',
+        'containerSelector: namespace!="kube-system"',
+      ].join('\n'),
+    );
     const ok = await runCli(['rules', 'export', join(dir, 'out'), '--config', join(dir, 'knobs.yml')]);
     assert.equal(ok.code, 0, ok.stderr);
     const alerts = readFileSync(join(dir, 'out/spyglass-alerts.yaml'), 'utf8');
     assert.ok(!alerts.includes('job="spyglass"') && alerts.includes('up{job="node-agents"} == 0'));
     assert.match(alerts, /> \(14\.4 \* 0\.005\)/);
     assert.match(alerts, /runbook_url: https:\/\/wiki\.example\/runbooks#spyglassdown/);
+    assert.match(alerts, /dashboard_url: https:\/\/grafana\.example\/d\/spyglass-host\?var-cluster=\{\{ \$labels\.k8s_cluster \| urlquery \}\}&var-job=/);
+    assert.match(alerts, /predict_linear\(node_filesystem_avail_bytes\{[^}]+\}\[12h\], 48 \* 60 \* 60\)/);
+    assert.match(alerts, /predict_linear\(node_filesystem_files_free\{[^}]+\}\[12h\], 2 \* 60 \* 60\)/);
+    assert.match(alerts, /severity: '\{\{ if eq \$labels\.role "db" \}\}critical\{\{ else \}\}warning\{\{ end \}\}'/);
+    assert.match(alerts, /alert: ProbeTargetDown\n(.+\n){1,6}.*severity: warning/);
+    assert.match(alerts, /unless on \(k8s_cluster, job, instance, module, target\)/);
+    assert.match(alerts, /container_oom_events_total\{job="node-agents",namespace!="kube-system",container!="",container!="POD"\}/);
     assert.equal(promtool(['check', 'rules', join(dir, 'out/spyglass-alerts.yaml'), join(dir, 'out/spyglass-rules.yaml')]).code, 0);
 
     writeFileSync(join(dir, 'bad.yml'), 'selecter: job="x"\nprobeLatencySloSeconds: 0.3\ncpuHighUsagePercent: "90"\n');
@@ -132,5 +157,11 @@ describe('alerting and recording rules', () => {
     assert.match(bad.stderr, /bad\.yml: selecter: unknown knob/);
     assert.match(bad.stderr, /bad\.yml: cpuHighUsagePercent: expected a number, got "90"/);
     assert.match(bad.stderr, /bad\.yml: probeLatencySloSeconds: 0\.3 is not a bucket bound/);
+    writeFileSync(join(dir, 'bad2.yml'), 'nodeCriticalSeverity: page\ngrafanaUrl: grafana/\nfsSpaceFillingUpPredictionWindow: six hours\n');
+    const bad2 = await runCli(['rules', 'export', join(dir, 'out3'), '--config', join(dir, 'bad2.yml')]);
+    assert.equal(bad2.code, 2);
+    assert.match(bad2.stderr, /nodeCriticalSeverity: critical, warning, info or a template, got page/);
+    assert.match(bad2.stderr, /grafanaUrl: an http\(s\) URL/);
+    assert.match(bad2.stderr, /fsSpaceFillingUpPredictionWindow: not a Prometheus duration/);
   });
 });

@@ -1,10 +1,16 @@
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { alert, sel, type AlertingRule, type RuleGroup } from './rule.js';
+import { eitherKind, REAL_CONTAINERS } from '../../src/mixin/selectors.js';
+import { alert, sel, type AlertingRule, type DashboardLink, type RuleGroup } from './rule.js';
 
-const WHO = 'cgroup {{ $labels.id }} (container "{{ $labels.container }}" of pod {{ $labels.namespace }}/{{ $labels.pod }}) on {{ $labels.instance }}';
+const CONTAINERS: DashboardLink = { uid: 'containers', vars: ['job', 'instance', 'namespace', 'pod', 'container'] };
+
+/** A Kubernetes container by pod and name, one outside Kubernetes by its runtime name. */
+const WHO =
+  'cgroup {{ $labels.id }} ({{ if $labels.pod }}container "{{ $labels.container }}" of pod {{ $labels.namespace }}/{{ $labels.pod }}{{ else }}container {{ $labels.name }}{{ end }}) on {{ $labels.instance }}';
 
 export function containerAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> {
-  const s = sel(c.selector, c.containerSelector);
+  // Real containers only (src/mixin/selectors.ts): Kubernetes containers and containers outside Kubernetes, no sandboxes.
+  const real = (query: (selector: string) => string) => eitherKind(REAL_CONTAINERS, (m) => query(sel(c.selector, c.containerSelector, m)));
   return [
     {
       name: 'spyglass-containers',
@@ -13,7 +19,8 @@ export function containerAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRu
           {
             name: 'ContainerCPUThrottlingHigh',
             severity: 'info',
-            expr: `increase(container_cpu_cfs_throttled_periods_total${s}[5m])\n/\nincrease(container_cpu_cfs_periods_total${s}[5m])\n> ${c.containerCpuThrottlingPercent / 100}`,
+            dashboard: CONTAINERS,
+            expr: `${real((s) => `increase(container_cpu_cfs_throttled_periods_total${s}[5m])`)}\n/\n${real((s) => `increase(container_cpu_cfs_periods_total${s}[5m])`)}\n> ${c.containerCpuThrottlingPercent / 100}`,
             for: '15m',
             summary: 'Processes experience elevated CPU throttling.',
             description: `The ${WHO} was throttled in {{ $value | humanizePercentage }} of its CPU quota periods over 5 minutes.`,
@@ -24,7 +31,8 @@ export function containerAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRu
           {
             name: 'ContainerMemoryNearLimit',
             severity: 'warning',
-            expr: `container_memory_working_set_bytes${s}\n/\n(container_spec_memory_limit_bytes${s} > 0)\n* 100 > ${c.containerMemoryNearLimitPercent}`,
+            dashboard: CONTAINERS,
+            expr: `${real((s) => `container_memory_working_set_bytes${s}`)}\n/\n${real((s) => `container_spec_memory_limit_bytes${s} > 0`)}\n* 100 > ${c.containerMemoryNearLimitPercent}`,
             for: '15m',
             summary: 'Container memory working set is close to its limit.',
             description: `The working set of the ${WHO} is {{ printf "%.2f" $value }}% of its memory limit; it is OOM-killed when it reaches it.`,
@@ -35,7 +43,8 @@ export function containerAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRu
           {
             name: 'ContainerOOMKilled',
             severity: 'warning',
-            expr: `increase(container_oom_events_total${s}[10m]) > 0`,
+            dashboard: CONTAINERS,
+            expr: `${real((s) => `increase(container_oom_events_total${s}[10m])`)} > 0`,
             summary: 'A process in a container was killed for running out of memory.',
             description: `The kernel OOM-killed {{ printf "%.0f" $value }} process(es) in the ${WHO} in the last 10 minutes.`,
           },

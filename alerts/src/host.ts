@@ -1,5 +1,7 @@
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { alert, sel, type AlertingRule, type RuleGroup, type Severity } from './rule.js';
+import { alert, sel, type AlertingRule, type DashboardLink, type RuleGroup, type Severity } from './rule.js';
+
+const HOST: DashboardLink = { uid: 'host', vars: ['job', 'instance'] };
 
 /** node-mixin's host alerts, under the same names so routes and silences written for node_exporter keep working. */
 export function hostAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> {
@@ -39,7 +41,8 @@ function filesystemAlerts(c: MixinConfig): AlertingRule[] {
       {
         name,
         severity,
-        expr: `(\n  ${free}${fs} / ${total}${fs} * 100 < ${percent}\nand\n  predict_linear(${free}${fs}[6h], ${hours} * 60 * 60) < 0\nand\n  ${writable}\n)`,
+        dashboard: HOST,
+        expr: `(\n  ${free}${fs} / ${total}${fs} * 100 < ${percent}\nand\n  predict_linear(${free}${fs}[${c.fsSpaceFillingUpPredictionWindow}], ${hours} * 60 * 60) < 0\nand\n  ${writable}\n)`,
         for: '1h',
         summary: `Filesystem is predicted to run out of ${what} within the next ${hours} hours.`,
         description: `Filesystem on {{ $labels.device }}, mounted on {{ $labels.mountpoint }}, at {{ $labels.instance }} has only {{ printf "%.2f" $value }}% of its ${what} left and is filling up.`,
@@ -53,6 +56,7 @@ function filesystemAlerts(c: MixinConfig): AlertingRule[] {
       {
         name,
         severity,
+        dashboard: HOST,
         expr: `(\n  ${free}${fs} / ${total}${fs} * 100 < ${percent}\nand\n  ${writable}\n)`,
         for: almostOutFor,
         summary: `Filesystem has less than ${percent}% ${what} left.`,
@@ -62,14 +66,14 @@ function filesystemAlerts(c: MixinConfig): AlertingRule[] {
     );
   };
   return [
-    fillingUp('warning', c.fsSpaceFillingUpWarningPercent, 24, 'space'),
-    fillingUp('critical', c.fsSpaceFillingUpCriticalPercent, 4, 'space'),
+    fillingUp('warning', c.fsSpaceFillingUpWarningPercent, c.nodeWarningWindowHours, 'space'),
+    fillingUp(c.nodeCriticalSeverity, c.fsSpaceFillingUpCriticalPercent, c.nodeCriticalWindowHours, 'space'),
     almostOut('warning', c.fsSpaceAvailableWarningPercent, 'space'),
-    almostOut('critical', c.fsSpaceAvailableCriticalPercent, 'space'),
-    fillingUp('warning', c.fsFilesFillingUpWarningPercent, 24, 'files'),
-    fillingUp('critical', c.fsFilesFillingUpCriticalPercent, 4, 'files'),
+    almostOut(c.nodeCriticalSeverity, c.fsSpaceAvailableCriticalPercent, 'space'),
+    fillingUp('warning', c.fsFilesFillingUpWarningPercent, c.nodeWarningWindowHours, 'files'),
+    fillingUp(c.nodeCriticalSeverity, c.fsFilesFillingUpCriticalPercent, c.nodeCriticalWindowHours, 'files'),
     almostOut('warning', c.fsFilesAvailableWarningPercent, 'files'),
-    almostOut('critical', c.fsFilesAvailableCriticalPercent, 'files'),
+    almostOut(c.nodeCriticalSeverity, c.fsFilesAvailableCriticalPercent, 'files'),
   ];
 }
 
@@ -81,6 +85,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: direction === 'receive' ? 'NodeNetworkReceiveErrs' : 'NodeNetworkTransmitErrs',
         severity: 'warning',
+        dashboard: HOST,
         expr: `rate(node_network_${direction}_errs_total${net}[2m]) / rate(node_network_${direction}_packets_total${net}[2m]) > 0.01`,
         for: '1h',
         summary: `Network interface is reporting many ${direction} errors.`,
@@ -93,6 +98,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeFileDescriptorLimit',
         severity,
+        dashboard: HOST,
         expr: `node_filefd_allocated${s} * 100 / node_filefd_maximum${s} > ${percent}`,
         for: '15m',
         summary: `Kernel is predicted to run out of file descriptors soon.`,
@@ -107,6 +113,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeNetworkInterfaceFlapping',
         severity: 'warning',
+        dashboard: HOST,
         expr: `changes(node_network_up${net}[2m]) > 2`,
         for: '2m',
         summary: 'Network interface is often changing its status.',
@@ -118,6 +125,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeHighNumberConntrackEntriesUsed',
         severity: 'warning',
+        dashboard: HOST,
         expr: `node_nf_conntrack_entries${s} / node_nf_conntrack_entries_limit${s} > ${c.conntrackUsedRatio}`,
         summary: 'Number of conntrack entries is getting close to the limit.',
         description: '{{ $value | humanizePercentage }} of the conntrack table on {{ $labels.instance }} is used; new connections are dropped when it is full.',
@@ -128,6 +136,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeTextFileCollectorScrapeError',
         severity: 'warning',
+        dashboard: HOST,
         expr: `node_textfile_scrape_error${s} == 1`,
         summary: 'The textfile collector failed to read a file.',
         description: 'The textfile collector on {{ $labels.instance }} could not read or parse a file in its directory; its metrics are missing.',
@@ -138,6 +147,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeClockSkewDetected',
         severity: 'warning',
+        dashboard: HOST,
         expr: `(\n  node_timex_offset_seconds${s} > ${c.clockSkewSeconds}\nand\n  deriv(node_timex_offset_seconds${s}[5m]) >= 0\n)\nor\n(\n  node_timex_offset_seconds${s} < -${c.clockSkewSeconds}\nand\n  deriv(node_timex_offset_seconds${s}[5m]) <= 0\n)`,
         for: '10m',
         summary: 'Clock is skewing.',
@@ -149,6 +159,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeClockNotSynchronising',
         severity: 'warning',
+        dashboard: HOST,
         expr: `node_timex_maxerror_seconds${s} >= 16\nand\nmin_over_time(node_timex_sync_status${s}[5m]) == 0`,
         for: '10m',
         summary: 'Clock is not synchronising.',
@@ -163,6 +174,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeCPUHighUsage',
         severity: 'info',
+        dashboard: HOST,
         expr: `sum without (mode) (avg without (cpu) (rate(node_cpu_seconds_total${sel(c.selector, 'mode!~"idle|iowait"')}[2m]))) * 100 > ${c.cpuHighUsagePercent}`,
         for: '15m',
         summary: 'High CPU usage.',
@@ -174,6 +186,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeSystemSaturation',
         severity: 'warning',
+        dashboard: HOST,
         expr: `node_load1${s} / count without (cpu, mode) (node_cpu_seconds_total${sel(c.selector, 'mode="idle"')}) > ${c.loadPerCoreThreshold}`,
         for: '15m',
         summary: 'System saturated, load per core is very high.',
@@ -185,6 +198,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeMemoryMajorPagesFaults',
         severity: 'warning',
+        dashboard: HOST,
         expr: `rate(node_vmstat_pgmajfault${s}[5m]) > ${c.majorPageFaultsPerSecond}`,
         for: '15m',
         summary: 'Memory major page faults are occurring at a very high rate.',
@@ -197,6 +211,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeMemoryHighUtilization',
         severity: 'warning',
+        dashboard: HOST,
         expr: `100 - (node_memory_MemAvailable_bytes${s} / node_memory_MemTotal_bytes${s} * 100) > ${c.memoryHighUtilizationPercent}`,
         for: '15m',
         summary: 'Host is running out of memory.',
@@ -208,6 +223,7 @@ function hostAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeDiskIOSaturation',
         severity: 'warning',
+        dashboard: HOST,
         expr: `rate(node_disk_io_time_weighted_seconds_total${sel(c.selector, c.diskDeviceSelector)}[5m]) > ${c.diskIOSaturationThreshold}`,
         for: '30m',
         summary: 'Disk I/O queue is high.',
@@ -227,6 +243,7 @@ function redundancyAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeRAIDDegraded',
         severity: 'critical',
+        dashboard: HOST,
         expr: `node_md_disks_required${md()} - ignoring (state) (node_md_disks${md('state="active"')}) > 0`,
         for: '15m',
         summary: 'RAID array is degraded.',
@@ -239,6 +256,7 @@ function redundancyAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeRAIDDiskFailure',
         severity: 'warning',
+        dashboard: HOST,
         expr: `node_md_disks${md('state="failed"')} > 0`,
         summary: 'Failed device in RAID array.',
         description: 'RAID array {{ $labels.device }} on {{ $labels.instance }} has {{ $value }} failed disks; replace them.',
@@ -249,6 +267,7 @@ function redundancyAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeBondingDegraded',
         severity: 'warning',
+        dashboard: HOST,
         expr: `(node_bonding_slaves${s} - node_bonding_active${s}) != 0`,
         for: '5m',
         summary: 'Bonding interface is degraded.',
@@ -266,6 +285,7 @@ function systemdAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeSystemdServiceFailed',
         severity: 'warning',
+        dashboard: HOST,
         expr: `node_systemd_unit_state${sel(c.selector, 'state="failed"')} == 1`,
         for: '5m',
         summary: 'Systemd service has entered failed state.',
@@ -277,6 +297,7 @@ function systemdAlerts(c: MixinConfig): AlertingRule[] {
       {
         name: 'NodeSystemdServiceCrashlooping',
         severity: 'warning',
+        dashboard: HOST,
         expr: `increase(node_systemd_service_restart_total${sel(c.selector)}[5m]) > 2`,
         for: '15m',
         summary: 'Systemd service keeps restarting, possibly crash looping.',

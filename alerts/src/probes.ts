@@ -1,6 +1,11 @@
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { alert, sel, type AlertingRule, type RuleGroup, type Severity } from './rule.js';
+import { alert, sel, type AlertingRule, type DashboardLink, type RuleGroup, type Severity } from './rule.js';
 import { errorBudget, sloRecord } from './recording.js';
+
+const PROBES: DashboardLink = { uid: 'latency', vars: ['job', 'instance', 'module', 'target'] };
+
+/** The labels of one probe of one target by one spyglass (and its cluster): both probe alerts carry them. */
+const PROBE_LABELS = 'job, instance, module, target';
 
 const TARGET = '{{ $labels.target }} (module {{ $labels.module }}) from {{ $labels.instance }}';
 
@@ -22,6 +27,7 @@ const BURN_WINDOWS: Record<'critical' | 'warning', Array<[long: string, short: s
 
 export function probeAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> {
   const s = sel(c.selector);
+  const PROBE_KEY = c.showMultiCluster ? `${c.clusterLabel}, ${PROBE_LABELS}` : PROBE_LABELS;
   const burn = (kind: 'errors' | 'slow', severity: 'critical' | 'warning'): AlertingRule => {
     const slo = kind === 'errors' ? c.probeAvailabilitySlo : c.probeLatencySlo;
     const budget = errorBudget(slo);
@@ -33,6 +39,7 @@ export function probeAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>>
       {
         name: kind === 'errors' ? 'ProbeAvailabilityBudgetBurn' : 'ProbeLatencyBudgetBurn',
         severity,
+        dashboard: PROBES,
         expr: BURN_WINDOWS[severity].map(pair).join('\nor\n'),
         for: severity === 'critical' ? '2m' : '15m',
         summary:
@@ -47,6 +54,7 @@ export function probeAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>>
       {
         name: 'ProbeCertificateExpiringSoon',
         severity,
+        dashboard: PROBES,
         expr: `probe_ssl_earliest_cert_expiry${s} - time() < ${days} * 24 * 3600`,
         summary: `A TLS certificate of a probe target expires within ${days} days.`,
         description: `The earliest certificate of the chain served by ${TARGET} expires in {{ $value | humanizeDuration }}.`,
@@ -60,8 +68,10 @@ export function probeAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>>
         alert(
           {
             name: 'ProbeTargetDown',
-            severity: 'critical',
-            expr: `probe_success${s} == 0`,
+            severity: c.probeDownSeverity,
+            dashboard: PROBES,
+            // A DNS server that does not answer at all is ProbeDNSFailing's: one failure, one alert.
+            expr: `probe_success${s} == 0\nunless on (${PROBE_KEY})\nprobe_dns_query_succeeded${s} == 0`,
             for: c.probeFailedFor,
             summary: 'Probe target is down.',
             description: `Probes of ${TARGET} have been failing for ${c.probeFailedFor}.`,
@@ -72,6 +82,7 @@ export function probeAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>>
           {
             name: 'ProbeLatencyHigh',
             severity: 'warning',
+            dashboard: PROBES,
             expr: `histogram_quantile(${c.probeLatencyQuantile}, rate(spyglass_probe_duration_seconds_bucket${s}[5m])) > ${c.probeLatencyThresholdSeconds}`,
             for: '10m',
             summary: 'Probe target responds slowly.',
@@ -88,7 +99,8 @@ export function probeAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>>
         alert(
           {
             name: 'ProbeDNSFailing',
-            severity: 'warning',
+            severity: c.probeDownSeverity,
+            dashboard: PROBES,
             expr: `probe_dns_query_succeeded${s} == 0`,
             for: c.probeFailedFor,
             summary: 'DNS server does not answer queries.',

@@ -1,5 +1,8 @@
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { alert, sel, type AlertingRule, type RuleGroup } from './rule.js';
+import { alert, sel, type AlertingRule, type DashboardLink, type RuleGroup } from './rule.js';
+
+const SELF: DashboardLink = { uid: 'self', vars: ['job', 'instance'] };
+const COLLECTOR: DashboardLink = { uid: 'self', vars: ['job', 'instance', 'collector'] };
 
 export function selfAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> {
   const s = sel(c.selector);
@@ -11,6 +14,7 @@ export function selfAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
           {
             name: 'SpyglassDown',
             severity: 'critical',
+            dashboard: SELF,
             expr: `up${s} == 0`,
             for: c.spyglassDownFor,
             summary: 'spyglass cannot be scraped.',
@@ -22,6 +26,7 @@ export function selfAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
           {
             name: 'SpyglassAbsent',
             severity: 'critical',
+            dashboard: { uid: 'self', vars: ['job'] },
             expr: `absent(up${s})`,
             for: '15m',
             summary: 'Prometheus has no spyglass target.',
@@ -33,6 +38,7 @@ export function selfAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
           {
             name: 'SpyglassCollectorFailing',
             severity: 'warning',
+            dashboard: COLLECTOR,
             expr: `spyglass_collector_last_success${s} == 0`,
             for: c.collectorFailingFor,
             summary: 'A spyglass collector keeps failing.',
@@ -44,6 +50,7 @@ export function selfAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
           {
             name: 'SpyglassConfigReloadFailed',
             severity: 'warning',
+            dashboard: SELF,
             expr: `spyglass_config_last_reload_successful${s} == 0`,
             for: '5m',
             summary: 'spyglass could not load its new configuration.',
@@ -56,6 +63,7 @@ export function selfAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
           {
             name: 'SpyglassSeriesDropped',
             severity: 'warning',
+            dashboard: COLLECTOR,
             expr: `increase(spyglass_collector_series_dropped_total${s}[15m]) > 0`,
             summary: 'A spyglass collector reached its series cap.',
             description:
@@ -67,6 +75,7 @@ export function selfAlertGroups(c: MixinConfig): Array<RuleGroup<AlertingRule>> 
           {
             name: 'SpyglassProbeSlotsSkipped',
             severity: 'warning',
+            dashboard: SELF,
             expr: `increase(spyglass_probe_slots_skipped_total${s}[15m]) > 0`,
             for: '15m',
             summary: 'spyglass skips probes.',

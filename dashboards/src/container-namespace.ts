@@ -1,6 +1,6 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { containerSelector, cpuLimit, cpuRequest, cpuUsage, memoryLimit, NODE, rate, workingSet } from './container-queries.js';
+import { containerSelector, keptVariables, cpuLimit, cpuRequest, cpuUsage, memoryLimit, node, rate, workingSet } from './container-queries.js';
 import { podDashboardTitle, podDashboardUid } from './container-pod.js';
 import { limitLines } from './field-styles.js';
 import { chainedVariables, dashboard, mergedTable, stat, table, ts } from './grafana.js';
@@ -17,7 +17,7 @@ export const namespaceDashboardTitle = (c: MixinConfig) => `${c.dashboardTitlePr
  */
 export function containerNamespaceDashboard(c: MixinConfig): Dashboard {
   const k = containerSelector(c, 'namespace=~"$namespace"');
-  const pods = `${NODE},namespace=~"$namespace",pod!=""`;
+  const pods = `${node(c)},namespace=~"$namespace",pod!=""`;
   const by = 'namespace, pod';
   const legend = '{{namespace}}/{{pod}}';
   const throttled = `sum by (${by}) (increase(container_cpu_cfs_throttled_periods_total{${k}}[$__rate_interval])) / sum by (${by}) (increase(container_cpu_cfs_periods_total{${k}}[$__rate_interval]))`;
@@ -32,15 +32,14 @@ export function containerNamespaceDashboard(c: MixinConfig): Dashboard {
     ['Working set / limits', 'percentunit', `${workingSet(by, k)} / ${memoryLimit(by, k)}`],
     ['Containers', 'short', `count by (${by}) (container_last_seen{${k}})`],
   ];
-  const keep = ['job', 'instance'];
+  const keep = keptVariables(c);
   const pod = { uid: podDashboardUid(c), title: podDashboardTitle(c) };
   const d = dashboard({
     uid: namespaceDashboardUid(c),
     title: namespaceDashboardTitle(c),
     description: 'Pods of the selected namespaces against their requests and limits, from cgroups; a pod opens its own dashboard.',
     tags: c.dashboardTags,
-    variables: chainedVariables('container_cpu_usage_seconds_total', [
-      ['job', 'Job', '.+'],
+    variables: chainedVariables(c, 'container_cpu_usage_seconds_total', [
       ['instance', 'Instance', '.+'],
       ['namespace', 'Namespace', '.+'],
     ]),

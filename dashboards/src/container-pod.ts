@@ -1,6 +1,6 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { containerSelector, cpuLimit, cpuRequest, cpuUsage, memoryLimit, NODE, rate, workingSet } from './container-queries.js';
+import { containerSelector, cpuLimit, cpuRequest, cpuUsage, memoryLimit, node, rate, workingSet } from './container-queries.js';
 import { limitLines } from './field-styles.js';
 import { chainedVariables, dashboard, mergedTable, stat, table, ts, type PanelSpec, type Query } from './grafana.js';
 import { kubeStatePodRow } from './kube-state.js';
@@ -14,7 +14,7 @@ export const podDashboardTitle = (c: MixinConfig) => `${c.dashboardTitlePrefix}C
  * threads against pids.max, swap, throttled time).
  */
 export function containerPodDashboard(c: MixinConfig): Dashboard {
-  const pods = `${NODE},namespace=~"$namespace",pod=~"$pod",pod!=""`;
+  const pods = `${node(c)},namespace=~"$namespace",pod=~"$pod",pod!=""`;
   const k = containerSelector(c, 'namespace=~"$namespace",pod=~"$pod",container=~"$container"');
   const by = 'namespace, pod, container';
   const legend = '{{pod}} {{container}}';
@@ -50,8 +50,7 @@ export function containerPodDashboard(c: MixinConfig): Dashboard {
     description:
       'Containers of the selected pods against their requests and limits, read from cgroups: CPU request from cpu.shares, limits from the CFS quota and memory.limit, PSI, threads against pids.max.',
     tags: c.dashboardTags,
-    variables: chainedVariables('container_cpu_usage_seconds_total', [
-      ['job', 'Job', '.+'],
+    variables: chainedVariables(c, 'container_cpu_usage_seconds_total', [
       ['instance', 'Instance', '.+'],
       ['namespace', 'Namespace', '.+'],
       ['pod', 'Pod', '.+'],

@@ -1,18 +1,21 @@
 import type { MixinConfig } from '../../src/mixin/config.js';
+import { REAL_CONTAINERS } from '../../src/mixin/selectors.js';
+import { scope } from './grafana.js';
 
 /**
- * Selectors and expressions shared by the three container dashboards (node → namespace → pod).
- *
- * Kubernetes containers proper carry a container name; the pod's sandbox (pause) has container=""
- * under containerd or "POD" under CRI-O and dockershim, and the pod cgroup has container="" and
- * image="" (collectors/container/README.md, Labels).
+ * Selectors and expressions shared by the namespace and pod dashboards of the container drill-down,
+ * which are about Kubernetes containers only (containers outside Kubernetes have no pod to drill
+ * into; the Containers dashboard shows them).
  */
-export const NODE = 'job=~"$job",instance=~"$instance"';
-export const K8S_CONTAINER = 'container!="",container!="POD"';
+export const node = (c: MixinConfig) => `${scope(c)},job=~"$job",instance=~"$instance"`;
 
+/** Kubernetes containers, their sandboxes left out (src/mixin/selectors.ts), with the dashboard's matchers and the containerSelector knob. */
 export function containerSelector(c: MixinConfig, extra: string): string {
-  return `${NODE},${extra},${K8S_CONTAINER},${c.containerSelector}`;
+  return [node(c), extra, REAL_CONTAINERS.kubernetes, c.containerSelector].filter((m) => m !== '').join(',');
 }
+
+/** The variables a drill-down link carries over as they are: the scope's and the node's. */
+export const keptVariables = (c: MixinConfig) => [...(c.showMultiCluster ? ['cluster'] : []), 'job', 'instance'];
 
 export const rate = (metric: string, selector: string) => `rate(${metric}{${selector}}[$__rate_interval])`;
 

@@ -1,27 +1,34 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
+import { eitherKind, NETWORK_OWNERS, REAL_CONTAINERS } from '../../src/mixin/selectors.js';
 import { namespaceDashboardTitle, namespaceDashboardUid } from './container-namespace.js';
 import { podDashboardTitle, podDashboardUid } from './container-pod.js';
-import { cpuLimit, cpuRequest, cpuUsage, memoryLimit, workingSet } from './container-queries.js';
-import { chainedVariables, dashboard, mergedTable, stat, table, ts } from './grafana.js';
+import { containerSelector, cpuLimit, cpuRequest, cpuUsage, keptVariables, memoryLimit, workingSet } from './container-queries.js';
+import { chainedVariables, dashboard, mergedTable, scope, stat, table, ts } from './grafana.js';
 import { withDrillDowns } from './links.js';
 
 /**
  * Containers: cAdvisor's metrics by namespace / pod / container, against their limits. The top of
  * the drill-down (node → namespace → pod): namespace and pod names open the namespace and pod
- * dashboards.
+ * dashboards, keeping the time range and variables.
  */
 export function containersDashboard(c: MixinConfig): Dashboard {
-  const node = 'job=~"$job",instance=~"$instance"';
+  const node = `${scope(c)},job=~"$job",instance=~"$instance"`;
   const pods = `${node},namespace=~"$namespace",pod=~"$pod"`;
-  // Containers proper: the kubelet's pause sandboxes and pod-level cgroups carry container="".
-  const k = `${pods},container=~"$container",container!="",${c.containerSelector}`;
+  const k = [`${pods},container=~"$container"`, c.containerSelector].filter((m) => m !== '').join(',');
+  // Real containers (src/mixin/selectors.ts): Kubernetes ones and those outside Kubernetes, the latter named by their runtime name.
+  const real = (query: (selector: string) => string) => eitherKind(REAL_CONTAINERS, (m) => query(`${k},${m}`), 'container');
+  const gauge = (metric: string) => real((s) => `${metric}{${s}}`);
   const by = 'sum by (namespace, pod, container)';
-  const rate = (metric: string, selector = k) => `rate(${metric}{${selector}}[$__rate_interval])`;
+  const rateOf = (metric: string, selector: string) => `rate(${metric}{${selector}}[$__rate_interval])`;
+  const rate = (metric: string) => real((s) => rateOf(metric, s));
+  const increase = (metric: string) => real((s) => `increase(${metric}{${s}}[$__rate_interval])`);
+  // Network counters come once per network namespace: pod sandboxes and standalone containers, the host's own (on "/") left out.
+  const network = (metric: string) => `sum by (namespace, pod) (${eitherKind(NETWORK_OWNERS, (m) => rateOf(metric, `${pods},${m}`), 'pod')})`;
   const legend = '{{namespace}}/{{pod}}/{{container}}';
   const top = (expr: string) => `topk(10, ${expr})`;
-  // Kubernetes containers by namespace; sandboxes (container "" or "POD") left out.
-  const kn = `${node},namespace=~"$namespace",namespace!="",container!="",container!="POD",${c.containerSelector}`;
+  // Kubernetes containers by namespace, for the namespace table.
+  const kn = containerSelector(c, 'namespace=~"$namespace",namespace!=""');
   const nsColumns: Array<[string, string, string]> = [
     ['Pods', 'short', `count by (namespace) (count by (namespace, pod) (container_last_seen{${kn}}))`],
     ['CPU used', 'short', cpuUsage('namespace', kn)],
@@ -30,15 +37,12 @@ export function containersDashboard(c: MixinConfig): Dashboard {
     ['Working set', 'bytes', workingSet('namespace', kn)],
     ['Memory limits', 'bytes', memoryLimit('namespace', kn)],
   ];
-  // Containers outside Kubernetes (plain Docker, Podman, systemd-nspawn…): no pod, named by the runtime.
-  const other = `${node},pod="",name!="",${c.containerSelector}`;
   const d = dashboard({
     uid: `${c.dashboardUidPrefix}containers`,
     title: `${c.dashboardTitlePrefix}Containers`,
     description: 'Containers of the nodes spyglass runs on, with cAdvisor-compatible metrics read from cgroups.',
     tags: c.dashboardTags,
-    variables: chainedVariables('container_cpu_usage_seconds_total', [
-      ['job', 'Job', '.+'],
+    variables: chainedVariables(c, 'container_cpu_usage_seconds_total', [
       ['instance', 'Instance', '.+'],
       ['namespace', 'Namespace', '.*'],
       ['pod', 'Pod', '.*'],
@@ -48,7 +52,9 @@ export function containersDashboard(c: MixinConfig): Dashboard {
       {
         title: 'Overview',
         panels: [
-          stat('Containers', 'Containers seen in the last run of the container collector.', 'short', [{ expr: `count(container_last_seen{${k}})` }], { w: 6 }),
+          stat('Containers', 'Containers seen in the last run of the container collector.', 'short', [{ expr: `count(${gauge('container_last_seen')})` }], {
+            w: 6,
+          }),
           stat('CPU in use', 'Cores used by the selected containers.', 'short', [{ expr: `sum(${rate('container_cpu_usage_seconds_total')})` }], {
             w: 6,
             decimals: 2,
@@ -57,14 +63,14 @@ export function containersDashboard(c: MixinConfig): Dashboard {
             'Memory working set',
             'Working set of the selected containers: what the kernel cannot reclaim without swapping.',
             'bytes',
-            [{ expr: `sum(container_memory_working_set_bytes{${k}})` }],
+            [{ expr: `sum(${gauge('container_memory_working_set_bytes')})` }],
             { w: 6 },
           ),
           stat(
             'OOM kills in range',
             'Processes of the selected containers killed for running out of memory over the time range.',
             'short',
-            [{ expr: `sum(increase(container_oom_events_total{${k}}[$__range]))` }],
+            [{ expr: `sum(${real((s) => `increase(container_oom_events_total{${s}}[$__range])`)})` }],
             { w: 6, thresholds: [[1, 'red']] },
           ),
         ],
@@ -95,7 +101,7 @@ export function containersDashboard(c: MixinConfig): Dashboard {
             'percentunit',
             [
               {
-                expr: `${by} (${rate('container_cpu_usage_seconds_total')}) / ${by} (container_spec_cpu_quota{${k}} / container_spec_cpu_period{${k}})`,
+                expr: `${by} (${rate('container_cpu_usage_seconds_total')}) / ${by} (${real((s) => `container_spec_cpu_quota{${s}} / container_spec_cpu_period{${s}}`)})`,
                 legend,
               },
             ],
@@ -103,36 +109,41 @@ export function containersDashboard(c: MixinConfig): Dashboard {
           ),
           ts(
             'CPU throttling',
-            `Share of CFS periods in which the container was throttled; above ${c.containerCpuThrottlingPercent}% ContainerCPUThrottlingHigh fires.`,
+            `Share of CFS periods in which the container was throttled; above ${c.containerCpuThrottlingPercent}% for 15 minutes is ContainerCPUThrottlingHigh.`,
             'percentunit',
             [
               {
-                expr: `${by} (increase(container_cpu_cfs_throttled_periods_total{${k}}[$__rate_interval])) / ${by} (increase(container_cpu_cfs_periods_total{${k}}[$__rate_interval]))`,
+                expr: `${by} (${increase('container_cpu_cfs_throttled_periods_total')}) / ${by} (${increase('container_cpu_cfs_periods_total')})`,
                 legend,
               },
             ],
-            { w: 8, min: 0, max: 1, thresholds: [[0.25, 'red']] },
+            { w: 8, min: 0, max: 1, thresholds: [[c.containerCpuThrottlingPercent / 100, 'red']] },
           ),
         ],
       },
       {
         title: 'Memory',
         panels: [
-          ts('Working set by container', 'Working set by container.', 'bytes', [{ expr: `${by} (container_memory_working_set_bytes{${k}})`, legend }], {
+          ts('Memory working set', 'Working set by container.', 'bytes', [{ expr: `${by} (${gauge('container_memory_working_set_bytes')})`, legend }], {
             w: 8,
           }),
           ts(
             'Working set against limit',
             'Working set as a share of the memory limit (containers with a limit only); the container is OOM-killed at 100%.',
             'percentunit',
-            [{ expr: `${by} (container_memory_working_set_bytes{${k}}) / ${by} (container_spec_memory_limit_bytes{${k}} > 0)`, legend }],
-            { w: 8, thresholds: [[0.9, 'red']] },
+            [
+              {
+                expr: `${by} (${gauge('container_memory_working_set_bytes')}) / ${by} (${real((s) => `container_spec_memory_limit_bytes{${s}} > 0`)})`,
+                legend,
+              },
+            ],
+            { w: 8, thresholds: [[c.containerMemoryNearLimitPercent / 100, 'red']] },
           ),
           ts(
             'OOM kills',
             'Processes killed for running out of memory, by container.',
             'short',
-            [{ expr: `${by} (increase(container_oom_events_total{${k}}[$__rate_interval]))`, legend }],
+            [{ expr: `${by} (${increase('container_oom_events_total')})`, legend }],
             { w: 8, min: 0 },
           ),
           ts(
@@ -140,8 +151,8 @@ export function containersDashboard(c: MixinConfig): Dashboard {
             'Anonymous memory (rss) and page cache by container.',
             'bytes',
             [
-              { expr: `${by} (container_memory_rss{${k}})`, legend: `${legend} rss` },
-              { expr: `${by} (container_memory_cache{${k}})`, legend: `${legend} cache` },
+              { expr: `${by} (${gauge('container_memory_rss')})`, legend: `${legend} rss` },
+              { expr: `${by} (${gauge('container_memory_cache')})`, legend: `${legend} cache` },
             ],
             { w: 24 },
           ),
@@ -150,20 +161,13 @@ export function containersDashboard(c: MixinConfig): Dashboard {
       {
         title: 'Network',
         panels: [
-          // Network counters come once per pod network namespace, on the sandbox (container=""); pod="" is the host's.
           ts('Network traffic', 'Bytes per second received and sent, by pod.', 'Bps', [
-            { expr: `sum by (namespace, pod) (${rate('container_network_receive_bytes_total', `${pods},pod!=""`)})`, legend: '{{namespace}}/{{pod}} received' },
-            { expr: `sum by (namespace, pod) (${rate('container_network_transmit_bytes_total', `${pods},pod!=""`)})`, legend: '{{namespace}}/{{pod}} sent' },
+            { expr: network('container_network_receive_bytes_total'), legend: '{{namespace}}/{{pod}} received' },
+            { expr: network('container_network_transmit_bytes_total'), legend: '{{namespace}}/{{pod}} sent' },
           ]),
           ts('Packets dropped', 'Packets per second dropped, by pod.', 'pps', [
-            {
-              expr: `sum by (namespace, pod) (${rate('container_network_receive_packets_dropped_total', `${pods},pod!=""`)})`,
-              legend: '{{namespace}}/{{pod}} received',
-            },
-            {
-              expr: `sum by (namespace, pod) (${rate('container_network_transmit_packets_dropped_total', `${pods},pod!=""`)})`,
-              legend: '{{namespace}}/{{pod}} sent',
-            },
+            { expr: network('container_network_receive_packets_dropped_total'), legend: '{{namespace}}/{{pod}} received' },
+            { expr: network('container_network_transmit_packets_dropped_total'), legend: '{{namespace}}/{{pod}} sent' },
           ]),
         ],
       },
@@ -194,7 +198,7 @@ export function containersDashboard(c: MixinConfig): Dashboard {
             'Top 10 by memory',
             'Containers with the largest working set now.',
             'bytes',
-            [{ expr: top(`${by} (container_memory_working_set_bytes{${k}})`) }],
+            [{ expr: top(`${by} (${gauge('container_memory_working_set_bytes')})`) }],
             { w: 8, transformations: mergedTable({ Value: 'Working set' }) },
           ),
           table(
@@ -203,38 +207,20 @@ export function containersDashboard(c: MixinConfig): Dashboard {
             'percentunit',
             [
               {
-                expr: top(
-                  `${by} (increase(container_cpu_cfs_throttled_periods_total{${k}}[$__rate_interval])) / ${by} (increase(container_cpu_cfs_periods_total{${k}}[$__rate_interval]))`,
-                ),
+                expr: top(`${by} (${increase('container_cpu_cfs_throttled_periods_total')}) / ${by} (${increase('container_cpu_cfs_periods_total')})`),
               },
             ],
             { w: 8, transformations: mergedTable({ Value: 'Throttled' }) },
           ),
         ],
       },
-      {
-        title: 'Containers outside Kubernetes',
-        panels: [
-          ts('CPU usage outside Kubernetes', 'Cores used by containers that belong to no pod (Docker, Podman…), by name.', 'short', [
-            { expr: `sum by (name) (${rate('container_cpu_usage_seconds_total', other)})`, legend: '{{name}}' },
-          ]),
-          ts('Working set outside Kubernetes', 'Working set of containers that belong to no pod, by name.', 'bytes', [
-            { expr: `sum by (name) (container_memory_working_set_bytes{${other}})`, legend: '{{name}}' },
-          ]),
-        ],
-      },
     ],
   });
-  const keep = ['job', 'instance'];
+  const keep = keptVariables(c);
   const namespace = { uid: namespaceDashboardUid(c), title: namespaceDashboardTitle(c) };
   const pod = { uid: podDashboardUid(c), title: podDashboardTitle(c) };
   return withDrillDowns(d, [
     { panels: ['Namespaces'], to: namespace, keep, fromFields: ['namespace'] },
-    {
-      panels: ['Top 10 by CPU', 'Top 10 by memory', 'Top 10 by throttling', 'CPU usage', 'Working set by container'],
-      to: pod,
-      keep,
-      fromFields: ['namespace', 'pod'],
-    },
+    { panels: ['Top 10 by CPU', 'Top 10 by memory', 'Top 10 by throttling', 'CPU usage'], to: pod, keep, fromFields: ['namespace', 'pod'] },
   ]);
 }

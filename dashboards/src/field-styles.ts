@@ -29,12 +29,3 @@ export function limitLines(d: Dashboard, titles: string[]): Dashboard {
   }
   return d;
 }
-
-/** Colours the background of table cells of field `field` by the panel's thresholds (without cell options a table ignores them). */
-export function colouredCells(d: Dashboard, title: string, field: string): Dashboard {
-  panelByTitle(d, title).fieldConfig?.overrides.push({
-    matcher: { id: 'byName', options: field },
-    properties: [{ id: 'custom.cellOptions', value: { type: 'color-background', mode: 'basic' } }],
-  });
-  return d;
-}

@@ -1,4 +1,5 @@
 import type { Dashboard, DataTransformerConfig, Panel, RowPanel, VariableModel } from '@grafana/schema';
+import type { MixinConfig } from '../../src/mixin/config.js';
 
 /**
  * A small typed builder for the Grafana dashboard JSON model (schemaVersion 39, as the monitoring
@@ -36,8 +37,12 @@ export interface PanelSpec {
   min?: number;
   max?: number;
   decimals?: number;
-  /** Absolute threshold steps after the base (green): [value, color]. */
+  /** Absolute threshold steps after the base: [value, color]. Time series draw them as dashed lines. */
   thresholds?: Array<[number, string]>;
+  /** Colour below the first step: green unless low values are the bad ones (budget left, days to expiry). */
+  baseColor?: string;
+  /** Table columns (display names) whose cells take the threshold colour; thresholds colour nothing else in a table. */
+  coloredColumns?: string[];
   mappings?: ValueMapping[];
   stack?: boolean;
   /** Per-field unit overrides, by field name (tables: `Value #A` …). */
@@ -57,22 +62,48 @@ export interface RowSpec {
   collapsed?: boolean;
 }
 
+/**
+ * How a variable selects: "All" as `.+` (labels always present) or `.*` (labels that may be empty),
+ * or `one` value at a time, the first in sort order by default.
+ */
+export type Selection = '.+' | '.*' | 'one';
+
 export interface VariableSpec {
   name: string;
   label: string;
+  /** The label the variable's values come from (its name, except `$cluster`'s). */
+  labelName: string;
   query: string;
-  /** Regex for "All": `.+` for labels always present, `.*` for labels that may be empty. */
-  allValue: '.+' | '.*';
+  selection: Selection;
+  /** The value shown first, when the selector pins it. */
+  current?: string;
 }
 
-/** Chained query variables over one metric, each filtering on the ones before it (job → instance → …). */
-export function chainedVariables(metric: string, vars: Array<[name: string, label: string, allValue: VariableSpec['allValue']]>): VariableSpec[] {
-  return vars.map(([name, label, allValue], i) => {
-    const filters = vars
-      .slice(0, i)
-      .map(([before]) => `${before}=~"$${before}"`)
-      .join(',');
-    return { name, label, allValue, query: `label_values(${metric}${filters ? `{${filters}}` : ''}, ${name})` };
+/**
+ * The matchers every query of the dashboards starts with: the `selector` knob, and with
+ * showMultiCluster the `$cluster` variable. Add `job=~"$job"` and the dashboard's own after it.
+ */
+export function scope(c: MixinConfig): string {
+  return [c.selector, c.showMultiCluster ? `${c.clusterLabel}=~"$cluster"` : ''].filter((m) => m !== '').join(',');
+}
+
+/**
+ * Chained query variables over one metric within the `selector` knob, each filtering on the ones
+ * before it: `$cluster` (with showMultiCluster), `$job`, then the dashboard's (instance → …).
+ * `$job` and `$cluster` take one value: next to a kubelet's cAdvisor or a node_exporter scraped
+ * under another job, a sum over all jobs counts everything twice. `$job` starts on the job the
+ * selector names, if it names one.
+ */
+export function chainedVariables(c: MixinConfig, metric: string, vars: Array<[name: string, label: string, selection: Selection]>): VariableSpec[] {
+  const pinned = /^job="([^"]+)"$/.exec(c.selector)?.[1];
+  const all: Array<Omit<VariableSpec, 'query'>> = [
+    ...(c.showMultiCluster ? [{ name: 'cluster', label: 'Cluster', labelName: c.clusterLabel, selection: 'one' as const }] : []),
+    { name: 'job', label: 'Job', labelName: 'job', selection: 'one', ...(pinned ? { current: pinned } : {}) },
+    ...vars.map(([name, label, selection]) => ({ name, label, labelName: name, selection })),
+  ];
+  return all.map((v, i) => {
+    const filters = [c.selector, ...all.slice(0, i).map((before) => `${before.labelName}=~"$${before.name}"`)].filter((m) => m !== '').join(',');
+    return { ...v, query: `label_values(${metric}${filters ? `{${filters}}` : ''}, ${v.labelName})` };
   });
 }
 
@@ -156,6 +187,10 @@ function datasourceVariable(): VariableModel {
 }
 
 function queryVariable(v: VariableSpec): VariableModel {
+  const all = v.selection !== 'one';
+  // A single-value variable without a pinned default is left without `current`: Grafana then
+  // selects the first value once the query has run (the same as opening the drop-down and taking the top entry).
+  const current = all ? { text: 'All', value: '$__all' } : v.current ? { text: v.current, value: v.current } : undefined;
   return {
     type: 'query',
     name: v.name,
@@ -163,10 +198,10 @@ function queryVariable(v: VariableSpec): VariableModel {
     datasource: DATASOURCE,
     query: { query: v.query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
     refresh: 2,
-    multi: true,
-    includeAll: true,
-    allValue: v.allValue,
-    current: { text: 'All', value: '$__all' },
+    multi: all,
+    includeAll: all,
+    ...(all ? { allValue: v.selection } : {}),
+    ...(current ? { current } : {}),
     options: [],
     sort: 1,
     hide: 0,
@@ -179,8 +214,14 @@ function panel(p: PanelSpec, id: number, gridPos: Panel['gridPos']): Panel {
   if (p.min !== undefined) defaults.min = p.min;
   if (p.max !== undefined) defaults.max = p.max;
   if (p.decimals !== undefined) defaults.decimals = p.decimals;
-  defaults.thresholds = { mode: 'absolute', steps: [{ color: 'green', value: null }, ...(p.thresholds ?? []).map(([value, color]) => ({ color, value }))] };
-  defaults.color = p.mappings || p.thresholds ? { mode: 'thresholds' } : { mode: 'palette-classic' };
+  defaults.thresholds = {
+    mode: 'absolute',
+    steps: [{ color: p.baseColor ?? 'green', value: null }, ...(p.thresholds ?? []).map(([value, color]) => ({ color, value }))],
+  };
+  // Time series and tables keep one colour per series (a threshold colour would paint every line
+  // of a panel alike); single values (stat, gauge, bar gauge) and value mappings take the threshold colour.
+  const byThresholds = p.type !== 'timeseries' && p.type !== 'table' && (p.mappings !== undefined || p.thresholds !== undefined);
+  defaults.color = byThresholds ? { mode: 'thresholds' } : { mode: 'palette-classic' };
   if (p.mappings)
     defaults.mappings = [{ type: 'value', options: Object.fromEntries(p.mappings.map((m, index) => [m.value, { text: m.text, color: m.color, index }])) }];
   if (p.type === 'timeseries')
@@ -191,11 +232,21 @@ function panel(p: PanelSpec, id: number, gridPos: Panel['gridPos']): Panel {
       showPoints: 'never',
       spanNulls: false,
       stacking: { mode: p.stack ? 'normal' : 'none', group: 'A' },
+      thresholdsStyle: { mode: p.thresholds ? 'dashed' : 'off' },
     };
-  const overrides = Object.entries(p.fieldUnits ?? {}).map(([name, unit]) => ({
-    matcher: { id: 'byName', options: name },
-    properties: [{ id: 'unit', value: unit }],
-  }));
+  const overrides = [
+    ...Object.entries(p.fieldUnits ?? {}).map(([name, unit]) => ({
+      matcher: { id: 'byName', options: name },
+      properties: [{ id: 'unit', value: unit }],
+    })),
+    ...(p.coloredColumns ?? []).map((name) => ({
+      matcher: { id: 'byName', options: name },
+      properties: [
+        { id: 'color', value: { mode: 'thresholds' } },
+        { id: 'custom.cellOptions', value: { type: 'color-background', mode: 'basic' } },
+      ],
+    })),
+  ];
   return {
     id,
     type: p.type,

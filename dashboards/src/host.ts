@@ -1,24 +1,26 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { chainedVariables, dashboard, gauge, mergedTable, stat, table, ts, type PanelSpec } from './grafana.js';
+import { chainedVariables, dashboard, gauge, mergedTable, scope, stat, table, ts, type PanelSpec, type RowSpec } from './grafana.js';
+import { hostDetailRows } from './host-detail.js';
 
-/** Host: node_exporter's metrics, an at-a-glance row on top, detail rows below. */
+/**
+ * Host: node_exporter's metrics for one host at a time, an at-a-glance row on top, detail rows
+ * below and Node Exporter Full's deeper sections in folded rows (dashboards/src/host-detail.ts).
+ */
 export function hostDashboard(c: MixinConfig): Dashboard {
-  const h = 'job=~"$job",instance=~"$instance"';
+  const h = `${scope(c)},job=~"$job",instance=~"$instance"`;
   const fs = `${h},${c.fsSelector}`;
   const disk = `${h},${c.diskDeviceSelector}`;
   const net = `${h},${c.netDeviceSelector}`;
+  const fsBy = 'max by (mountpoint, device, fstype)';
   const cores = `count without (cpu, mode) (node_cpu_seconds_total{${h},mode="idle"})`;
   const rate = (metric: string, selector = h) => `rate(${metric}{${selector}}[$__rate_interval])`;
   return dashboard({
     uid: `${c.dashboardUidPrefix}host`,
     title: `${c.dashboardTitlePrefix}Host`,
-    description: 'Linux hosts as spyglass sees them through its node_exporter-compatible collectors.',
+    description: 'One Linux host at a time as spyglass sees it through its node_exporter-compatible collectors.',
     tags: c.dashboardTags,
-    variables: chainedVariables('node_uname_info', [
-      ['job', 'Job', '.+'],
-      ['instance', 'Instance', '.+'],
-    ]),
+    variables: chainedVariables(c, 'node_uname_info', [['instance', 'Instance', 'one']]),
     rows: [
       {
         title: 'At a glance',
@@ -87,9 +89,9 @@ export function hostDashboard(c: MixinConfig): Dashboard {
               [0.3, 'red'],
             ],
             queries: [
-              { expr: rate('node_pressure_cpu_waiting_seconds_total'), legend: 'CPU {{instance}}' },
-              { expr: rate('node_pressure_memory_waiting_seconds_total'), legend: 'Memory {{instance}}' },
-              { expr: rate('node_pressure_io_waiting_seconds_total'), legend: 'I/O {{instance}}' },
+              { expr: rate('node_pressure_cpu_waiting_seconds_total'), legend: 'CPU' },
+              { expr: rate('node_pressure_memory_waiting_seconds_total'), legend: 'Memory' },
+              { expr: rate('node_pressure_io_waiting_seconds_total'), legend: 'I/O' },
             ],
             w: 6,
             h: 4,
@@ -106,28 +108,34 @@ export function hostDashboard(c: MixinConfig): Dashboard {
             [
               {
                 expr: `sum without (cpu) (${rate('node_cpu_seconds_total', `${h},mode!="idle"`)}) / on (job, instance) group_left () ${cores}`,
-                legend: '{{instance}} {{mode}}',
+                legend: '{{mode}}',
               },
             ],
             { stack: true, min: 0 },
           ),
           ts('Load average', 'Load averages next to the number of cores.', 'short', [
-            { expr: `node_load1{${h}}`, legend: '{{instance}} 1m' },
-            { expr: `node_load5{${h}}`, legend: '{{instance}} 5m' },
-            { expr: `node_load15{${h}}`, legend: '{{instance}} 15m' },
-            { expr: cores, legend: '{{instance}} cores' },
+            { expr: `node_load1{${h}}`, legend: '1m' },
+            { expr: `node_load5{${h}}`, legend: '5m' },
+            { expr: `node_load15{${h}}`, legend: '15m' },
+            { expr: cores, legend: 'cores' },
           ]),
           ts('Context switches and interrupts', 'Per second.', 'ops', [
-            { expr: rate('node_context_switches_total'), legend: '{{instance}} context switches' },
-            { expr: rate('node_intr_total'), legend: '{{instance}} interrupts' },
+            { expr: rate('node_context_switches_total'), legend: 'context switches' },
+            { expr: rate('node_intr_total'), legend: 'interrupts' },
           ]),
-          ts('Pressure stalls', 'Share of time some (or all) runnable tasks stalled on CPU, memory or I/O.', 'percentunit', [
-            { expr: rate('node_pressure_cpu_waiting_seconds_total'), legend: '{{instance}} CPU some' },
-            { expr: rate('node_pressure_memory_waiting_seconds_total'), legend: '{{instance}} memory some' },
-            { expr: rate('node_pressure_memory_stalled_seconds_total'), legend: '{{instance}} memory full' },
-            { expr: rate('node_pressure_io_waiting_seconds_total'), legend: '{{instance}} I/O some' },
-            { expr: rate('node_pressure_io_stalled_seconds_total'), legend: '{{instance}} I/O full' },
-          ]),
+          ts(
+            'Pressure stalls',
+            'Share of time some (or all) runnable tasks stalled on CPU, memory or I/O, and time lost to interrupts (IRQ: kernel 6.1+ built with CONFIG_IRQ_TIME_ACCOUNTING).',
+            'percentunit',
+            [
+              { expr: rate('node_pressure_cpu_waiting_seconds_total'), legend: 'CPU some' },
+              { expr: rate('node_pressure_memory_waiting_seconds_total'), legend: 'memory some' },
+              { expr: rate('node_pressure_memory_stalled_seconds_total'), legend: 'memory full' },
+              { expr: rate('node_pressure_io_waiting_seconds_total'), legend: 'I/O some' },
+              { expr: rate('node_pressure_io_stalled_seconds_total'), legend: 'I/O full' },
+              { expr: rate('node_pressure_irq_stalled_seconds_total'), legend: 'IRQ full' },
+            ],
+          ),
         ],
       },
       {
@@ -140,26 +148,26 @@ export function hostDashboard(c: MixinConfig): Dashboard {
             [
               {
                 expr: `node_memory_MemTotal_bytes{${h}} - node_memory_MemFree_bytes{${h}} - node_memory_Buffers_bytes{${h}} - node_memory_Cached_bytes{${h}} - node_memory_SReclaimable_bytes{${h}}`,
-                legend: '{{instance}} used',
+                legend: 'used',
               },
-              { expr: `node_memory_Buffers_bytes{${h}}`, legend: '{{instance}} buffers' },
-              { expr: `node_memory_Cached_bytes{${h}} + node_memory_SReclaimable_bytes{${h}}`, legend: '{{instance}} cache' },
-              { expr: `node_memory_MemFree_bytes{${h}}`, legend: '{{instance}} free' },
+              { expr: `node_memory_Buffers_bytes{${h}}`, legend: 'buffers' },
+              { expr: `node_memory_Cached_bytes{${h}} + node_memory_SReclaimable_bytes{${h}}`, legend: 'cache' },
+              { expr: `node_memory_MemFree_bytes{${h}}`, legend: 'free' },
             ],
             { stack: true, min: 0 },
           ),
           ts('Swap', 'Swap in use and swap traffic.', 'bytes', [
-            { expr: `node_memory_SwapTotal_bytes{${h}} - node_memory_SwapFree_bytes{${h}}`, legend: '{{instance}} used' },
+            { expr: `node_memory_SwapTotal_bytes{${h}} - node_memory_SwapFree_bytes{${h}}`, legend: 'used' },
           ]),
           ts('Page faults', 'Major faults read pages back from disk; a steady high rate means memory pressure.', 'ops', [
-            { expr: rate('node_vmstat_pgmajfault'), legend: '{{instance}} major' },
-            { expr: rate('node_vmstat_pgfault'), legend: '{{instance}} all' },
+            { expr: rate('node_vmstat_pgmajfault'), legend: 'major' },
+            { expr: rate('node_vmstat_pgfault'), legend: 'all' },
           ]),
           ts(
             'OOM kills',
             'Processes the kernel killed for lack of memory.',
             'short',
-            [{ expr: `increase(node_vmstat_oom_kill{${h}}[$__rate_interval])`, legend: '{{instance}}' }],
+            [{ expr: `increase(node_vmstat_oom_kill{${h}}[$__rate_interval])`, legend: 'OOM kills' }],
             { min: 0 },
           ),
         ],
@@ -168,30 +176,40 @@ export function hostDashboard(c: MixinConfig): Dashboard {
         title: 'Disk I/O',
         panels: [
           ts('Throughput', 'Bytes read and written per second, by device.', 'Bps', [
-            { expr: rate('node_disk_read_bytes_total', disk), legend: '{{instance}} {{device}} read' },
-            { expr: rate('node_disk_written_bytes_total', disk), legend: '{{instance}} {{device}} written' },
+            { expr: rate('node_disk_read_bytes_total', disk), legend: '{{device}} read' },
+            { expr: rate('node_disk_written_bytes_total', disk), legend: '{{device}} written' },
           ]),
           ts('IOPS', 'Completed reads and writes per second, by device.', 'iops', [
-            { expr: rate('node_disk_reads_completed_total', disk), legend: '{{instance}} {{device}} reads' },
-            { expr: rate('node_disk_writes_completed_total', disk), legend: '{{instance}} {{device}} writes' },
+            { expr: rate('node_disk_reads_completed_total', disk), legend: '{{device}} reads' },
+            { expr: rate('node_disk_writes_completed_total', disk), legend: '{{device}} writes' },
           ]),
           ts(
             'Utilisation',
             'Share of time the device had I/O in flight.',
             'percentunit',
-            [{ expr: rate('node_disk_io_time_seconds_total', disk), legend: '{{instance}} {{device}}' }],
+            [{ expr: rate('node_disk_io_time_seconds_total', disk), legend: '{{device}}' }],
             { min: 0 },
           ),
-          ts('Queue and latency', 'Average time per completed read and write, and the average queue (weighted I/O time).', 's', [
+          ts('Latency', 'Average time per completed read and write, by device.', 's', [
             {
               expr: `${rate('node_disk_read_time_seconds_total', disk)} / ${rate('node_disk_reads_completed_total', disk)}`,
-              legend: '{{instance}} {{device}} read',
+              legend: '{{device}} read',
             },
             {
               expr: `${rate('node_disk_write_time_seconds_total', disk)} / ${rate('node_disk_writes_completed_total', disk)}`,
-              legend: '{{instance}} {{device}} write',
+              legend: '{{device}} write',
             },
           ]),
+          ts(
+            'Queue',
+            `Average I/O queue (weighted I/O time per second) and I/Os in flight now, by device; a queue above ${c.diskIOSaturationThreshold} for 30 minutes is NodeDiskIOSaturation.`,
+            'short',
+            [
+              { expr: rate('node_disk_io_time_weighted_seconds_total', disk), legend: '{{device}} average queue' },
+              { expr: `node_disk_io_now{${disk}}`, legend: '{{device}} in flight' },
+            ],
+            { min: 0, thresholds: [[c.diskIOSaturationThreshold, 'red']] },
+          ),
         ],
       },
       {
@@ -201,29 +219,43 @@ export function hostDashboard(c: MixinConfig): Dashboard {
             'Space used',
             'Share of each filesystem in use.',
             'percentunit',
-            [{ expr: `1 - node_filesystem_avail_bytes{${fs}} / node_filesystem_size_bytes{${fs}}`, legend: '{{instance}} {{mountpoint}}' }],
+            [{ expr: `1 - node_filesystem_avail_bytes{${fs}} / node_filesystem_size_bytes{${fs}}`, legend: '{{mountpoint}}' }],
             { min: 0, max: 1 },
           ),
           ts(
             'Inodes used',
             "Share of each filesystem's inodes in use.",
             'percentunit',
-            [{ expr: `1 - node_filesystem_files_free{${fs}} / node_filesystem_files{${fs}}`, legend: '{{instance}} {{mountpoint}}' }],
+            [{ expr: `1 - node_filesystem_files_free{${fs}} / node_filesystem_files{${fs}}`, legend: '{{mountpoint}}' }],
             { min: 0, max: 1 },
           ),
           table(
             'Filesystems',
             'Every filesystem now: size, space available to users, share used and read-only flag.',
             'bytes',
+            // One row per mount: every query aggregated to the same labels, so Grafana's merge joins them (as node-mixin's max by (mountpoint)).
             [
-              { expr: `node_filesystem_size_bytes{${fs}}` },
-              { expr: `node_filesystem_avail_bytes{${fs}}` },
-              { expr: `1 - node_filesystem_avail_bytes{${fs}} / node_filesystem_size_bytes{${fs}}` },
-              { expr: `node_filesystem_readonly{${fs}}` },
+              { expr: `${fsBy} (node_filesystem_size_bytes{${fs}})` },
+              { expr: `${fsBy} (node_filesystem_avail_bytes{${fs}})` },
+              { expr: `1 - ${fsBy} (node_filesystem_avail_bytes{${fs}}) / ${fsBy} (node_filesystem_size_bytes{${fs}})` },
+              { expr: `${fsBy} (node_filesystem_readonly{${fs}})` },
             ],
             {
               fieldUnits: { Used: 'percentunit', 'Read-only': 'bool_yes_no' },
-              transformations: mergedTable({ 'Value #A': 'Size', 'Value #B': 'Available', 'Value #C': 'Used', 'Value #D': 'Read-only' }),
+              transformations: mergedTable({
+                mountpoint: 'Mount point',
+                device: 'Device',
+                fstype: 'Type',
+                'Value #A': 'Size',
+                'Value #B': 'Available',
+                'Value #C': 'Used',
+                'Value #D': 'Read-only',
+              }),
+              thresholds: [
+                [1 - c.fsSpaceAvailableWarningPercent / 100, 'orange'],
+                [1 - c.fsSpaceAvailableCriticalPercent / 100, 'red'],
+              ],
+              coloredColumns: ['Used'],
             },
           ),
         ],
@@ -232,31 +264,32 @@ export function hostDashboard(c: MixinConfig): Dashboard {
         title: 'Network',
         panels: [
           ts('Traffic', 'Bits per second received and sent, by interface.', 'bps', [
-            { expr: `${rate('node_network_receive_bytes_total', net)} * 8`, legend: '{{instance}} {{device}} received' },
-            { expr: `${rate('node_network_transmit_bytes_total', net)} * 8`, legend: '{{instance}} {{device}} sent' },
+            { expr: `${rate('node_network_receive_bytes_total', net)} * 8`, legend: '{{device}} received' },
+            { expr: `${rate('node_network_transmit_bytes_total', net)} * 8`, legend: '{{device}} sent' },
           ]),
           ts('Packets', 'Packets per second received and sent, by interface.', 'pps', [
-            { expr: rate('node_network_receive_packets_total', net), legend: '{{instance}} {{device}} received' },
-            { expr: rate('node_network_transmit_packets_total', net), legend: '{{instance}} {{device}} sent' },
+            { expr: rate('node_network_receive_packets_total', net), legend: '{{device}} received' },
+            { expr: rate('node_network_transmit_packets_total', net), legend: '{{device}} sent' },
           ]),
           ts('Errors and drops', 'Packets per second counted as errors or dropped, by interface.', 'pps', [
-            { expr: rate('node_network_receive_errs_total', net), legend: '{{instance}} {{device}} receive errors' },
-            { expr: rate('node_network_transmit_errs_total', net), legend: '{{instance}} {{device}} transmit errors' },
-            { expr: rate('node_network_receive_drop_total', net), legend: '{{instance}} {{device}} receive drops' },
-            { expr: rate('node_network_transmit_drop_total', net), legend: '{{instance}} {{device}} transmit drops' },
+            { expr: rate('node_network_receive_errs_total', net), legend: '{{device}} receive errors' },
+            { expr: rate('node_network_transmit_errs_total', net), legend: '{{device}} transmit errors' },
+            { expr: rate('node_network_receive_drop_total', net), legend: '{{device}} receive drops' },
+            { expr: rate('node_network_transmit_drop_total', net), legend: '{{device}} transmit drops' },
           ]),
           ts('Connections', 'Established TCP connections, sockets in use and the conntrack table against its limit.', 'short', [
-            { expr: `node_netstat_Tcp_CurrEstab{${h}}`, legend: '{{instance}} TCP established' },
-            { expr: `node_sockstat_sockets_used{${h}}`, legend: '{{instance}} sockets' },
-            { expr: `node_nf_conntrack_entries{${h}}`, legend: '{{instance}} conntrack entries' },
-            { expr: `node_nf_conntrack_entries_limit{${h}}`, legend: '{{instance}} conntrack limit' },
+            { expr: `node_netstat_Tcp_CurrEstab{${h}}`, legend: 'TCP established' },
+            { expr: `node_sockstat_sockets_used{${h}}`, legend: 'sockets' },
+            { expr: `node_nf_conntrack_entries{${h}}`, legend: 'conntrack entries' },
+            { expr: `node_nf_conntrack_entries_limit{${h}}`, legend: 'conntrack limit' },
           ]),
         ],
       },
+      ...hostDetailRows(c, h),
       { title: 'RAID', collapsed: true, panels: raidPanels(h) },
       { title: 'Bonding', collapsed: true, panels: bondingPanels(h) },
       { title: 'systemd', collapsed: true, panels: systemdPanels(h) },
-    ],
+    ] satisfies RowSpec[],
   });
 }
 
@@ -278,7 +311,7 @@ function raidPanels(h: string): PanelSpec[] {
       title: 'Array state',
       description: 'State of each md array (node_md_state): active, inactive, resync, recovering or check; "other" while it is reshaped.',
       unit: 'none',
-      queries: [{ expr: `max without (state) (${state})`, legend: '{{instance}} {{device}}' }],
+      queries: [{ expr: `max without (state) (${state})`, legend: '{{device}}' }],
       mappings: [{ value: '0', text: 'other', color: 'text' }, ...MD_STATES.map(([name, code, color]) => ({ value: String(code), text: name, color }))],
       w: 8,
       h: 8,
@@ -288,8 +321,8 @@ function raidPanels(h: string): PanelSpec[] {
       'Member disks of each array that are active, failed or spare, and how many it needs (node_md_disks, node_md_disks_required). Fewer active than required: degraded.',
       'short',
       [
-        { expr: `node_md_disks{${h}}`, legend: '{{instance}} {{device}} {{state}}' },
-        { expr: `node_md_disks_required{${h}}`, legend: '{{instance}} {{device}} required' },
+        { expr: `node_md_disks{${h}}`, legend: '{{device}} {{state}}' },
+        { expr: `node_md_disks_required{${h}}`, legend: '{{device}} required' },
       ],
       { w: 8, min: 0, decimals: 0 },
     ),
@@ -297,7 +330,7 @@ function raidPanels(h: string): PanelSpec[] {
       'Sync progress',
       'Share of each array in sync (node_md_blocks_synced / node_md_blocks): below 1 while a resync, recovery or check runs; 0 while one waits.',
       'percentunit',
-      [{ expr: `node_md_blocks_synced{${h}} / node_md_blocks{${h}}`, legend: '{{instance}} {{device}}' }],
+      [{ expr: `node_md_blocks_synced{${h}} / node_md_blocks{${h}}`, legend: '{{device}}' }],
       { w: 8, min: 0, max: 1 },
     ),
   ];
@@ -311,8 +344,8 @@ function bondingPanels(h: string): PanelSpec[] {
       'Slaves configured on each bonding interface and those whose MII status is up (node_bonding_slaves, node_bonding_active).',
       'short',
       [
-        { expr: `node_bonding_slaves{${h}}`, legend: '{{instance}} {{master}} configured' },
-        { expr: `node_bonding_active{${h}}`, legend: '{{instance}} {{master}} up' },
+        { expr: `node_bonding_slaves{${h}}`, legend: '{{master}} configured' },
+        { expr: `node_bonding_active{${h}}`, legend: '{{master}} up' },
       ],
       { w: 16, min: 0, decimals: 0 },
     ),
@@ -320,7 +353,7 @@ function bondingPanels(h: string): PanelSpec[] {
       'Slaves down',
       'Slaves of each bonding interface that are not up now.',
       'short',
-      [{ expr: `node_bonding_slaves{${h}} - node_bonding_active{${h}}`, legend: '{{instance}} {{master}}' }],
+      [{ expr: `node_bonding_slaves{${h}} - node_bonding_active{${h}}`, legend: '{{master}}' }],
       {
         w: 8,
         h: 8,
@@ -347,7 +380,7 @@ function systemdPanels(h: string): PanelSpec[] {
       'Restarts',
       'Automatic restarts of each service in the last 5 minutes (node_systemd_service_restart_total); more than 2 for 15 minutes is NodeSystemdServiceCrashlooping.',
       'short',
-      [{ expr: `increase(node_systemd_service_restart_total{${h}}[5m]) > 0`, legend: '{{instance}} {{name}}' }],
+      [{ expr: `increase(node_systemd_service_restart_total{${h}}[5m]) > 0`, legend: '{{name}}' }],
       { w: 12, min: 0 },
     ),
   ];

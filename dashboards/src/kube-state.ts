@@ -8,7 +8,8 @@ import { mergedTable, table, ts, type RowSpec } from './grafana.js';
  * tell (memory requests, restarts, phase, owners) and the requests as the API server has them, to
  * check the ones derived from cpu.shares. Its series carry their own job, not $job/$instance.
  */
-const ksm = (c: MixinConfig, extra: string) => `${c.kubeStateMetricsSelector},${extra}`;
+const ksm = (c: MixinConfig, extra: string) =>
+  [c.kubeStateMetricsSelector, c.showMultiCluster ? `${c.clusterLabel}=~"$cluster"` : '', extra].filter((m) => m !== '').join(',');
 
 export function kubeStatePodRow(c: MixinConfig): RowSpec {
   const s = ksm(c, 'namespace=~"$namespace",pod=~"$pod",container=~"$container"');

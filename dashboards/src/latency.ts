@@ -1,14 +1,13 @@
 import { errorBudget, sloRecord } from '../../alerts/src/recording.js';
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { colouredCells } from './field-styles.js';
-import { chainedVariables, dashboard, mergedTable, stat, table, ts, type PanelSpec, UP_DOWN } from './grafana.js';
+import { chainedVariables, dashboard, mergedTable, scope, stat, table, ts, type PanelSpec, UP_DOWN } from './grafana.js';
 import { repeatRow } from './links.js';
 import { targetDetailRow, TARGET_DETAIL_ROW } from './probe-target.js';
 
 /** Service latency: the probe collector's targets, from blackbox-compatible gauges and spyglass's histograms and counters. */
 export function latencyDashboard(c: MixinConfig): Dashboard {
-  const p = 'job=~"$job",instance=~"$instance",module=~"$module",target=~"$target"';
+  const p = `${scope(c)},job=~"$job",instance=~"$instance",module=~"$module",target=~"$target"`;
   const quantile = (q: number) => ({
     expr: `histogram_quantile(${q}, sum by (target, le) (rate(spyglass_probe_duration_seconds_bucket{${p}}[$__rate_interval])))`,
     legend: `p${q * 100} {{target}}`,
@@ -24,8 +23,9 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
     unit: 'percentunit',
     min: 0,
     max: 1,
+    // Below 0 the budget is overspent: red from the base up.
+    baseColor: 'red',
     thresholds: [
-      [0, 'red'],
       [0.25, 'orange'],
       [0.5, 'green'],
     ],
@@ -55,8 +55,7 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
     title: `${c.dashboardTitlePrefix}Service latency`,
     description: 'Probe targets of spyglass: status, availability, latency percentiles from histograms, phases, TLS certificates and SLOs.',
     tags: c.dashboardTags,
-    variables: chainedVariables('probe_success', [
-      ['job', 'Job', '.+'],
+    variables: chainedVariables(c, 'probe_success', [
       ['instance', 'Instance', '.+'],
       ['module', 'Module', '.+'],
       ['target', 'Target', '.+'],
@@ -87,10 +86,8 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
             min: 0,
             max: 1,
             decimals: 3,
-            thresholds: [
-              [0, 'red'],
-              [c.probeAvailabilitySlo / 100, 'green'],
-            ],
+            baseColor: 'red',
+            thresholds: [[c.probeAvailabilitySlo / 100, 'green']],
             queries: [{ expr: availability, legend: '{{target}}' }],
             w: 12,
             h: 8,
@@ -138,6 +135,19 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
           ts('HTTP status codes', 'Status code of the latest HTTP probe (0: no response).', 'none', [
             { expr: `max by (target) (probe_http_status_code{${p}})`, legend: '{{target}}' },
           ]),
+          {
+            type: 'state-timeline',
+            title: 'DNS answers',
+            description: 'Whether the latest DNS probe of each target got a usable answer (probe_dns_query_succeeded); none for 2 minutes is ProbeDNSFailing.',
+            unit: 'none',
+            mappings: [
+              { value: '0', text: 'no answer', color: 'red' },
+              { value: '1', text: 'answered', color: 'green' },
+            ],
+            queries: [{ expr: `min by (target) (probe_dns_query_succeeded{${p}})`, legend: '{{target}}' }],
+            w: 12,
+            h: 8,
+          },
           ts(
             'Probe results',
             'Probes per second by result.',
@@ -154,14 +164,21 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
             'Certificate expiry',
             "Time left before the earliest certificate of each target's chain expires, with the TLS version.",
             's',
-            [{ expr: `min by (target) (probe_ssl_earliest_cert_expiry{${p}}) - time()` }, { expr: `max by (target, version) (probe_tls_version_info{${p}})` }],
+            // One query (the TLS version joined on), so the table needs no merge of differently labelled frames.
+            [
+              {
+                expr: `(min by (target) (probe_ssl_earliest_cert_expiry{${p}}) - time()) * on (target) group_left (version) topk by (target) (1, max by (target, version) (probe_tls_version_info{${p}}))`,
+              },
+            ],
             {
-              transformations: mergedTable({ 'Value #A': 'Expires in', version: 'TLS version' }, ['Value #B']),
+              transformations: mergedTable({ target: 'Target', version: 'TLS version', Value: 'Expires in' }),
+              // Expired (negative) is red from the base up.
+              baseColor: 'red',
               thresholds: [
-                [0, 'red'],
                 [c.certificateExpiryCriticalDays * 86400, 'orange'],
                 [c.certificateExpiryWarningDays * 86400, 'green'],
               ],
+              coloredColumns: ['Expires in'],
             },
           ),
         ],
@@ -178,6 +195,5 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
       targetDetailRow(c),
     ],
   });
-  colouredCells(d, 'Certificate expiry', 'Expires in');
   return repeatRow(d, TARGET_DETAIL_ROW, 'target');
 }

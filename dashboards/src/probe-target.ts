@@ -1,5 +1,5 @@
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { stat, ts, type RowSpec, type ValueMapping } from './grafana.js';
+import { scope, stat, ts, type RowSpec, type ValueMapping } from './grafana.js';
 
 /** Title of the per-target row; Grafana repeats it for each selected target, naming it in the title. */
 export const TARGET_DETAIL_ROW = 'Target: $target';
@@ -16,7 +16,7 @@ const YES_NO_FAILED: ValueMapping[] = [
  * prober the target does not use stay empty (a DNS target has no HTTP version).
  */
 export function targetDetailRow(c: MixinConfig): RowSpec {
-  const p = 'job=~"$job",instance=~"$instance",module=~"$module",target=~"$target"';
+  const p = `${scope(c)},job=~"$job",instance=~"$instance",module=~"$module",target=~"$target"`;
   const phases = (prober: string) => ({ expr: `avg by (phase) (probe_${prober}_duration_seconds{${p}})`, legend: `${prober} {{phase}}` });
   return {
     title: TARGET_DETAIL_ROW,
@@ -50,8 +50,9 @@ export function targetDetailRow(c: MixinConfig): RowSpec {
         [{ expr: `min(probe_ssl_earliest_cert_expiry{${p}}) - time()` }],
         {
           w: 4,
+          // Expired (negative) is red from the base up.
+          baseColor: 'red',
           thresholds: [
-            [0, 'red'],
             [c.certificateExpiryCriticalDays * 86400, 'orange'],
             [c.certificateExpiryWarningDays * 86400, 'green'],
           ],

@@ -1,18 +1,17 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
-import { chainedVariables, dashboard, mergedTable, stat, table, ts, UP_DOWN } from './grafana.js';
+import { chainedVariables, dashboard, mergedTable, scope, stat, table, ts, UP_DOWN } from './grafana.js';
 
 /** spyglass itself: collectors, scrapes, runtime and configuration. */
 export function selfDashboard(c: MixinConfig): Dashboard {
-  const s = 'job=~"$job",instance=~"$instance"';
+  const s = `${scope(c)},job=~"$job",instance=~"$instance"`;
   const col = `${s},collector=~"$collector"`;
   return dashboard({
     uid: `${c.dashboardUidPrefix}self`,
     title: `${c.dashboardTitlePrefix}spyglass`,
     description: 'The health of spyglass itself: collector runs, scrapes, the Node.js runtime and configuration reloads.',
     tags: c.dashboardTags,
-    variables: chainedVariables('spyglass_collector_series', [
-      ['job', 'Job', '.+'],
+    variables: chainedVariables(c, 'spyglass_collector_series', [
       ['instance', 'Instance', '.+'],
       ['collector', 'Collector', '.+'],
     ]),
@@ -65,9 +64,16 @@ export function selfDashboard(c: MixinConfig): Dashboard {
             },
           ]),
           ts('Series', 'Series each collector exposes.', 'short', [{ expr: `spyglass_collector_series{${col}}`, legend: '{{instance}} {{collector}}' }]),
-          ts('Series dropped', 'Series per second left out by the max_series cap.', 'short', [
+          ts('Series dropped', 'Series per second left out by the max_series cap; any in 15 minutes is SpyglassSeriesDropped.', 'short', [
             { expr: `rate(spyglass_collector_series_dropped_total{${col}}[$__rate_interval])`, legend: '{{instance}} {{collector}}' },
           ]),
+          ts(
+            'Textfile errors',
+            'Whether the textfile collector failed to read or parse a file at its last run (node_textfile_scrape_error); 1 is NodeTextFileCollectorScrapeError.',
+            'short',
+            [{ expr: `node_textfile_scrape_error{${s}}`, legend: '{{instance}}' }],
+            { w: 24, min: 0, max: 1, decimals: 0, thresholds: [[1, 'red']] },
+          ),
         ],
       },
       {

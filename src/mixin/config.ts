@@ -14,11 +14,29 @@ export interface MixinConfig {
   diskDeviceSelector: string;
   /** Network interfaces of the network alerts and panels. */
   netDeviceSelector: string;
-  /** Cgroups the container alerts look at: by default real containers (pod-level and systemd cgroups have no image). */
+  /**
+   * Extra matchers on the container alerts and panels, on top of the built-in "real containers"
+   * filter (src/mixin/selectors.ts), e.g. `namespace!="kube-system"`; empty by default.
+   */
   containerSelector: string;
+  /** Multi-cluster: a `$cluster` variable (one cluster at a time) on every dashboard, and the cluster in alert links. */
+  showMultiCluster: boolean;
+  /** The label that names the cluster (set by Prometheus' external or target labels). */
+  clusterLabel: string;
+  /** Grafana's base URL, for the `dashboard_url` annotation of every alert. */
+  grafanaUrl: string;
+  /** Severity of the host alerts that say failure is imminent (node-mixin's nodeCriticalSeverity); may be a template. */
+  nodeCriticalSeverity: string;
+  /** Severity of ProbeTargetDown and ProbeDNSFailing. */
+  probeDownSeverity: string;
   /** Where docs/runbooks.md is served; each alert links to `<runbookUrl>#<alertname in lower case>`. */
   runbookUrl: string;
 
+  /** Hours ahead the warning / critical FillingUp alerts predict (node-mixin's nodeWarningWindowHours, nodeCriticalWindowHours). */
+  nodeWarningWindowHours: number;
+  nodeCriticalWindowHours: number;
+  /** Range predict_linear() fits the FillingUp alerts' trend over (node-mixin's fsSpaceFillingUpPredictionWindow). */
+  fsSpaceFillingUpPredictionWindow: string;
   fsSpaceFillingUpWarningPercent: number;
   fsSpaceFillingUpCriticalPercent: number;
   fsSpaceAvailableWarningPercent: number;
@@ -76,9 +94,17 @@ export const DEFAULT_MIXIN_CONFIG: Readonly<MixinConfig> = {
   fsSelector: 'fstype!="",mountpoint!=""',
   diskDeviceSelector: 'device=~"(/dev/)?(mmcblk.p.+|nvme.+|rbd.+|sd.+|vd.+|xvd.+|dm-.+|md.+|dasd.+)"',
   netDeviceSelector: 'device!~"lo|veth.+"',
-  containerSelector: 'image!=""',
+  containerSelector: '',
+  showMultiCluster: false,
+  clusterLabel: 'cluster',
+  grafanaUrl: 'http://localhost:3000',
+  nodeCriticalSeverity: 'critical',
+  probeDownSeverity: 'critical',
   runbookUrl: 'https://github.com/spyglass-monitoring/spyglass/blob/main/docs/runbooks.md',
 
+  nodeWarningWindowHours: 24,
+  nodeCriticalWindowHours: 4,
+  fsSpaceFillingUpPredictionWindow: '6h',
   fsSpaceFillingUpWarningPercent: 40,
   fsSpaceFillingUpCriticalPercent: 20,
   fsSpaceAvailableWarningPercent: 5,
@@ -146,7 +172,13 @@ function valueProblems(c: MixinConfig): string[] {
   for (const key of ['probeAvailabilitySlo', 'probeLatencySlo'] as const)
     if (!(c[key] > 0 && c[key] < 100)) problems.push(`${key}: must be a percentage between 0 and 100, exclusive`);
   if (!(c.probeLatencyQuantile > 0 && c.probeLatencyQuantile < 1)) problems.push('probeLatencyQuantile: must be between 0 and 1, exclusive');
-  for (const key of ['probeFailedFor', 'spyglassDownFor', 'collectorFailingFor'] as const)
+  for (const key of ['nodeCriticalSeverity', 'probeDownSeverity'] as const)
+    if (!['critical', 'warning', 'info'].includes(c[key]) && !c[key].includes('{{'))
+      problems.push(`${key}: critical, warning, info or a template, got ${c[key]}`);
+  for (const key of ['nodeWarningWindowHours', 'nodeCriticalWindowHours'] as const) if (!(c[key] > 0)) problems.push(`${key}: must be above 0`);
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(c.clusterLabel)) problems.push(`clusterLabel: not a label name: ${c.clusterLabel}`);
+  if (!/^https?:\/\/[^\s]+[^/\s]$/.test(c.grafanaUrl)) problems.push(`grafanaUrl: an http(s) URL without a trailing slash, got ${c.grafanaUrl}`);
+  for (const key of ['probeFailedFor', 'spyglassDownFor', 'collectorFailingFor', 'fsSpaceFillingUpPredictionWindow'] as const)
     if (!/^(\d+[smhd])+$/.test(c[key])) problems.push(`${key}: not a Prometheus duration: ${c[key]}`);
   return problems;
 }

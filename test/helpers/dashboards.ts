@@ -13,8 +13,12 @@ export interface PanelJson {
   description?: string;
   datasource?: { uid: string };
   gridPos: { x: number; y: number; w: number; h: number };
-  fieldConfig: { defaults: Record<string, unknown>; overrides: Array<{ properties: Array<{ id: string; value: unknown }> }> };
+  fieldConfig: {
+    defaults: Record<string, unknown>;
+    overrides: Array<{ matcher?: { id: string; options: string }; properties: Array<{ id: string; value: unknown }> }>;
+  };
   targets: TargetJson[];
+  transformations?: Array<{ id: string; options: unknown }>;
   /** Rows: folded or not, and (folded) the panels they hold. */
   collapsed?: boolean;
   panels?: PanelJson[];
@@ -34,7 +38,8 @@ export interface VariableJson {
   refresh: number;
   multi: boolean;
   includeAll: boolean;
-  allValue: string;
+  allValue?: string;
+  current?: { text: string | string[]; value: string | string[] };
 }
 
 export interface DashboardJson {
