@@ -221,6 +221,11 @@ export function containersDashboard(c: MixinConfig): Dashboard {
   const pod = { uid: podDashboardUid(c), title: podDashboardTitle(c) };
   return withDrillDowns(d, [
     { panels: ['Namespaces'], to: namespace, keep, fromFields: ['namespace'] },
-    { panels: ['Top 10 by CPU', 'Top 10 by memory', 'Top 10 by throttling', 'CPU usage'], to: pod, keep, fromFields: ['namespace', 'pod'] },
+    {
+      panels: ['Top 10 by CPU', 'Top 10 by memory', 'Top 10 by throttling', 'CPU usage'],
+      to: pod,
+      keep: [...keep, 'container'],
+      fromFields: ['namespace', 'pod'],
+    },
   ]);
 }

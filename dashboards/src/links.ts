@@ -64,11 +64,14 @@ function allPanels(d: Dashboard): Panel[] {
 /** Adds the drill-down links to the named panels; a title that matches no panel is an error (a renamed panel would lose its link silently). */
 export function withDrillDowns(d: Dashboard, drills: DrillDown[]): Dashboard {
   const panels = allPanels(d);
+  const own = new Set((d.templating?.list ?? []).map((v) => v.name));
   for (const drill of drills)
     for (const title of drill.panels) {
       const p = panels.find((x) => x.title === title);
       if (!p) throw new Error(`${d.uid}: no panel "${title}" to link to ${drill.to.uid}`);
-      p.links = [...(p.links ?? []), panelLink(drill.to, drill.keep)];
+      // The panel's own link has no clicked row: it carries the current selection of the fields' variables too.
+      const current = (drill.fromFields ?? []).filter((v) => own.has(v) && !drill.keep.includes(v));
+      p.links = [...(p.links ?? []), panelLink(drill.to, [...drill.keep, ...current])];
       const field = drill.fromFields?.at(-1);
       if (!field) continue;
       const fieldConfig = p.fieldConfig ?? { defaults: {}, overrides: [] };
