@@ -114,6 +114,7 @@ collectors:
 
     // The links are relative, so they work under a path prefix too; following one serves the metrics.
     await page.click('a[href="metrics"]');
+    await page.waitForLoadState('load'); // the click returns once the navigation commits, before the whole body has arrived
     assert.equal(page.url(), `${s.base}/metrics`);
     assert.match((await page.textContent('body')) ?? '', /^spyglass_collector_last_success\{collector="throwing"\} 0$/m);
   });
