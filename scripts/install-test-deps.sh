@@ -14,7 +14,8 @@
 #   collector on real runtimes (test/container-runtimes.test.ts) docker.io (dockerd and its CLI),
 #   containerd (and ctr), runc, busybox-static (the one binary of the test image, as no registry is
 #   reachable), and gcc with libcap2-bin (setcap) to build the DaemonSet's capability wrapper
-#   native/ambient-caps.c and give it its file capability as the Dockerfile does.
+#   native/ambient-caps.c and give it its file capability as the Dockerfile does; chromium, the
+#   headless browser the landing-page test drives through playwright-core.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
@@ -41,6 +42,7 @@ command -v runc >/dev/null || need+=(runc)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v cc >/dev/null || need+=(gcc)
 command -v setcap >/dev/null || need+=(libcap2-bin)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -134,7 +134,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
 
   it('render with kubectl kustomize: the whole set and the two overlays hold what they say', () => {
     const kinds = (root: string) => (rendered.get(root) ?? []).map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
-    const dashboards = ['spyglass-containers', 'spyglass-host', 'spyglass-latency', 'spyglass-self'].map((d) => `ConfigMap/monitoring/${d}-dashboard`);
+    const dashboards = Object.keys(dashboardFiles(DEFAULT_MIXIN_CONFIG)).map((f) => `ConfigMap/monitoring/${f.replace(/\.json$/, '')}-dashboard`);
     const host = [
       'DaemonSet/monitoring/spyglass',
       'Namespace//monitoring',

@@ -3,12 +3,12 @@
  * (job "spyglass", as the rules' default selector expects): one with the host collectors and
  * probes of local HTTP, HTTPS, DNS (dnsmasq), gRPC and ICMP targets, one with the container
  * collector over real cgroups laid out like a Kubernetes node, and one for what this VM lacks: md
- * arrays, bonds, hwmon sensors, cpufreq, NFS, XFS and ZFS from the golden dump's fixture tree, and
- * systemd's units from a real systemd in a sandbox (test/helpers/systemd-sandbox.ts). Then every
- * dashboard variable and panel query runs through Prometheus's HTTP API as Grafana would send it:
- * "All" for multi-value variables, the pinned default for `$job`, and for one-value variables
- * without a default (the Host dashboard's `$instance`) each value in turn; every query must return
- * data for some value (except the panels listed in NO_DATA_HERE, each with its reason), every rule evaluates without error, and
+ * arrays, bonds, sensors, cpufreq, NFS, XFS and ZFS from the golden dump's fixture tree, and systemd's units from a real systemd in
+ * a sandbox (test/helpers/systemd-sandbox.ts); a fourth reads a cgroup v2 node from fixture files
+ * (PSI, swap, block I/O, a container outside Kubernetes: test/helpers/v2-node.ts). Then every dashboard variable and
+ * panel query runs through Prometheus's HTTP API with "All" selected (a one-value variable at its
+ * pinned value, else any value) and must return data (except
+ * the panels listed in NO_DATA_HERE, each with its reason), every rule evaluates without error, and
  * every metric the dashboards and rules name exists in what spyglass served or in a collector's
  * README (for hardware this machine lacks).
  */
@@ -22,15 +22,17 @@ import { alertGroups, recordingGroups } from '../alerts/src/index.js';
 import { dashboards } from '../dashboards/src/index.js';
 import { DEFAULT_MIXIN_CONFIG } from '../src/mixin/config.js';
 import { allDocumentedPatterns } from './helpers/collector-docs.js';
-import { dashboardQueries, type DashboardJson } from './helpers/dashboards.js';
+import { dashboardQueries, type DashboardJson, type VariableJson } from './helpers/dashboards.js';
 import { startKubeNode } from './helpers/kube-node.js';
 import { makeCertificates, startDnsmasq, startGrpcHealthServer, startHttpServer, startHttpsServer } from './helpers/probe-servers.js';
 import { startPrometheus } from './helpers/prometheus.js';
 import { analysePromql, substituteGrafanaBuiltins } from './helpers/promql.js';
 import { fixtureTree } from './helpers/fixture-tree.js';
+import { KUBE_POD } from './helpers/kube-node.js';
 import { cleanupsAfterAll, killed } from './helpers/real-cgroups.js';
 import { repoRoot, startSpyglass, waitFor } from './helpers/spyglass.js';
 import { startSystemdSandbox, systemdSandboxUnavailable } from './helpers/systemd-sandbox.js';
+import { V2_POD, writeV2Node } from './helpers/v2-node.js';
 
 const noSystemd = systemdSandboxUnavailable();
 const swapTotal = Number(/^SwapTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
@@ -41,16 +43,6 @@ const NO_DATA_HERE: Record<string, { reason: string; applies: boolean }> = {
     reason: 'no swap configured (SwapTotal 0): the query leaves hosts without swap out on purpose',
     applies: swapTotal === 0,
   },
-  ...Object.fromEntries(
-    ['Block I/O throughput" A', 'Block I/O throughput" B', 'Block I/O operations" A', 'Block I/O operations" B'].map((p) => [
-      `spyglass-containers.json "${p}`,
-      {
-        reason:
-          'the test node\'s containers do no block I/O, and this VM\'s kernel leaves cgroup blkio counters at "Total 0" without device lines anyway (test/container-mixin.test.ts runs such queries on a fixture tree)',
-        applies: true,
-      },
-    ]),
-  ),
   ...Object.fromEntries(
     [
       '"Pressure" A',
@@ -64,7 +56,7 @@ const NO_DATA_HERE: Record<string, { reason: string; applies: boolean }> = {
     ].map((p) => [`spyglass-host.json ${p}`, { reason: 'the kernel has no PSI (/proc/pressure)', applies: !existsSync('/proc/pressure') }]),
   ),
   'spyglass-host.json "Pressure stalls" F': {
-    reason: 'no IRQ pressure (/proc/pressure/irq): the kernel lacks PSI or was built without CONFIG_IRQ_TIME_ACCOUNTING',
+    reason: 'the kernel has no IRQ pressure (/proc/pressure/irq: 6.1+ with CONFIG_IRQ_TIME_ACCOUNTING), nor the fixture tree',
     applies: !existsSync('/proc/pressure/irq'),
   },
   ...Object.fromEntries(
@@ -77,7 +69,7 @@ const NO_DATA_HERE: Record<string, { reason: string; applies: boolean }> = {
 
 /** Prometheus scrapes this long before the queries run: rate windows and the rules fill up. */
 const SCRAPE_FOR_MS = 120_000;
-/** Grafana's built-ins for a 5-minute range at a 1 s scrape interval, and "All" for every variable. */
+/** Grafana's built-ins for a 5-minute range at a 1 s scrape interval; variables as `pick` below. */
 const ALL = { rateInterval: '20s', range: '5m' };
 const cleanups = cleanupsAfterAll();
 
@@ -89,7 +81,8 @@ interface Result {
 
 describe('dashboards and rules against a real Prometheus scraping real spyglass', () => {
   it('every panel query returns data, every rule evaluates, every named metric exists', { timeout: 300_000 }, async (t) => {
-    const node = startKubeNode(cleanups, { memoryLimitBytes: 256 << 20 });
+    // 102 shares: what the kubelet writes for a 100m CPU request.
+    const node = startKubeNode(cleanups, { memoryLimitBytes: 256 << 20, cpuShares: 102, pidsMax: 64 });
     const certs = makeCertificates();
     cleanups.push(() => certs.cleanup());
     const http = await startHttpServer();
@@ -135,6 +128,7 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
         '      - {target: 127.0.0.1, module: icmp}',
       ].join('\n'),
     );
+    // processes is off by default; its panel reads this machine's /proc.
     const host = await startSpyglass([`--config.file=${config}`, '--no-collector.container', '--collector.processes']);
     const containers = await startSpyglass([
       '--collector.disable-defaults',
@@ -145,23 +139,56 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     ]);
     const tree = fixtureTree();
     cleanups.push(() => tree.remove());
+    const v2 = writeV2Node();
+    cleanups.push(() => v2.remove());
+    const v2Node = await startSpyglass([
+      '--collector.disable-defaults',
+      '--collector.container',
+      '--collector.container.interval=1s',
+      `--path.procfs=${v2.procfs}`,
+      `--path.sysfs=${v2.sysfs}`,
+      `--path.rootfs=${v2.rootfs}`,
+    ]);
+    cleanups.push(async () => void (await v2Node.stop()));
+    // kube-state-metrics needs an API server, which does not run here: its series for the live node's pod,
+    // served by a textfile collector under its job, so that the kubeStateMetrics knob's panels (joins included) are queried.
+    const ksmDir = mkdtempSync(join(tmpdir(), 'spyglass-e2e-ksm-'));
+    cleanups.push(() => rmSync(ksmDir, { recursive: true, force: true }));
+    // Both nodes' pods: the live node's collector can miss a run on a loaded machine, the fixture node's does not.
+    const ksmSeries = (pod: string) => {
+      const ksmPod = `namespace="shop",pod="${pod}"`;
+      const ksmContainer = `${ksmPod},container="nginx"`;
+      return [
+        '# TYPE kube_pod_container_resource_requests gauge',
+        `kube_pod_container_resource_requests{${ksmContainer},resource="cpu",unit="core"} 0.1`,
+        `kube_pod_container_resource_requests{${ksmContainer},resource="memory",unit="byte"} 67108864`,
+        '# TYPE kube_pod_container_resource_limits gauge',
+        `kube_pod_container_resource_limits{${ksmContainer},resource="cpu",unit="core"} 0.1`,
+        `kube_pod_container_resource_limits{${ksmContainer},resource="memory",unit="byte"} 268435456`,
+        '# TYPE kube_pod_container_status_restarts_total counter',
+        `kube_pod_container_status_restarts_total{${ksmContainer}} 2`,
+        '# TYPE kube_pod_status_phase gauge',
+        `kube_pod_status_phase{${ksmPod},phase="Running"} 1`,
+        `kube_pod_status_phase{${ksmPod},phase="Pending"} 0`,
+        '# TYPE kube_pod_owner gauge',
+        `kube_pod_owner{${ksmPod},owner_kind="ReplicaSet",owner_name="${pod.replace(/-[^-]+$/, '')}",owner_is_controller="true"} 1`,
+      ];
+    };
+    const [first, ...rest] = [ksmSeries(KUBE_POD), ksmSeries(V2_POD)];
+    // One TYPE line per family: the families of the second pod go under the first's.
+    const lines = (first as string[]).flatMap((l, i) => (l.startsWith('#') ? [l] : [l, ...rest.map((r) => r[i] as string)]));
+    writeFileSync(join(ksmDir, 'kube-state-metrics.prom'), `${lines.join('\n')}\n`);
+    const ksm = await startSpyglass(['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${ksmDir}`]);
+    cleanups.push(async () => void (await ksm.stop()));
     const systemd = noSystemd ? undefined : await startSystemdSandbox();
     if (systemd) cleanups.push(() => systemd.stop());
     const lacking = await startSpyglass([
       '--collector.disable-defaults',
       '--collector.mdadm',
       '--collector.bonding',
-      // A host as the Host dashboard lists it (node_uname_info), with the sensors, frequencies,
-      // NFS, XFS and ZFS and the link speeds of the fixture tree.
-      '--collector.uname',
-      '--collector.hwmon',
-      '--collector.cpufreq',
-      '--collector.nfs',
-      '--collector.nfsd',
-      '--collector.xfs',
-      '--collector.zfs',
-      '--collector.netclass',
-      '--collector.netdev',
+      // A host as the Host dashboard lists it (node_uname_info), with hardware and filesystems this VM
+      // lacks (sensors, cpufreq, NFS, XFS, ZFS) and a link speed (virtio reports none).
+      ...['uname', 'hwmon', 'cpufreq', 'nfs', 'nfsd', 'xfs', 'zfs', 'netclass', 'netdev'].map((c) => `--collector.${c}`),
       ...(systemd ? ['--collector.systemd', `--collector.systemd.address=${systemd.busAddress}`, '--collector.systemd.enable-restarts-metrics'] : []),
       ...tree.flags,
     ]);
@@ -175,7 +202,10 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     const prometheus = await startPrometheus(
       `  - job_name: spyglass
     scrape_interval: 1s
-    static_configs: [{ targets: ['127.0.0.1:${host.port}', '127.0.0.1:${containers.port}', '127.0.0.1:${lacking.port}'] }]
+    static_configs: [{ targets: ['127.0.0.1:${host.port}', '127.0.0.1:${containers.port}', '127.0.0.1:${lacking.port}', '127.0.0.1:${v2Node.port}'] }]
+  - job_name: kube-state-metrics
+    scrape_interval: 1s
+    static_configs: [{ targets: ['127.0.0.1:${ksm.port}'] }]
 `,
       { ruleFiles: [`${rulesDir}/spyglass-alerts.yaml`, `${rulesDir}/spyglass-rules.yaml`], evaluationInterval: '1s' },
     );
@@ -185,49 +215,31 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     const all = Object.entries(dashboards(DEFAULT_MIXIN_CONFIG)) as unknown as Array<[string, DashboardJson]>;
     const queries = dashboardQueries(all);
     assert.ok(queries.length > 0, 'no queries to run');
-    const fill = (expr: string, values: Record<string, string>) =>
-      substituteGrafanaBuiltins(expr, ALL).replace(/\$([a-z]+)/g, (whole, name: string) => values[name] ?? whole);
-    /**
-     * The variable values Grafana would query with, per dashboard: "All" (allValue) for multi-value
-     * variables, the pinned `current` for $job, and every value of a one-value variable without one
-     * (each a separate assignment, as a user would pick them in turn).
-     */
-    const assignments = async (d: DashboardJson): Promise<Array<Record<string, string>>> => {
-      let out: Array<Record<string, string>> = [{}];
-      for (const v of d.templating.list.filter((x) => x.type === 'query')) {
-        const next: Array<Record<string, string>> = [];
-        for (const a of out) {
-          if (v.includeAll) next.push({ ...a, [v.name]: v.allValue as string });
-          else if (v.current) next.push({ ...a, [v.name]: v.current.value as string });
-          else {
-            const [, selector, label] = /^label_values\((.+), (\w+)\)$/.exec(v.query.query) as RegExpExecArray;
-            const values = (await api(`label/${label}/values`, { 'match[]': fill(selector as string, a) })) as string[];
-            next.push(...values.map((value) => ({ ...a, [v.name]: value.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&') })));
-          }
-        }
-        out = next;
+    // "All" where a variable has it; a one-value variable ($job, Host's $instance) takes its pinned value, else any value (.+).
+    const pick = (v: VariableJson) => v.allValue ?? (typeof v.current?.value === 'string' ? v.current.value : '.+');
+    const allValues = new Map(all.flatMap(([, d]) => d.templating.list.filter((v) => v.type === 'query').map((v) => [v.name, pick(v)] as const)));
+    const fill = (expr: string) => substituteGrafanaBuiltins(expr, ALL).replace(/\$([a-z]+)/g, (whole, name: string) => allValues.get(name) ?? whole);
+    const hasData = async (q: { expr: string; instant: boolean }) => {
+      const now = Date.now() / 1000;
+      const expr = fill(q.expr);
+      const run = async () =>
+        (
+          (q.instant
+            ? await api('query', { query: expr })
+            : await api('query_range', { query: expr, start: String(now - 60), end: String(now), step: '5' })) as { result: Result[] }
+        ).result.length;
+      // An instant query sees only the last scrape: on a loaded machine a collector that timed out in it
+      // leaves its series stale for that one scrape, so an empty instant answer is asked again, twice.
+      let found = await run();
+      for (let retry = 0; q.instant && found === 0 && retry < 2; retry++) {
+        await new Promise((r) => setTimeout(r, 2000));
+        found = await run();
       }
-      return out;
+      return found > 0;
     };
     const empty = async () => {
-      const now = Date.now() / 1000;
       const missing: string[] = [];
-      const byDashboard = new Map<string, Array<Record<string, string>>>();
-      for (const [name, d] of all) byDashboard.set(name, await assignments(d));
-      for (const q of queries) {
-        let found = false;
-        for (const values of byDashboard.get(q.dashboard) ?? []) {
-          const expr = fill(q.expr, values);
-          const data = (
-            q.instant ? await api('query', { query: expr }) : await api('query_range', { query: expr, start: String(now - 60), end: String(now), step: '5' })
-          ) as { result: Result[] };
-          if (data.result.length > 0) {
-            found = true;
-            break;
-          }
-        }
-        if (!found) missing.push(`${q.dashboard} "${q.panel}" ${q.refId}`);
-      }
+      for (const q of queries) if (!(await hasData(q))) missing.push(`${q.dashboard} "${q.panel}" ${q.refId}`);
       return missing;
     };
     await new Promise((r) => setTimeout(r, SCRAPE_FOR_MS));
@@ -236,7 +248,7 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     assert.deepEqual(
       unexplained,
       [],
-      `panels without data:\n${unexplained.map((m) => `${m}: ${queries.find((q) => `${q.dashboard} "${q.panel}" ${q.refId}` === m)?.expr ?? ''}`).join('\n')}`,
+      `panels without data:\n${unexplained.map((m) => `${m}: ${fill(queries.find((q) => `${q.dashboard} "${q.panel}" ${q.refId}` === m)?.expr ?? '')}`).join('\n')}`,
     );
     for (const [panel, { reason, applies }] of Object.entries(NO_DATA_HERE)) {
       assert.equal(
@@ -247,20 +259,40 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     }
     t.diagnostic(`${queries.length - missing.length} of ${queries.length} panel queries returned data; empty as listed: ${missing.join(', ')}`);
 
-    // Variables: label_values(selector, label) with the earlier variables as Grafana fills them.
+    // The kubeStateMetrics knob's panels: the queries it adds return data too.
+    const withKsm = dashboardQueries(
+      Object.entries(dashboards({ ...DEFAULT_MIXIN_CONFIG, kubeStateMetrics: true })) as unknown as Array<[string, DashboardJson]>,
+    );
+    const key = (q: { dashboard: string; panel: string; refId: string }) => `${q.dashboard} "${q.panel}" ${q.refId}`;
+    const defaultKeys = new Set(queries.map(key));
+    const added = withKsm.filter((q) => !defaultKeys.has(key(q)));
+    assert.ok(added.length >= 8, `${added.length} kube-state-metrics queries`);
+    const ksmEmpty: string[] = [];
+    for (const q of added) if (!(await hasData(q))) ksmEmpty.push(`${key(q)}: ${fill(q.expr)}`);
+    assert.deepEqual(ksmEmpty, [], 'kube-state-metrics panels without data');
+
+    // Values, not only presence: the pod dashboard's request from cpu.shares and threads_max of the live node's app.
+    const pod = Object.fromEntries(
+      queries
+        .filter((q) => q.dashboard === 'spyglass-containers-pod.json' && q.panel === 'Quota by container')
+        .map((q) => [q.refId, fill(q.expr).replace(/pod=~"\.\+"/g, `pod="${KUBE_POD}"`)]),
+    );
+    const value = async (expr: string) => {
+      await hasData({ expr, instant: true }); // waits out a missed run of the live node's collector
+      return Number(((await api('query', { query: expr })) as { result: Result[] }).result[0]?.value?.[1]);
+    };
+    assert.equal(await value(pod.B as string), 102 / 1024, 'CPU request: 102 shares are 100m (shares / 1024 cores)');
+    assert.equal(await value(pod.D as string), 0.1, 'CPU limit: quota 10000 / period 100000');
+    assert.equal(await value(pod.J as string), 64, 'threads max: pids.max');
+
+    // Variables: label_values(selector, label) with the earlier variables at "All".
     for (const [name, d] of all) {
-      const [first] = await assignments(d);
-      assert.ok(first, `${name}: some value for every one-value variable`);
       for (const v of d.templating.list.filter((x) => x.type === 'query')) {
         const [, selector, label] = /^label_values\((.+), (\w+)\)$/.exec(v.query.query) as RegExpExecArray;
-        const values = (await api(`label/${label}/values`, { 'match[]': fill(selector as string, first) })) as string[];
+        const values = (await api(`label/${label}/values`, { 'match[]': fill(selector as string) })) as string[];
         assert.ok(values.length > 0, `${name} $${v.name}: ${v.query.query} has no values`);
-        if (v.current && !v.includeAll)
-          assert.ok(values.includes(v.current.value as string), `${name} $${v.name}: the default ${String(v.current.value)} is among ${values.join(', ')}`);
       }
     }
-    const hostInstances = new Set((await assignments(Object.fromEntries(all)['spyglass-host.json'] as DashboardJson)).map((a) => a.instance));
-    assert.equal(hostInstances.size, 2, `the Host dashboard offers the two spyglass with uname, one at a time: ${[...hostInstances].join(', ')}`);
 
     // Rules: all evaluated, none failing; the test certificate (valid 20 days) trips the 21-day warning.
     await waitFor(

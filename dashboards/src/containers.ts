@@ -1,9 +1,17 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
 import { eitherKind, NETWORK_OWNERS, REAL_CONTAINERS } from '../../src/mixin/selectors.js';
+import { namespaceDashboardTitle, namespaceDashboardUid } from './container-namespace.js';
+import { podDashboardTitle, podDashboardUid } from './container-pod.js';
+import { containerSelector, cpuLimit, cpuRequest, cpuUsage, keptVariables, memoryLimit, workingSet } from './container-queries.js';
 import { chainedVariables, dashboard, mergedTable, scope, stat, table, ts } from './grafana.js';
+import { withDrillDowns } from './links.js';
 
-/** Containers: cAdvisor's metrics by namespace / pod / container, against their limits. */
+/**
+ * Containers: cAdvisor's metrics by namespace / pod / container, against their limits. The top of
+ * the drill-down (node → namespace → pod): namespace and pod names open the namespace and pod
+ * dashboards, keeping the time range and variables.
+ */
 export function containersDashboard(c: MixinConfig): Dashboard {
   const node = `${scope(c)},job=~"$job",instance=~"$instance"`;
   const pods = `${node},namespace=~"$namespace",pod=~"$pod"`;
@@ -19,7 +27,17 @@ export function containersDashboard(c: MixinConfig): Dashboard {
   const network = (metric: string) => `sum by (namespace, pod) (${eitherKind(NETWORK_OWNERS, (m) => rateOf(metric, `${pods},${m}`), 'pod')})`;
   const legend = '{{namespace}}/{{pod}}/{{container}}';
   const top = (expr: string) => `topk(10, ${expr})`;
-  return dashboard({
+  // Kubernetes containers by namespace, for the namespace table.
+  const kn = containerSelector(c, 'namespace=~"$namespace",namespace!=""');
+  const nsColumns: Array<[string, string, string]> = [
+    ['Pods', 'short', `count by (namespace) (count by (namespace, pod) (container_last_seen{${kn}}))`],
+    ['CPU used', 'short', cpuUsage('namespace', kn)],
+    ['CPU requests', 'short', cpuRequest('namespace', kn)],
+    ['CPU limits', 'short', cpuLimit('namespace', kn)],
+    ['Working set', 'bytes', workingSet('namespace', kn)],
+    ['Memory limits', 'bytes', memoryLimit('namespace', kn)],
+  ];
+  const d = dashboard({
     uid: `${c.dashboardUidPrefix}containers`,
     title: `${c.dashboardTitlePrefix}Containers`,
     description: 'Containers of the nodes spyglass runs on, with cAdvisor-compatible metrics read from cgroups.',
@@ -54,6 +72,22 @@ export function containersDashboard(c: MixinConfig): Dashboard {
             'short',
             [{ expr: `sum(${real((s) => `increase(container_oom_events_total{${s}}[$__range])`)})` }],
             { w: 6, thresholds: [[1, 'red']] },
+          ),
+        ],
+      },
+      {
+        title: 'Namespaces',
+        panels: [
+          table(
+            'Namespaces',
+            'Requests and limits of the Kubernetes containers, summed by namespace (CPU requests from cpu.shares: shares / 1024 cores). A namespace opens its dashboard.',
+            'short',
+            nsColumns.map(([, , expr]) => ({ expr })),
+            {
+              h: 7,
+              fieldUnits: Object.fromEntries(nsColumns.map(([name, unit]) => [name, unit])),
+              transformations: mergedTable(Object.fromEntries(nsColumns.map(([name], i) => [`Value #${'ABCDEF'[i]}`, name]))),
+            },
           ),
         ],
       },
@@ -182,4 +216,16 @@ export function containersDashboard(c: MixinConfig): Dashboard {
       },
     ],
   });
+  const keep = keptVariables(c);
+  const namespace = { uid: namespaceDashboardUid(c), title: namespaceDashboardTitle(c) };
+  const pod = { uid: podDashboardUid(c), title: podDashboardTitle(c) };
+  return withDrillDowns(d, [
+    { panels: ['Namespaces'], to: namespace, keep, fromFields: ['namespace'] },
+    {
+      panels: ['Top 10 by CPU', 'Top 10 by memory', 'Top 10 by throttling', 'CPU usage'],
+      to: pod,
+      keep: [...keep, 'container'],
+      fromFields: ['namespace', 'pod'],
+    },
+  ]);
 }

@@ -1,5 +1,7 @@
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
+import { containerNamespaceDashboard } from './container-namespace.js';
+import { containerPodDashboard } from './container-pod.js';
 import { containersDashboard } from './containers.js';
 import { hostDashboard } from './host.js';
 import { latencyDashboard } from './latency.js';
@@ -9,6 +11,8 @@ export function dashboards(c: MixinConfig): Record<string, Dashboard> {
   return {
     'spyglass-host.json': hostDashboard(c),
     'spyglass-containers.json': containersDashboard(c),
+    'spyglass-containers-namespace.json': containerNamespaceDashboard(c),
+    'spyglass-containers-pod.json': containerPodDashboard(c),
     'spyglass-latency.json': latencyDashboard(c),
     'spyglass-self.json': selfDashboard(c),
   };

@@ -2,6 +2,8 @@ import { errorBudget, sloRecord } from '../../alerts/src/recording.js';
 import type { Dashboard } from '@grafana/schema';
 import type { MixinConfig } from '../../src/mixin/config.js';
 import { chainedVariables, dashboard, mergedTable, scope, stat, table, ts, type PanelSpec, UP_DOWN } from './grafana.js';
+import { repeatRow } from './links.js';
+import { targetDetailRow, TARGET_DETAIL_ROW } from './probe-target.js';
 
 /** Service latency: the probe collector's targets, from blackbox-compatible gauges and spyglass's histograms and counters. */
 export function latencyDashboard(c: MixinConfig): Dashboard {
@@ -48,7 +50,7 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
         ],
       },
     );
-  return dashboard({
+  const d = dashboard({
     uid: `${c.dashboardUidPrefix}latency`,
     title: `${c.dashboardTitlePrefix}Service latency`,
     description: 'Probe targets of spyglass: status, availability, latency percentiles from histograms, phases, TLS certificates and SLOs.',
@@ -190,6 +192,8 @@ export function latencyDashboard(c: MixinConfig): Dashboard {
           burnRate('slow', latencyBudget, 'Latency: burn rate'),
         ],
       },
+      targetDetailRow(c),
     ],
   });
+  return repeatRow(d, TARGET_DETAIL_ROW, 'target');
 }

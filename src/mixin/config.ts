@@ -79,6 +79,14 @@ export interface MixinConfig {
   dashboardTitlePrefix: string;
   /** Dashboards: prefix of the uids (uids must stay stable: links and provisioning use them). */
   dashboardUidPrefix: string;
+  /**
+   * Dashboards: add kube-state-metrics rows to the container dashboards (requests as the API server
+   * has them, memory requests, restarts, pod phase, owners). Off by default: spyglass alone does
+   * not serve these series.
+   */
+  kubeStateMetrics: boolean;
+  /** Label matchers of kube-state-metrics's series (its scrape job), without braces. */
+  kubeStateMetricsSelector: string;
 }
 
 export const DEFAULT_MIXIN_CONFIG: Readonly<MixinConfig> = {
@@ -133,6 +141,8 @@ export const DEFAULT_MIXIN_CONFIG: Readonly<MixinConfig> = {
   dashboardTags: ['spyglass'],
   dashboardTitlePrefix: 'spyglass / ',
   dashboardUidPrefix: 'spyglass-',
+  kubeStateMetrics: false,
+  kubeStateMetricsSelector: 'job="kube-state-metrics"',
 };
 
 /** Checks overrides read from a file and merges them over the defaults; problems name the key. */

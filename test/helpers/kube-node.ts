@@ -32,7 +32,11 @@ export function containerdBundle(rootfs: string, id: string, file: string, sandb
   );
 }
 
-export function startKubeNode(cleanups: Cleanups, opts: { memoryLimitBytes?: number } = {}): KubeNode {
+/**
+ * `cpuShares`: the app's cpu.shares, as the kubelet writes a CPU request (millicores × 1024 / 1000);
+ * `pidsMax`: its pids.max (threads_max).
+ */
+export function startKubeNode(cleanups: Cleanups, opts: { memoryLimitBytes?: number; cpuShares?: number; pidsMax?: number } = {}): KubeNode {
   const track = (p: ChildProcess) => {
     cleanups.push(() => killed(p));
     return p;
@@ -50,6 +54,8 @@ export function startKubeNode(cleanups: Cleanups, opts: { memoryLimitBytes?: num
   const sandboxDirs = CONTROLLERS.map((c) => makeCgroup(`/sys/fs/cgroup/${c}`, `${podPath}/${KUBE_SANDBOX}`, cleanups));
   const appDirs = CONTROLLERS.map((c) => makeCgroup(`/sys/fs/cgroup/${c}`, `${podPath}/${KUBE_APP}`, cleanups));
   writeFileSync(join(`/sys/fs/cgroup/cpu${podPath}/${KUBE_APP}`, 'cpu.cfs_quota_us'), '10000'); // 10% of a CPU: throttled
+  if (opts.cpuShares) writeFileSync(join(`/sys/fs/cgroup/cpu${podPath}/${KUBE_APP}`, 'cpu.shares'), String(opts.cpuShares));
+  if (opts.pidsMax) writeFileSync(join(`/sys/fs/cgroup/pids${podPath}/${KUBE_APP}`, 'pids.max'), String(opts.pidsMax));
   if (opts.memoryLimitBytes) writeFileSync(join(`/sys/fs/cgroup/memory${podPath}/${KUBE_APP}`, 'memory.limit_in_bytes'), String(opts.memoryLimitBytes));
 
   // The pod's network namespace: a new one with a veth pair (eth0, peer0) and a UDP sender on eth0; 10.99.0.0/24 exists only in there.
