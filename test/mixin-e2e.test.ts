@@ -26,6 +26,7 @@ import { dashboardQueries, type DashboardJson, type VariableJson } from './helpe
 import { startKubeNode } from './helpers/kube-node.js';
 import { makeCertificates, startDnsmasq, startGrpcHealthServer, startHttpServer, startHttpsServer } from './helpers/probe-servers.js';
 import { startPrometheus } from './helpers/prometheus.js';
+import { prometheusReceiver } from './helpers/remote-write-receivers.js';
 import { analysePromql, substituteGrafanaBuiltins } from './helpers/promql.js';
 import { fixtureTree } from './helpers/fixture-tree.js';
 import { KUBE_POD } from './helpers/kube-node.js';
@@ -108,12 +109,20 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     );
     cleanups.push(() => killed(io));
 
+    // The host spyglass also pushes, so the remote-write row has data: a real receiver.
+    const receiver = await prometheusReceiver();
+    await receiver.start();
+    cleanups.push(() => receiver.stop());
+
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-e2e-'));
     const config = join(dir, 'spyglass.yml');
     writeFileSync(
       config,
       [
         'scheduler: {interval: 1s, timeout: 900ms}',
+        // A relabel drop as in examples/remote-write.yml, so the dropped-samples query has a series.
+        `remote_write: [{url: '${receiver.writeUrl}', name: e2e, write_relabel_configs: [{source_labels: [__name__], regex: 'nodejs_.*', action: drop}]}]`,
+        `remote_write_queue: {path: '${join(dir, 'remote-write')}'}`,
         'collectors:',
         '  probe:',
         '    probe_interval: 1s',
