@@ -120,7 +120,7 @@ describe('container collector on real cgroups', () => {
       for (const c of V1_CONTROLLERS) rmdirSync(join(V1, c, service));
     };
     make(64 << 20);
-    // In-process, on this machine's own /proc and /sys: the walk holds its directories open in this process.
+    // In-process, on this machine's own /proc and /sys, so this process's descriptors show that nothing is held open.
     // Limits are kept for spec_interval (1m by default), the start time for good: both must be read again for the new cgroup.
     const run = await containerRunner({ procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${TOP}.*` });
     let started: number | undefined;
@@ -131,16 +131,14 @@ describe('container collector on real cgroups', () => {
     };
     assert.deepEqual(await limit(), { limit: 64 << 20, skipped: [] });
     const firstStart = started as number;
-    assert.equal(descriptorsOf(service), V1_CONTROLLERS.length, 'one held descriptor per hierarchy');
+    assert.equal(descriptorsOf(service), 0, 'no directory held open (a hierarchy can be unmounted)');
     removeService();
     await new Promise((r) => setTimeout(r, 20));
     make(128 << 20);
     assert.deepEqual(await limit(), { limit: 128 << 20, skipped: [] }, 'the new directory, not the removed one');
     assert.ok((started as number) > firstStart, `start time ${started} of the new cgroup, after the first one's ${firstStart}`);
-    assert.equal(descriptorsOf(service), V1_CONTROLLERS.length, "the removed directories' descriptors were replaced");
     removeService();
     assert.deepEqual(await limit(), { limit: undefined, skipped: [] });
-    assert.equal(descriptorsOf(service), 0, 'nothing held of a cgroup that is gone');
   });
 
   it('v1: a real OOM kill is counted at the next run, and a cgroup made again under its name starts from its own count', async () => {
@@ -153,7 +151,6 @@ describe('container collector on real cgroups', () => {
     make();
     const run = await containerRunner({ procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${TOP}.*` });
     const oomKills = async () => valueOf((await run()).families, 'container_oom_events_total', { id: service });
-    // Three runs: from the third on, the OOM file is read only when /proc/vmstat's count moves.
     assert.deepEqual([await oomKills(), await oomKills(), await oomKills()], [0, 0, 0]);
     const hog = spawn(process.execPath, ['-e', `process.stdin.once('data', () => { const held = []; for (;;) held.push(Buffer.alloc(${16 << 20}, 1)); });`], {
       stdio: ['pipe', 'ignore', 'inherit'],

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import type { ParseResult } from '../../src/parsers/parse-result.js';
 import { batchFs } from '../../src/fs/batchfs.js';
-import type { DirectoryHandles } from '../../src/fs/directory-handles.js';
 
 /** Thrown when the cgroup directory itself went away mid-read: the whole container is skipped. */
 export class CgroupVanished extends Error {}
@@ -16,20 +15,18 @@ const ENODEV = 19;
  * is built). A file the kernel does not have (controller off, older kernel) is `undefined` without
  * fuss and remembered in `absent`, so later runs do not try it until the caller clears the set; an
  * unreadable or garbled file is `undefined` and counted through `skip`, so the container keeps its
- * other series; a directory that vanished throws CgroupVanished. Directories are read through the
- * descriptors the walk holds in `handles`.
+ * other series; a directory that vanished throws CgroupVanished.
  */
 export class CgroupFiles {
   constructor(
     private readonly skip: (reason: string, detail: string) => void,
     private readonly absent: Set<string>,
-    private readonly handles: DirectoryHandles,
   ) {}
 
   /** The text of each of `names` in `dir`, in order; `undefined` where there is none to parse. */
   read(dir: string, names: readonly string[]): Array<string | undefined> {
     const skipsSome = this.absent.size > 0 && names.some((f) => this.absent.has(f));
-    const texts = this.readBatch(dir, skipsSome ? names.filter((f) => !this.absent.has(f)) : names) as Array<string | number | undefined>;
+    const texts = batchFs.readFilesAt(dir, skipsSome ? names.filter((f) => !this.absent.has(f)) : names) as Array<string | number | undefined>;
     // Put the absent files back in their places, as undefined.
     if (skipsSome) for (let i = 0; i < names.length; i++) if (this.absent.has(names[i] as string)) texts.splice(i, 0, undefined);
     for (let i = 0; i < texts.length; i++) {
@@ -37,11 +34,6 @@ export class CgroupFiles {
       if (typeof content === 'number') texts[i] = this.failed(dir, names[i] as string, content);
     }
     return texts as Array<string | undefined>;
-  }
-
-  /** Changes when `dir` is opened afresh (made again under its name); undefined when it is read by path, which tells nothing. */
-  opening(dir: string): number | undefined {
-    return this.handles.opening(dir);
   }
 
   text(dir: string, file: string): string | undefined {
@@ -59,17 +51,6 @@ export class CgroupFiles {
 
   parsed<T>(dir: string, file: string, parse: (text: string, path: string) => ParseResult<T>): T | undefined {
     return this.parse(dir, file, this.text(dir, file), parse);
-  }
-
-  /**
-   * A held descriptor of a directory removed and made again under the same name (a restarted
-   * service) answers ENOENT for every file: the batch is then read once more through a new one.
-   */
-  private readBatch(dir: string, names: readonly string[]): Array<string | number> {
-    const target = this.handles.target(dir);
-    const texts = batchFs.readFilesAt(target, names);
-    if (typeof target === 'number' && texts.every((t) => t === ENOENT) && this.handles.renew(dir)) return batchFs.readFilesAt(this.handles.target(dir), names);
-    return texts;
   }
 
   private failed(dir: string, file: string, errno: number): undefined {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadNativeAddon } from '../native-addon.js';
 import { readWhole } from './procfs.js';
@@ -11,30 +11,16 @@ import { readWhole } from './procfs.js';
  */
 export interface BatchFs {
   /**
-   * The text of each named file in `dir` (a path, or a descriptor from openDirectory), or its errno
-   * (a positive number); a directory that cannot be opened gives its errno for every file.
+   * The text of each named file in `dir`, or its errno (a positive number); a directory that cannot
+   * be opened gives its errno for every file.
    */
-  readFilesAt(dir: string | number, names: readonly string[]): Array<string | number>;
+  readFilesAt(dir: string, names: readonly string[]): Array<string | number>;
   /**
    * The directories in `dir`, each with whether its link count says it has no subdirectories
-   * (kernfs and tmpfs keep it; the fs fallback never claims a leaf); or `dir`'s errno.
+   * (kernfs and tmpfs keep it at 2 plus their number; btrfs does not, and reports 1) and its inode
+   * number; or `dir`'s errno.
    */
   subdirectories(dir: string): Subdirectories | number;
-  /**
-   * The leaf flag of each of `names` when they are still exactly the subdirectories of `dir` (its
-   * link count is 2 plus their number and each is still a directory): a re-check without listing.
-   * null when the set may have changed (the fs fallback always says so), or `dir`'s errno.
-   */
-  knownSubdirectories(dir: string | number, names: readonly string[]): boolean[] | null | number;
-  /**
-   * An O_PATH descriptor of `dir` to pass instead of its path: the calls above then neither walk the
-   * path nor open the directory; or -errno (-EMFILE past the thread's budget, half of
-   * RLIMIT_NOFILE; -ENOSYS from the fs fallback, which reads by path). The thread's descriptors
-   * are closed when it ends.
-   */
-  openDirectory(dir: string): number;
-  /** Closes a descriptor from openDirectory (any other is refused with a TypeError). */
-  closeDirectory(fd: number): void;
   /** An inotify instance for the calls below, or -errno (-ENOSYS from the fs fallback, which watches nothing). */
   openWatches(): number;
   closeWatches(watches: number): void;
@@ -52,23 +38,17 @@ export interface BatchFs {
 export interface Subdirectories {
   names: string[];
   leaf: boolean[];
-  /** Each one's inode number, which tells a directory made again under the same name from the one before (not from the fs fallback). */
-  inodes?: number[];
+  /** Each one's inode number, which tells a directory made again under the same name from the one before. */
+  inodes: number[];
 }
 
 const ENOSYS = 38;
-
-/** The fs fallback holds no descriptors: every call takes a path. */
-function pathOnly(dir: string | number): string {
-  if (typeof dir !== 'string') throw new TypeError('the fs fallback reads directories by path only');
-  return dir;
-}
 
 export const fsBatchFs: BatchFs = {
   readFilesAt: (dir, names) =>
     names.map((name) => {
       try {
-        return readSmallFile(join(pathOnly(dir), name));
+        return readSmallFile(join(dir, name));
       } catch (err) {
         return errnoOf(err);
       }
@@ -78,15 +58,11 @@ export const fsBatchFs: BatchFs = {
       const names = readdirSync(dir, { withFileTypes: true })
         .filter((e) => e.isDirectory())
         .map((e) => e.name);
-      return { names, leaf: names.map(() => false) };
+      const stats = names.map((name) => lstatSync(join(dir, name), { throwIfNoEntry: false }));
+      return { names, leaf: stats.map((st) => st?.nlink === 2), inodes: stats.map((st) => st?.ino ?? -1) };
     } catch (err) {
       return errnoOf(err);
     }
-  },
-  knownSubdirectories: () => null,
-  openDirectory: () => -ENOSYS,
-  closeDirectory: (fd) => {
-    throw new TypeError(`closeDirectory(${fd}): the fs fallback holds no descriptors`);
   },
   openWatches: () => -ENOSYS,
   closeWatches: noWatches,
