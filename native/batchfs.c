@@ -11,9 +11,12 @@
  * inode number, which tells one made again under the same name from the one before; or dir's errno
  * as a number. kernfs (cgroupfs) and tmpfs keep a directory's link count at 2 plus its
  * subdirectories; on a filesystem that does not (btrfs reports 1), nothing is called a leaf.
- * openWatches() → an inotify descriptor (or -errno), closed with closeWatches(watches); descriptors
- * another thread or module opened are refused, and those still held when the thread ends are
- * closed. watchDirectory(watches, dir) → the watch descriptor (wd) that reports
+ * openDirectory(dir) → an O_PATH descriptor of dir to pass instead of its path to readFilesAt,
+ * which then neither walks the path nor opens and closes the directory again; or -errno (-EMFILE past
+ * this thread's share of RLIMIT_NOFILE). closeDirectory(fd) closes one; descriptors another
+ * thread or module opened are refused, and those still held when the thread ends are closed.
+ * openWatches() → an inotify descriptor (or -errno), held like those and closed with
+ * closeWatches(watches); watchDirectory(watches, dir) → the watch descriptor (wd) that reports
  * subdirectories made, removed or moved in dir, and dir itself removed or moved where the
  * filesystem says so (tmpfs does, cgroupfs does not), or -errno (ENOSPC past
  * fs.inotify.max_user_watches);
@@ -27,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <node_api.h>
@@ -34,13 +38,20 @@
 #define MAX_DIR_PATH 4096
 #define MAX_NAME 256
 #define WHOLE_FILE_SHORT_READ 2048
+#define HELD_DIRECTORY 1
+#define HELD_WATCHES 2
 
-/* What one thread (napi env) keeps: its read buffer, and the inotify descriptors it opened (held[fd] is 1). */
+/*
+ * What one thread (napi env) keeps: its read buffer, and the descriptors it holds (held[fd] is
+ * HELD_DIRECTORY or HELD_WATCHES for those it opened).
+ */
 typedef struct {
   char *buffer;
   size_t buffer_size;
   unsigned char *held;
   size_t held_size;
+  size_t count;
+  size_t budget;
 } Handles;
 
 static void close_held(napi_env env, void *data, void *hint) {
@@ -59,9 +70,10 @@ static Handles *handles_of(napi_env env) {
   return h;
 }
 
-static bool is_held(Handles *h, int64_t fd) {
-  return h && fd >= 0 && (size_t)fd < h->held_size && h->held[fd];
+static bool is_held(Handles *h, int64_t fd, unsigned char kind) {
+  return h && fd >= 0 && (size_t)fd < h->held_size && h->held[fd] == kind;
 }
+
 
 /* Reads fd to EOF into the thread's buffer; returns the length, or -errno. */
 static ssize_t read_all(Handles *h, int fd) {
@@ -112,6 +124,39 @@ static bool path_only(napi_env env, napi_callback_info info, const char *usage, 
   return false;
 }
 
+/*
+ * A directory argument: a path into dir (MAX_DIR_PATH bytes), *fd -1; or a descriptor from
+ * openDirectory into *fd. false unless it is a string or a descriptor this thread holds.
+ */
+static bool dir_argument(napi_env env, napi_value value, char *dir, size_t *dir_length, int *fd) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok) return false;
+  if (type == napi_number) {
+    int64_t n;
+    if (napi_get_value_int64(env, value, &n) != napi_ok || !is_held(handles_of(env), n, HELD_DIRECTORY)) return false;
+    *fd = (int)n;
+    *dir_length = 0;
+    dir[0] = '\0';
+    return true;
+  }
+  *fd = -1;
+  return path_argument(env, value, dir, dir_length);
+}
+
+/* The (dir: string | fd, names: string[]) arguments; false, with a TypeError thrown naming usage, unless they are that. */
+static bool dir_and_names(napi_env env, napi_callback_info info, const char *usage, char *dir, size_t *dir_length, int *fd, napi_value *names) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_array = false;
+  if (argc < 2 || !dir_argument(env, argv[0], dir, dir_length, fd) || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, usage);
+    return false;
+  }
+  *names = argv[1];
+  return true;
+}
+
 /* names[i] into name (MAX_NAME bytes); false unless it is one path component. */
 static bool name_at(napi_env env, napi_value names, uint32_t i, char *name) {
   napi_value element;
@@ -121,20 +166,13 @@ static bool name_at(napi_env env, napi_value names, uint32_t i, char *name) {
 }
 
 static napi_value read_files_at(napi_env env, napi_callback_info info) {
-  const char *usage = "readFilesAt(dir: string, names: string[])";
   char dir[MAX_DIR_PATH];
   size_t dir_length;
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool is_array = false;
-  if (argc < 2 || !path_argument(env, argv[0], dir, &dir_length) || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
-    napi_throw_type_error(env, NULL, usage);
-    return NULL;
-  }
-  napi_value names = argv[1];
+  napi_value names;
+  int held;
+  if (!dir_and_names(env, info, "readFilesAt(dir: string | fd, names: string[])", dir, &dir_length, &held, &names)) return NULL;
   Handles *h = handles_of(env);
-  int dirfd = !h || dir_length >= sizeof dir - 1 ? -1 : open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int dirfd = !h || dir_length >= sizeof dir - 1 ? -1 : held >= 0 ? held : open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   int dir_errno = !h ? ENOMEM : dir_length >= sizeof dir - 1 ? ENAMETOOLONG : errno;
 
   uint32_t count;
@@ -161,7 +199,7 @@ static napi_value read_files_at(napi_env env, napi_callback_info info) {
     }
     napi_set_element(env, results, i, result);
   }
-  if (dirfd >= 0) close(dirfd);
+  if (dirfd >= 0 && held < 0) close(dirfd);
   return results;
 }
 
@@ -208,8 +246,8 @@ static napi_value subdirectories(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* Records fd as held; returns fd, or -errno after closing it. */
-static int hold(Handles *h, int fd) {
+/* Records fd as held (kind HELD_DIRECTORY or HELD_WATCHES); returns fd, or -errno after closing it. */
+static int hold(Handles *h, int fd, unsigned char kind) {
   if ((size_t)fd >= h->held_size) {
     size_t bigger = (size_t)fd * 2 + 64;
     unsigned char *grown = realloc(h->held, bigger);
@@ -221,37 +259,59 @@ static int hold(Handles *h, int fd) {
     h->held = grown;
     h->held_size = bigger;
   }
-  h->held[fd] = 1;
+  h->held[fd] = kind;
+  h->count++;
   return fd;
 }
 
-/* The (fd: number) argument when it is a descriptor from openWatches; else -1, with a TypeError thrown naming usage. */
-static int held_argument(napi_env env, napi_value value, const char *usage) {
+static napi_value open_directory(napi_env env, napi_callback_info info) {
+  char path[MAX_DIR_PATH];
+  size_t path_length;
+  if (!path_only(env, info, "openDirectory(dir: string)", path, &path_length)) return NULL;
+  if (path_length >= sizeof path - 1) return number(env, -ENAMETOOLONG);
+  Handles *h = handles_of(env);
+  if (!h || h->count >= h->budget) return number(env, -EMFILE);
+  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return number(env, fd < 0 ? -errno : hold(h, fd, HELD_DIRECTORY));
+}
+
+/* The (fd: number) argument when it is a descriptor this thread holds as kind; else -1, with a TypeError thrown naming usage. */
+static int held_argument(napi_env env, napi_value value, unsigned char kind, const char *usage) {
   int64_t fd;
-  if (napi_get_value_int64(env, value, &fd) != napi_ok || !is_held(handles_of(env), fd)) {
+  if (napi_get_value_int64(env, value, &fd) != napi_ok || !is_held(handles_of(env), fd, kind)) {
     napi_throw_type_error(env, NULL, usage);
     return -1;
   }
   return (int)fd;
 }
 
-static napi_value open_watches(napi_env env, napi_callback_info info) {
-  (void)info;
-  Handles *h = handles_of(env);
-  if (!h) return number(env, -ENOMEM);
-  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  return number(env, fd < 0 ? -errno : hold(h, fd));
-}
-
-static napi_value close_watches(napi_env env, napi_callback_info info) {
+static napi_value release(napi_env env, napi_callback_info info, unsigned char kind, const char *usage) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int fd = held_argument(env, argv[0], "closeWatches(watches): not a descriptor from openWatches"); /* a missing argument is undefined */
+  int fd = held_argument(env, argv[0], kind, usage); /* a missing argument is undefined */
   if (fd < 0) return NULL;
-  handles_of(env)->held[fd] = 0;
+  Handles *h = handles_of(env);
+  h->held[fd] = 0;
+  h->count--;
   close(fd);
   return NULL;
+}
+
+static napi_value close_directory(napi_env env, napi_callback_info info) {
+  return release(env, info, HELD_DIRECTORY, "closeDirectory(fd): not a descriptor from openDirectory");
+}
+
+static napi_value open_watches(napi_env env, napi_callback_info info) {
+  (void)info;
+  Handles *h = handles_of(env);
+  if (!h || h->count >= h->budget) return number(env, -EMFILE);
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  return number(env, fd < 0 ? -errno : hold(h, fd, HELD_WATCHES));
+}
+
+static napi_value close_watches(napi_env env, napi_callback_info info) {
+  return release(env, info, HELD_WATCHES, "closeWatches(watches): not a descriptor from openWatches");
 }
 
 /*
@@ -269,7 +329,7 @@ static napi_value watch_directory(napi_env env, napi_callback_info info) {
   char path[MAX_DIR_PATH];
   size_t path_length;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int fd = held_argument(env, argv[0], usage);
+  int fd = held_argument(env, argv[0], HELD_WATCHES, usage);
   if (fd < 0) return NULL;
   if (!path_argument(env, argv[1], path, &path_length)) {
     napi_throw_type_error(env, NULL, usage);
@@ -290,7 +350,7 @@ static napi_value unwatch_directory(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
-  int fd = held_argument(env, argv[0], usage);
+  int fd = held_argument(env, argv[0], HELD_WATCHES, usage);
   if (fd >= 0) inotify_rm_watch(fd, wd); /* EINVAL when the directory went and took its watch: nothing to undo */
   return NULL;
 }
@@ -299,7 +359,7 @@ static napi_value changed_directories(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int fd = held_argument(env, argv[0], "changedDirectories(watches: number)");
+  int fd = held_argument(env, argv[0], HELD_WATCHES, "changedDirectories(watches: number)");
   if (fd < 0) return NULL;
   napi_value changed;
   napi_create_array(env, &changed);
@@ -322,13 +382,30 @@ static napi_value changed_directories(napi_env env, napi_callback_info info) {
   return changed;
 }
 
+/*
+ * A thread holds directory descriptors up to half the soft RLIMIT_NOFILE (Node raises it to the hard
+ * limit at start-up), the other half staying for sockets and files: the 6,000 to 7,500 of 1,000 v1
+ * containers (one per hierarchy) fit in a pod's usual 1,048,576 or a systemd service's 524,288 many
+ * times over; past the budget directories are read by path.
+ */
+static size_t descriptor_budget(void) {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 65536;
+  return limit.rlim_cur / 2;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   Handles *h = calloc(1, sizeof *h);
-  if (h) napi_set_instance_data(env, h, close_held, NULL);
+  if (h) {
+    h->budget = descriptor_budget();
+    napi_set_instance_data(env, h, close_held, NULL);
+  }
   static const struct {
     const char *name;
     napi_callback call;
   } functions[] = {
+      {"openDirectory", open_directory},
+      {"closeDirectory", close_directory},
       {"openWatches", open_watches},
       {"closeWatches", close_watches},
       {"watchDirectory", watch_directory},

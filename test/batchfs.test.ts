@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { fsBatchFs, nativeBatchFs, type Subdirectories } from '../src/fs/batchfs.js';
+import { fsBatchFs, nativeBatchFs, type BatchFs, type Subdirectories } from '../src/fs/batchfs.js';
 import { cleanupsAfterAll, makeCgroup } from './helpers/real-cgroups.js';
 
 const ENOENT = 2;
 const ENOTDIR = 20;
 const EISDIR = 21;
+const EMFILE = 24;
+const ENOSYS = 38;
 
 describe('batched directory reads (native/batchfs.c and its fs fallback)', () => {
   const root = mkdtempSync(join(tmpdir(), 'spyglass-batchfs-'));
@@ -49,6 +52,37 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
       assert.equal(fs.subdirectories(join(root, 'small')), ENOTDIR);
     });
   }
+
+  it('native: a held directory descriptor reads as its path does, and keeps naming the directory it was opened on', () => {
+    const native = nativeBatchFs as BatchFs;
+    const dir = join(root, 'held');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'memory.current'), '4096\n');
+    const fd = native.openDirectory(dir);
+    assert.ok(fd >= 0, `openDirectory gave ${fd}`);
+    assert.deepEqual(native.readFilesAt(fd, ['memory.current', 'missing', 'sub']), native.readFilesAt(dir, ['memory.current', 'missing', 'sub']));
+    assert.deepEqual(native.readFilesAt(fd, ['memory.current']), ['4096\n']);
+    // Removed and made again under the same name, as a restarted service's cgroup is.
+    rmSync(dir, { recursive: true });
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'memory.current'), '8192\n');
+    assert.deepEqual(native.readFilesAt(fd, ['memory.current']), [ENOENT], 'the old directory has no files left');
+    assert.deepEqual(native.readFilesAt(dir, ['memory.current']), ['8192\n']);
+    native.closeDirectory(fd);
+    assert.throws(() => native.closeDirectory(fd), TypeError, 'closed already');
+    assert.throws(() => native.readFilesAt(fd, ['memory.current']), TypeError, 'a closed descriptor is not read through');
+    assert.throws(() => native.closeDirectory(0), TypeError, 'stdin is not one of its descriptors');
+    assert.throws(() => native.readFilesAt(1, []), TypeError, 'stdout is not one of its descriptors');
+    assert.equal(native.openDirectory(join(root, 'gone')), -ENOENT);
+    assert.equal(native.openDirectory(join(root, 'small')), -ENOTDIR);
+    assert.equal(fsBatchFs.openDirectory(dir), -ENOSYS, 'the fallback reads by path');
+  });
+
+  it('native: holds at most half of RLIMIT_NOFILE, then answers EMFILE', () => {
+    const script = `const a = require(${JSON.stringify(fileURLToPath(new URL('../../build/Release/batchfs.node', import.meta.url)))}); const fds = []; for (;;) { const fd = a.openDirectory(${JSON.stringify(root)}); if (fd < 0) { console.log(fds.length, fd); break; } fds.push(fd); }`;
+    const out = execFileSync('prlimit', ['--nofile=200:200', process.execPath, '-e', script], { encoding: 'utf8' });
+    assert.equal(out.trim(), `100 ${-EMFILE}`);
+  });
 
   const cleanups = cleanupsAfterAll();
   it('reads the files the kernel generates in a real cgroup exactly as fs does', () => {

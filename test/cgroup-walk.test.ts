@@ -19,8 +19,9 @@ function walker(budget: number, watches = new DirectoryWatches(budget)) {
 
 type Walker = ReturnType<typeof walker>;
 
-function filesOf(): CgroupFiles {
-  return new CgroupFiles((reason, detail) => assert.fail(`${reason}: ${detail}`), new Set());
+/** Reads as the collector does: through the descriptors the walk holds. */
+function filesOf(w: Walker): CgroupFiles {
+  return new CgroupFiles((reason, detail) => assert.fail(`${reason}: ${detail}`), new Set(), w.walker.handles);
 }
 
 async function ids(w: Walker, layout: CgroupLayout): Promise<string[]> {
@@ -39,10 +40,10 @@ async function listed(layout: CgroupLayout): Promise<string[]> {
 
 /**
  * Each step changes the tree between two walks; every walker (watching all directories, a few, or
- * none) must then find what a full listing finds, and tell a directory made again under an old
- * name by its `made`.
+ * none) must then find what a full listing finds, tell a directory made again under an old name
+ * by its `made`, and read it through a descriptor of the new one.
  */
-async function checkSteps(hierarchy: string, writeMark: (dir: string, value: string) => void, readMark: (dir: string) => string | undefined) {
+async function checkSteps(hierarchy: string, writeMark: (dir: string, value: string) => void, readMark: (w: Walker, dir: string) => string | undefined) {
   const layout: CgroupLayout = { version: 2, unified: { dir: hierarchy, root: '/' } };
   const at = (path: string) => join(hierarchy, path);
   let bMark = '';
@@ -88,7 +89,8 @@ async function checkSteps(hierarchy: string, writeMark: (dir: string, value: str
       for (const w of walkers) {
         const found = await w.walker.walk(layout, noYield);
         assert.deepEqual([...found.keys()].sort(), expected, `${step}, ${w.watches.size} watches`);
-        assert.equal(readMark(at('b')), bMark, step);
+        assert.equal(readMark(w, at('b')), bMark, `${step}: /b read through the descriptor held for it, ${w.watches.size} watches`);
+        assert.equal(w.walker.handles.size, expected.length, `${step}: one descriptor per directory, none left over`);
         const made = found.get('/b')?.made;
         if (bMade.has(w))
           assert.equal(made !== bMade.get(w), step === 'removed and made again under its name', `${step}: /b made again, ${w.watches.size} watches`);
@@ -101,6 +103,7 @@ async function checkSteps(hierarchy: string, writeMark: (dir: string, value: str
     for (const w of walkers) w.walker.close();
   }
   assert.equal(walkers[0]?.watches.size, 0);
+  assert.equal(walkers[0]?.walker.handles.size, 0);
 }
 
 describe('the cgroup walk, watched (inotify) and listed', () => {
@@ -112,8 +115,8 @@ describe('the cgroup walk, watched (inotify) and listed', () => {
     await checkSteps(
       root,
       (dir, value) => writeFileSync(join(dir, 'mark'), value),
-      (dir) => {
-        const [text] = filesOf().read(dir, ['mark']);
+      (w, dir) => {
+        const [text] = filesOf(w).read(dir, ['mark']);
         return text;
       },
     );
@@ -129,8 +132,8 @@ describe('the cgroup walk, watched (inotify) and listed', () => {
     await checkSteps(
       hierarchy,
       (dir, value) => writeFileSync(join(dir, 'memory.limit_in_bytes'), String(Number(value) << 20)),
-      (dir) => {
-        const [text] = filesOf().read(dir, ['memory.limit_in_bytes']);
+      (w, dir) => {
+        const [text] = filesOf(w).read(dir, ['memory.limit_in_bytes']);
         return text === undefined ? undefined : String(Number(text) >> 20);
       },
     );

@@ -120,7 +120,7 @@ describe('container collector on real cgroups', () => {
       for (const c of V1_CONTROLLERS) rmdirSync(join(V1, c, service));
     };
     make(64 << 20);
-    // In-process, on this machine's own /proc and /sys, so this process's descriptors show that nothing is held open.
+    // In-process, on this machine's own /proc and /sys: the walk holds its directories open in this process.
     // Limits are kept for spec_interval (1m by default), the start time for good: both must be read again for the new cgroup.
     const run = await containerRunner({ procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${TOP}.*` });
     let started: number | undefined;
@@ -131,14 +131,16 @@ describe('container collector on real cgroups', () => {
     };
     assert.deepEqual(await limit(), { limit: 64 << 20, skipped: [] });
     const firstStart = started as number;
-    assert.equal(descriptorsOf(service), 0, 'no directory held open (a hierarchy can be unmounted)');
+    assert.equal(descriptorsOf(service), V1_CONTROLLERS.length, 'one held descriptor per hierarchy');
     removeService();
     await new Promise((r) => setTimeout(r, 20));
     make(128 << 20);
     assert.deepEqual(await limit(), { limit: 128 << 20, skipped: [] }, 'the new directory, not the removed one');
     assert.ok((started as number) > firstStart, `start time ${started} of the new cgroup, after the first one's ${firstStart}`);
+    assert.equal(descriptorsOf(service), V1_CONTROLLERS.length, "the removed directories' descriptors were replaced");
     removeService();
     assert.deepEqual(await limit(), { limit: undefined, skipped: [] });
+    assert.equal(descriptorsOf(service), 0, 'nothing held of a cgroup that is gone');
   });
 
   it('v1: a real OOM kill is counted at the next run, and a cgroup made again under its name starts from its own count', async () => {
@@ -166,6 +168,64 @@ describe('container collector on real cgroups', () => {
     make();
     assert.equal(await oomKills(), 0, "the new cgroup's count, not the removed one's");
     rmdirSync(dir);
+  });
+
+  it('v1: pods made and removed run after run (churn) leave no series behind, and every live one is served', async () => {
+    const churnTop = `${TOP}/churn/kubepods/burstable`;
+    const podPaths = (n: number) => {
+      const pod = `${churnTop}/pod00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+      return [pod, `${pod}/${'a'.repeat(63)}${n % 10}`, `${pod}/${'b'.repeat(63)}${n % 10}`];
+    };
+    const make = (n: number) => podPaths(n).forEach((p) => V1_CONTROLLERS.forEach((c) => mkdirSync(join(V1, c, p))));
+    const remove = (n: number) => [...podPaths(n)].reverse().forEach((p) => V1_CONTROLLERS.forEach((c) => rmdirSync(join(V1, c, p))));
+    for (const c of V1_CONTROLLERS) makeCgroup(join(V1, c), churnTop, cleanups);
+    const live = new Set<number>();
+    cleanups.push(() => live.forEach(remove));
+    const spyglass: Running = await startSpyglass([
+      '--collector.disable-defaults',
+      '--collector.container',
+      '--collector.container.interval=1s',
+      `--collector.container.cgroup-include=${TOP}/churn.*`,
+    ]);
+    cleanups.push(async () => void (await spyglass.stop()));
+    const served = async () => {
+      const text = await (await fetch(`${spyglass.base}/metrics`)).text();
+      const lines = text.split('\n').filter((l) => l.startsWith('container_'));
+      return { ids: new Set(lines.filter((l) => l.startsWith('container_last_seen{')).map((l) => /id="([^"]*)"/.exec(l)?.[1])), series: lines.length };
+    };
+    const expected = () => new Set([`${TOP}/churn`, `${TOP}/churn/kubepods`, churnTop, ...[...live].flatMap(podPaths)]);
+    const sameIds = async () => {
+      const { ids } = await served();
+      const want = expected();
+      return ids.size === want.size && [...want].every((id) => ids.has(id));
+    };
+    await waitFor(sameIds, 10000, 'the empty tree');
+    const empty = (await served()).series;
+    let next = 0;
+    for (let i = 0; i < 10; i++) {
+      make(next);
+      live.add(next++);
+    }
+    await waitFor(sameIds, 10000, 'ten pods');
+    const withTen = (await served()).series;
+    // Six steps of churn, each faster than the collector's 1 s runs: some pods live through no run at all.
+    for (let step = 0; step < 6; step++) {
+      for (let i = 0; i < 4; i++) {
+        const oldest = Math.min(...live);
+        remove(oldest);
+        live.delete(oldest);
+        make(next);
+        live.add(next++);
+      }
+      await new Promise((r) => setTimeout(r, step % 2 ? 1500 : 300));
+    }
+    await waitFor(sameIds, 10000, 'the pods alive after the churn, and only those');
+    assert.equal((await served()).series, withTen, 'as many series as ten pods had before');
+    for (const n of live) remove(n);
+    live.clear();
+    await waitFor(sameIds, 10000, 'all pods gone');
+    assert.equal((await served()).series, empty, 'the series of the empty tree only');
+    await spyglass.stop();
   });
 
   it('v2 (the unified hierarchy of this VM, read as a v2 host): CPU seconds from cpu.stat, PSI', async () => {

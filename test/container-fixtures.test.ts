@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HOST_NETNS, runtimeFixture, writeJson, writeNode, writeProcess, type FakeCgroup, type FakeNode } from './helpers/cgroup-tree.js';
 import { collectContainersOnce, containerRunner, samplesOf, valueOf } from './helpers/container-run.js';
+import type { MetricFamily } from '../src/collector.js';
 
 const hex = (c: string) => c.repeat(64);
 const SANDBOX = hex('a');
@@ -358,6 +360,47 @@ describe('container collector on fixture trees', () => {
     assert.ok((await ids()).has(nested));
     rmSync(join(node.sysfs, `fs/cgroup${nested}`), { recursive: true });
     assert.deepEqual([...(await ids())].sort(), ['/', '/docker', `/docker/${hex('7')}`]);
+  });
+
+  it('past the descriptor budget (a low RLIMIT_NOFILE) the rest of the tree is read by path, with the same results', () => {
+    const containers: FakeCgroup[] = Array.from({ length: 40 }, (_, i) => ({
+      path: `/docker/${String(i).padStart(64, '0')}`,
+      cpuUsageNs: 1e9 + i,
+      memoryUsage: 1e6 * (i + 1),
+      pids: [1000 + i],
+    }));
+    const cgroups = [{ path: '/', cpuUsageNs: 9e12 }, { path: '/docker' }, ...containers];
+    // Three runs in a process of its own (the later ones keep the watched directories' listings), one container gone and one new before the last;
+    // the tree of each process is written anew, so the times (last seen, start from the directory's ctime) are left out.
+    const script = `
+      import { readdirSync, readlinkSync, rmSync } from 'node:fs';
+      import { writeNode } from ${JSON.stringify(new URL('./helpers/cgroup-tree.js', import.meta.url).href)};
+      import { containerRunner } from ${JSON.stringify(new URL('./helpers/container-run.js', import.meta.url).href)};
+      const node = JSON.parse(process.argv[1]);
+      const run = await containerRunner(node);
+      await run();
+      await run();
+      for (const hierarchy of readdirSync(node.sysfs + '/fs/cgroup')) rmSync(node.sysfs + '/fs/cgroup/' + hierarchy + ${JSON.stringify(containers[0]?.path)}, { recursive: true });
+      writeNode(node.root, 'v1', [{ path: '/docker/${'f'.repeat(64)}', cpuUsageNs: 5e9 }]);
+      const { families, skipped } = await run();
+      const held = readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync('/proc/self/fd/' + fd).startsWith(node.sysfs); } catch { return false; } }).length;
+      console.log(JSON.stringify({ families: families.filter((f) => !['container_last_seen', 'container_start_time_seconds'].includes(f.name)), skipped, held }));`;
+    const runs = (nofile?: number) => {
+      const node = tempNode('v1', cgroups);
+      const [command, ...args] = nofile ? ['prlimit', `--nofile=${nofile}:${nofile}`, process.execPath] : [process.execPath];
+      const out = execFileSync(command as string, [...args, '--input-type=module', '-e', script, JSON.stringify(node)], { encoding: 'utf8' });
+      rmSync(node.root, { recursive: true, force: true });
+      return JSON.parse(out) as { families: MetricFamily[]; skipped: unknown[]; held: number };
+    };
+    const unlimited = runs();
+    // 128 descriptors: the addon holds at most 64, one of them the walk's inotify instance, of the 4 hierarchies' 42 directories each.
+    const limited = runs(128);
+    assert.equal(unlimited.held, 4 * 42, 'every directory held without a limit');
+    assert.equal(limited.held, 63);
+    assert.deepEqual(limited.skipped, []);
+    assert.deepEqual(limited.families, unlimited.families);
+    const ids = samplesOf(limited.families, 'container_cpu_usage_seconds_total').map((x) => x.labels.id);
+    assert.ok(ids.includes(`/docker/${'f'.repeat(64)}`) && !ids.includes(containers[0]?.path as string) && ids.length === 41, ids.join(' '));
   });
 
   it('limits are read again after spec_interval, usage every run; a file that appears is found with the next spec read', async () => {

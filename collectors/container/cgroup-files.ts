@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import type { ParseResult } from '../../src/parsers/parse-result.js';
 import { batchFs } from '../../src/fs/batchfs.js';
+import type { DirectoryHandles } from '../../src/fs/directory-handles.js';
 
 /** Thrown when the cgroup directory itself went away mid-read: the whole container is skipped. */
 export class CgroupVanished extends Error {}
@@ -15,18 +16,22 @@ const ENODEV = 19;
  * is built). A file the kernel does not have (controller off, older kernel) is `undefined` without
  * fuss and remembered in `absent`, so later runs do not try it until the caller clears the set; an
  * unreadable or garbled file is `undefined` and counted through `skip`, so the container keeps its
- * other series; a directory that vanished throws CgroupVanished.
+ * other series; a directory that vanished throws CgroupVanished. Directories are read through the
+ * descriptors the walk holds in `handles`.
  */
 export class CgroupFiles {
   constructor(
     private readonly skip: (reason: string, detail: string) => void,
     private readonly absent: Set<string>,
+    private readonly handles: DirectoryHandles,
   ) {}
 
   /** The text of each of `names` in `dir`, in order; `undefined` where there is none to parse. */
   read(dir: string, names: readonly string[]): Array<string | undefined> {
     const skipsSome = this.absent.size > 0 && names.some((f) => this.absent.has(f));
-    const texts = batchFs.readFilesAt(dir, skipsSome ? names.filter((f) => !this.absent.has(f)) : names) as Array<string | number | undefined>;
+    const texts = batchFs.readFilesAt(this.handles.target(dir), skipsSome ? names.filter((f) => !this.absent.has(f)) : names) as Array<
+      string | number | undefined
+    >;
     // Put the absent files back in their places, as undefined.
     if (skipsSome) for (let i = 0; i < names.length; i++) if (this.absent.has(names[i] as string)) texts.splice(i, 0, undefined);
     for (let i = 0; i < texts.length; i++) {

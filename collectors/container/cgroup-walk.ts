@@ -1,4 +1,5 @@
 import { batchFs } from '../../src/fs/batchfs.js';
+import { DirectoryHandles } from '../../src/fs/directory-handles.js';
 import { DirectoryWatches } from '../../src/fs/directory-watches.js';
 import type { CgroupLayout, Controller } from './cgroup-layout.js';
 import { hierarchies } from './cgroup-layout.js';
@@ -33,13 +34,18 @@ let lastSerial = 0;
  * all. An unwatched one (past the watch budget, or without inotify) is listed on every run, unless
  * its parent's listing has just said by its link count that it has no subdirectories (kernfs keeps
  * it; on a Kubernetes node two thirds of the cgroups are such leaves). Every listing tells a
- * directory made again under the same name by its inode. A directory that vanishes during the walk is left out; `yieldNow` lets a long
+ * directory made again under the same name by its inode. Each directory of the tree is held open
+ * (`handles`) while it is in it. A directory that vanishes during the walk is left out; `yieldNow` lets a long
  * walk give the event loop a turn.
  */
 export class CgroupWalker {
   private readonly roots = new Map<string, Node>();
 
-  constructor(private readonly watches = new DirectoryWatches()) {}
+  constructor(
+    private readonly watches = new DirectoryWatches(),
+    /** A descriptor of each directory of the tree while it is in the tree, for the reads (see DirectoryHandles). */
+    readonly handles = new DirectoryHandles(),
+  ) {}
 
   async walk(layout: CgroupLayout, yieldNow: () => Promise<void> | undefined): Promise<Map<string, CgroupDirs>> {
     const found = new Map<string, CgroupDirs>();
@@ -55,7 +61,7 @@ export class CgroupWalker {
       let root = this.roots.get(h.dir);
       if (!root || root.id !== h.root) {
         if (root) this.forget(root);
-        this.roots.set(h.dir, (root = newNode(h.root, h.dir)));
+        this.roots.set(h.dir, (root = this.node(h.root, h.dir)));
       }
       await this.walkTree(
         root,
@@ -77,10 +83,11 @@ export class CgroupWalker {
     return found;
   }
 
-  /** Lets go of every watch the walk holds. */
+  /** Lets go of every watch and descriptor the walk holds. */
   close(): void {
     this.roots.clear();
     this.watches.close();
+    this.handles.close();
   }
 
   /** `changed`: the wds with events since the last walk; undefined when events were lost, so no listing holds. */
@@ -138,11 +145,11 @@ export class CgroupWalker {
       const inode = listed.inodes[i];
       let child = node.children.get(name);
       if (child && child.inode !== inode) {
-        this.forget(child); // before its successor watches the same path
+        this.forget(child); // before its successor holds and watches the same path
         child = undefined;
       }
       if (!child) {
-        child = newNode(cgroupId(node.id, name), `${node.dir}/${name}`);
+        child = this.node(cgroupId(node.id, name), `${node.dir}/${name}`);
         child.inode = inode;
       }
       children.set(name, child);
@@ -153,18 +160,20 @@ export class CgroupWalker {
     return { children: [...children.values()], leaves: listed.leaf };
   }
 
-  /** Lets go of the watches of a directory that left the tree, and of everything under it. */
+  private node(id: string, dir: string): Node {
+    this.handles.hold(dir);
+    return { id, dir, serial: ++lastSerial, children: new Map(), listed: false };
+  }
+
+  /** Lets go of the watch and descriptor of a directory that left the tree, and of everything under it. */
   private forget(node: Node): void {
+    this.handles.release(node.dir);
     if (node.wd !== undefined) this.watches.unwatch(node.dir);
     node.wd = undefined;
     node.listed = false;
     for (const child of node.children.values()) this.forget(child);
     node.children.clear();
   }
-}
-
-function newNode(id: string, dir: string): Node {
-  return { id, dir, serial: ++lastSerial, children: new Map(), listed: false };
 }
 
 /** The cgroup path cAdvisor reports as `id`: the parent's path joined with the directory's name. */

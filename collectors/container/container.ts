@@ -132,7 +132,7 @@ export default defineCollector<ContainerOptions, ContainerState>({
       const { identity } = tracked;
       const isRoot = id === '/';
       try {
-        const files = new CgroupFiles(ctx.skip, tracked.absent);
+        const files = new CgroupFiles(ctx.skip, tracked.absent, state.walker.handles);
         if (ctx.runTimeMs >= tracked.specDueMs) {
           // The first due time is spread over the interval, so cgroups created together are not all read again in one run.
           tracked.specDueMs = ctx.runTimeMs + specIntervalMs * (tracked.spec === undefined ? Math.random() : 1);

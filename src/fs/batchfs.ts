@@ -11,16 +11,25 @@ import { readWhole } from './procfs.js';
  */
 export interface BatchFs {
   /**
-   * The text of each named file in `dir`, or its errno (a positive number); a directory that cannot
-   * be opened gives its errno for every file.
+   * The text of each named file in `dir` (a path, or a descriptor from openDirectory), or its errno
+   * (a positive number); a directory that cannot be opened gives its errno for every file.
    */
-  readFilesAt(dir: string, names: readonly string[]): Array<string | number>;
+  readFilesAt(dir: string | number, names: readonly string[]): Array<string | number>;
   /**
    * The directories in `dir`, each with whether its link count says it has no subdirectories
    * (kernfs and tmpfs keep it at 2 plus their number; btrfs does not, and reports 1) and its inode
    * number; or `dir`'s errno.
    */
   subdirectories(dir: string): Subdirectories | number;
+  /**
+   * An O_PATH descriptor of `dir` to pass to readFilesAt instead of its path, which then neither
+   * walks the path nor opens the directory; or -errno (-EMFILE past the thread's budget, half of
+   * RLIMIT_NOFILE; -ENOSYS from the fs fallback, which reads by path). The thread's descriptors are
+   * closed when it ends.
+   */
+  openDirectory(dir: string): number;
+  /** Closes a descriptor from openDirectory (any other is refused with a TypeError). */
+  closeDirectory(fd: number): void;
   /** An inotify instance for the calls below, or -errno (-ENOSYS from the fs fallback, which watches nothing). */
   openWatches(): number;
   closeWatches(watches: number): void;
@@ -44,11 +53,17 @@ export interface Subdirectories {
 
 const ENOSYS = 38;
 
+/** The fs fallback holds no descriptors: every call takes a path. */
+function pathOnly(dir: string | number): string {
+  if (typeof dir !== 'string') throw new TypeError('the fs fallback reads directories by path only');
+  return dir;
+}
+
 export const fsBatchFs: BatchFs = {
   readFilesAt: (dir, names) =>
     names.map((name) => {
       try {
-        return readSmallFile(join(dir, name));
+        return readSmallFile(join(pathOnly(dir), name));
       } catch (err) {
         return errnoOf(err);
       }
@@ -63,6 +78,10 @@ export const fsBatchFs: BatchFs = {
     } catch (err) {
       return errnoOf(err);
     }
+  },
+  openDirectory: () => -ENOSYS,
+  closeDirectory: (fd) => {
+    throw new TypeError(`closeDirectory(${fd}): the fs fallback holds no descriptors`);
   },
   openWatches: () => -ENOSYS,
   closeWatches: noWatches,
