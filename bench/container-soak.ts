@@ -97,6 +97,8 @@ async function main(): Promise<void> {
   const samples: Array<[number, number]> = [];
   const scrapes: Array<{ at: number; series: number; ids: number; expected: number; leftBehind: number; missing: number; ms: number }> = [];
   let churned = 0;
+  /** The container collector's runs by result, from the last scrape's self-metrics. */
+  let runs: Record<string, number> = {};
   let stopped = false;
   const stop = () => {
     stopped = true;
@@ -149,6 +151,8 @@ async function main(): Promise<void> {
         const body = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { 'accept-encoding': 'gzip' } })).text();
         const ms = performance.now() - before;
         const ids = idsIn(body);
+        runs = {};
+        for (const m of body.matchAll(/^spyglass_collector_runs_total\{collector="container",result="(\w+)"\} (\d+)/gm)) runs[m[1] as string] = Number(m[2]);
         const live = new Set([...base, ...[...pods.values()].flat()]);
         let leftBehind = 0;
         let containerIds = 0;
@@ -181,12 +185,15 @@ async function main(): Promise<void> {
       await sleep(200);
     }
   } finally {
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    }
     removeCgroups([...[...pods.values()].flat()]);
     removeCgroups(base);
   }
   report(samples, scrapes, churned);
+  console.log(`container collector runs: ${JSON.stringify(runs)}`);
 }
 
 function report(
