@@ -11,12 +11,8 @@
  * inode number, which tells one made again under the same name from the one before; or dir's errno
  * as a number. kernfs (cgroupfs) and tmpfs keep a directory's link count at 2 plus its
  * subdirectories; on a filesystem that does not (btrfs reports 1), nothing is called a leaf.
- * knownSubdirectories(dir, names) → the leaf flag of each of names when they are still exactly the
- * subdirectories of dir (its link count is 2 plus their number and each is still a directory), so a
- * walk that listed dir before need not list it again; null when the set may have changed; or dir's
- * errno as a number.
- * openDirectory(dir) → an O_PATH descriptor of dir to pass instead of its path to the calls above,
- * which then neither walk the path nor open and close the directory again; or -errno (-EMFILE past
+ * openDirectory(dir) → an O_PATH descriptor of dir to pass instead of its path to readFilesAt,
+ * which then neither walks the path nor opens and closes the directory again; or -errno (-EMFILE past
  * this thread's share of RLIMIT_NOFILE). closeDirectory(fd) closes one; descriptors another
  * thread or module opened are refused, and those still held when the thread ends are closed.
  * openWatches() → an inotify descriptor (or -errno), held like those and closed with
@@ -250,39 +246,6 @@ static napi_value subdirectories(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value known_subdirectories(napi_env env, napi_callback_info info) {
-  char path[MAX_DIR_PATH];
-  size_t path_length;
-  napi_value names;
-  int held;
-  if (!dir_and_names(env, info, "knownSubdirectories(dir: string | fd, names: string[])", path, &path_length, &held, &names)) return NULL;
-  if (path_length >= sizeof path - 1) return number(env, ENAMETOOLONG);
-  /* O_PATH: only stats follow, so no directory stream (glibc's opendir allocates 32 KiB) and no getdents. */
-  int dirfd = held >= 0 ? held : open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0) return number(env, errno);
-  uint32_t count;
-  napi_get_array_length(env, names, &count);
-  struct stat st;
-  napi_value result = NULL;
-  if (fstat(dirfd, &st) == 0 && st.st_nlink == (nlink_t)count + 2) {
-    napi_value leaves;
-    napi_create_array_with_length(env, count, &leaves);
-    uint32_t i = 0;
-    for (; i < count; i++) {
-      napi_value leaf;
-      char name[MAX_NAME];
-      if (!name_at(env, names, i, name)) break;
-      if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) break;
-      napi_get_boolean(env, st.st_nlink == 2, &leaf);
-      napi_set_element(env, leaves, i, leaf);
-    }
-    if (i == count) result = leaves;
-  }
-  if (held < 0) close(dirfd);
-  if (!result) napi_get_null(env, &result);
-  return result;
-}
-
 /* Records fd as held (kind HELD_DIRECTORY or HELD_WATCHES); returns fd, or -errno after closing it. */
 static int hold(Handles *h, int fd, unsigned char kind) {
   if ((size_t)fd >= h->held_size) {
@@ -450,7 +413,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"changedDirectories", changed_directories},
       {"readFilesAt", read_files_at},
       {"subdirectories", subdirectories},
-      {"knownSubdirectories", known_subdirectories},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,35 +42,16 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
       assert.deepEqual(fs.readFilesAt(root, []), []);
       const listed = fs.subdirectories(root) as Subdirectories;
       const leaves = Object.fromEntries(listed.names.map((n, i) => [n, listed.leaf[i]]));
-      // tmpfs keeps a directory's link count, so the addon sees which subdirectory has none of its own.
-      assert.deepEqual(leaves, name === 'native' ? { 'child.scope': true, other: false } : { 'child.scope': false, other: false });
+      // tmpfs keeps a directory's link count, so it tells which subdirectory has none of its own.
+      assert.deepEqual(leaves, { 'child.scope': true, other: false });
+      assert.deepEqual(
+        listed.inodes,
+        listed.names.map((n) => statSync(join(root, n)).ino),
+      );
       assert.equal(fs.subdirectories(join(root, 'gone')), ENOENT);
       assert.equal(fs.subdirectories(join(root, 'small')), ENOTDIR);
     });
   }
-
-  it('native: re-checks known subdirectories without listing, and says when the set may have changed', () => {
-    const dir = join(root, 'pod');
-    mkdirSync(join(dir, 'a'), { recursive: true });
-    mkdirSync(join(dir, 'b/nested'), { recursive: true });
-    writeFileSync(join(dir, 'memory.stat'), '');
-    const known = (names: string[]) => nativeBatchFs?.knownSubdirectories(dir, names);
-    assert.deepEqual(known(['a', 'b']), [true, false]);
-    assert.deepEqual(known(['b', 'a']), [false, true], 'in the order asked');
-    assert.equal(known(['a']), null, 'one more subdirectory than known');
-    assert.equal(known(['a', 'b', 'c']), null, 'one fewer');
-    assert.equal(known(['a', 'memory.stat']), null, 'a file is not a subdirectory');
-    // One removed and another made between two runs: the count is the same, the names are not.
-    rmdirSync(join(dir, 'a'));
-    mkdirSync(join(dir, 'c'));
-    assert.equal(known(['a', 'b']), null);
-    assert.deepEqual(known(['c', 'b']), [true, false]);
-    rmdirSync(join(dir, 'b/nested'));
-    assert.deepEqual(known(['c', 'b']), [true, true], 'b became a leaf');
-    assert.equal(known(['../pod']), null, 'names are single path components');
-    assert.equal(nativeBatchFs?.knownSubdirectories(join(root, 'gone'), []), ENOENT);
-    assert.equal(fsBatchFs.knownSubdirectories(dir, ['c', 'b']), null, 'the fallback always lists');
-  });
 
   it('native: a held directory descriptor reads as its path does, and keeps naming the directory it was opened on', () => {
     const native = nativeBatchFs as BatchFs;
@@ -81,7 +62,6 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
     assert.ok(fd >= 0, `openDirectory gave ${fd}`);
     assert.deepEqual(native.readFilesAt(fd, ['memory.current', 'missing', 'sub']), native.readFilesAt(dir, ['memory.current', 'missing', 'sub']));
     assert.deepEqual(native.readFilesAt(fd, ['memory.current']), ['4096\n']);
-    assert.deepEqual(native.knownSubdirectories(fd, ['sub']), [true]);
     // Removed and made again under the same name, as a restarted service's cgroup is.
     rmSync(dir, { recursive: true });
     mkdirSync(dir);
@@ -92,7 +72,7 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
     assert.throws(() => native.closeDirectory(fd), TypeError, 'closed already');
     assert.throws(() => native.readFilesAt(fd, ['memory.current']), TypeError, 'a closed descriptor is not read through');
     assert.throws(() => native.closeDirectory(0), TypeError, 'stdin is not one of its descriptors');
-    assert.throws(() => native.knownSubdirectories(1, []), TypeError);
+    assert.throws(() => native.readFilesAt(1, []), TypeError, 'stdout is not one of its descriptors');
     assert.equal(native.openDirectory(join(root, 'gone')), -ENOENT);
     assert.equal(native.openDirectory(join(root, 'small')), -ENOTDIR);
     assert.equal(fsBatchFs.openDirectory(dir), -ENOSYS, 'the fallback reads by path');
@@ -115,20 +95,12 @@ describe('batched directory reads (native/batchfs.c and its fs fallback)', () =>
     assert.equal(fsBatchFs.readFilesAt(cgroup, files)[3], ENOENT);
     const listed = nativeBatchFs?.subdirectories(cgroup) as Subdirectories;
     assert.deepEqual(Object.fromEntries(listed.names.map((n, i) => [n, listed.leaf[i]])), { child: false, leaf: true }, 'kernfs link counts tell leaves');
-    assert.deepEqual(nativeBatchFs?.knownSubdirectories(cgroup, ['leaf', 'child']), [true, false]);
-    const native = nativeBatchFs as BatchFs;
-    const held = native.openDirectory(join(cgroup, 'leaf'));
-    assert.deepEqual(native.readFilesAt(held, files), native.readFilesAt(join(cgroup, 'leaf'), files));
+    const byName = (l: Subdirectories) => Object.fromEntries(l.names.map((n, i) => [n, [l.leaf[i], l.inodes[i]]]));
+    assert.deepEqual(byName(fsBatchFs.subdirectories(cgroup) as Subdirectories), byName(listed), 'the fallback lists as the addon does');
     rmdirSync(join(cgroup, 'leaf'));
-    assert.deepEqual(
-      native.readFilesAt(held, files),
-      files.map(() => ENOENT),
-      'kernfs: a removed cgroup has no files left',
-    );
-    native.closeDirectory(held);
-    makeCgroup('/sys/fs/cgroup/memory', `${top}/new`, cleanups);
-    assert.equal(nativeBatchFs?.knownSubdirectories(cgroup, ['leaf', 'child']), null, 'kernfs: same count, another name');
-    assert.deepEqual(nativeBatchFs?.knownSubdirectories(cgroup, ['new', 'child']), [true, false]);
+    makeCgroup('/sys/fs/cgroup/memory', `${top}/leaf`, cleanups);
+    const again = nativeBatchFs?.subdirectories(cgroup) as Subdirectories;
+    assert.notEqual(again.inodes[again.names.indexOf('leaf')], listed.inodes[listed.names.indexOf('leaf')], 'kernfs: made again, another inode');
   });
 
   it('reads a kernel file longer than one page to its end (the seq_file returns it a page at a time)', async () => {

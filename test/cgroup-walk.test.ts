@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, wr
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { batchFs, nativeBatchFs, type BatchFs } from '../src/fs/batchfs.js';
-import { DirectoryHandles } from '../src/fs/directory-handles.js';
 import { DirectoryWatches } from '../src/fs/directory-watches.js';
 import type { CgroupLayout } from '../collectors/container/cgroup-layout.js';
 import { CgroupFiles } from '../collectors/container/cgroup-files.js';
@@ -13,18 +12,16 @@ import { cleanupsAfterAll, makeCgroup } from './helpers/real-cgroups.js';
 const MAX_QUEUED_EVENTS = '/proc/sys/fs/inotify/max_queued_events';
 const noYield = () => undefined;
 
-/** A walker as the collector makes one, with `budget` watches (0: every directory re-checked each run). */
-function walker(budget: number) {
-  const handles = new DirectoryHandles();
-  const watches = new DirectoryWatches(budget);
-  return { walker: new CgroupWalker(handles, watches), handles, watches };
+/** A walker as the collector makes one, with `budget` watches (0: every directory listed each run). */
+function walker(budget: number, watches = new DirectoryWatches(budget)) {
+  return { walker: new CgroupWalker(watches), watches };
 }
 
 type Walker = ReturnType<typeof walker>;
 
-/** Reads as the collector does: through the walk's descriptors, renewing one that names a removed directory. */
+/** Reads as the collector does: through the descriptors the walk holds. */
 function filesOf(w: Walker): CgroupFiles {
-  return new CgroupFiles((reason, detail) => assert.fail(`${reason}: ${detail}`), new Set(), w.handles);
+  return new CgroupFiles((reason, detail) => assert.fail(`${reason}: ${detail}`), new Set(), w.walker.handles);
 }
 
 async function ids(w: Walker, layout: CgroupLayout): Promise<string[]> {
@@ -38,14 +35,13 @@ async function listed(layout: CgroupLayout): Promise<string[]> {
     return await ids(fresh, layout);
   } finally {
     fresh.walker.close();
-    fresh.handles.close();
   }
 }
 
 /**
  * Each step changes the tree between two walks; every walker (watching all directories, a few, or
- * none) must then find what a full listing finds, and read a directory made again under an old
- * name through a descriptor of the new one.
+ * none) must then find what a full listing finds, tell a directory made again under an old name
+ * by its `made`, and read it through a descriptor of the new one.
  */
 async function checkSteps(hierarchy: string, writeMark: (dir: string, value: string) => void, readMark: (w: Walker, dir: string) => string | undefined) {
   const layout: CgroupLayout = { version: 2, unified: { dir: hierarchy, root: '/' } };
@@ -56,6 +52,7 @@ async function checkSteps(hierarchy: string, writeMark: (dir: string, value: str
     bMark = value;
   };
   const walkers = [walker(1000), walker(3), walker(0)];
+  const bMade = new Map<Walker, number | undefined>();
   const steps: Array<[string, () => void]> = [
     ['first walk', () => {}],
     ['a cgroup made inside a leaf', () => mkdirSync(at('a/x/deep'))],
@@ -90,23 +87,26 @@ async function checkSteps(hierarchy: string, writeMark: (dir: string, value: str
       change();
       const expected = await listed(layout);
       for (const w of walkers) {
-        assert.deepEqual(await ids(w, layout), expected, `${step}, ${w.watches.size} watches`);
+        const found = await w.walker.walk(layout, noYield);
+        assert.deepEqual([...found.keys()].sort(), expected, `${step}, ${w.watches.size} watches`);
         assert.equal(readMark(w, at('b')), bMark, `${step}: /b read through the descriptor held for it, ${w.watches.size} watches`);
-        assert.equal(w.handles.size, expected.length, `${step}: one descriptor per directory, none left over`);
+        assert.equal(w.walker.handles.size, expected.length, `${step}: one descriptor per directory, none left over`);
+        const made = found.get('/b')?.made;
+        if (bMade.has(w))
+          assert.equal(made !== bMade.get(w), step === 'removed and made again under its name', `${step}: /b made again, ${w.watches.size} watches`);
+        bMade.set(w, made);
       }
       assert.equal(walkers[0]?.watches.size, expected.length, `${step}: every directory watched, and no watch left over`);
       assert.equal(walkers[1]?.watches.size, 3, `${step}: the budget`);
     }
   } finally {
-    for (const w of walkers) {
-      w.walker.close();
-      w.handles.close();
-    }
+    for (const w of walkers) w.walker.close();
   }
   assert.equal(walkers[0]?.watches.size, 0);
+  assert.equal(walkers[0]?.walker.handles.size, 0);
 }
 
-describe('the cgroup walk, watched (inotify) and re-checked', () => {
+describe('the cgroup walk, watched (inotify) and listed', () => {
   it('the addon is built here, so watching is what is tested', () => assert.ok(nativeBatchFs));
 
   it('tmpfs: every walker finds what a full listing finds after each change', async () => {
@@ -142,6 +142,7 @@ describe('the cgroup walk, watched (inotify) and re-checked', () => {
   it('when the kernel drops events (its queue overflowed), the next walk lists everything again', async () => {
     const root = mkdtempSync(join('/dev/shm', 'spyglass-walk-'));
     after(() => rmSync(root, { recursive: true, force: true }));
+    for (const dir of ['busy', 'quiet']) mkdirSync(join(root, dir));
     const layout: CgroupLayout = { version: 2, unified: { dir: root, root: '/' } };
     const w = walker(1000);
     const saved = readFileSync(MAX_QUEUED_EVENTS, 'utf8');
@@ -149,19 +150,52 @@ describe('the cgroup walk, watched (inotify) and re-checked', () => {
     writeFileSync(MAX_QUEUED_EVENTS, '4');
     let probe = -1;
     try {
-      await ids(w, layout);
+      assert.deepEqual(await ids(w, layout), ['/', '/busy', '/quiet']);
       probe = nativeBatchFs?.openWatches() ?? -1;
-      assert.ok(probe >= 0 && (nativeBatchFs as BatchFs).watchDirectory(probe, root) >= 0);
+      assert.ok(probe >= 0 && (nativeBatchFs as BatchFs).watchDirectory(probe, join(root, 'busy')) >= 0);
     } finally {
       writeFileSync(MAX_QUEUED_EVENTS, saved);
     }
-    for (let i = 0; i < 20; i++) mkdirSync(join(root, `c${i}`));
+    // The queue fills with events of /busy; those of /quiet that follow are lost, so only the overflow tells of them.
+    for (let i = 0; i < 8; i++) mkdirSync(join(root, 'busy', `c${i}`));
+    mkdirSync(join(root, 'quiet', 'new'));
     assert.equal(nativeBatchFs?.changedDirectories(probe), null, 'the queue overflowed');
     nativeBatchFs?.closeWatches(probe);
-    assert.deepEqual(await ids(w, layout), await listed(layout));
-    assert.equal(w.watches.size, 21);
+    const expected = await listed(layout);
+    assert.ok(expected.includes('/quiet/new'));
+    assert.deepEqual(await ids(w, layout), expected);
+    assert.equal(w.watches.size, expected.length);
     w.walker.close();
-    w.handles.close();
+  });
+
+  it('a cgroup made again under a parent that is not watched gets a watch of its own (real v1 cgroups)', async () => {
+    const hierarchy = makeCgroup('/sys/fs/cgroup/memory', `spyglass-walk-unwatched-${process.pid}`, cleanups);
+    cleanups.push(() => {
+      for (const dir of ['p/b/inner', 'p/b', 'p']) if (existsSync(join(hierarchy, dir))) rmdirSync(join(hierarchy, dir));
+    });
+    mkdirSync(join(hierarchy, 'p/b'), { recursive: true });
+    const layout: CgroupLayout = { version: 2, unified: { dir: hierarchy, root: '/' } };
+    // /p is past the budget (its watch was refused when the user had none left), /b below it is not.
+    class RefusingWatches extends DirectoryWatches {
+      override watch(path: string): number | undefined {
+        return path === join(hierarchy, 'p') ? undefined : super.watch(path);
+      }
+    }
+    const w = walker(1000, new RefusingWatches(1000));
+    try {
+      const first = await w.walker.walk(layout, noYield);
+      assert.deepEqual([...first.keys()].sort(), ['/', '/p', '/p/b']);
+      assert.equal(w.watches.size, 2, '/ and /p/b watched');
+      rmdirSync(join(hierarchy, 'p/b'));
+      mkdirSync(join(hierarchy, 'p/b'));
+      const second = await w.walker.walk(layout, noYield);
+      assert.notEqual(second.get('/p/b')?.made, first.get('/p/b')?.made, 'told apart by its inode');
+      // cgroupfs tells the old watch nothing of the new directory: only a watch of its own sees this.
+      mkdirSync(join(hierarchy, 'p/b/inner'));
+      assert.deepEqual(await ids(w, layout), ['/', '/p', '/p/b', '/p/b/inner']);
+    } finally {
+      w.walker.close();
+    }
   });
 });
 
@@ -209,7 +243,7 @@ describe('DirectoryWatches', () => {
     );
   });
 
-  it('the fs fallback watches nothing, so every directory is re-checked', () => {
+  it('the fs fallback watches nothing, so every directory is listed', () => {
     const watches = new DirectoryWatches(10, { ...batchFs, openWatches: () => -38 });
     assert.equal(watches.watch('/'), undefined);
     assert.deepEqual(watches.changed(), new Set());

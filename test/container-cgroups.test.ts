@@ -153,7 +153,6 @@ describe('container collector on real cgroups', () => {
     make();
     const run = await containerRunner({ procfs: '/proc', sysfs: '/sys', rootfs: '/' }, { cgroup_include: `${TOP}.*` });
     const oomKills = async () => valueOf((await run()).families, 'container_oom_events_total', { id: service });
-    // Three runs: from the third on, the OOM file is read only when /proc/vmstat's count moves.
     assert.deepEqual([await oomKills(), await oomKills(), await oomKills()], [0, 0, 0]);
     const hog = spawn(process.execPath, ['-e', `process.stdin.once('data', () => { const held = []; for (;;) held.push(Buffer.alloc(${16 << 20}, 1)); });`], {
       stdio: ['pipe', 'ignore', 'inherit'],
@@ -169,6 +168,64 @@ describe('container collector on real cgroups', () => {
     make();
     assert.equal(await oomKills(), 0, "the new cgroup's count, not the removed one's");
     rmdirSync(dir);
+  });
+
+  it('v1: pods made and removed run after run (churn) leave no series behind, and every live one is served', async () => {
+    const churnTop = `${TOP}/churn/kubepods/burstable`;
+    const podPaths = (n: number) => {
+      const pod = `${churnTop}/pod00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+      return [pod, `${pod}/${'a'.repeat(63)}${n % 10}`, `${pod}/${'b'.repeat(63)}${n % 10}`];
+    };
+    const make = (n: number) => podPaths(n).forEach((p) => V1_CONTROLLERS.forEach((c) => mkdirSync(join(V1, c, p))));
+    const remove = (n: number) => [...podPaths(n)].reverse().forEach((p) => V1_CONTROLLERS.forEach((c) => rmdirSync(join(V1, c, p))));
+    for (const c of V1_CONTROLLERS) makeCgroup(join(V1, c), churnTop, cleanups);
+    const live = new Set<number>();
+    cleanups.push(() => live.forEach(remove));
+    const spyglass: Running = await startSpyglass([
+      '--collector.disable-defaults',
+      '--collector.container',
+      '--collector.container.interval=1s',
+      `--collector.container.cgroup-include=${TOP}/churn.*`,
+    ]);
+    cleanups.push(async () => void (await spyglass.stop()));
+    const served = async () => {
+      const text = await (await fetch(`${spyglass.base}/metrics`)).text();
+      const lines = text.split('\n').filter((l) => l.startsWith('container_'));
+      return { ids: new Set(lines.filter((l) => l.startsWith('container_last_seen{')).map((l) => /id="([^"]*)"/.exec(l)?.[1])), series: lines.length };
+    };
+    const expected = () => new Set([`${TOP}/churn`, `${TOP}/churn/kubepods`, churnTop, ...[...live].flatMap(podPaths)]);
+    const sameIds = async () => {
+      const { ids } = await served();
+      const want = expected();
+      return ids.size === want.size && [...want].every((id) => ids.has(id));
+    };
+    await waitFor(sameIds, 10000, 'the empty tree');
+    const empty = (await served()).series;
+    let next = 0;
+    for (let i = 0; i < 10; i++) {
+      make(next);
+      live.add(next++);
+    }
+    await waitFor(sameIds, 10000, 'ten pods');
+    const withTen = (await served()).series;
+    // Six steps of churn, each faster than the collector's 1 s runs: some pods live through no run at all.
+    for (let step = 0; step < 6; step++) {
+      for (let i = 0; i < 4; i++) {
+        const oldest = Math.min(...live);
+        remove(oldest);
+        live.delete(oldest);
+        make(next);
+        live.add(next++);
+      }
+      await new Promise((r) => setTimeout(r, step % 2 ? 1500 : 300));
+    }
+    await waitFor(sameIds, 10000, 'the pods alive after the churn, and only those');
+    assert.equal((await served()).series, withTen, 'as many series as ten pods had before');
+    for (const n of live) remove(n);
+    live.clear();
+    await waitFor(sameIds, 10000, 'all pods gone');
+    assert.equal((await served()).series, empty, 'the series of the empty tree only');
+    await spyglass.stop();
   });
 
   it('v2 (the unified hierarchy of this VM, read as a v2 host): CPU seconds from cpu.stat, PSI', async () => {

@@ -29,7 +29,9 @@ export class CgroupFiles {
   /** The text of each of `names` in `dir`, in order; `undefined` where there is none to parse. */
   read(dir: string, names: readonly string[]): Array<string | undefined> {
     const skipsSome = this.absent.size > 0 && names.some((f) => this.absent.has(f));
-    const texts = this.readBatch(dir, skipsSome ? names.filter((f) => !this.absent.has(f)) : names) as Array<string | number | undefined>;
+    const texts = batchFs.readFilesAt(this.handles.target(dir), skipsSome ? names.filter((f) => !this.absent.has(f)) : names) as Array<
+      string | number | undefined
+    >;
     // Put the absent files back in their places, as undefined.
     if (skipsSome) for (let i = 0; i < names.length; i++) if (this.absent.has(names[i] as string)) texts.splice(i, 0, undefined);
     for (let i = 0; i < texts.length; i++) {
@@ -37,11 +39,6 @@ export class CgroupFiles {
       if (typeof content === 'number') texts[i] = this.failed(dir, names[i] as string, content);
     }
     return texts as Array<string | undefined>;
-  }
-
-  /** Changes when `dir` is opened afresh (made again under its name); undefined when it is read by path, which tells nothing. */
-  opening(dir: string): number | undefined {
-    return this.handles.opening(dir);
   }
 
   text(dir: string, file: string): string | undefined {
@@ -59,17 +56,6 @@ export class CgroupFiles {
 
   parsed<T>(dir: string, file: string, parse: (text: string, path: string) => ParseResult<T>): T | undefined {
     return this.parse(dir, file, this.text(dir, file), parse);
-  }
-
-  /**
-   * A held descriptor of a directory removed and made again under the same name (a restarted
-   * service) answers ENOENT for every file: the batch is then read once more through a new one.
-   */
-  private readBatch(dir: string, names: readonly string[]): Array<string | number> {
-    const target = this.handles.target(dir);
-    const texts = batchFs.readFilesAt(target, names);
-    if (typeof target === 'number' && texts.every((t) => t === ENOENT) && this.handles.renew(dir)) return batchFs.readFilesAt(this.handles.target(dir), names);
-    return texts;
   }
 
   private failed(dir: string, file: string, errno: number): undefined {

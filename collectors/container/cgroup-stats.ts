@@ -13,8 +13,11 @@ import {
   type DeviceIo,
 } from '../../src/parsers/cgroup.js';
 
-/** Where one cgroup's files are: per v1 controller, or the one v2 directory. */
-export type CgroupDirs = { version: 1; dirs: Partial<Record<Controller, string>> } | { version: 2; dir: string };
+/**
+ * Where one cgroup's files are: per v1 controller, or the one v2 directory. `made` changes when one
+ * of its directories is removed and made again under the same name (a restarted service).
+ */
+export type CgroupDirs = ({ version: 1; dirs: Partial<Record<Controller, string>> } | { version: 2; dir: string }) & { made: number };
 
 /** The limits a cgroup is configured with: they change rarely, so they are read less often than the usage. */
 export interface CgroupSpec {
@@ -58,14 +61,6 @@ export interface CgroupUsage {
 export interface CgroupMemo {
   /** Index in BLKIO_GROUPS of the v1 blkio files that last had entries. */
   blkioGroup?: number;
-  /** The OOM kills last read, good while the node's count is `nodeKills` and the directory is the `opening` read. */
-  oom?: { kills: number; nodeKills: number; opening: number };
-}
-
-/** The node's OOM kills (/proc/vmstat `oom_kill`) at the start of this run and of the one before. */
-export interface NodeOomKills {
-  now: number;
-  lastRun: number | undefined;
 }
 
 const NS = 1e9;
@@ -106,20 +101,15 @@ export function readCgroupSpec(files: CgroupFiles, where: CgroupDirs, isRoot: bo
   return where.version === 1 ? readV1Spec(files, where.dirs, isRoot) : readV2Spec(files, where.dir, isRoot);
 }
 
-/**
- * `cfs`: the cgroup has a CPU quota, so its throttling counters are reported (v1 keeps them in a
- * file of their own). `nodeOomKills`: where the kernel has the count, a cgroup's OOM file is read
- * only when it may have changed.
- */
+/** `cfs`: the cgroup has a CPU quota, so its throttling counters are reported (v1 keeps them in a file of their own). */
 export interface UsageOptions {
   perCpu: boolean;
   isRoot: boolean;
   cfs: boolean;
-  nodeOomKills?: NodeOomKills | undefined;
 }
 
 export function readCgroupUsage(files: CgroupFiles, where: CgroupDirs, memo: CgroupMemo, opts: UsageOptions): CgroupUsage {
-  return where.version === 1 ? readV1Usage(files, where.dirs, memo, opts) : readV2Usage(files, where.dir, memo, opts);
+  return where.version === 1 ? readV1Usage(files, where.dirs, memo, opts) : readV2Usage(files, where.dir, opts);
 }
 
 const V1_CPU_SPEC = ['cpu.cfs_quota_us', 'cpu.cfs_period_us', 'cpu.shares'];
@@ -152,9 +142,7 @@ const V1_CPUACCT_PERCPU = [...V1_CPUACCT, 'cpuacct.usage_percpu'];
 // Without a quota nothing of cpu.stat is reported: one file less per cgroup (~6 µs each on v1).
 const V1_CPU = ['cgroup.procs'];
 const V1_CPU_CFS = ['cgroup.procs', 'cpu.stat'];
-// The OOM file last, so the list without it keeps the others' places.
 const V1_MEMORY = ['memory.stat', 'memory.usage_in_bytes', 'memory.failcnt', 'memory.max_usage_in_bytes', 'memory.oom_control'];
-const V1_MEMORY_BUT_OOM = V1_MEMORY.slice(0, -1);
 const CPUACCT_STAT_KEYS = ['user', 'system'];
 const V1_CPU_STAT_KEYS = ['nr_periods', 'nr_throttled', 'throttled_time'];
 /** Hierarchical totals where the kernel keeps them (use_hierarchy=1, the only mode since 5.16), else the cgroup's own. */
@@ -203,8 +191,7 @@ function readV1Usage(files: CgroupFiles, dirs: Partial<Record<Controller, string
   }
   if (dirs.memory) {
     const dir = dirs.memory;
-    const known = knownOomKills(memo, opts.nodeOomKills);
-    const [stat, usage, failcnt, maxUsage, oomControl] = files.read(dir, known ? V1_MEMORY_BUT_OOM : V1_MEMORY);
+    const [stat, usage, failcnt, maxUsage, oomControl] = files.read(dir, V1_MEMORY);
     const v = files.parse(dir, 'memory.stat', stat, (t, p) => pickKeyValues(t, p, V1_MEMORY_STAT_KEYS));
     const pick = (total: number) => (v ? (v[total] ?? v[total + 1]) : undefined);
     s.memoryUsage = files.parse(dir, 'memory.usage_in_bytes', usage, parseCgroupValue);
@@ -215,43 +202,16 @@ function readV1Usage(files: CgroupFiles, dirs: Partial<Record<Controller, string
     s.memoryMappedFile = pick(8);
     s.memoryFailcnt = files.parse(dir, 'memory.failcnt', failcnt, parseCgroupValue);
     s.memoryMaxUsage = files.parse(dir, 'memory.max_usage_in_bytes', maxUsage, parseCgroupValue);
-    s.oomKills = oomKills(files, dir, 'memory.oom_control', oomControl, known, memo, opts.nodeOomKills);
+    s.oomKills = files.parse(dir, 'memory.oom_control', oomControl, parseOomKills);
   }
   if (dirs.pids && !opts.isRoot) s.threads = files.parsed(dirs.pids, 'pids.current', parseCgroupValue);
   if (dirs.blkio) s.io = readBlkio(files, dirs.blkio, memo);
   return s;
 }
 
-/**
- * The kernel counts an OOM kill in /proc/vmstat and in the cgroups' OOM files in one function
- * (__oom_kill_process, since 4.13), vmstat first: while the node's count stands still, no cgroup's
- * changed. What a run read is trusted for the count of the run before it, which a kill counted
- * by then had certainly reached the cgroups' files (a kill counted just before this run's start
- * may not have); and only for the directory it was read in, as one made again under the same name
- * starts from 0.
- */
-function knownOomKills(memo: CgroupMemo, node: NodeOomKills | undefined): CgroupMemo['oom'] {
-  return memo.oom && node?.now === memo.oom.nodeKills ? memo.oom : undefined;
-}
-
-/** `text`: the OOM file as read, or undefined when `known` let it be left out of the batch. */
-function oomKills(
-  files: CgroupFiles,
-  dir: string,
-  file: string,
-  text: string | undefined,
-  known: CgroupMemo['oom'],
-  memo: CgroupMemo,
-  node: NodeOomKills | undefined,
-): number | undefined {
-  if (known && files.opening(dir) === known.opening) return known.kills;
-  // The directory was opened afresh by the batch that left the file out: made again, so read it now.
-  if (known) text = files.text(dir, file);
-  const kills = files.parse(dir, file, text, (t, p) => pickKeyValues(t, p, OOM_KEYS))?.[0];
-  const opening = files.opening(dir);
-  if (kills !== undefined && opening !== undefined && node?.lastRun !== undefined) memo.oom = { kills, nodeKills: node.lastRun, opening };
-  else delete memo.oom;
-  return kills;
+function parseOomKills(text: string, path: string) {
+  const kills = pickKeyValues(text, path, OOM_KEYS);
+  return kills.ok ? { ok: true as const, value: kills.value[0] } : kills;
 }
 
 /**
@@ -295,7 +255,6 @@ function readBlkio(files: CgroupFiles, dir: string, memo: CgroupMemo): DeviceIo[
 }
 
 const V2_SPEC_FILES = ['cpu.max', 'cpu.weight', 'memory.max', 'memory.swap.max', 'memory.min', 'pids.max'];
-// The OOM file last, as in V1_MEMORY.
 const V2_USAGE_FILES = [
   'cpu.stat',
   'memory.stat',
@@ -310,7 +269,6 @@ const V2_USAGE_FILES = [
   'io.pressure',
   'memory.events',
 ];
-const V2_USAGE_BUT_OOM = V2_USAGE_FILES.slice(0, -1);
 const V2_CPU_STAT_KEYS = ['usage_usec', 'user_usec', 'system_usec', 'nr_periods', 'nr_throttled', 'throttled_usec'];
 const V2_MEMORY_STAT_KEYS = ['anon', 'file', 'file_mapped', 'inactive_file'];
 
@@ -332,13 +290,12 @@ function readV2Spec(files: CgroupFiles, dir: string, isRoot: boolean): CgroupSpe
   return s;
 }
 
-function readV2Usage(files: CgroupFiles, dir: string, memo: CgroupMemo, opts: UsageOptions): CgroupUsage {
+function readV2Usage(files: CgroupFiles, dir: string, opts: UsageOptions): CgroupUsage {
   const s = newUsage();
   const { isRoot } = opts;
-  const known = knownOomKills(memo, opts.nodeOomKills);
   const [cpuStatText, memoryStatText, current, swap, peak, procs, pidsCurrent, ioStat, cpuPressure, memoryPressure, ioPressure, events] = files.read(
     dir,
-    known ? V2_USAGE_BUT_OOM : V2_USAGE_FILES,
+    V2_USAGE_FILES,
   );
   const value = (file: string, text: string | undefined) => files.parse(dir, file, text, parseCgroupValue);
 
@@ -364,7 +321,7 @@ function readV2Usage(files: CgroupFiles, dir: string, memo: CgroupMemo, opts: Us
   s.memorySwap = value('memory.swap.current', swap);
   if (s.memoryUsage !== undefined) s.memoryFailcnt = 0; // v2 has no failcnt; cAdvisor reports 0
   s.memoryMaxUsage = value('memory.peak', peak) ?? (s.memoryUsage !== undefined ? 0 : undefined);
-  s.oomKills = oomKills(files, dir, 'memory.events', events, known, memo, opts.nodeOomKills);
+  s.oomKills = files.parse(dir, 'memory.events', events, parseOomKills);
 
   readProcs(files, dir, procs, s);
   if (!isRoot) s.threads = value('pids.current', pidsCurrent);

@@ -1,5 +1,5 @@
 import { batchFs } from '../../src/fs/batchfs.js';
-import type { DirectoryHandles } from '../../src/fs/directory-handles.js';
+import { DirectoryHandles } from '../../src/fs/directory-handles.js';
 import { DirectoryWatches } from '../../src/fs/directory-watches.js';
 import type { CgroupLayout, Controller } from './cgroup-layout.js';
 import { hierarchies } from './cgroup-layout.js';
@@ -9,36 +9,42 @@ import type { CgroupDirs } from './cgroup-stats.js';
 interface Node {
   id: string;
   dir: string;
+  /** New for every node, so a directory made again under its name gets another (CgroupDirs.made). */
+  serial: number;
   /** From the parent's listing: a directory made again under the same name has another. */
   inode?: number;
   /** The subdirectories the last listing found, by name; empty for a leaf. */
   children: Map<string, Node>;
-  /** The same names as an array, for re-checking them without a listing; undefined until listed. */
-  childNames?: string[];
+  /** Whether the directory has been listed (a leaf by its parent's listing is not). */
+  listed: boolean;
   /** The inotify watch, once the directory is watched: its listing then holds until the watch reports a change. */
   wd?: number;
 }
 
-/** The directories found below one, with whether each is a leaf when a check has just said so; undefined when it vanished. */
+/** The directories found below one, with whether each is a leaf when the listing has just said so; undefined when it vanished. */
 type Below = { children: Node[]; leaves?: boolean[] } | undefined;
+
+let lastSerial = 0;
 
 /**
  * Every cgroup of the hierarchies (root `/` included) by its cgroup path (cAdvisor's `id`), with
  * the directories its files are in. The tree of the last walk is kept. A watched directory (see
- * DirectoryWatches) is listed again only when its watch reports a subdirectory made or removed, so
- * a run where no container came or went makes no calls for the walk at all. An unwatched one is
- * re-checked: one whose link count says it has no subdirectories (kernfs keeps it; on a Kubernetes
- * node two thirds of the cgroups are such leaves) is not listed, nor is one whose link count and
- * subdirectories are still the ones found last time. A directory that vanishes during the walk is
- * left out; `yieldNow` lets a long walk give the event loop a turn. Every directory of the tree is
- * held open in `handles` until it leaves the tree, for these checks and for the reads.
+ * DirectoryWatches) is listed again only when its watch reports a subdirectory made or removed, or
+ * when events were lost, so a run where no container came or went makes no calls for the walk at
+ * all. An unwatched one (past the watch budget, or without inotify) is listed on every run, unless
+ * its parent's listing has just said by its link count that it has no subdirectories (kernfs keeps
+ * it; on a Kubernetes node two thirds of the cgroups are such leaves). Every listing tells a
+ * directory made again under the same name by its inode. Each directory of the tree is held open
+ * (`handles`) while it is in it. A directory that vanishes during the walk is left out; `yieldNow` lets a long
+ * walk give the event loop a turn.
  */
 export class CgroupWalker {
   private readonly roots = new Map<string, Node>();
 
   constructor(
-    private readonly handles: DirectoryHandles,
     private readonly watches = new DirectoryWatches(),
+    /** A descriptor of each directory of the tree while it is in the tree, for the reads (see DirectoryHandles). */
+    readonly handles = new DirectoryHandles(),
   ) {}
 
   async walk(layout: CgroupLayout, yieldNow: () => Promise<void> | undefined): Promise<Map<string, CgroupDirs>> {
@@ -62,11 +68,13 @@ export class CgroupWalker {
         changed,
         (node) => {
           if (layout.version === 2) {
-            found.set(node.id, { version: 2, dir: node.dir });
+            found.set(node.id, { version: 2, dir: node.dir, made: node.serial });
             return;
           }
-          let entry = found.get(node.id) as { version: 1; dirs: Partial<Record<Controller, string>> } | undefined;
-          if (!entry) found.set(node.id, (entry = { version: 1, dirs: {} }));
+          let entry = found.get(node.id) as ({ version: 1; dirs: Partial<Record<Controller, string>> } & { made: number }) | undefined;
+          if (!entry) found.set(node.id, (entry = { version: 1, dirs: {}, made: node.serial }));
+          // Serials only grow: the largest changes when any of the cgroup's directories is made again.
+          entry.made = Math.max(entry.made, node.serial);
           for (const c of controllers) entry.dirs[c] = node.dir;
         },
         yieldNow,
@@ -75,17 +83,17 @@ export class CgroupWalker {
     return found;
   }
 
-  /** Lets go of every descriptor and watch the walk holds. */
+  /** Lets go of every watch and descriptor the walk holds. */
   close(): void {
-    for (const root of this.roots.values()) this.forget(root);
     this.roots.clear();
     this.watches.close();
+    this.handles.close();
   }
 
   /** `changed`: the wds with events since the last walk; undefined when events were lost, so no listing holds. */
   private async walkTree(root: Node, changed: Set<number> | undefined, visit: (node: Node) => void, yieldNow: () => Promise<void> | undefined): Promise<void> {
     const nodes: Node[] = [root];
-    // Whether each node is a leaf, when its parent's check has just said so by its link count.
+    // Whether each node is a leaf, when its parent's listing has just said so by its link count.
     const leaves: Array<boolean | undefined> = [undefined];
     while (nodes.length) {
       const node = nodes.pop() as Node;
@@ -104,54 +112,40 @@ export class CgroupWalker {
 
   /**
    * A watched directory whose watch reported nothing since its listing has the children found then.
-   * Any other is watched from now on and listed (the watch first, so nothing made in between is
-   * missed), or re-checked when it cannot be watched.
+   * Any other is watched from now on where the budget allows (the watch first, so nothing made in
+   * between is missed) and listed; an unwatched one that its parent's listing has just found to be
+   * a leaf is not.
    */
   private below(node: Node, changed: Set<number> | undefined, leaf: boolean | undefined): Below {
-    if (node.wd !== undefined && node.childNames && changed && !changed.has(node.wd)) return { children: [...node.children.values()] };
-    const wd = this.watches.watch(node.dir);
-    if (wd === undefined) {
-      node.wd = undefined;
-      return this.recheck(node, leaf);
-    }
-    // Watched before under another wd: the path names another directory now, so the descriptor is renewed too.
-    if (node.wd !== undefined && node.wd !== wd) this.handles.renew(node.dir);
-    node.wd = wd;
-    return this.listing(node);
-  }
-
-  /** An unwatched directory: a leaf by its parent's check, or re-checked by its link count and subdirectories, or listed. */
-  private recheck(node: Node, leaf: boolean | undefined): Below {
-    if (leaf) {
+    if (node.wd !== undefined && node.listed && changed && !changed.has(node.wd)) return { children: [...node.children.values()] };
+    node.wd = this.watches.watch(node.dir);
+    if (node.wd === undefined && leaf) {
       for (const child of node.children.values()) this.forget(child);
       node.children.clear();
-      node.childNames = undefined;
+      node.listed = false;
       return { children: [] };
     }
-    const names = node.childNames ?? [];
-    const known = batchFs.knownSubdirectories(this.handles.target(node.dir), names);
-    if (typeof known === 'number') return undefined;
-    if (known) return { children: names.map((name) => node.children.get(name) as Node), leaves: known };
-    // Listed before and changed since: the held descriptor may name a directory made again under the same name.
-    if (node.childNames) this.handles.renew(node.dir);
     return this.listing(node);
   }
 
   /**
    * The node's children as its directory lists them now. cgroupfs sends a removed directory's own
-   * watch nothing, so one made again under the same name is told by its inode, and gets a node, a
-   * descriptor and a watch of its own.
+   * watch nothing, so one made again under the same name is told by its inode, and gets a node and
+   * a watch of its own.
    */
   private listing(node: Node): Below {
     const listed = batchFs.subdirectories(node.dir);
-    if (typeof listed === 'number') return undefined;
+    if (typeof listed === 'number') {
+      this.forget(node);
+      return undefined;
+    }
     const children = new Map<string, Node>();
     for (let i = 0; i < listed.names.length; i++) {
       const name = listed.names[i] as string;
-      const inode = listed.inodes?.[i];
+      const inode = listed.inodes[i];
       let child = node.children.get(name);
       if (child && child.inode !== inode) {
-        this.forget(child); // before its successor holds the same path
+        this.forget(child); // before its successor holds and watches the same path
         child = undefined;
       }
       if (!child) {
@@ -162,20 +156,23 @@ export class CgroupWalker {
     }
     for (const [name, gone] of node.children) if (!children.has(name)) this.forget(gone);
     node.children = children;
-    node.childNames = listed.names;
+    node.listed = true;
     return { children: [...children.values()], leaves: listed.leaf };
   }
 
   private node(id: string, dir: string): Node {
     this.handles.hold(dir);
-    return { id, dir, children: new Map() };
+    return { id, dir, serial: ++lastSerial, children: new Map(), listed: false };
   }
 
-  /** Lets go of a directory that left the tree, and of everything under it. */
+  /** Lets go of the watch and descriptor of a directory that left the tree, and of everything under it. */
   private forget(node: Node): void {
     this.handles.release(node.dir);
-    this.watches.unwatch(node.dir);
+    if (node.wd !== undefined) this.watches.unwatch(node.dir);
+    node.wd = undefined;
+    node.listed = false;
     for (const child of node.children.values()) this.forget(child);
+    node.children.clear();
   }
 }
 

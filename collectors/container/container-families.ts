@@ -1,5 +1,5 @@
 import { counter, gauge, type Labels, type MetricFamily } from '../../src/collector.js';
-import type { SampleList, SampleRecycler } from '../../src/metrics/sample-recycler.js';
+import type { Sample } from '../../src/metrics/model.js';
 import type { NetDevStats } from '../../src/parsers/proc-net-dev.js';
 import type { CgroupSpec, CgroupUsage } from './cgroup-stats.js';
 
@@ -149,77 +149,75 @@ const TOTAL_CPU = () => ({ cpu: 'total' });
 
 /**
  * The families of all readings; `yieldNow` gives the event loop a turn between families (50,000 samples at
- * 1,000 containers). Their samples come from `recycler`, so they stay as returned until the run after next.
+ * 1,000 containers).
  */
 export async function containerFamilies(
   readings: readonly ContainerReading[],
   deviceName: (major: number, minor: number) => string,
   lastSeenSeconds: number,
-  recycler: SampleRecycler,
   yieldNow: () => Promise<void> | undefined,
 ): Promise<MetricFamily[]> {
-  recycler.nextRun();
   const families: MetricFamily[] = [];
-  const cpuUsage = recycler.list('container_cpu_usage_seconds_total');
+  const cpuUsage: Sample[] = [];
   for (const r of readings) {
     const s = r.usage;
     if (s.cpuUsagePerCpu) {
       s.cpuUsagePerCpu.forEach((v, i) => {
         const cpu = `cpu${String(i).padStart(2, '0')}`;
         if (v > 0)
-          cpuUsage.add(
+          add(
+            cpuUsage,
             withLabels(r.labels, `cpu\u0000${cpu}`, () => ({ cpu })),
             v,
           );
       });
-    } else if (s.cpuUsage) cpuUsage.add(withLabels(r.labels, 'cpu\u0000total', TOTAL_CPU), s.cpuUsage);
+    } else if (s.cpuUsage) add(cpuUsage, withLabels(r.labels, 'cpu\u0000total', TOTAL_CPU), s.cpuUsage);
   }
-  families.push(
-    counter('container_cpu_usage_seconds_total', 'CPU time consumed, in seconds (cpu="total" unless per-CPU series are on).', cpuUsage.samples(), 'seconds'),
-  );
+  families.push(counter('container_cpu_usage_seconds_total', 'CPU time consumed, in seconds (cpu="total" unless per-CPU series are on).', cpuUsage, 'seconds'));
   for (const m of SCALARS) {
-    const samples = recycler.list(m.name);
+    const samples: Sample[] = [];
     for (const r of readings) {
       const value = m.value(r.usage, r.spec);
-      if (value !== undefined) samples.add(r.labels, value);
+      if (value !== undefined) add(samples, r.labels, value);
     }
-    families.push(m.kind === 'counter' ? counter(m.name, m.help, samples.samples(), m.unit) : gauge(m.name, m.help, samples.samples(), m.unit));
+    families.push(m.kind === 'counter' ? counter(m.name, m.help, samples, m.unit) : gauge(m.name, m.help, samples, m.unit));
     await yieldNow();
   }
-  families.push(...(await ioFamilies(readings, deviceName, recycler, yieldNow)));
+  families.push(...(await ioFamilies(readings, deviceName, yieldNow)));
   for (const [resource, kind, name, help] of PRESSURE) {
-    const samples = recycler.list(name);
+    const samples: Sample[] = [];
     for (const r of readings) {
       const value = r.usage.pressure?.[resource]?.[kind];
-      if (value !== undefined) samples.add(r.labels, value);
+      if (value !== undefined) add(samples, r.labels, value);
     }
-    families.push(counter(name, help, samples.samples(), 'seconds'));
+    families.push(counter(name, help, samples, 'seconds'));
     await yieldNow();
   }
   for (const [column, name, help, unit] of NETWORK) {
-    const samples = recycler.list(name);
+    const samples: Sample[] = [];
     for (const r of readings) {
       for (const iface of r.network ?? []) {
         const value = iface.stats.get(column);
         if (value !== undefined)
-          samples.add(
+          add(
+            samples,
             withLabels(r.labels, `interface\u0000${iface.device}`, () => ({ interface: iface.device })),
             value,
           );
       }
     }
-    families.push(counter(name, help, samples.samples(), unit));
+    families.push(counter(name, help, samples, unit));
     await yieldNow();
   }
-  const startTimes = recycler.list('container_start_time_seconds');
-  const lastSeen = recycler.list('container_last_seen');
+  const startTimes: Sample[] = [];
+  const lastSeen: Sample[] = [];
   for (const r of readings) {
-    if (r.startTimeSeconds !== undefined) startTimes.add(r.labels, r.startTimeSeconds);
-    lastSeen.add(r.labels, lastSeenSeconds);
+    if (r.startTimeSeconds !== undefined) add(startTimes, r.labels, r.startTimeSeconds);
+    add(lastSeen, r.labels, lastSeenSeconds);
   }
   families.push(
-    gauge('container_start_time_seconds', 'Start time of the container since the Unix epoch, in seconds.', startTimes.samples(), 'seconds'),
-    gauge('container_last_seen', 'Last time the container was seen by the exporter, in seconds since the Unix epoch.', lastSeen.samples()),
+    gauge('container_start_time_seconds', 'Start time of the container since the Unix epoch, in seconds.', startTimes, 'seconds'),
+    gauge('container_last_seen', 'Last time the container was seen by the exporter, in seconds since the Unix epoch.', lastSeen),
   );
   return families.filter((f) => f.samples.length > 0);
 }
@@ -227,25 +225,25 @@ export async function containerFamilies(
 async function ioFamilies(
   readings: readonly ContainerReading[],
   deviceName: (major: number, minor: number) => string,
-  recycler: SampleRecycler,
   yieldNow: () => Promise<void> | undefined,
 ): Promise<MetricFamily[]> {
-  const readBytes = recycler.list('container_fs_reads_bytes_total');
-  const writeBytes = recycler.list('container_fs_writes_bytes_total');
-  const reads = recycler.list('container_fs_reads_total');
-  const writes = recycler.list('container_fs_writes_total');
-  const usage = recycler.list('container_blkio_device_usage_total');
+  const readBytes: Sample[] = [];
+  const writeBytes: Sample[] = [];
+  const reads: Sample[] = [];
+  const writes: Sample[] = [];
+  const usage: Sample[] = [];
   for (const r of readings) {
     for (const d of r.usage.io) {
       const device = deviceName(d.major, d.minor);
       const labels = withLabels(r.labels, `device\u0000${device}`, () => ({ device }));
-      const add = (into: SampleList, v: number | undefined) => v !== undefined && into.add(labels, v);
-      add(readBytes, d.bytes.get('Read'));
-      add(writeBytes, d.bytes.get('Write'));
-      add(reads, d.ops.get('Read'));
-      add(writes, d.ops.get('Write'));
+      const addValue = (into: Sample[], v: number | undefined) => v !== undefined && add(into, labels, v);
+      addValue(readBytes, d.bytes.get('Read'));
+      addValue(writeBytes, d.bytes.get('Write'));
+      addValue(reads, d.ops.get('Read'));
+      addValue(writes, d.ops.get('Write'));
       for (const [operation, value] of d.bytes) {
-        usage.add(
+        add(
+          usage,
           withLabels(r.labels, `operation\u0000${d.major}:${d.minor}\u0000${operation}`, () => ({
             device,
             major: String(d.major),
@@ -259,10 +257,14 @@ async function ioFamilies(
     await yieldNow();
   }
   return [
-    counter('container_fs_reads_bytes_total', 'Bytes read from the block device.', readBytes.samples(), 'bytes'),
-    counter('container_fs_writes_bytes_total', 'Bytes written to the block device.', writeBytes.samples(), 'bytes'),
-    counter('container_fs_reads_total', 'Read requests completed on the block device.', reads.samples()),
-    counter('container_fs_writes_total', 'Write requests completed on the block device.', writes.samples()),
-    counter('container_blkio_device_usage_total', 'Block I/O bytes by device and operation.', usage.samples(), 'bytes'),
+    counter('container_fs_reads_bytes_total', 'Bytes read from the block device.', readBytes, 'bytes'),
+    counter('container_fs_writes_bytes_total', 'Bytes written to the block device.', writeBytes, 'bytes'),
+    counter('container_fs_reads_total', 'Read requests completed on the block device.', reads),
+    counter('container_fs_writes_total', 'Write requests completed on the block device.', writes),
+    counter('container_blkio_device_usage_total', 'Block I/O bytes by device and operation.', usage, 'bytes'),
   ];
+}
+
+function add(samples: Sample[], labels: Labels, value: number): void {
+  samples.push({ labels, value });
 }

@@ -3,17 +3,14 @@ import { join } from 'node:path';
 import { defineCollector, throwIfAborted, type CollectContext, type Labels } from '../../src/collector.js';
 import { cooperativeYielder } from '../../src/cooperative.js';
 import { DURATION_PATTERN, parseDuration } from '../../src/config/duration.js';
-import { DirectoryHandles } from '../../src/fs/directory-handles.js';
-import { SampleRecycler } from '../../src/metrics/sample-recycler.js';
 import { readOptionalPseudoFile, readPseudoFileOnce } from '../../src/fs/procfs.js';
 import { parseDiskstats } from '../../src/parsers/proc-diskstats.js';
-import { pickKeyValues } from '../../src/parsers/key-value-lines.js';
 import { parseMountinfo } from '../../src/parsers/proc-mountinfo.js';
 import { parseNetDev, type NetDevStats } from '../../src/parsers/proc-net-dev.js';
 import { parseProcStat } from '../../src/parsers/proc-stat.js';
 import { cgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { CgroupFiles, CgroupVanished } from './cgroup-files.js';
-import { readCgroupSpec, readCgroupUsage, type CgroupDirs, type CgroupMemo, type CgroupSpec, type NodeOomKills } from './cgroup-stats.js';
+import { readCgroupSpec, readCgroupUsage, type CgroupDirs, type CgroupMemo, type CgroupSpec } from './cgroup-stats.js';
 import { CgroupWalker } from './cgroup-walk.js';
 import { containerFamilies, type ContainerReading } from './container-families.js';
 import { identifyCgroup, type PathIdentity } from './identity.js';
@@ -33,8 +30,8 @@ interface ContainerOptions {
 /** What the collector keeps of one cgroup between runs. */
 interface TrackedCgroup extends CgroupMemo {
   identity: PathIdentity;
-  /** The serial of its directory's descriptor (DirectoryHandles.opening): a new one means the cgroup was made again. */
-  opening?: number | undefined;
+  /** CgroupDirs.made: another one means the cgroup was made again. */
+  made: number;
   startTimeSeconds?: number;
   /** Files this cgroup does not have (controller off, older kernel); tried again with the next spec read. */
   absent: Set<string>;
@@ -48,21 +45,15 @@ interface ContainerState {
   layout?: { value: CgroupLayout | undefined; readAtMs: number };
   cgroups: Map<string, TrackedCgroup>;
   walker: CgroupWalker;
-  /** The walked cgroup directories, held open for the walk's re-checks and the reads. */
-  handles: DirectoryHandles;
-  samples: SampleRecycler;
   metadata: MetadataStore;
   devices: Map<string, string>;
   bootTimeSeconds?: number;
-  /** /proc/vmstat `oom_kill` at the start of the last run. */
-  nodeOomKills?: number;
 }
 
 /** Mount tables change rarely; re-read them at most this often. */
 const LAYOUT_TTL_MS = 60_000;
 /** cAdvisor leaves out the interfaces of these prefixes (loopback and the host ends of container links). */
 const SKIPPED_INTERFACES = /^(lo|veth|docker|nerdctl)/;
-const OOM_KILL_KEY = ['oom_kill'];
 
 export default defineCollector<ContainerOptions, ContainerState>({
   name: 'container',
@@ -96,13 +87,9 @@ export default defineCollector<ContainerOptions, ContainerState>({
       },
     },
   },
-  initialState: () => {
-    const handles = new DirectoryHandles();
-    return { cgroups: new Map(), walker: new CgroupWalker(handles), handles, samples: new SampleRecycler(), metadata: new MetadataStore(), devices: new Map() };
-  },
+  initialState: () => ({ cgroups: new Map(), walker: new CgroupWalker(), metadata: new MetadataStore(), devices: new Map() }),
   dispose(state) {
     state.walker.close();
-    state.handles.close();
   },
   async collect(ctx) {
     const { config, state } = ctx;
@@ -116,10 +103,12 @@ export default defineCollector<ContainerOptions, ContainerState>({
     cgroups.sort((a, b) => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
     const live = new Map<string, PathIdentity>();
-    for (const { id } of cgroups) {
+    for (const { id, dirs } of cgroups) {
       let tracked = state.cgroups.get(id);
-      if (!tracked) state.cgroups.set(id, (tracked = { identity: identifyCgroup(id), absent: new Set(), specDueMs: ctx.runTimeMs }));
-      live.set(id, tracked.identity);
+      // New, or made again under its name (a restarted service): its limits, start time and files afresh.
+      if (tracked?.made !== dirs.made)
+        state.cgroups.set(id, (tracked = { identity: tracked?.identity ?? identifyCgroup(id), made: dirs.made, absent: new Set(), specDueMs: ctx.runTimeMs }));
+      live.set(id, (tracked as TrackedCgroup).identity);
     }
     for (const id of state.cgroups.keys()) if (!live.has(id)) state.cgroups.delete(id);
     await state.metadata.refresh(
@@ -135,7 +124,6 @@ export default defineCollector<ContainerOptions, ContainerState>({
     );
     throwIfAborted(ctx.signal);
 
-    const nodeOomKills = readNodeOomKills(ctx);
     const specIntervalMs = parseDuration(config.spec_interval) ?? 0;
     const seenNetns = new Set<string>();
     const readings: ContainerReading[] = [];
@@ -144,19 +132,14 @@ export default defineCollector<ContainerOptions, ContainerState>({
       const { identity } = tracked;
       const isRoot = id === '/';
       try {
-        const files = new CgroupFiles(ctx.skip, tracked.absent, state.handles);
+        const files = new CgroupFiles(ctx.skip, tracked.absent, state.walker.handles);
         if (ctx.runTimeMs >= tracked.specDueMs) {
           // The first due time is spread over the interval, so cgroups created together are not all read again in one run.
           tracked.specDueMs = ctx.runTimeMs + specIntervalMs * (tracked.spec === undefined ? Math.random() : 1);
           tracked.absent.clear();
           tracked.spec = readCgroupSpec(files, dirs, isRoot);
         }
-        const usage = readCgroupUsage(files, dirs, tracked, { perCpu: config.percpu, isRoot, cfs: tracked.spec?.cpuQuota !== undefined, nodeOomKills });
-        // After the reads, which renew a descriptor of a removed directory: a restarted service has new limits and start time.
-        if (openedAfresh(files, dirs, tracked)) {
-          tracked.spec = readCgroupSpec(files, dirs, isRoot);
-          tracked.startTimeSeconds = undefined;
-        }
+        const usage = readCgroupUsage(files, dirs, tracked, { perCpu: config.percpu, isRoot, cfs: tracked.spec?.cpuQuota !== undefined });
         const metadata = identity.containerId ? state.metadata.container(identity.containerId) : undefined;
         const reading: ContainerReading = { labels: labelsFor(id, tracked, metadata, state, config), usage, spec: tracked.spec as CgroupSpec };
         const start = metadata?.startedAt ?? startTime(ctx, state, tracked, dirs);
@@ -174,7 +157,7 @@ export default defineCollector<ContainerOptions, ContainerState>({
       }
       await yieldNow();
     }
-    return containerFamilies(readings, (major, minor) => deviceName(ctx, state, major, minor), ctx.runTimeMs / 1000, state.samples, yieldNow);
+    return containerFamilies(readings, (major, minor) => deviceName(ctx, state, major, minor), ctx.runTimeMs / 1000, yieldNow);
   },
 });
 
@@ -188,17 +171,6 @@ function currentLayout(ctx: CollectContext<ContainerOptions, ContainerState>): C
   const value = cgroupLayout(parsed.value, ctx.paths);
   ctx.state.layout = { value, readAtMs: ctx.runTimeMs };
   return value;
-}
-
-/** This run's and the last run's count of the node's OOM kills; undefined where the kernel has none (before 4.13), so every cgroup's is read. */
-function readNodeOomKills(ctx: CollectContext<ContainerOptions, ContainerState>): NodeOomKills | undefined {
-  const text = readOptionalPseudoFile(ctx.paths.procfs, 'vmstat');
-  const parsed = text === undefined ? undefined : pickKeyValues(text, join(ctx.paths.procfs, 'vmstat'), OOM_KILL_KEY);
-  if (parsed && !parsed.ok) ctx.skip('malformed', parsed.error);
-  const now = parsed?.ok ? parsed.value[0] : undefined;
-  const lastRun = ctx.state.nodeOomKills;
-  ctx.state.nodeOomKills = now;
-  return now === undefined ? undefined : { now, lastRun };
 }
 
 function cgroupFilter(config: ContainerOptions): (id: string) => boolean {
@@ -230,13 +202,6 @@ function labelsFor(id: string, tracked: TrackedCgroup, metadata: ContainerMetada
   for (const key of config.container_labels) labels[`container_label_${key.replace(/[^a-zA-Z0-9_]/g, '_')}`] = metadata?.labels[key] ?? '';
   tracked.labels = { value: labels, metadata, pod, runtimeLabels: config.container_labels };
   return labels;
-}
-
-function openedAfresh(files: CgroupFiles, dirs: CgroupDirs, tracked: TrackedCgroup): boolean {
-  const dir = dirs.version === 2 ? dirs.dir : (dirs.dirs.memory ?? dirs.dirs.cpuacct ?? dirs.dirs.cpu ?? dirs.dirs.pids ?? dirs.dirs.blkio);
-  const before = tracked.opening;
-  tracked.opening = dir === undefined ? undefined : files.opening(dir);
-  return before !== undefined && tracked.opening !== before;
 }
 
 /** cAdvisor's creation time: the oldest mtime among the cgroup's directories, never before boot. */

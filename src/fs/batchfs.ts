@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadNativeAddon } from '../native-addon.js';
 import { readWhole } from './procfs.js';
@@ -17,20 +17,15 @@ export interface BatchFs {
   readFilesAt(dir: string | number, names: readonly string[]): Array<string | number>;
   /**
    * The directories in `dir`, each with whether its link count says it has no subdirectories
-   * (kernfs and tmpfs keep it; the fs fallback never claims a leaf); or `dir`'s errno.
+   * (kernfs and tmpfs keep it at 2 plus their number; btrfs does not, and reports 1) and its inode
+   * number; or `dir`'s errno.
    */
   subdirectories(dir: string): Subdirectories | number;
   /**
-   * The leaf flag of each of `names` when they are still exactly the subdirectories of `dir` (its
-   * link count is 2 plus their number and each is still a directory): a re-check without listing.
-   * null when the set may have changed (the fs fallback always says so), or `dir`'s errno.
-   */
-  knownSubdirectories(dir: string | number, names: readonly string[]): boolean[] | null | number;
-  /**
-   * An O_PATH descriptor of `dir` to pass instead of its path: the calls above then neither walk the
-   * path nor open the directory; or -errno (-EMFILE past the thread's budget, half of
-   * RLIMIT_NOFILE; -ENOSYS from the fs fallback, which reads by path). The thread's descriptors
-   * are closed when it ends.
+   * An O_PATH descriptor of `dir` to pass to readFilesAt instead of its path, which then neither
+   * walks the path nor opens the directory; or -errno (-EMFILE past the thread's budget, half of
+   * RLIMIT_NOFILE; -ENOSYS from the fs fallback, which reads by path). The thread's descriptors are
+   * closed when it ends.
    */
   openDirectory(dir: string): number;
   /** Closes a descriptor from openDirectory (any other is refused with a TypeError). */
@@ -52,8 +47,8 @@ export interface BatchFs {
 export interface Subdirectories {
   names: string[];
   leaf: boolean[];
-  /** Each one's inode number, which tells a directory made again under the same name from the one before (not from the fs fallback). */
-  inodes?: number[];
+  /** Each one's inode number, which tells a directory made again under the same name from the one before. */
+  inodes: number[];
 }
 
 const ENOSYS = 38;
@@ -78,12 +73,12 @@ export const fsBatchFs: BatchFs = {
       const names = readdirSync(dir, { withFileTypes: true })
         .filter((e) => e.isDirectory())
         .map((e) => e.name);
-      return { names, leaf: names.map(() => false) };
+      const stats = names.map((name) => lstatSync(join(dir, name), { throwIfNoEntry: false }));
+      return { names, leaf: stats.map((st) => st?.nlink === 2), inodes: stats.map((st) => st?.ino ?? -1) };
     } catch (err) {
       return errnoOf(err);
     }
   },
-  knownSubdirectories: () => null,
   openDirectory: () => -ENOSYS,
   closeDirectory: (fd) => {
     throw new TypeError(`closeDirectory(${fd}): the fs fallback holds no descriptors`);

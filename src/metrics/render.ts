@@ -165,7 +165,8 @@ function labelBlock(labels: Labels | undefined): Buffer {
   if (!labels) return NO_LABELS;
   let block = blockCache.get(labels);
   if (block === undefined) {
-    const pairs = labelPairs(labels, true);
+    // Not kept as a string too: the bytes are all later runs need (a string of ~14 pieces per labels object held 9 MiB at 1,000 containers).
+    const pairs = labelPairs(labels, false);
     block = pairs ? Buffer.from(`{${pairs}}`) : NO_LABELS;
     blockCache.set(labels, block);
   }
