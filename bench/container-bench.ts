@@ -26,7 +26,7 @@ import type { Paths as CollectorPaths } from '../src/collector.js';
 import { cooperativeYielder } from '../src/cooperative.js';
 import { BodyCache } from '../src/exposition/body-cache.js';
 import { SectionTable } from '../src/exposition/sections.js';
-import { CollectorThread } from '../src/scheduler/collector-thread.js';
+import { CollectorThread, THREAD_HEAP_LIMIT_MB } from '../src/scheduler/collector-thread.js';
 import { renderCollectorRun } from '../src/scheduler/render-run.js';
 import { writeNode, type FakeCgroup, type TreeVersion } from '../test/helpers/cgroup-tree.js';
 import { containerRunner, containerSettings } from '../test/helpers/container-run.js';
@@ -154,6 +154,7 @@ async function workerThreadCycle(node: Paths, options: Record<string, unknown>, 
     sampleTimestamps: false,
     paths,
     debug: false,
+    heapLimitMb: THREAD_HEAP_LIMIT_MB,
   };
   const thread = new CollectorThread(setup, quiet, () => {});
   return {

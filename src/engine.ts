@@ -10,7 +10,7 @@ import type { MetricFamily } from './metrics/model.js';
 import { parseTextFormat } from './metrics/parse-text.js';
 import type { Format } from './metrics/render.js';
 import type { RemoteWriter } from './remote-write/writer.js';
-import { CollectorThread, type ThreadRendered, type ThreadRunOutcome } from './scheduler/collector-thread.js';
+import { CollectorThread, THREAD_HEAP_LIMIT_MB, type ThreadRendered, type ThreadRunOutcome } from './scheduler/collector-thread.js';
 import { renderCollectorRun, renderFormats, renderLaterInSlices } from './scheduler/render-run.js';
 import { runCollector, type RunOutcome } from './scheduler/run.js';
 import { phaseOffsetMs } from './scheduler/schedule.js';
@@ -154,6 +154,7 @@ class CollectorJob implements ScheduledJob {
       sampleTimestamps,
       paths: this.engine.config.paths,
       debug: this.logger.isLevelEnabled('debug'),
+      heapLimitMb: THREAD_HEAP_LIMIT_MB,
     };
   }
 

@@ -30,6 +30,7 @@ function startThread(overrides: Partial<ThreadSetup> = {}) {
     sampleTimestamps: false,
     paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/', udevData: '/run/udev/data' },
     debug: false,
+    heapLimitMb: 256,
     ...overrides,
   };
   const thread = new CollectorThread(setup, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, (reason, n) =>
@@ -138,7 +139,7 @@ describe('collector in a worker thread', () => {
     });
   });
 
-  it('reports a thread that ends, or a module without the collector, as a failed run', async () => {
+  it('reports a thread that ends, runs out of its heap, or lacks the collector, as a failed run', async () => {
     await inThread({}, async ({ thread }) => {
       setMode('exit');
       const ended = await thread.run(['prometheus'], {});
@@ -146,6 +147,17 @@ describe('collector in a worker thread', () => {
       await ended.settled;
       setMode('ok');
       assert.equal((await thread.run(['prometheus'], {})).result, 'success', 'started again');
+    });
+    await inThread({ heapLimitMb: 32 }, async ({ thread }) => {
+      setMode('hog');
+      const outOfMemory = await thread.run(['prometheus'], {});
+      assert.equal(outOfMemory.result, 'error');
+      assert.match(outOfMemory.error ?? '', /collector thread ended: .*memory limit/);
+      await outOfMemory.settled;
+      setMode('ok');
+      const fresh = await thread.run(['prometheus'], {});
+      assert.equal(fresh.result, 'success', 'a fresh thread, within its limit, for the next run');
+      assert.equal(valueIn(fresh.rendered?.bodies.prometheus, 'threaded_runs_total'), 1, 'the fresh thread starts with fresh state');
     });
     await inThread({ name: 'other' }, async ({ thread }) => {
       const failed = await thread.run(['prometheus'], {});

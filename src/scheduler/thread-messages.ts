@@ -16,6 +16,8 @@ export interface ThreadSetup {
   paths: Paths;
   /** Whether debug lines are wanted at all (each one is a message to the main thread). */
   debug: boolean;
+  /** The thread's old-generation heap, in MiB: past it the thread ends, the run fails, and the next run starts a fresh thread. */
+  heapLimitMb: number;
 }
 
 /** Rendered bytes moved (not copied) between threads: the body is the first `length` bytes of `buffer`. */
