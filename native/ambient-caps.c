@@ -25,12 +25,18 @@ int main(int argc, char **argv) {
   }
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
-  if (syscall(SYS_capget, &header, data) == 0) {
+  /* A failure is said, not fatal: PROGRAM then runs without the capability (spyglass counts what it cannot read). */
+  if (syscall(SYS_capget, &header, data) != 0) {
+    fprintf(stderr, "%s: capget: %s; starting %s without capabilities\n", argv[0], strerror(errno), argv[1]);
+  } else {
     /* Without CAP_SETPCAP a process may still copy its permitted set into its inheritable one. */
     for (int i = 0; i < 2; i++) data[i].inheritable |= data[i].permitted;
-    if (syscall(SYS_capset, &header, data) == 0) {
+    if (syscall(SYS_capset, &header, data) != 0) {
+      fprintf(stderr, "%s: capset: %s; starting %s without capabilities\n", argv[0], strerror(errno), argv[1]);
+    } else {
       for (unsigned cap = 0; cap < 64; cap++)
-        if (data[cap / 32].permitted & (1u << (cap % 32))) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+        if ((data[cap / 32].permitted & (1u << (cap % 32))) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
+          fprintf(stderr, "%s: raising capability %u: %s\n", argv[0], cap, strerror(errno));
     }
   }
   execv(argv[1], argv + 1);
