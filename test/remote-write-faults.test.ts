@@ -42,7 +42,14 @@ ${extra}`,
 async function selfMetric(s: Running, name: string, match = ''): Promise<number> {
   const text = await (await fetch(`${s.base}/metrics`)).text();
   let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) if ((m[1] as string).includes(match)) sum += Number(m[2]);
+  let found = false;
+  for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+    if (!(m[1] as string).includes(match)) continue;
+    found = true;
+    sum += Number(m[2]);
+  }
+  // A renamed metric must fail the checks that read it, not pass them as 0.
+  if (!found && !match) throw new Error(`${name} is not served`);
   return sum;
 }
 
