@@ -188,9 +188,11 @@ class CollectorJob implements ScheduledJob {
     if (!published.ok && this.engine.yieldFamily(published.owner, this.name, published.family)) published = sections.publish(this.name, section);
     if (!published.ok) return { result: 'error', error: published.error };
     this.status.series = section.series;
-    const pushing = this.engine.remoteWriter;
-    if (pushing)
-      pushing.offer(this.name, 'rendered' in o ? await this.threadFamilies(o) : ((section as { families?: MetricFamily[] }).families ?? []), o.runTimeMs);
+    if (this.engine.remoteWriter) {
+      const families = 'rendered' in o ? await this.threadFamilies(o) : ((section as { families?: MetricFamily[] }).families ?? []);
+      // Read again: a reload may have replaced the writer while the thread's run was read back.
+      this.engine.remoteWriter?.offer(this.name, families, o.runTimeMs);
+    }
     return undefined;
   }
 

@@ -185,7 +185,7 @@ function remoteWriteFamilies(endpoints: readonly EndpointStatus[]): MetricFamily
     ),
     counter(
       'prometheus_remote_storage_samples_dropped_total',
-      'Samples never sent, by reason: relabel (write_relabel_configs), queue_full (oldest dropped at remote_write_queue.max_bytes), disk_full (the queue could not be written), corrupt.',
+      'Samples never sent, by reason: relabel (write_relabel_configs), queue_full (oldest dropped at remote_write_queue.max_bytes), disk_full (the queue could not be written), corrupt, too_large (a record over 64 MiB).',
       endpoints.flatMap((e) => [...e.queue.counters.samplesDropped].map(([reason, value]) => ({ labels: { remote_name: e.name, url: e.url, reason }, value }))),
     ),
     gauge(

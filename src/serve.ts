@@ -93,7 +93,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
         try {
           engine.remoteWriter = startRemoteWrite(next.config.remoteWrite, logger);
         } catch (err) {
-          engine.remoteWriter = startRemoteWrite(engine.config.remoteWrite, logger);
+          try {
+            engine.remoteWriter = startRemoteWrite(engine.config.remoteWrite, logger);
+          } catch (again) {
+            engine.remoteWriter = undefined;
+            logger.error({ err: (again as Error).message }, 'remote write stopped: the running configuration cannot open its queue again either');
+          }
           engine.reloadFailed();
           return { ok: false as const, error: `cannot open the remote-write queue: ${(err as Error).message}` };
         }

@@ -46,7 +46,10 @@ export function remoteWriteSettings(raw: RawRemoteWrite, baseDir: string): { set
       problems.push({ path: at('name'), message: `the name ${JSON.stringify(name)} is used by an earlier remote_write entry; names must be unique` });
     names.add(name);
     try {
-      new URL(e.url);
+      const url = new URL(e.url);
+      // The URL is shown in logs, the landing page and the self-metrics' url label.
+      if (url.username || url.password)
+        problems.push({ path: at('url'), message: 'credentials in the URL would be shown in logs, metrics and the landing page; use basic_auth' });
     } catch {
       problems.push({ path: at('url'), message: `${JSON.stringify(e.url)} is not a URL` });
     }

@@ -3,8 +3,9 @@
  * handed to their shard (a series always has the same one, so its samples arrive in order); each
  * shard sends batches of up to max_samples_per_send, one at a time, retrying with exponential
  * backoff (or the receiver's Retry-After) until they are accepted or refused for good. The queue
- * is released up to the oldest record some shard still holds, so a restart sends nothing twice
- * but what was in flight.
+ * is released up to the oldest record some shard still holds; the checkpoint of what was sent is
+ * written every second, so a restart may send again what was accepted in the last second before it
+ * (the same samples: the receiver keeps one).
  */
 import snappy from 'snappy';
 import type { Logger } from '../log.js';
@@ -54,6 +55,12 @@ class Shard {
     this.backoffMs = minBackoffMs;
   }
 }
+
+/**
+ * The longest wait a receiver's Retry-After gets: a shard waits in one timer, and Node fires a
+ * timer of more than 2^31-1 ms at once; a receiver asking for days would stall the shard as long.
+ */
+const RETRY_AFTER_CAP_MS = 5 * 60_000;
 
 export class EndpointQueue {
   readonly counters: EndpointCounters = {
@@ -178,7 +185,7 @@ export class EndpointQueue {
       if (result.outcome === 'retry' && (this.q.retryOnHttp429 || !result.error.startsWith('HTTP 429'))) {
         c.samplesRetried += samples;
         this.noteError(result.error);
-        const wait = result.retryAfterMs ?? s.backoffMs;
+        const wait = Math.min(result.retryAfterMs ?? s.backoffMs, RETRY_AFTER_CAP_MS);
         s.backoffMs = Math.min(this.q.maxBackoffMs, s.backoffMs * 2);
         await new Promise<void>((resolve) => {
           s.timer = setTimeout(resolve, wait);
@@ -225,6 +232,10 @@ export class EndpointQueue {
       this.done.delete(last.seq);
       this.wal.release(last);
     }
+  }
+
+  isStopped(): boolean {
+    return this.stopped;
   }
 
   /** Stops sending; what is not yet sent stays on disk for the next start. */

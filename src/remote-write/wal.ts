@@ -58,7 +58,7 @@ interface Segment {
   released: number;
 }
 
-export type DropReason = 'queue_full' | 'disk_full' | 'corrupt';
+export type DropReason = 'queue_full' | 'disk_full' | 'corrupt' | 'too_large';
 
 export interface WalOptions {
   dir: string;
@@ -70,6 +70,8 @@ export interface WalOptions {
 export class WriteAheadQueue {
   private readonly segments: Segment[] = [];
   private fd: number | undefined;
+  /** Closed by its endpoint's stop: a late append must not open a segment in a directory a newer queue may own. */
+  private closed = false;
   private readonly segmentBytes: number;
   /** Read cursor: the next record to hand to the sender. */
   private readSegment = 0;
@@ -105,6 +107,12 @@ export class WriteAheadQueue {
 
   /** Appends one record; false if the disk refused it (counted as dropped). */
   append(r: QueueRecord): boolean {
+    if (this.closed) return false;
+    // The reader refuses a longer record as corrupt (and the rest of its segment with it).
+    if (r.payload.length > MAX_RECORD) {
+      this.o.dropped('too_large', r.samples, new Error(`a record of ${r.payload.length} bytes is over the queue's ${MAX_RECORD}`));
+      return false;
+    }
     const size = HEADER + r.payload.length;
     try {
       this.makeRoom(size);
@@ -197,6 +205,7 @@ export class WriteAheadQueue {
   }
 
   close(): void {
+    this.closed = true;
     this.saveCheckpoint();
     if (this.fd !== undefined) closeSync(this.fd);
     if (this.readFd) closeSync(this.readFd.fd);

@@ -69,6 +69,7 @@ class Endpoint {
   }
 
   offer(collector: string, families: readonly MetricFamily[], runTimeMs: number): void {
+    if (this.queue.isStopped()) return; // replaced by a reload: its directory may be another queue's now
     const records = this.encoder.encodeRun(collector, families, runTimeMs);
     const dropped = this.encoder.takeDropped();
     if (dropped) this.queue.countDropped('relabel', dropped);
@@ -88,7 +89,13 @@ export class RemoteWriter {
     readonly settings: RemoteWriteSettings,
     private readonly logger: Logger,
   ) {
-    this.endpoints = settings.endpoints.map((e) => new Endpoint(e, settings, logger.child({ remote_name: e.name })));
+    this.endpoints = [];
+    try {
+      for (const e of settings.endpoints) this.endpoints.push(new Endpoint(e, settings, logger.child({ remote_name: e.name })));
+    } catch (err) {
+      this.stop(); // the queues opened so far, so that nothing else holds their directories
+      throw err;
+    }
   }
 
   /** A collector's run as published (or `[]` when its series are withdrawn): queued for every endpoint. */

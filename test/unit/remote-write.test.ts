@@ -189,6 +189,12 @@ remote_write:
     assert.match(r.ok ? '' : formatConfigError(r.errors[0]!), /remote_write.0.url: must be an http:\/\/ or https:\/\/ URL, not "ftp:\/\/x"/);
   });
 
+  it('refuses credentials in the URL, which logs, metrics and the landing page show', async () => {
+    const r = await load('remote_write:\n  - url: https://edge:s3cret@rx.example/api/v1/write\n');
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : formatConfigError(r.errors[0]!), /remote_write\[0\]\.url: credentials in the URL .*use basic_auth/);
+  });
+
   it('refuses an empty listen address without remote_write', async () => {
     const r = await load('web: {listen_address: ""}\n');
     assert.equal(r.ok, false);
