@@ -92,7 +92,10 @@ describe('spyglass check-config, collectors, --version, --help', () => {
     writeFileSync(bad, 'web:\n  listen_address: nonsense\n');
     const r = await runCli(['serve', `--config.file=${bad}`]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /bad-serve\.yml:2:3: web\.listen_address: must be an address like :9473, 127\.0\.0\.1:9473 or \[::1\]:9473, not /);
+    assert.match(
+      r.stderr,
+      /bad-serve\.yml:2:3: web\.listen_address: must be an address like :9473, 127\.0\.0\.1:9473 or \[::1\]:9473, or "" \(push-only, with remote_write\), not "nonsense"/,
+    );
   });
 
   it('lists collectors with defaults and descriptions', async () => {
