@@ -106,9 +106,11 @@ describe('http prober', () => {
 
   /**
    * Seven probes each; the median must sit within 3 ms of the injected delay and of what the
-   * server measured itself, and no probe may read shorter than the delay (less 3 ms). Single
-   * probes are not bounded above: a 2-vCPU CI machine shared with the test runner has the odd
-   * late timer (16 ms late seen on CI).
+   * server measured itself. Single probes are bounded loosely on both sides: a phase starts when
+   * the client's event loop handles the previous event, so on a 2-vCPU CI machine shared with the
+   * test runner one late loop turn can move a boundary by several ms either way (16 ms late and
+   * 3.6 ms short seen on CI). The loose bound still fails a phase that is missing or booked to
+   * its neighbour.
    */
   async function delayedPhases(query: string, phaseName: string, serverMs: (r: ServedRequest) => number) {
     const measured: number[] = [];
@@ -130,7 +132,7 @@ describe('http prober', () => {
     assert.ok(Math.abs(median(measured) - 50) <= 3, `processing ${measured.join(', ')} ms`);
     assert.ok(Math.abs(median(againstServer)) <= 3, `processing minus the server's own timing: ${againstServer.join(', ')} ms`);
     assert.ok(
-      measured.every((ms) => ms >= 47),
+      measured.every((ms) => ms >= 40),
       `processing ${measured.join(', ')} ms`,
     );
   });
@@ -140,7 +142,7 @@ describe('http prober', () => {
     assert.ok(Math.abs(median(measured) - 50) <= 3, `transfer ${measured.join(', ')} ms`);
     assert.ok(Math.abs(median(againstServer)) <= 3, `transfer minus the server's own timing: ${againstServer.join(', ')} ms`);
     assert.ok(
-      measured.every((ms) => ms >= 47),
+      measured.every((ms) => ms >= 40),
       `transfer ${measured.join(', ')} ms`,
     );
   });
