@@ -11,6 +11,7 @@ import { cleanupsAfterAll, makeCgroup } from './helpers/real-cgroups.js';
 
 const MAX_QUEUED_EVENTS = '/proc/sys/fs/inotify/max_queued_events';
 const noYield = () => undefined;
+const all = () => true;
 
 /** A walker as the collector makes one, with `budget` watches (0: every directory listed each run). */
 function walker(budget: number, watches = new DirectoryWatches(budget)) {
@@ -25,7 +26,7 @@ function filesOf(w: Walker): CgroupFiles {
 }
 
 async function ids(w: Walker, layout: CgroupLayout): Promise<string[]> {
-  return [...(await w.walker.walk(layout, noYield)).keys()].sort();
+  return [...(await w.walker.walk(layout, all, noYield)).keys()].sort();
 }
 
 /** What a walker that never walked before finds: a full listing. */
@@ -87,7 +88,7 @@ async function checkSteps(hierarchy: string, writeMark: (dir: string, value: str
       change();
       const expected = await listed(layout);
       for (const w of walkers) {
-        const found = await w.walker.walk(layout, noYield);
+        const found = await w.walker.walk(layout, all, noYield);
         assert.deepEqual([...found.keys()].sort(), expected, `${step}, ${w.watches.size} watches`);
         assert.equal(readMark(w, at('b')), bMark, `${step}: /b read through the descriptor held for it, ${w.watches.size} watches`);
         assert.equal(w.walker.handles.size, expected.length, `${step}: one descriptor per directory, none left over`);
@@ -183,16 +184,40 @@ describe('the cgroup walk, watched (inotify) and listed', () => {
     }
     const w = walker(1000, new RefusingWatches(1000));
     try {
-      const first = await w.walker.walk(layout, noYield);
+      const first = await w.walker.walk(layout, all, noYield);
       assert.deepEqual([...first.keys()].sort(), ['/', '/p', '/p/b']);
       assert.equal(w.watches.size, 2, '/ and /p/b watched');
       rmdirSync(join(hierarchy, 'p/b'));
       mkdirSync(join(hierarchy, 'p/b'));
-      const second = await w.walker.walk(layout, noYield);
+      const second = await w.walker.walk(layout, all, noYield);
       assert.notEqual(second.get('/p/b')?.made, first.get('/p/b')?.made, 'told apart by its inode');
       // cgroupfs tells the old watch nothing of the new directory: only a watch of its own sees this.
       mkdirSync(join(hierarchy, 'p/b/inner'));
       assert.deepEqual(await ids(w, layout), ['/', '/p', '/p/b', '/p/b/inner']);
+    } finally {
+      w.walker.close();
+    }
+  });
+  it('cgroups the filter leaves out are walked through, not returned or held open; a new filter takes effect at once', async () => {
+    const hierarchy = makeCgroup('/sys/fs/cgroup/memory', `spyglass-walk-filter-${process.pid}`, cleanups);
+    const dirs = ['system.slice', 'system.slice/a.mount', 'kubepods', 'kubepods/pod1', 'kubepods/pod1/c1'];
+    cleanups.push(() => {
+      for (const dir of [...dirs].reverse()) if (existsSync(join(hierarchy, dir))) rmdirSync(join(hierarchy, dir));
+    });
+    for (const dir of dirs) mkdirSync(join(hierarchy, dir));
+    const layout: CgroupLayout = { version: 2, unified: { dir: hierarchy, root: '/' } };
+    const w = walker(1000);
+    try {
+      // Only below /kubepods/pod1: / and /kubepods must be walked through to find it.
+      const pods = await w.walker.walk(layout, (id) => id.startsWith('/kubepods/pod1'), noYield);
+      assert.deepEqual([...pods.keys()].sort(), ['/kubepods/pod1', '/kubepods/pod1/c1']);
+      assert.equal(w.walker.handles.size, 2, 'descriptors for the two taken, none for the rest');
+      assert.equal(filesOf(w).read(join(hierarchy, 'kubepods/pod1'), ['memory.usage_in_bytes'])[0]?.trim().match(/^\d+$/)?.length, 1);
+      const notMounts = await w.walker.walk(layout, (id) => !id.endsWith('.mount'), noYield);
+      assert.deepEqual([...notMounts.keys()].sort(), ['/', '/kubepods', '/kubepods/pod1', '/kubepods/pod1/c1', '/system.slice']);
+      assert.equal(w.walker.handles.size, 5);
+      await w.walker.walk(layout, () => false, noYield);
+      assert.equal(w.walker.handles.size, 0, 'released when the filter leaves them out');
     } finally {
       w.walker.close();
     }

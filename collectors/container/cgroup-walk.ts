@@ -34,9 +34,10 @@ let lastSerial = 0;
  * all. An unwatched one (past the watch budget, or without inotify) is listed on every run, unless
  * its parent's listing has just said by its link count that it has no subdirectories (kernfs keeps
  * it; on a Kubernetes node two thirds of the cgroups are such leaves). Every listing tells a
- * directory made again under the same name by its inode. Each directory of the tree is held open
- * (`handles`) while it is in it. A directory that vanishes during the walk is left out; `yieldNow` lets a long
- * walk give the event loop a turn.
+ * directory made again under the same name by its inode. Only the cgroups `accept` takes are
+ * returned, and their directories are held open (`handles`) while they are in the tree; the others
+ * are walked through, since a cgroup below one left out may be taken. A directory that vanishes
+ * during the walk is left out; `yieldNow` lets a long walk give the event loop a turn.
  */
 export class CgroupWalker {
   private readonly roots = new Map<string, Node>();
@@ -47,7 +48,7 @@ export class CgroupWalker {
     readonly handles = new DirectoryHandles(),
   ) {}
 
-  async walk(layout: CgroupLayout, yieldNow: () => Promise<void> | undefined): Promise<Map<string, CgroupDirs>> {
+  async walk(layout: CgroupLayout, accept: (id: string) => boolean, yieldNow: () => Promise<void> | undefined): Promise<Map<string, CgroupDirs>> {
     const found = new Map<string, CgroupDirs>();
     const walked = hierarchies(layout);
     for (const [dir, root] of this.roots) {
@@ -67,6 +68,11 @@ export class CgroupWalker {
         root,
         changed,
         (node) => {
+          if (!accept(node.id)) {
+            this.handles.release(node.dir); // taken by an earlier filter
+            return;
+          }
+          this.handles.hold(node.dir);
           if (layout.version === 2) {
             found.set(node.id, { version: 2, dir: node.dir, made: node.serial });
             return;
@@ -161,7 +167,6 @@ export class CgroupWalker {
   }
 
   private node(id: string, dir: string): Node {
-    this.handles.hold(dir);
     return { id, dir, serial: ++lastSerial, children: new Map(), listed: false };
   }
 

@@ -96,9 +96,8 @@ export default defineCollector<ContainerOptions, ContainerState>({
     const layout = currentLayout(ctx);
     if (!layout) return []; // no cgroup filesystem mounted: nothing to report
     const yieldNow = cooperativeYielder(ctx.signal);
-    const accept = cgroupFilter(config);
     const cgroups: Array<{ id: string; dirs: CgroupDirs; depth: number }> = [];
-    for (const [id, dirs] of await state.walker.walk(layout, yieldNow)) if (accept(id)) cgroups.push({ id, dirs, depth: depth(id) });
+    for (const [id, dirs] of await state.walker.walk(layout, cgroupFilter(config), yieldNow)) cgroups.push({ id, dirs, depth: depth(id) });
     // Parents first: the series cap keeps the root and pod cgroups when it drops containers.
     cgroups.sort((a, b) => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
