@@ -3,6 +3,7 @@
  * settings the probers use, with blackbox's defaults except where noted.
  */
 import { parseDuration } from '../../src/config/duration.js';
+import type { ClientTlsSettings, TlsVersion } from '../../src/http/client-tls.js';
 import { goRegExp } from '../../src/config/go-regexp.js';
 import { hasPath } from '../../src/config/load.js';
 import type { ProberName } from './module-schema.js';
@@ -18,17 +19,6 @@ export interface IpPreference {
   sourceAddress?: string;
 }
 
-export interface TlsSettings {
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  serverName?: string;
-  insecureSkipVerify: boolean;
-  minVersion?: TlsVersion;
-  maxVersion?: TlsVersion;
-}
-
-export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 const TLS_VERSIONS: Record<string, TlsVersion> = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' };
 
 export interface HeaderMatch {
@@ -55,7 +45,7 @@ export interface HttpSettings {
   bodyNotMatches: RegExp[];
   headerMatches: HeaderMatch[];
   headerNotMatches: HeaderMatch[];
-  tls: TlsSettings;
+  tls: ClientTlsSettings;
   authorization?: { type: string; credentials: Secret };
   basicAuth?: { username: string; password: Secret };
 }
@@ -72,7 +62,7 @@ export interface TcpSettings {
   ip: IpPreference;
   queryResponse: QueryResponse[];
   tls: boolean;
-  tlsConfig: TlsSettings;
+  tlsConfig: ClientTlsSettings;
 }
 
 export interface RrValidator {
@@ -106,7 +96,7 @@ export interface GrpcSettings {
   ip: IpPreference;
   service: string;
   tls: boolean;
-  tlsConfig: TlsSettings;
+  tlsConfig: ClientTlsSettings;
   metadata: Record<string, string[]>;
 }
 
@@ -274,8 +264,8 @@ function ipPreference(s: RawSection): IpPreference {
   };
 }
 
-export function tlsSettings(t: RawSection | undefined): TlsSettings {
-  const s: TlsSettings = { insecureSkipVerify: t?.insecure_skip_verify === true };
+export function tlsSettings(t: RawSection | undefined): ClientTlsSettings {
+  const s: ClientTlsSettings = { insecureSkipVerify: t?.insecure_skip_verify === true };
   if (t?.ca_file) s.caFile = t.ca_file;
   if (t?.cert_file) s.certFile = t.cert_file;
   if (t?.key_file) s.keyFile = t.key_file;

@@ -6,7 +6,7 @@ import { readBounded } from '../../src/fs/bounded-read.js';
 const MAX_TLS_FILE_BYTES = 1 << 20;
 import { isIP } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
-import type { TlsSettings } from './module.js';
+import type { ClientTlsSettings } from '../../src/http/client-tls.js';
 import type { ProbeReport } from './probe-report.js';
 import { ProbeError } from './resolve.js';
 
@@ -14,7 +14,7 @@ import { ProbeError } from './resolve.js';
 const GO_ZERO_TIME_UNIX = -62135596800;
 
 /** Client options for `tls.connect`; files are read on every probe, so renewed certificates are picked up. */
-export async function tlsClientOptions(s: TlsSettings, defaultServerName: string): Promise<ConnectionOptions> {
+export async function tlsClientOptions(s: ClientTlsSettings, defaultServerName: string): Promise<ConnectionOptions> {
   const read = async (what: string, file: string) => {
     try {
       return await readBounded(file, MAX_TLS_FILE_BYTES);

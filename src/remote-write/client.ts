@@ -6,15 +6,8 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import type { ClientTlsSettings } from '../http/client-tls.js';
 import { VERSION } from '../version.js';
-
-export interface TlsSettings {
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  serverName?: string;
-  insecureSkipVerify: boolean;
-}
 
 export interface ClientSettings {
   url: string;
@@ -22,7 +15,7 @@ export interface ClientSettings {
   headers: Readonly<Record<string, string>>;
   basicAuth?: { username: string; password?: string; passwordFile?: string };
   authorization?: { type: string; credentials?: string; credentialsFile?: string };
-  tls: TlsSettings;
+  tls: ClientTlsSettings;
 }
 
 export type SendResult = { outcome: 'sent' } | { outcome: 'retry'; error: string; retryAfterMs?: number } | { outcome: 'drop'; error: string };
