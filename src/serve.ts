@@ -86,7 +86,6 @@ export async function serve(opts: ServeOptions): Promise<void> {
       if (next.config.web.listenAddress !== engine.config.web.listenAddress) {
         logger.warn({ listen_address: next.config.web.listenAddress }, 'listen address changes need a restart; still listening on the old one');
       }
-      logger.level = next.config.log.level;
       if (remoteWriteKey(next.config.remoteWrite) !== remoteWriteKey(engine.config.remoteWrite)) {
         // What is queued stays on disk: a receiver kept under the same name and URL keeps its queue.
         engine.remoteWriter?.stop();
@@ -104,6 +103,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         }
       }
       await engine.apply(next.config);
+      logger.level = next.config.log.level;
       logger.info({ file: opts.file }, 'configuration reloaded');
       return { ok: true as const };
     });

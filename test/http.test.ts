@@ -353,6 +353,23 @@ describe('reload', () => {
       assert.equal(await s.stop(), 0);
     }
   });
+  it('a reload that fails opening the remote-write queue keeps the running log level too', async () => {
+    const cfg = configFile('reload-queue.yml', 'collectors:\n  cpu: {enabled: true}\n');
+    const s = await startSpyglass([`--config.file=${cfg}`]);
+    try {
+      writeFileSync(
+        cfg,
+        'log: {level: error}\ncollectors:\n  cpu: {enabled: true}\n' +
+          'remote_write: [{url: "http://127.0.0.1:9/api/v1/write"}]\nremote_write_queue: {path: /dev/null/queue}\n',
+      );
+      const failed = await fetch(`${s.base}/-/reload`, { method: 'POST' });
+      assert.equal(failed.status, 500);
+      assert.match(await failed.text(), /cannot open the remote-write queue/);
+    } finally {
+      assert.equal(await s.stop(), 0);
+    }
+    assert.match(s.logs(), /shutting down/, 'info lines still logged: the failed reload left the level at info');
+  });
 });
 
 describe('slow readers', () => {
