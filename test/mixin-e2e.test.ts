@@ -112,7 +112,7 @@ describe('dashboards and rules against a real Prometheus scraping real spyglass'
     // The host spyglass also pushes, so the remote-write row has data: a real receiver.
     const receiver = await prometheusReceiver();
     await receiver.start();
-    cleanups.push(() => receiver.stop());
+    cleanups.push(() => receiver.close());
 
     const dir = mkdtempSync(join(tmpdir(), 'spyglass-e2e-'));
     const config = join(dir, 'spyglass.yml');

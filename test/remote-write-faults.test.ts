@@ -131,7 +131,7 @@ describe('misbehaving receivers', { timeout: 180_000 }, () => {
 
   after(async () => {
     await spyglass?.stop();
-    await prom?.stop();
+    await prom?.close();
     server?.close();
   });
 
@@ -194,7 +194,7 @@ describe('queue on a full disk', { timeout: 180_000 }, () => {
 
   after(async () => {
     await spyglass?.stop();
-    await prom?.stop();
+    await prom?.close();
     execFileSync('umount', [mount]);
   });
 

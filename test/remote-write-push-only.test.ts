@@ -55,7 +55,7 @@ describe('push-only example', { timeout: 90_000 }, () => {
       proc.kill('SIGTERM');
       await once(proc, 'exit');
     }
-    await prom.stop();
+    await prom.close();
   });
 
   it('loads as shipped', async () => {

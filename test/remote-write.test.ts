@@ -125,7 +125,7 @@ describe('remote write to real receivers through outages and a crash', { timeout
 
   after(async () => {
     await spyglass?.stop();
-    await Promise.all((receivers ?? []).map((r) => r.stop()));
+    await Promise.all((receivers ?? []).map((r) => r.close()));
   });
 
   for (const name of ['prometheus', 'victoria-metrics']) {

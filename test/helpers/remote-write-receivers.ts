@@ -1,7 +1,7 @@
 /** Real remote-write receivers from Debian, restartable on the same port and data: Prometheus and VictoriaMetrics. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from './spyglass.js';
@@ -14,7 +14,10 @@ export interface Receiver {
   /** Where spyglass pushes. */
   writeUrl: string;
   start(): Promise<void>;
+  /** Stops it; its data stays for the next start. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops it and removes its data. */
+  close(): Promise<void>;
   /** Every raw sample of the series matching `selector` between the times (ms), keyed by the labels' JSON. */
   raw(selector: string, startMs: number, endMs: number): Promise<Map<string, Point[]>>;
 }
@@ -27,7 +30,12 @@ async function startProcess(command: string, args: string[], ready: string, what
   const failed = once(proc, 'error').then(([e]) => {
     throw new Error(`cannot start ${command} (scripts/install-test-deps.sh installs it): ${(e as Error).message}`);
   });
-  await Promise.race([failed, waitFor(async () => (await fetch(ready).catch(() => undefined))?.status === 200, 30000, `${what} ready: ${logs}`)]);
+  try {
+    await Promise.race([failed, waitFor(async () => (await fetch(ready).catch(() => undefined))?.status === 200, 30000, `${what} ready: ${logs}`)]);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  }
   return { proc, logs: () => logs };
 }
 
@@ -52,6 +60,10 @@ export async function prometheusReceiver(): Promise<Receiver> {
       proc = (await startProcess('prometheus', [...args, '--web.enable-remote-write-receiver'], `${base}/-/ready`, 'prometheus')).proc;
     },
     stop: (signal = 'SIGTERM') => stopProcess(proc, signal),
+    async close() {
+      await stopProcess(proc, 'SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
     async raw(selector, startMs, endMs) {
       const window = Math.ceil((endMs - startMs) / 1000) + 1;
       const params = new URLSearchParams({ query: `${selector}[${window}s]`, time: String(endMs / 1000) });
@@ -80,6 +92,10 @@ export async function victoriaMetricsReceiver(): Promise<Receiver> {
       proc = (await startProcess('victoria-metrics', args, `${base}/health`, 'victoria-metrics')).proc;
     },
     stop: (signal = 'SIGTERM') => stopProcess(proc, signal),
+    async close() {
+      await stopProcess(proc, 'SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
     async raw(selector, startMs, endMs) {
       await fetch(`${base}/internal/force_flush`);
       const params = new URLSearchParams({ 'match[]': selector, start: String(startMs / 1000), end: String(endMs / 1000) });
