@@ -130,13 +130,33 @@ export function daemonSet(): DaemonSet {
 }
 
 /** Headless: Prometheus scrapes each pod (each node), never a load-balanced address. */
-export function service(): Service {
+export function headlessService(name: string, serviceLabels: Record<string, string>, selector: Record<string, string>): Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: NAME, labels },
-    spec: { clusterIP: 'None', selector: selectorLabels, ports: [{ name: PORT_NAME, port: DEFAULT_PORT, targetPort: PORT_NAME, protocol: 'TCP' }] },
+    metadata: { name, labels: serviceLabels },
+    spec: { clusterIP: 'None', selector, ports: [{ name: PORT_NAME, port: DEFAULT_PORT, targetPort: PORT_NAME, protocol: 'TCP' }] },
   } satisfies Service;
+}
+
+export function service(): Service {
+  return headlessService(NAME, labels, selectorLabels);
+}
+
+/** The ingress rule that lets only Prometheus reach spyglass's port. */
+export const fromPrometheusOnly = {
+  from: [{ namespaceSelector: {}, podSelector: { matchLabels: prometheusPods } }],
+  ports: [{ port: PORT_NAME, protocol: 'TCP' }],
+};
+
+/** A policy whose only ingress is Prometheus to spyglass's port. */
+export function prometheusOnlyPolicy(name: string, policyLabels: Record<string, string>, selector: Record<string, string>): NetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name, labels: policyLabels },
+    spec: { podSelector: { matchLabels: selector }, policyTypes: ['Ingress'], ingress: [fromPrometheusOnly] },
+  } satisfies NetworkPolicy;
 }
 
 export function serviceMonitor(): IServiceMonitor {
@@ -166,16 +186,7 @@ export function serviceMonitor(): IServiceMonitor {
  * so on those the DaemonSet's port is guarded by its bind address and --web.config.file alone.
  */
 export function daemonSetNetworkPolicy(): NetworkPolicy {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: NAME, labels },
-    spec: {
-      podSelector: { matchLabels: selectorLabels },
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: prometheusPods } }], ports: [{ port: PORT_NAME, protocol: 'TCP' }] }],
-    },
-  } satisfies NetworkPolicy;
+  return prometheusOnlyPolicy(NAME, labels, selectorLabels);
 }
 
 export function prometheusRule(c: MixinConfig): IPrometheusRule {
@@ -279,10 +290,7 @@ export function sidecarNetworkPolicy(): NetworkPolicy {
     spec: {
       podSelector: { matchLabels: appLabels },
       policyTypes: ['Ingress'],
-      ingress: [
-        { ports: [{ port: 'http', protocol: 'TCP' }] },
-        { from: [{ namespaceSelector: {}, podSelector: { matchLabels: prometheusPods } }], ports: [{ port: PORT_NAME, protocol: 'TCP' }] },
-      ],
+      ingress: [{ ports: [{ port: 'http', protocol: 'TCP' }] }, fromPrometheusOnly],
     },
   } satisfies NetworkPolicy;
 }

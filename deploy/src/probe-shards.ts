@@ -8,8 +8,7 @@ import type { IPodMonitor } from '@kubernetes-models/prometheus-operator/monitor
 import type { StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { ConfigMap, Service } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
-import { DEFAULT_PORT } from '../../src/config/schema.js';
-import { NAME, PORT_NAME, prometheusPods, spyglassContainer } from './kubernetes.js';
+import { headlessService, NAME, PORT_NAME, prometheusOnlyPolicy, spyglassContainer } from './kubernetes.js';
 
 export const PROBER = `${NAME}-prober`;
 /** Replicas, and so shards: the StatefulSet's replicas and SPYGLASS_PROBE_SHARD_COUNT change together. */
@@ -81,12 +80,7 @@ export function proberStatefulSet(): StatefulSet {
 
 /** The StatefulSet's governing Service (headless): stable pod names, no load balancing. */
 export function proberService(): Service {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: PROBER, labels },
-    spec: { clusterIP: 'None', selector: selectorLabels, ports: [{ name: PORT_NAME, port: DEFAULT_PORT, targetPort: PORT_NAME, protocol: 'TCP' }] },
-  } satisfies Service;
+  return headlessService(PROBER, labels, selectorLabels);
 }
 
 /** Every replica scraped on its own; instance is the pod name, so a series says which shard probed it. */
@@ -112,14 +106,5 @@ export function proberPodMonitor(): IPodMonitor {
 }
 
 export function proberNetworkPolicy(): NetworkPolicy {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: PROBER, labels },
-    spec: {
-      podSelector: { matchLabels: selectorLabels },
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: prometheusPods } }], ports: [{ port: PORT_NAME, protocol: 'TCP' }] }],
-    },
-  } satisfies NetworkPolicy;
+  return prometheusOnlyPolicy(PROBER, labels, selectorLabels);
 }
