@@ -33,8 +33,11 @@ export interface SeriesOptions {
   maxSamplesPerRecord: number;
 }
 
-/** The encoded labels of every series a collector served last run (what staleness markers are written for). */
-type LiveSeries = Map<string, SentSeries>;
+/**
+ * Every series a collector served last run: its encoded labels (what staleness markers are written
+ * for), or null where relabelling dropped it, so it is not relabelled again every run.
+ */
+type LiveSeries = Map<string, SentSeries | null>;
 
 /** Per endpoint: each collector's live series, and the label encodings they share. */
 export class SeriesEncoder {
@@ -55,21 +58,17 @@ export class SeriesEncoder {
    * markers for series gone since the last run. `families` empty withdraws them all.
    */
   encodeRun(collector: string, families: readonly MetricFamily[], runTimeMs: number): RunRecord[] {
-    const previous = this.live.get(collector) ?? new Map<string, SentSeries>();
+    const previous: LiveSeries = this.live.get(collector) ?? new Map();
     const current: LiveSeries = new Map();
     const out = new RunOutput(this.o.shards, this.o.maxSamplesPerRecord);
     const add = (name: string, labels: Labels | undefined, value: number, ts: number | undefined, extra?: readonly [string, string]) => {
       const key = seriesKey(name, labels, extra);
-      let s: SentSeries | null | undefined = previous.get(key) ?? current.get(key);
-      if (!s) {
-        s = this.makeSeries(name, labels, extra);
-        if (!s) {
-          this.droppedByRelabel++;
-          return;
-        }
-      }
+      let s = previous.get(key);
+      if (s === undefined) s = current.get(key);
+      if (s === undefined) s = this.makeSeries(name, labels, extra);
       current.set(key, s);
-      out.add(s, value, ts ?? runTimeMs, false);
+      if (s === null) this.droppedByRelabel++;
+      else out.add(s, value, ts ?? runTimeMs, false);
     };
     for (const f of families) {
       if (f.type === 'histogram') {
@@ -89,7 +88,7 @@ export class SeriesEncoder {
         for (const s of f.samples) add(f.name, s.labels, s.value, s.timestampMs);
       }
     }
-    for (const [key, s] of previous) if (!current.has(key)) out.add(s, 0, runTimeMs, true);
+    for (const [key, s] of previous) if (s && !current.has(key)) out.add(s, 0, runTimeMs, true);
     if (current.size) this.live.set(collector, current);
     else this.live.delete(collector);
     return out.records();

@@ -107,6 +107,26 @@ describe('series sent', () => {
     assert.ok(run2[0]?.payload.includes(Buffer.from([0x02, 0, 0, 0, 0, 0, 0xf0, 0x7f])), 'the stale NaN bits, little-endian');
     assert.equal(enc.encodeRun('c', [], 7000)[0]?.samples, 1, 'withdrawn: the last series goes stale');
   });
+  it('relabels a series once while it is served, the dropped ones too', () => {
+    class CountingRegExp extends RegExp {
+      calls = 0;
+      override exec(text: string) {
+        this.calls++;
+        return super.exec(text);
+      }
+    }
+    const rule = compileRelabel({ source_labels: ['__name__'], regex: 'drop_.*', action: 'drop' });
+    const regex = new CountingRegExp(rule.regex.source, rule.regex.flags);
+    const enc = new SeriesEncoder({ externalLabels: [], rules: [{ ...rule, regex }], shards: 1, maxSamplesPerRecord: 1000 });
+    const run = () => enc.encodeRun('c', [counter('a_total', 'h', [{ value: 1 }]), counter('drop_me', 'h', [{ value: 3 }])], 5000);
+    assert.equal(run()[0]?.samples, 1);
+    assert.equal(enc.takeDropped(), 1);
+    const afterFirst = regex.calls;
+    assert.ok(afterFirst >= 2, 'both series went through the rule');
+    assert.equal(run()[0]?.samples, 1, 'no staleness marker for the dropped series');
+    assert.equal(enc.takeDropped(), 1, 'still counted every run');
+    assert.equal(regex.calls, afterFirst, 'neither relabelled again');
+  });
 });
 
 describe('relabel', () => {
