@@ -9,12 +9,14 @@
  *
  * Knobs: SOAK_SECONDS (3600), SOAK_CONTAINERS (1000; two per pod), SOAK_CHURN_PODS (pods replaced
  * per churn step, 10), SOAK_CHURN_SECONDS (5), SOAK_SCRAPE_SECONDS (15), SOAK_SAMPLE_SECONDS (5),
- * SOAK_ARGS (more `spyglass serve` flags, space-separated). RSS is VmRSS of the process (all its
- * threads, the container collector's worker thread included). A series is "left behind" when a
- * scrape shows the `id` of a cgroup removed more than two scrape intervals before it; a cgroup is
- * "missing" when a scrape lacks one made more than two scrape intervals before it.
+ * SOAK_ARGS (more `spyglass serve` flags, space-separated), SOAK_VARIANTS (several processes side
+ * by side over the same cgroups, as JSON `[[name, cli.js of another build or "", [flags]], …]`,
+ * each also given SOAK_ARGS). RSS is VmRSS of the process (all its threads, the container
+ * collector's worker thread included). A series is "left behind" when a scrape shows the `id` of a
+ * cgroup removed more than two scrape intervals before it; a cgroup is "missing" when a scrape
+ * lacks one made more than two scrape intervals before it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -43,6 +45,12 @@ function makeCgroups(paths: string[]): void {
 
 function removeCgroups(paths: string[]): void {
   for (const c of CONTROLLERS) for (const p of [...paths].reverse()) if (existsSync(join('/sys/fs/cgroup', c, p))) rmdirSync(join('/sys/fs/cgroup', c, p));
+}
+
+/** utime + stime of every thread of the process, in seconds (USER_HZ is 100 on Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] as string).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function rssMiB(pid: number): number {
@@ -74,6 +82,86 @@ function slope(points: Array<[number, number]>): number {
   return den ? num / den : 0;
 }
 
+/** One `spyglass serve` process of the soak and what was seen of it. */
+interface Contender {
+  name: string;
+  proc: ChildProcess;
+  port: number;
+  stderr: string;
+  samples: Array<[number, number]>;
+  /** [seconds since start, CPU seconds], at the same moments as `samples`. */
+  cpu: Array<[number, number]>;
+  scrapes: Scrape[];
+  /** The container collector's runs by result, from the last scrape's self-metrics. */
+  runs: Record<string, number>;
+}
+
+interface Scrape {
+  at: number;
+  series: number;
+  ids: number;
+  expected: number;
+  leftBehind: number;
+  missing: number;
+  ms: number;
+}
+
+/** SOAK_VARIANTS, or this build alone. */
+function variants(): Variant[] {
+  if (!process.env.SOAK_VARIANTS) return [{ name: 'spyglass', cli: cliPath, args: EXTRA_ARGS }];
+  const parsed = JSON.parse(process.env.SOAK_VARIANTS) as Array<[string, string?, string[]?]>;
+  return parsed.map(([name, cli, args]) => ({ name, cli: cli || cliPath, args: [...(args ?? []), ...EXTRA_ARGS] }));
+}
+
+interface Variant {
+  name: string;
+  cli: string;
+  args: string[];
+}
+
+async function start(v: Variant): Promise<Contender> {
+  const port = await freePort();
+  const args = ['--v8-pool-size=1', v.cli, 'serve', `--web.listen-address=127.0.0.1:${port}`, `--collector.container.cgroup-include=${TOP}.*`, ...v.args];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const c: Contender = { name: v.name, proc, port, stderr: '', samples: [], cpu: [], scrapes: [], runs: {} };
+  proc.stderr?.on('data', (d) => (c.stderr = (c.stderr + d).slice(-4000)));
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    await sleep(100);
+  }
+  return c;
+}
+
+async function scrape(c: Contender, now: number, live: Set<string>, removedAt: Map<string, number>, createdAt: Map<string, number>): Promise<void> {
+  const before = performance.now();
+  const body = await (await fetch(`http://127.0.0.1:${c.port}/metrics`, { headers: { 'accept-encoding': 'gzip' } })).text();
+  const ms = performance.now() - before;
+  const ids = idsIn(body);
+  c.runs = {};
+  for (const m of body.matchAll(/^spyglass_collector_runs_total\{collector="container",result="(\w+)"\} (\d+)/gm)) c.runs[m[1] as string] = Number(m[2]);
+  let leftBehind = 0;
+  let containerIds = 0;
+  for (const id of ids) {
+    if (!id.startsWith(TOP)) continue;
+    containerIds++;
+    const gone = removedAt.get(id);
+    if (!live.has(id) && gone !== undefined && now - gone > 2 * SCRAPE_SECONDS) leftBehind++;
+  }
+  c.scrapes.push({
+    at: now,
+    series: body.split('\n').filter((l) => l.startsWith('container_')).length,
+    ids: containerIds,
+    expected: live.size,
+    leftBehind,
+    missing: [...live].filter((id) => !ids.has(id) && now - (createdAt.get(id) ?? 0) > 2 * SCRAPE_SECONDS).length,
+    ms,
+  });
+}
+
 async function main(): Promise<void> {
   const pods = new Map<number, string[]>();
   let nextSerial = 0;
@@ -86,19 +174,10 @@ async function main(): Promise<void> {
     makeCgroups(paths);
     pods.set(nextSerial++, paths);
   }
-  const port = await freePort();
-  const args = ['--v8-pool-size=1', cliPath, 'serve', `--web.listen-address=127.0.0.1:${port}`, `--collector.container.cgroup-include=${TOP}.*`, ...EXTRA_ARGS];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  const pid = proc.pid as number;
+  const contenders = await Promise.all(variants().map(start));
   const started = Date.now();
   const t = () => (Date.now() - started) / 1000;
-  const samples: Array<[number, number]> = [];
-  const scrapes: Array<{ at: number; series: number; ids: number; expected: number; leftBehind: number; missing: number; ms: number }> = [];
   let churned = 0;
-  /** The container collector's runs by result, from the last scrape's self-metrics. */
-  let runs: Record<string, number> = {};
   let stopped = false;
   const stop = () => {
     stopped = true;
@@ -106,26 +185,21 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    for (let i = 0; i < 100; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      await sleep(100);
-    }
     console.log(
-      `soak: ${CONTAINERS} containers (${CONTAINERS / 2} pods), ${CHURN_PODS} pods replaced every ${CHURN_SECONDS} s, scraped every ${SCRAPE_SECONDS} s, ${SECONDS} s; pid ${pid}; node ${process.version}`,
+      `soak: ${CONTAINERS} containers (${CONTAINERS / 2} pods), ${CHURN_PODS} pods replaced every ${CHURN_SECONDS} s, scraped every ${SCRAPE_SECONDS} s, ${SECONDS} s; ${contenders.map((c) => `${c.name} pid ${c.proc.pid}`).join(', ')}; node ${process.version}`,
     );
     let nextChurn = CHURN_SECONDS;
     let nextScrape = SCRAPE_SECONDS;
     let nextSample = 0;
     let nextReport = 60;
     while (!stopped && t() < SECONDS) {
-      if (proc.exitCode !== null) throw new Error(`spyglass exited (${proc.exitCode}): ${stderr}`);
+      for (const c of contenders) if (c.proc.exitCode !== null) throw new Error(`${c.name} exited (${c.proc.exitCode}): ${c.stderr}`);
       const now = t();
       if (now >= nextSample) {
-        samples.push([now, rssMiB(pid)]);
+        for (const c of contenders) {
+          c.samples.push([now, rssMiB(c.proc.pid as number)]);
+          c.cpu.push([now, cpuSeconds(c.proc.pid as number)]);
+        }
         nextSample += SAMPLE_SECONDS;
       }
       if (now >= nextChurn) {
@@ -147,63 +221,44 @@ async function main(): Promise<void> {
         nextChurn += CHURN_SECONDS;
       }
       if (now >= nextScrape) {
-        const before = performance.now();
-        const body = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { 'accept-encoding': 'gzip' } })).text();
-        const ms = performance.now() - before;
-        const ids = idsIn(body);
-        runs = {};
-        for (const m of body.matchAll(/^spyglass_collector_runs_total\{collector="container",result="(\w+)"\} (\d+)/gm)) runs[m[1] as string] = Number(m[2]);
         const live = new Set([...base, ...[...pods.values()].flat()]);
-        let leftBehind = 0;
-        let containerIds = 0;
-        for (const id of ids) {
-          if (!id.startsWith(TOP)) continue;
-          containerIds++;
-          const gone = removedAt.get(id);
-          if (!live.has(id) && gone !== undefined && now - gone > 2 * SCRAPE_SECONDS) leftBehind++;
-        }
-        const series = body.split('\n').filter((l) => l.startsWith('container_')).length;
-        scrapes.push({
-          at: now,
-          series,
-          ids: containerIds,
-          expected: live.size,
-          leftBehind,
-          missing: [...live].filter((id) => !ids.has(id) && now - (createdAt.get(id) ?? 0) > 2 * SCRAPE_SECONDS).length,
-          ms,
-        });
+        await Promise.all(contenders.map((c) => scrape(c, now, live, removedAt, createdAt)));
         for (const [id, at] of removedAt) if (now - at > 10 * SCRAPE_SECONDS) removedAt.delete(id);
         nextScrape += SCRAPE_SECONDS;
       }
       if (now >= nextReport) {
-        const last = scrapes.at(-1);
-        console.log(
-          `t=${Math.round(now)}s rss=${samples.at(-1)?.[1].toFixed(1)} MiB series=${last?.series} ids=${last?.ids}/${last?.expected} left-behind=${last?.leftBehind} missing=${last?.missing} churned pods=${churned}`,
-        );
+        for (const c of contenders) {
+          const last = c.scrapes.at(-1);
+          console.log(
+            `t=${Math.round(now)}s ${c.name}: rss=${c.samples.at(-1)?.[1].toFixed(1)} MiB series=${last?.series} ids=${last?.ids}/${last?.expected} left-behind=${last?.leftBehind} missing=${last?.missing} churned pods=${churned}`,
+          );
+        }
         nextReport += 60;
       }
       await sleep(200);
     }
   } finally {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
-    }
+    await Promise.all(
+      contenders.map(async ({ proc }) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return;
+        proc.kill('SIGTERM');
+        await new Promise((r) => proc.once('exit', r));
+      }),
+    );
     removeCgroups([...[...pods.values()].flat()]);
     removeCgroups(base);
   }
-  report(samples, scrapes, churned);
-  console.log(`container collector runs: ${JSON.stringify(runs)}`);
+  console.log(`\nchurned ${churned} pods (${churned * 2} containers) in ${Math.round(t())} s`);
+  for (const c of contenders) {
+    console.log(`\n${c.name}:`);
+    report(c.samples, c.cpu, c.scrapes);
+    console.log(`container collector runs: ${JSON.stringify(c.runs)}`);
+  }
 }
 
-function report(
-  samples: Array<[number, number]>,
-  scrapes: Array<{ at: number; series: number; leftBehind: number; missing: number; ms: number }>,
-  churned: number,
-): void {
+function report(samples: Array<[number, number]>, cpu: Array<[number, number]>, scrapes: Scrape[]): void {
   const duration = samples.at(-1)?.[0] ?? 0;
   const tenMinutes = 600;
-  console.log(`\nchurned ${churned} pods (${churned * 2} containers) in ${Math.round(duration)} s`);
   console.log(
     '| window | RSS min MiB | RSS median MiB | RSS max MiB | container series (median) | scrapes with series left behind | scrapes missing live cgroups |',
   );
@@ -217,7 +272,11 @@ function report(
     );
   }
   // The first window holds the heap's growth to its working size; flat means no trend after it.
-  const settled = samples.filter(([x]) => x >= Math.min(600, duration / 3));
+  const settledFrom = Math.min(600, duration / 3);
+  const settled = samples.filter(([x]) => x >= settledFrom);
+  const cpuSettled = cpu.filter(([x]) => x >= settledFrom);
+  const [[t0, c0] = [0, 0], [t1, c1] = [0, 0]] = [cpuSettled[0], cpuSettled.at(-1)];
+  console.log(`CPU after the first ${Math.round(t0)} s: ${(((c1 - c0) / (t1 - t0 || 1)) * 3600).toFixed(1)} CPU-seconds per hour (all threads)`);
   console.log(
     `RSS trend after the first ${Math.round(settled[0]?.[0] ?? 0)} s: ${(slope(settled) * 3600).toFixed(1)} MiB per hour (least squares over ${settled.length} samples)`,
   );
