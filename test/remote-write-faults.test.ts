@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -133,6 +133,7 @@ describe('misbehaving receivers', { timeout: 180_000 }, () => {
     await spyglass?.stop();
     await prom?.close();
     server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('saw every kind of misbehaviour', () => {
@@ -196,6 +197,7 @@ describe('queue on a full disk', { timeout: 180_000 }, () => {
     await spyglass?.stop();
     await prom?.close();
     execFileSync('umount', [mount]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('counts what does not fit, stays bounded and up, and sends again once there is room', async () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, readlinkSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -44,6 +44,7 @@ describe('push-only example', { timeout: 90_000 }, () => {
   let prom: Receiver;
   let proc: ReturnType<typeof spawn> | undefined;
   let logs = '';
+  let dir: string | undefined;
 
   before(async () => {
     prom = await prometheusReceiver();
@@ -56,6 +57,7 @@ describe('push-only example', { timeout: 90_000 }, () => {
       await once(proc, 'exit');
     }
     await prom.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('loads as shipped', async () => {
@@ -66,7 +68,7 @@ describe('push-only example', { timeout: 90_000 }, () => {
   });
 
   it('runs push-only: no listening socket, the series arrive labelled', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spyglass-push-only-'));
+    dir = mkdtempSync(join(tmpdir(), 'spyglass-push-only-'));
     writeFileSync(join(dir, 'password'), 'secret\n');
     const text = readFileSync(example, 'utf8')
       .replace('https://metrics.example.net/api/v1/write', prom.writeUrl)

@@ -11,7 +11,7 @@
  * the same situation as two minutes at the defaults, in a third of the time.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -126,6 +126,7 @@ describe('remote write to real receivers through outages and a crash', { timeout
   after(async () => {
     await spyglass?.stop();
     await Promise.all((receivers ?? []).map((r) => r.close()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   for (const name of ['prometheus', 'victoria-metrics']) {

@@ -1,14 +1,26 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { builtinCollectors } from '../../collectors/index.js';
 import { formatConfigError, loadConfig } from '../../src/config/load.js';
 import { counter } from '../../src/metrics/model.js';
 import { compileRelabel, hashmod, relabel } from '../../src/metrics/relabel.js';
 import { SeriesEncoder } from '../../src/remote-write/series.js';
 import { WriteAheadQueue, type DropReason } from '../../src/remote-write/wal.js';
+
+const temps: string[] = [];
+after(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory, removed when the file's tests are done. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
 
 const record = (n: number, size = 100) => ({ shard: 0, samples: n, maxTimestampMs: 1000 + n, payload: Buffer.alloc(size, n) });
 
@@ -26,7 +38,7 @@ function readAll(q: WriteAheadQueue): number[] {
 
 describe('remote-write queue on disk', () => {
   it('replays in order after a restart, from the last record released', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spyglass-wal-'));
+    const dir = tempDir('spyglass-wal-');
     const { q } = openQueue(dir);
     for (let i = 1; i <= 5; i++) q.append(record(i));
     const first = q.next();
@@ -41,7 +53,7 @@ describe('remote-write queue on disk', () => {
   });
 
   it('drops a torn last record and keeps the rest, then appends after it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spyglass-wal-'));
+    const dir = tempDir('spyglass-wal-');
     const { q } = openQueue(dir);
     for (let i = 1; i <= 3; i++) q.append(record(i));
     q.close();
@@ -55,7 +67,7 @@ describe('remote-write queue on disk', () => {
   });
 
   it('stops at a record whose checksum fails', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spyglass-wal-'));
+    const dir = tempDir('spyglass-wal-');
     const { q } = openQueue(dir);
     for (let i = 1; i <= 3; i++) q.append(record(i));
     q.close();
@@ -65,7 +77,7 @@ describe('remote-write queue on disk', () => {
   });
 
   it('when full, drops the oldest segment and counts its unsent samples', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spyglass-wal-'));
+    const dir = tempDir('spyglass-wal-');
     const { q, drops } = openQueue(dir, 256 << 10); // segments of 64 KiB
     for (let i = 1; i <= 60; i++) q.append(record(i, 10_000));
     assert.ok(q.bytes <= 256 << 10, `${q.bytes} bytes`);
@@ -81,7 +93,7 @@ describe('remote-write queue on disk', () => {
   });
 
   it('ignores a garbled checkpoint and starts from the oldest segment', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spyglass-wal-'));
+    const dir = tempDir('spyglass-wal-');
     const { q } = openQueue(dir);
     q.append(record(1));
     q.close();
@@ -165,7 +177,7 @@ describe('relabel', () => {
 });
 
 describe('remote_write config', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spyglass-rwconfig-'));
+  const dir = tempDir('spyglass-rwconfig-');
   const load = async (text: string) => {
     const file = join(dir, `c${Math.random()}.yml`);
     writeFileSync(file, text);
