@@ -259,26 +259,31 @@ export function sidecarDeployment(): Deployment {
   } satisfies Deployment;
 }
 
-/** Prometheus finds the sidecar by its named port; job and instance match what the bundled rules expect. */
-export function sidecarPodMonitor(): IPodMonitor {
+/** Each pod scraped on its own by its named port, as `job`, with the pod's name as `instance`. */
+export function podMonitor(name: string, monitorLabels: Record<string, string>, selector: Record<string, string>, job: string): IPodMonitor {
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PodMonitor',
-    metadata: { name: `${APP}-spyglass`, labels: appLabels },
+    metadata: { name, labels: monitorLabels },
     spec: {
-      selector: { matchLabels: appLabels },
+      selector: { matchLabels: selector },
       podMetricsEndpoints: [
         {
           port: PORT_NAME,
           interval: '15s',
           relabelings: [
-            { action: 'replace', targetLabel: 'job', replacement: NAME },
+            { action: 'replace', targetLabel: 'job', replacement: job },
             { action: 'replace', sourceLabels: ['__meta_kubernetes_pod_name'], targetLabel: 'instance' },
           ],
         },
       ],
     },
   } satisfies IPodMonitor;
+}
+
+/** Prometheus finds the sidecar by its named port; job and instance match what the bundled rules expect. */
+export function sidecarPodMonitor(): IPodMonitor {
+  return podMonitor(`${APP}-spyglass`, appLabels, appLabels, NAME);
 }
 
 /** The app's port stays open to all; spyglass's only to Prometheus. */

@@ -8,7 +8,7 @@ import type { IPodMonitor } from '@kubernetes-models/prometheus-operator/monitor
 import type { StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { ConfigMap, Service } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
-import { headlessService, NAME, PORT_NAME, prometheusOnlyPolicy, spyglassContainer } from './kubernetes.js';
+import { headlessService, NAME, podMonitor, prometheusOnlyPolicy, spyglassContainer } from './kubernetes.js';
 
 export const PROBER = `${NAME}-prober`;
 /** Replicas, and so shards: the StatefulSet's replicas and SPYGLASS_PROBE_SHARD_COUNT change together. */
@@ -85,24 +85,7 @@ export function proberService(): Service {
 
 /** Every replica scraped on its own; instance is the pod name, so a series says which shard probed it. */
 export function proberPodMonitor(): IPodMonitor {
-  return {
-    apiVersion: 'monitoring.coreos.com/v1',
-    kind: 'PodMonitor',
-    metadata: { name: PROBER, labels },
-    spec: {
-      selector: { matchLabels: selectorLabels },
-      podMetricsEndpoints: [
-        {
-          port: PORT_NAME,
-          interval: '15s',
-          relabelings: [
-            { action: 'replace', targetLabel: 'job', replacement: PROBER },
-            { action: 'replace', sourceLabels: ['__meta_kubernetes_pod_name'], targetLabel: 'instance' },
-          ],
-        },
-      ],
-    },
-  } satisfies IPodMonitor;
+  return podMonitor(PROBER, labels, selectorLabels, PROBER);
 }
 
 export function proberNetworkPolicy(): NetworkPolicy {
